@@ -1,3 +1,117 @@
-// libtimerbisect.so: the LD_PRELOAD shim. This file holds its lazy
-// initialization; the interceptors live one file per API family.
-namespace timerbisect::shim {}
+// Lazy initialization: parse the environment, open the report file,
+// announce the shim, register the fork handler.
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "fd_table.h"
+#include "site.h"
+#include "state.h"
+
+namespace timerbisect::shim {
+
+thread_local bool t_in_shim __attribute__((tls_model("initial-exec"))) = false;
+std::atomic<ShimState> g_state{ShimState::kUninitialized};
+
+namespace {
+
+// Constructed in place at init and never destroyed: interceptors may run
+// during exit, after static destructors.
+alignas(Config) unsigned char g_config_storage[sizeof(Config)];
+Config* g_config = nullptr;
+int g_report_fd = 2;
+
+void WriteAll(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    ssize_t n = syscall(SYS_write, fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+void ForkChild() {
+  // Per-process state: the child reports its sites again and has its own
+  // POSIX timers (none: they are not inherited).
+  ResetSitesAfterFork();
+}
+
+ShimState Initialize() {
+  ReentrancyGuard guard;
+  int saved_errno = errno;
+  g_config = new (g_config_storage) Config();
+  std::string error;
+  if (!ParseConfig(*g_config, error)) {
+    error += '\n';
+    WriteAll(2, error.data(), error.size());
+    errno = saved_errno;
+    return ShimState::kInert;
+  }
+  if (!g_config->active) {
+    errno = saved_errno;
+    return ShimState::kInert;
+  }
+  if (!g_config->report_path.empty()) {
+    int fd = open(g_config->report_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      std::string msg = "timerbisect: bad TIMERSEM_REPORT=\"" + g_config->report_path +
+                        "\": cannot open it for appending (" + std::strerror(errno) +
+                        "); the shim stays inert\n";
+      WriteAll(2, msg.data(), msg.size());
+      errno = saved_errno;
+      return ShimState::kInert;
+    }
+    g_report_fd = fd;
+    // Tells the driver the shim was loaded, even if no timer is ever used.
+    char line[512];
+    int n = std::snprintf(line, sizeof line, "timerbisect: shim active pid=%d TIMERSEM=%s\n",
+                          static_cast<int>(getpid()), g_config->timersem.c_str());
+    if (n > 0) WriteAll(fd, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
+  }
+  InitSites(*g_config);
+  pthread_atfork(nullptr, nullptr, ForkChild);
+  errno = saved_errno;
+  return ShimState::kActive;
+}
+
+}  // namespace
+
+ShimState InitSlow() {
+  ShimState expected = ShimState::kUninitialized;
+  if (g_state.compare_exchange_strong(expected, ShimState::kInitializing,
+                                      std::memory_order_acq_rel)) {
+    ShimState result = Initialize();
+    g_state.store(result, std::memory_order_release);
+    return result;
+  }
+  // Another thread is initializing; it never blocks, so wait for it.
+  while ((expected = g_state.load(std::memory_order_acquire)) == ShimState::kInitializing) {
+    sched_yield();
+  }
+  return expected;
+}
+
+const Config& GetConfig() { return *g_config; }
+int ReportFd() { return g_report_fd; }
+
+std::int64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1'000'000'000ll + ts.tv_nsec;
+}
+
+// Initialize at load time too, so the first timer call pays nothing extra.
+__attribute__((constructor)) static void InitAtLoad() { EnsureInit(); }
+
+}  // namespace timerbisect::shim

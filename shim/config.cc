@@ -1,0 +1,142 @@
+#include "config.h"
+
+#include <re2/re2.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+namespace timerbisect::shim {
+namespace {
+
+bool Fail(std::string& error, const char* var, std::string_view value, std::string_view why) {
+  error = "timerbisect: bad ";
+  error += var;
+  error += "=\"";
+  error.append(value);
+  error += "\": ";
+  error.append(why);
+  error += "; the shim stays inert";
+  return false;
+}
+
+bool ParseTimersem(Config& c, std::string_view value, std::string& error) {
+  c.timersem = std::string(value);
+  if (value.empty() || value == "native") return true;
+  std::string_view mode = value, pattern;
+  bool has_pattern = false;
+  if (auto hash = value.find('#'); hash != std::string_view::npos) {
+    mode = value.substr(0, hash);
+    pattern = value.substr(hash + 1);
+    has_pattern = true;
+  }
+  if (mode == "old") {
+    c.pattern_mode = Mode::kOld;
+  } else if (mode == "new") {
+    c.pattern_mode = Mode::kNew;
+  } else {
+    return Fail(error, "TIMERSEM", value, "expected native, old, new, old#PATTERN or new#PATTERN");
+  }
+  if (has_pattern) {
+    if (pattern.empty()) return Fail(error, "TIMERSEM", value, "empty pattern after '#'");
+    protocol::ParseError perr;
+    auto m = protocol::Matcher::Parse(pattern, &perr);
+    if (!m) return Fail(error, "TIMERSEM", value, perr.Message(pattern));
+    c.matcher = std::move(*m);
+  }
+  c.active = true;
+  return true;
+}
+
+bool ParseAspects(Config& c, std::string_view all, std::string& error) {
+  c.aspects = 0;
+  std::string_view value = all;
+  while (!value.empty()) {
+    auto comma = value.find(',');
+    std::string_view item = value.substr(0, comma);
+    if (item == "stale") {
+      c.aspects |= kAspectStale;
+    } else if (item == "latency") {
+      c.aspects |= kAspectLatency;
+    } else {
+      return Fail(error, "TIMERSEM_ASPECTS", all, "expected a comma list of: stale, latency");
+    }
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  if (c.aspects == 0) return Fail(error, "TIMERSEM_ASPECTS", all, "no aspect named");
+  return true;
+}
+
+}  // namespace
+
+bool ParseDuration(const char* text, std::int64_t& ns) {
+  std::string_view s(text);
+  std::size_t digits = 0;
+  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 12) return false;
+  std::int64_t n = 0;
+  for (std::size_t i = 0; i < digits; ++i) n = n * 10 + (s[i] - '0');
+  std::string_view unit = s.substr(digits);
+  std::int64_t scale;
+  if (unit.empty() || unit == "ns") {
+    scale = 1;
+  } else if (unit == "us") {
+    scale = 1'000;
+  } else if (unit == "ms") {
+    scale = 1'000'000;
+  } else if (unit == "s") {
+    scale = 1'000'000'000;
+  } else {
+    return false;
+  }
+  ns = n * scale;
+  return true;
+}
+
+bool ParseConfig(Config& c, std::string& error) {
+  if (const char* v = std::getenv("TIMERSEM"); v != nullptr) {
+    if (!ParseTimersem(c, v, error)) return false;
+  }
+  if (!c.active) return true;  // inert: the other variables do not matter
+  if (const char* v = std::getenv("TIMERSEM_ASPECTS"); v != nullptr && *v != '\0') {
+    if (!ParseAspects(c, v, error)) return false;
+  }
+  if (const char* v = std::getenv("TIMERSEM_DEPTH"); v != nullptr) {
+    char* end = nullptr;
+    long depth = std::strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || depth < 1 || depth > 64) {
+      return Fail(error, "TIMERSEM_DEPTH", v, "expected a number of frames from 1 to 64");
+    }
+    c.depth = static_cast<int>(depth);
+  }
+  if (const char* v = std::getenv("TIMERSEM_SCOPE"); v != nullptr && *v != '\0') {
+    RE2::Options options;
+    options.set_log_errors(false);
+    auto* re = new RE2(v, options);
+    if (!re->ok()) {
+      std::string why = "not a valid re2 regex: " + re->error();
+      delete re;
+      return Fail(error, "TIMERSEM_SCOPE", v, why);
+    }
+    c.scope = re;
+  }
+  if (const char* v = std::getenv("TIMERSEM_REPORT"); v != nullptr && *v != '\0') {
+    if (std::strcmp(v, "stderr") != 0) c.report_path = v;
+  }
+  const char* duration_vars[] = {"TIMERSEM_SHORT", "TIMERSEM_LAG"};
+  std::int64_t* targets[] = {&c.short_ns, &c.lag_ns};
+  for (int i = 0; i < 2; ++i) {
+    const char* v = std::getenv(duration_vars[i]);
+    if (v == nullptr) continue;
+    std::int64_t ns = 0;
+    if (!ParseDuration(v, ns) || ns <= 0) {
+      return Fail(error, duration_vars[i], v,
+                  "expected a positive duration such as 50us, 1ms or 2s");
+    }
+    *targets[i] = ns;
+  }
+  return true;
+}
+
+}  // namespace timerbisect::shim

@@ -1,0 +1,52 @@
+// The toggle protocol: the shim's environment variables, parsed once.
+//
+//   TIMERSEM          native | old | new | old#PATTERN | new#PATTERN
+//   TIMERSEM_ASPECTS  comma list of stale, latency (default: both)
+//   TIMERSEM_REPORT   file path (appended with O_APPEND) or "stderr" (default)
+//   TIMERSEM_DEPTH    frames hashed per site, 1..64 (default 16)
+//   TIMERSEM_SCOPE    re2 regex; a site counts only if a frame's module or symbol matches
+//   TIMERSEM_SHORT    latency aspect: timers at most this long are "short" (default 50us)
+//   TIMERSEM_LAG      latency aspect: how late old mode sees short timers (default 1ms)
+//
+// Parsing allocates (the pattern, the regex); it runs once, under the
+// reentrancy guard, never on a per-call path.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "protocol/matcher.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace timerbisect::shim {
+
+enum class Mode : std::uint8_t { kOld = 0, kNew = 1 };
+
+inline constexpr unsigned kAspectStale = 1u << 0;
+inline constexpr unsigned kAspectLatency = 1u << 1;
+
+struct Config {
+  bool active = false;           // false: every call goes straight to libc
+  Mode pattern_mode = Mode::kNew;  // mode of the sites the pattern enables
+  protocol::Matcher matcher;     // inactive matcher: every site gets pattern_mode, none reported
+  std::string timersem;          // the raw TIMERSEM value, for the announcement line
+  unsigned aspects = kAspectStale | kAspectLatency;
+  int depth = 16;
+  const re2::RE2* scope = nullptr;  // null: every site counts; never freed (lives with the process)
+  std::string report_path;       // empty: stderr
+  std::int64_t short_ns = 50'000;
+  std::int64_t lag_ns = 1'000'000;
+};
+
+// Reads the environment (through `getenv`). On a bad value returns false and
+// sets `error` to one line naming the variable, the value and what is wrong.
+bool ParseConfig(Config& config, std::string& error);
+
+// Parses durations such as "50us", "1ms", "2s", "100ns" (a bare number is
+// nanoseconds). Exposed for tests.
+bool ParseDuration(const char* text, std::int64_t& ns);
+
+}  // namespace timerbisect::shim

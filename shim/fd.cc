@@ -1,0 +1,84 @@
+// Descriptor bookkeeping: close, dup and friends keep the timerfd table true
+// (fd_table.h). Each forgets the target number before the real call, so a
+// timerfd created concurrently on the freed number is never forgotten.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdarg>
+
+#include "fd_table.h"
+#include "interceptor.h"
+
+namespace timerbisect::shim {
+
+TB_REAL(close)
+TB_REAL(dup)
+TB_REAL(dup2)
+TB_REAL(dup3)
+TB_REAL(fcntl)
+TB_REAL(fcntl64)
+TB_REAL(close_range)
+
+namespace {
+// fcntl's third argument is an int or a pointer; glibc reads it as a
+// pointer-sized value and so do we.
+int ForwardFcntl(RealFunction<decltype(&::fcntl)>& real, int fd, int cmd, void* arg) {
+  if (!ShimActive()) return real(fd, cmd, arg);
+  int result = real(fd, cmd, arg);
+  if (result >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) CopyFd(fd, result);
+  return result;
+}
+}  // namespace
+
+}  // namespace timerbisect::shim
+
+using namespace timerbisect::shim;
+
+TB_EXPORT int close(int fd) {
+  if (ShimActive()) ForgetFd(fd);
+  return real_close(fd);
+}
+
+TB_EXPORT int dup(int fd) {
+  int result = real_dup(fd);
+  if (result >= 0 && ShimActive()) CopyFd(fd, result);
+  return result;
+}
+
+TB_EXPORT int dup2(int fd, int fd2) {
+  bool active = ShimActive();
+  if (active && fd != fd2) ForgetFd(fd2);
+  int result = real_dup2(fd, fd2);
+  if (result >= 0 && active && fd != fd2) CopyFd(fd, fd2);
+  return result;
+}
+
+TB_EXPORT int dup3(int fd, int fd2, int flags) {
+  bool active = ShimActive();
+  if (active && fd != fd2) ForgetFd(fd2);
+  int result = real_dup3(fd, fd2, flags);
+  if (result >= 0 && active) CopyFd(fd, fd2);
+  return result;
+}
+
+TB_EXPORT int fcntl(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  void* arg = va_arg(ap, void*);
+  va_end(ap);
+  return ForwardFcntl(real_fcntl, fd, cmd, arg);
+}
+
+TB_EXPORT int fcntl64(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  void* arg = va_arg(ap, void*);
+  va_end(ap);
+  return ForwardFcntl(real_fcntl64, fd, cmd, arg);
+}
+
+TB_EXPORT int close_range(unsigned int first, unsigned int last, int flags) {
+  // CLOSE_RANGE_CLOEXEC only marks descriptors; they stay open.
+  if (ShimActive() && (flags & CLOSE_RANGE_CLOEXEC) == 0) ForgetFdRange(first, last);
+  return real_close_range(first, last, flags);
+}

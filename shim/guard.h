@@ -1,0 +1,23 @@
+// The per-thread reentrancy guard. Anything the shim itself calls (dlsym,
+// libunwind, re2, our own helpers) may reach an intercepted function; while
+// the guard is held those calls go straight to libc. Initial-exec TLS: no
+// allocation and no lock on first access, unlike the global-dynamic model
+// (__tls_get_addr may call malloc).
+#pragma once
+
+namespace timerbisect::shim {
+
+extern thread_local bool t_in_shim __attribute__((tls_model("initial-exec")));
+
+class ReentrancyGuard {
+ public:
+  ReentrancyGuard() : was_held_(t_in_shim) { t_in_shim = true; }
+  ~ReentrancyGuard() { t_in_shim = was_held_; }
+  ReentrancyGuard(const ReentrancyGuard&) = delete;
+  ReentrancyGuard& operator=(const ReentrancyGuard&) = delete;
+
+ private:
+  bool was_held_;
+};
+
+}  // namespace timerbisect::shim

@@ -1,0 +1,227 @@
+#include "site.h"
+
+#define UNW_LOCAL_ONLY
+#include <dlfcn.h>
+#include <libunwind.h>
+#include <link.h>
+#include <re2/re2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+
+#include "protocol/hash.h"
+#include "protocol/marker.h"
+#include "state.h"
+
+namespace timerbisect::shim {
+namespace {
+
+constexpr int kMaxFrames = 64;
+// Frames of the shim itself between the interceptor and unw_backtrace.
+constexpr int kMaxShimFrames = 8;
+
+const Config* g_cfg = nullptr;
+link_map* g_shim_map = nullptr;
+char g_exe_path[4096] = "";
+
+// Raw-stack cache: open addressing, lock-free. A slot is claimed by CAS on
+// its key and published by `ready`; a reader that finds a claimed but
+// unpublished slot computes the decision itself rather than wait.
+struct CacheSlot {
+  std::atomic<std::uint64_t> key{0};
+  std::atomic<bool> ready{false};
+  SiteDecision decision;
+};
+constexpr std::size_t kCacheSlots = 8192;
+CacheSlot g_cache[kCacheSlots];
+
+// IDs reported by this process: each site's report is written once.
+constexpr std::size_t kReportedSlots = 8192;
+std::atomic<std::uint64_t> g_reported[kReportedSlots];
+std::atomic<bool> g_reported_zero{false};
+
+// True the first time `id` is seen by this process (or when the table is
+// full: then reporting twice is better than not at all).
+bool FirstReport(std::uint64_t id) {
+  if (id == 0) return !g_reported_zero.exchange(true);
+  std::size_t i = id % kReportedSlots;
+  for (std::size_t probes = 0; probes < kReportedSlots; ++probes, i = (i + 1) % kReportedSlots) {
+    std::uint64_t cur = g_reported[i].load(std::memory_order_acquire);
+    if (cur == id) return false;
+    if (cur == 0) {
+      if (g_reported[i].compare_exchange_strong(cur, id)) return true;
+      if (cur == id) return false;
+    }
+  }
+  return true;
+}
+
+struct Frame {
+  const char* module;  // full path as loaded
+  std::uint64_t offset;
+};
+
+const char* Basename(const char* path) {
+  const char* slash = std::strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+// (module, offset) of a return address, via _dl_find_object: lock-free and
+// a few ns (glibc 2.35+), unlike dladdr.
+bool Normalize(void* pc, Frame& frame) {
+  dl_find_object obj;
+  if (_dl_find_object(pc, &obj) != 0 || obj.dlfo_link_map == nullptr) {
+    frame.module = "?";
+    frame.offset = reinterpret_cast<std::uintptr_t>(pc);
+    return false;
+  }
+  const link_map* map = obj.dlfo_link_map;
+  frame.module = (map->l_name != nullptr && map->l_name[0] != '\0') ? map->l_name : g_exe_path;
+  frame.offset = reinterpret_cast<std::uintptr_t>(pc) - map->l_addr;
+  return true;
+}
+
+bool InShim(void* pc) {
+  dl_find_object obj;
+  return _dl_find_object(pc, &obj) == 0 && obj.dlfo_link_map == g_shim_map;
+}
+
+void WriteLine(const char* line, int length) {
+  if (length <= 0) return;
+  if (length > 1023) length = 1023;
+  // One write(2) per line: whole lines even with many writers (O_APPEND or
+  // a pipe, lines under PIPE_BUF), and nothing buffered to lose in a crash.
+  while (syscall(SYS_write, ReportFd(), line, static_cast<std::size_t>(length)) < 0 &&
+         errno == EINTR) {
+  }
+}
+
+// The site's report: a marker line naming the API and mode, and in verbose
+// patterns one marker line per frame, "module+0xoffset symbol".
+void Report(const SiteDecision& d, Api api, void* const* pcs, int n) {
+  char marker[protocol::kMarkerSize];
+  protocol::FormatMarker(d.id, marker);
+  const int mlen = static_cast<int>(protocol::kMarkerSize);
+  char line[1024];
+  int len = std::snprintf(line, sizeof line, "%.*s timerbisect site %s mode=%s\n", mlen, marker,
+                          ApiName(api), d.mode == Mode::kNew ? "new" : "old");
+  WriteLine(line, len < 0 ? 0 : std::min(len, 1023));
+  if (!g_cfg->matcher.Verbose()) return;
+  for (int i = 0; i < n; ++i) {
+    Frame frame;
+    Normalize(pcs[i], frame);
+    Dl_info info{};
+    const char* symbol = "";
+    if (dladdr(pcs[i], &info) != 0 && info.dli_sname != nullptr) symbol = info.dli_sname;
+    len = std::snprintf(line, sizeof line, "%.*s   #%d %s+0x%llx %s\n", mlen, marker, i,
+                        frame.module, static_cast<unsigned long long>(frame.offset), symbol);
+    if (len >= static_cast<int>(sizeof line)) {
+      line[sizeof line - 2] = '\n';
+      len = sizeof line - 1;
+    }
+    WriteLine(line, len);
+  }
+}
+
+bool InScope(void* const* pcs, const Frame* frames, int n) {
+  if (!g_cfg->scope) return true;
+  for (int i = 0; i < n; ++i) {
+    if (RE2::PartialMatch(frames[i].module, *g_cfg->scope)) return true;
+    Dl_info info{};
+    if (dladdr(pcs[i], &info) != 0 && info.dli_sname != nullptr &&
+        RE2::PartialMatch(info.dli_sname, *g_cfg->scope)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+SiteDecision Decide(void* const* pcs, int n) {
+  Frame frames[kMaxFrames];
+  protocol::Fnv1a64 h;
+  for (int i = 0; i < n; ++i) {
+    Normalize(pcs[i], frames[i]);
+    h.AddBytes(Basename(frames[i].module)).AddU64(frames[i].offset);
+  }
+  SiteDecision d;
+  d.id = h.value();
+  d.counts = InScope(pcs, frames, n);
+  if (!d.counts) return d;
+  const protocol::Matcher& m = g_cfg->matcher;
+  Mode other = g_cfg->pattern_mode == Mode::kNew ? Mode::kOld : Mode::kNew;
+  d.mode = m.ShouldEnable(d.id) ? g_cfg->pattern_mode : other;
+  d.report = m.ShouldReport(d.id);
+  return d;
+}
+
+SiteDecision CachedDecision(std::uint64_t key, void* const* pcs, int n) {
+  std::size_t i = key % kCacheSlots;
+  for (int probes = 0; probes < 16; ++probes, i = (i + 1) % kCacheSlots) {
+    CacheSlot& slot = g_cache[i];
+    std::uint64_t cur = slot.key.load(std::memory_order_acquire);
+    if (cur == 0 && slot.key.compare_exchange_strong(cur, key, std::memory_order_acq_rel)) {
+      slot.decision = Decide(pcs, n);
+      slot.ready.store(true, std::memory_order_release);
+      return slot.decision;
+    }
+    if (cur == key) {
+      if (slot.ready.load(std::memory_order_acquire)) return slot.decision;
+      break;  // being filled by another thread: compute without caching
+    }
+  }
+  return Decide(pcs, n);
+}
+
+}  // namespace
+
+const char* ApiName(Api api) {
+  static constexpr const char* kNames[] = {
+      "timerfd_create",         "timer_create",           "setitimer",
+      "alarm",                  "ualarm",                 "nanosleep",
+      "clock_nanosleep",        "usleep",                 "sleep",
+      "thrd_sleep",             "poll",                   "ppoll",
+      "select",                 "pselect",                "epoll_wait",
+      "epoll_pwait",            "epoll_pwait2",           "pthread_cond_timedwait",
+      "pthread_cond_clockwait", "cnd_timedwait",          "sem_timedwait",
+      "sem_clockwait",          "pthread_mutex_timedlock", "pthread_mutex_clocklock",
+      "mtx_timedlock",          "futex_wait",
+  };
+  return kNames[static_cast<int>(api)];
+}
+
+void InitSites(const Config& config) {
+  g_cfg = &config;
+  dl_find_object obj;
+  if (_dl_find_object(reinterpret_cast<void*>(&InitSites), &obj) == 0) {
+    g_shim_map = obj.dlfo_link_map;
+  }
+  ssize_t n = readlink("/proc/self/exe", g_exe_path, sizeof g_exe_path - 1);
+  g_exe_path[n > 0 ? n : 0] = '\0';
+}
+
+void ResetSitesAfterFork() {
+  for (auto& slot : g_reported) slot.store(0, std::memory_order_relaxed);
+  g_reported_zero.store(false, std::memory_order_relaxed);
+}
+
+SiteDecision DecideSite(Api api) {
+  void* raw[kMaxFrames + kMaxShimFrames];
+  int total = unw_backtrace(raw, g_cfg->depth + kMaxShimFrames);
+  int skip = 0;
+  while (skip < total && skip < kMaxShimFrames && InShim(raw[skip])) ++skip;
+  void** pcs = raw + skip;
+  int n = std::min(total - skip, g_cfg->depth);
+
+  protocol::Fnv1a64 key_hash;
+  for (int i = 0; i < n; ++i) key_hash.AddU64(reinterpret_cast<std::uintptr_t>(pcs[i]));
+  std::uint64_t key = key_hash.value() | 1;  // 0 marks an empty slot
+
+  SiteDecision d = CachedDecision(key, pcs, n);
+  if (d.report && FirstReport(d.id)) Report(d, api, pcs, n);
+  return d;
+}
+
+}  // namespace timerbisect::shim

@@ -1,0 +1,64 @@
+// Site identity: which timer call site is calling, and its mode.
+//
+// A site ID is the FNV-1a 64 hash of up to TIMERSEM_DEPTH return addresses,
+// each normalized to (module file name, offset in module), so the same code
+// path gets the same ID in every run (ASLR), thread and process. The shim's
+// own frames are skipped. Decisions are cached by a hash of the raw return
+// addresses, so a warm site costs one unw_backtrace and one table probe.
+#pragma once
+
+#include <cstdint>
+
+#include "config.h"
+
+namespace timerbisect::shim {
+
+// The intercepted API a site calls; its name appears in match reports.
+enum class Api : std::uint8_t {
+  kTimerfdCreate,
+  kTimerCreate,
+  kSetitimer,
+  kAlarm,
+  kUalarm,
+  kNanosleep,
+  kClockNanosleep,
+  kUsleep,
+  kSleep,
+  kThrdSleep,
+  kPoll,
+  kPpoll,
+  kSelect,
+  kPselect,
+  kEpollWait,
+  kEpollPwait,
+  kEpollPwait2,
+  kCondTimedwait,
+  kCondClockwait,
+  kCndTimedwait,
+  kSemTimedwait,
+  kSemClockwait,
+  kMutexTimedlock,
+  kMutexClocklock,
+  kMtxTimedlock,
+  kFutexWait,
+};
+
+const char* ApiName(Api api);
+
+struct SiteDecision {
+  bool counts = false;  // false: out of TIMERSEM_SCOPE; the call stays native
+  Mode mode = Mode::kNew;
+  bool report = false;   // the pattern reports this site
+  std::uint64_t id = 0;
+};
+
+// Walks the caller's stack and decides the site's mode, reporting the site
+// the first time this process sees it when the pattern says so. Call with
+// the reentrancy guard held.
+SiteDecision DecideSite(Api api);
+
+void InitSites(const Config& config);
+// In a fork child: report every site again (reports are per process).
+void ResetSitesAfterFork();
+
+}  // namespace timerbisect::shim

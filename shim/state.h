@@ -1,0 +1,43 @@
+// The shim's process-wide state and the one-line prologue every interceptor
+// starts with. See interceptor.h for how to add an interceptor.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "config.h"
+#include "guard.h"
+
+namespace timerbisect::shim {
+
+enum class ShimState : int { kUninitialized, kInitializing, kInert, kActive };
+
+extern std::atomic<ShimState> g_state;
+
+// Runs initialization once (lazily, from whichever call comes first, even
+// before constructors). No pthread_once: it deadlocks when initialization
+// re-enters; instead an atomic state, and re-entrant calls pass through.
+ShimState InitSlow();
+
+inline ShimState EnsureInit() {
+  ShimState s = g_state.load(std::memory_order_acquire);
+  return s >= ShimState::kInert ? s : InitSlow();
+}
+
+// The inert check every interceptor starts with: false when the call must go
+// straight to libc (shim inert, or the shim's own machinery is calling).
+inline bool ShimActive() {
+  if (t_in_shim) return false;
+  return EnsureInit() == ShimState::kActive;
+}
+
+// The parsed configuration; valid once ShimActive() returned true.
+const Config& GetConfig();
+
+// The file descriptor match reports go to (the report file or 2).
+int ReportFd();
+
+// Nanoseconds on CLOCK_MONOTONIC.
+std::int64_t MonotonicNs();
+
+}  // namespace timerbisect::shim

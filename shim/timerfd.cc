@@ -1,0 +1,155 @@
+// timerfd: stale expirations and short-timer latency.
+//
+// stale, old: expirations pending before a re-arm or disarm stay readable.
+//   The kernel discards them on every timerfd_settime (fs/timerfd.c resets
+//   ctx->ticks), so the shim reads the pending count from
+//   /proc/self/fdinfo/FD ("ticks:") first, re-arms, then puts the count back
+//   with the TFD_IOC_SET_TICKS ioctl (Linux 3.17+, CONFIG_CHECKPOINT_RESTORE),
+//   which makes it visible to read, poll and epoll alike. An expiration due
+//   within the lag window counts as already fired: the async-send race of
+//   Go's old timers, made deterministic.
+//   Deliberate difference: on a kernel without the ioctl the owed ticks are
+//   dropped (the call behaves natively) and the shim says so once on stderr.
+// stale, new: the kernel's own behaviour; nothing to do.
+// latency (relative or absolute expiry within TIMERSEM_SHORT):
+//   old: armed for no earlier than TIMERSEM_LAG from now;
+//   new: already expired when timerfd_settime returns (the shim waits for
+//   the tick, at most a short interval plus a margin).
+//
+// timerfd_gettime and read need nothing: the kernel's answers already
+// reflect the adjusted arming and the restored ticks.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "fd_table.h"
+#include "interceptor.h"
+#include "timespec.h"
+
+namespace timerbisect::shim {
+
+TB_REAL(timerfd_create)
+TB_REAL(timerfd_settime)
+TB_REAL(timerfd_gettime)
+TB_REAL(poll)
+
+namespace {
+
+// From <linux/timerfd.h>, which cannot be included beside glibc's <fcntl.h>.
+constexpr unsigned long kTfdIocSetTicks = _IOW('T', 0, std::uint64_t);
+
+// Pending expirations of a timerfd, from procfs, without consuming them.
+std::uint64_t PendingTicks(int fd) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+  int info = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
+  if (info < 0) return 0;
+  char buf[512];
+  ssize_t n = syscall(SYS_read, info, buf, sizeof buf - 1);
+  syscall(SYS_close, info);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* ticks = std::strstr(buf, "ticks:");
+  if (ticks == nullptr) return 0;
+  return std::strtoull(ticks + 6, nullptr, 10);
+}
+
+// True if the timer is armed and would fire within `lag_ns`.
+bool DueWithin(int fd, std::int64_t lag_ns) {
+  itimerspec cur;
+  if (real_timerfd_gettime(fd, &cur) != 0) return false;
+  std::int64_t remaining = ToNs(cur.it_value);
+  return remaining > 0 && remaining <= lag_ns;
+}
+
+void RestoreTicks(int fd, std::uint64_t ticks) {
+  static std::atomic<bool> warned{false};
+  if (ioctl(fd, kTfdIocSetTicks, &ticks) == 0) return;
+  if (!warned.exchange(true)) {
+    static const char kMsg[] =
+        "timerbisect: this kernel lacks TFD_IOC_SET_TICKS; stale timerfd expirations cannot be "
+        "kept (old mode behaves natively for them)\n";
+    syscall(SYS_write, 2, kMsg, sizeof kMsg - 1);
+  }
+}
+
+// Remaining time until the first expiry of an arming request.
+std::int64_t RequestedRemainingNs(const itimerspec& value, int flags, int clock) {
+  std::int64_t v = ToNs(value.it_value);
+  if (flags & TFD_TIMER_ABSTIME) return v - ClockNowNs(clock);
+  return v;
+}
+
+// Waits until the timerfd has expired; the request was short, so this is
+// short too. Bounded in case the clock was changed under us.
+void WaitForExpiry(int fd, std::int64_t bound_ns) {
+  std::int64_t deadline = MonotonicNs() + bound_ns;
+  pollfd p{fd, POLLIN, 0};
+  while (real_poll(&p, 1, 0) == 0 && MonotonicNs() < deadline) sched_yield();
+}
+
+}  // namespace
+}  // namespace timerbisect::shim
+
+using namespace timerbisect::shim;
+
+TB_EXPORT int timerfd_create(int clock, int flags) {
+  int fd = real_timerfd_create(clock, flags);
+  if (fd < 0 || !ShimActive()) return fd;
+  int saved_errno = errno;
+  {
+    ReentrancyGuard guard;
+    SiteDecision site = DecideSite(Api::kTimerfdCreate);
+    if (site.counts) TrackTimerFd(fd, site.mode, clock);
+  }
+  errno = saved_errno;
+  return fd;
+}
+
+TB_EXPORT int timerfd_settime(int fd, int flags, const itimerspec* new_value,
+                              itimerspec* old_value) {
+  if (!ShimActive()) return real_timerfd_settime(fd, flags, new_value, old_value);
+  TimerFdEntry timer = LookupTimerFd(fd);
+  if (!timer.tracked || new_value == nullptr) {
+    return real_timerfd_settime(fd, flags, new_value, old_value);
+  }
+  const Config& cfg = GetConfig();
+  itimerspec request = *new_value;
+  std::uint64_t owed_ticks = 0;
+  bool wait_for_expiry = false;
+  {
+    ReentrancyGuard guard;
+    int saved_errno = errno;
+    if ((cfg.aspects & kAspectStale) && timer.mode == Mode::kOld) {
+      owed_ticks = PendingTicks(fd) + (DueWithin(fd, cfg.lag_ns) ? 1 : 0);
+    }
+    bool arming = request.it_value.tv_sec != 0 || request.it_value.tv_nsec != 0;
+    if ((cfg.aspects & kAspectLatency) && arming &&
+        IsShort(RequestedRemainingNs(request, flags, timer.clock), cfg.short_ns)) {
+      if (timer.mode == Mode::kOld) {
+        request.it_value = FromNs(cfg.lag_ns);  // relative: no earlier than the lag
+        flags &= ~TFD_TIMER_ABSTIME;
+      } else {
+        wait_for_expiry = true;
+      }
+    }
+    errno = saved_errno;
+  }
+  int result = real_timerfd_settime(fd, flags, &request, old_value);
+  if (result != 0) return result;
+  int saved_errno = errno;
+  {
+    ReentrancyGuard guard;
+    if (owed_ticks > 0) RestoreTicks(fd, owed_ticks);
+    if (wait_for_expiry) WaitForExpiry(fd, cfg.short_ns + 10'000'000);
+  }
+  errno = saved_errno;
+  return result;
+}

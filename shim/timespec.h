@@ -1,0 +1,32 @@
+// Time arithmetic shared by the interceptors. All inline, no allocation;
+// usable from signal handlers.
+#pragma once
+
+#include <time.h>
+
+#include <cstdint>
+
+namespace timerbisect::shim {
+
+inline constexpr std::int64_t kNsPerSec = 1'000'000'000;
+
+inline std::int64_t ToNs(const timespec& ts) { return ts.tv_sec * kNsPerSec + ts.tv_nsec; }
+
+inline timespec FromNs(std::int64_t ns) {
+  if (ns < 0) ns = 0;
+  return {static_cast<time_t>(ns / kNsPerSec), static_cast<long>(ns % kNsPerSec)};
+}
+
+inline std::int64_t ClockNowNs(clockid_t clock) {
+  timespec now;
+  if (clock_gettime(clock, &now) != 0) clock_gettime(CLOCK_MONOTONIC, &now);
+  return ToNs(now);
+}
+
+// A timer or timeout is "short" (latency aspect) when it is armed and due
+// within short_ns; a deadline already past is short too.
+inline bool IsShort(std::int64_t remaining_ns, std::int64_t short_ns) {
+  return remaining_ns <= short_ns;
+}
+
+}  // namespace timerbisect::shim

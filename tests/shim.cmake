@@ -1,0 +1,25 @@
+# Shim tests: small C programs (tests/progs/shim_*.c, each built as
+# prog_shim_*) run under libtimerbisect.so by GoogleTest binaries
+# (tests/shim_*_test.cc, one per API family, each its own binary).
+file(GLOB shim_prog_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/progs/shim_*.c)
+set(shim_prog_targets)
+foreach(src ${shim_prog_sources})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(prog_${name} ${src})
+  target_link_libraries(prog_${name} PRIVATE Threads::Threads)
+  set_target_properties(prog_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/progs)
+  list(APPEND shim_prog_targets prog_${name})
+endforeach()
+
+add_library(timerbisect_shim_harness STATIC shim_harness.cc)
+target_link_libraries(timerbisect_shim_harness PUBLIC timerbisect_protocol GTest::gtest)
+target_compile_definitions(timerbisect_shim_harness PUBLIC
+  TIMERBISECT_PROGS_DIR="${CMAKE_CURRENT_BINARY_DIR}/progs"
+  TIMERBISECT_SHIM_PATH="$<TARGET_FILE:timerbisect_shim>")
+
+file(GLOB shim_test_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/shim_*_test.cc)
+foreach(src ${shim_test_sources})
+  get_filename_component(name ${src} NAME_WE)
+  timerbisect_test(${name} SOURCES ${src} LIBS timerbisect_shim_harness)
+  add_dependencies(${name} timerbisect_shim ${shim_prog_targets})
+endforeach()

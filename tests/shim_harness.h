@@ -1,0 +1,40 @@
+// Runs small programs (tests/progs/shim_*.c, built as prog_shim_*) under the
+// shim with a chosen environment and collects what they print and report.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace timerbisect::testing {
+
+struct ShimRun {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  std::string out;     // stdout
+  std::string err;     // stderr
+  std::string report;  // the TIMERSEM_REPORT file (empty if the env chose stderr)
+};
+
+// Path of a test program built from tests/progs/NAME.c.
+std::string ProgPath(const std::string& name);
+// Path of the built libtimerbisect.so.
+std::string ShimPath();
+
+// Runs `prog` (a ProgPath name or an absolute path) with LD_PRELOAD=shim
+// (unless env sets LD_PRELOAD, "" to disable), TIMERSEM_REPORT=<temp file>
+// (unless env sets it) and env's other variables on top of a minimal
+// environment (PATH, HOME). A variable mapped to "\x01" is removed. Kills the
+// program after `timeout_s` seconds (a hang is then visible as signal 9).
+ShimRun RunUnderShim(const std::string& prog, const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env, int timeout_s = 30);
+
+// IDs of the match markers in a report (each [bisect-match 0x...] line).
+std::set<std::uint64_t> ReportedIds(const std::string& report);
+
+// Value of "key" in "key value" or "key=value" lines a program prints; "" if absent.
+std::string Field(const std::string& out, const std::string& key);
+
+}  // namespace timerbisect::testing
