@@ -23,3 +23,8 @@ foreach(src ${shim_test_sources})
   timerbisect_test(${name} SOURCES ${src} LIBS timerbisect_shim_harness)
   add_dependencies(${name} timerbisect_shim ${shim_prog_targets})
 endforeach()
+
+# prog_shim_sites also creates timers inside a shared library.
+add_library(shim_sitelib SHARED progs/sitelib/sitelib.c)
+set_target_properties(shim_sitelib PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/progs)
+target_link_libraries(prog_shim_sites PRIVATE shim_sitelib)

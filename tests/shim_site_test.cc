@@ -1,0 +1,87 @@
+// Site identity: the same code path gets the same ID in every run (ASLR),
+// thread and process; different paths get different IDs; reports are once
+// per site per process.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "shim_harness.h"
+
+namespace timerbisect::testing {
+namespace {
+
+ShimRun Sites(const std::string& scenario, const std::map<std::string, std::string>& extra = {}) {
+  std::map<std::string, std::string> env = extra;
+  if (!env.count("TIMERSEM")) env["TIMERSEM"] = "new#y";
+  ShimRun run = RunUnderShim("shim_sites", {scenario}, env);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  return run;
+}
+
+int MarkerLines(const std::string& report) {
+  std::istringstream in(report);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) n += line.find("[bisect-match ") != std::string::npos;
+  return n;
+}
+
+TEST(ShimSite, TwoCallersAreTwoSites) { EXPECT_EQ(ReportedIds(Sites("two_callers").report).size(), 2u); }
+
+TEST(ShimSite, IdsAreStableAcrossRuns) {
+  for (const char* scenario : {"two_callers", "lib"}) {
+    auto first = ReportedIds(Sites(scenario).report);
+    ASSERT_EQ(first.size(), 2u) << scenario;
+    for (int run = 0; run < 2; ++run) EXPECT_EQ(ReportedIds(Sites(scenario).report), first);
+  }
+}
+
+TEST(ShimSite, ThreadsOnOnePathShareOneSiteReportedOnce) {
+  ShimRun run = Sites("threads");
+  EXPECT_EQ(ReportedIds(run.report).size(), 1u);
+  EXPECT_EQ(MarkerLines(run.report), 1) << run.report;
+}
+
+TEST(ShimSite, ParentAndChildShareTheIdAndEachReportsIt) {
+  ShimRun run = Sites("fork");
+  EXPECT_EQ(ReportedIds(run.report).size(), 1u);
+  EXPECT_EQ(MarkerLines(run.report), 2) << run.report;
+}
+
+TEST(ShimSite, SameIdAfterExec) {
+  ShimRun run = Sites("exec");
+  EXPECT_EQ(ReportedIds(run.report).size(), 1u);
+  EXPECT_EQ(MarkerLines(run.report), 2) << run.report;
+}
+
+TEST(ShimSite, DepthOneSeesOnlyTheInnermostFrame) {
+  EXPECT_EQ(ReportedIds(Sites("two_callers", {{"TIMERSEM_DEPTH", "1"}}).report).size(), 1u);
+}
+
+TEST(ShimSite, VerbosePatternReportsFramesWithModuleAndOffset) {
+  ShimRun run = Sites("lib", {{"TIMERSEM", "new#vy"}});
+  EXPECT_NE(run.report.find("libshim_sitelib.so+0x"), std::string::npos) << run.report;
+  EXPECT_NE(run.report.find("sitelib_make_timer"), std::string::npos) << run.report;
+  EXPECT_NE(run.report.find("prog_shim_sites+0x"), std::string::npos) << run.report;
+  EXPECT_NE(run.report.find("timerbisect site timerfd_create mode=new"), std::string::npos);
+}
+
+TEST(ShimSite, ScopeFiltersSitesByModuleOrSymbol) {
+  EXPECT_EQ(ReportedIds(Sites("lib", {{"TIMERSEM_SCOPE", "sitelib_make"}}).report).size(), 2u);
+  EXPECT_EQ(ReportedIds(Sites("lib", {{"TIMERSEM_SCOPE", "^nothing-matches$"}}).report).size(),
+            0u);
+}
+
+TEST(ShimSite, ReportGoesToStderrByDefault) {
+  ShimRun run = Sites("two_callers", {{"TIMERSEM_REPORT", "stderr"}});
+  EXPECT_EQ(ReportedIds(run.err).size(), 2u) << run.err;
+}
+
+TEST(ShimSite, ShimAnnouncesItselfInAReportFile) {
+  ShimRun run = Sites("two_callers", {{"TIMERSEM", "new"}});
+  EXPECT_NE(run.report.find("timerbisect: shim active pid="), std::string::npos);
+  EXPECT_TRUE(ReportedIds(run.report).empty());  // no pattern, no reports
+}
+
+}  // namespace
+}  // namespace timerbisect::testing
