@@ -1,0 +1,140 @@
+// Per-call cost of the shim against the bare call, in one process and one
+// run: the bench loads private copies of libtimerbisect.so with dlopen (one
+// copy per configuration, each with its own state, read from the
+// environment when it loads) and calls each copy's interceptor directly;
+// the bare call goes to libc's own symbol.
+//
+//   bench/shim_overhead --shim build/shim/libtimerbisect.so
+//
+// Configurations: bare, inert (TIMERSEM unset), active at depth 8 and 16
+// (TIMERSEM=new#y: every site new and reported once, the per-call path
+// after the first report), and old at depth 16 (old#y: re-arms check for
+// stale expirations to keep).
+#include <benchmark/benchmark.h>
+#include <dlfcn.h>
+#include <poll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace {
+
+using PollFn = int (*)(pollfd*, nfds_t, int);
+using SettimeFn = int (*)(int, int, const itimerspec*, itimerspec*);
+using CreateFn = int (*)(int, int);
+using CloseFn = int (*)(int);
+
+struct Functions {
+  const char* name;
+  PollFn poll;
+  SettimeFn timerfd_settime;
+  CreateFn timerfd_create;
+  CloseFn close;
+};
+
+std::vector<Functions> g_configs;
+std::vector<std::string> g_copies;
+
+template <typename Fn>
+Fn Lookup(void* handle, const char* symbol) {
+  void* p = dlsym(handle, symbol);
+  if (p == nullptr) {
+    std::fprintf(stderr, "shim_overhead: %s has no %s\n", "library", symbol);
+    std::exit(2);
+  }
+  return reinterpret_cast<Fn>(p);
+}
+
+Functions Load(const char* name, const std::string& shim, const char* timersem, const char* depth) {
+  // A private copy per configuration: dlopen of the same file would share
+  // one state.
+  std::string copy = std::filesystem::temp_directory_path() /
+                     ("timerbisect-bench-" + std::to_string(getpid()) + "-" + name + ".so");
+  std::filesystem::copy_file(shim, copy, std::filesystem::copy_options::overwrite_existing);
+  g_copies.push_back(copy);
+  if (timersem) {
+    setenv("TIMERSEM", timersem, 1);
+  } else {
+    unsetenv("TIMERSEM");
+  }
+  setenv("TIMERSEM_DEPTH", depth, 1);
+  setenv("TIMERSEM_REPORT", "/dev/null", 1);
+  void* handle = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    std::fprintf(stderr, "shim_overhead: cannot load %s: %s\n", copy.c_str(), dlerror());
+    std::exit(2);
+  }
+  return {name, Lookup<PollFn>(handle, "poll"), Lookup<SettimeFn>(handle, "timerfd_settime"),
+          Lookup<CreateFn>(handle, "timerfd_create"), Lookup<CloseFn>(handle, "close")};
+}
+
+// poll on a pipe with a zero timeout: the event-loop call. Zero timeouts are
+// not timers, so even the active shim must not walk the stack here.
+void BM_PollZeroTimeout(benchmark::State& state) {
+  const Functions& f = g_configs[state.range(0)];
+  int p[2];
+  if (pipe(p) != 0) state.SkipWithError("pipe");
+  pollfd pfd{p[0], POLLIN, 0};
+  for (auto _ : state) benchmark::DoNotOptimize(f.poll(&pfd, 1, 0));
+  state.SetLabel(f.name);
+  close(p[0]);
+  close(p[1]);
+}
+
+// Disarming a timerfd the configuration created (active: a tracked fd).
+void BM_TimerfdSettime(benchmark::State& state) {
+  const Functions& f = g_configs[state.range(0)];
+  int fd = f.timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+  itimerspec disarm{};
+  for (auto _ : state) benchmark::DoNotOptimize(f.timerfd_settime(fd, 0, &disarm, nullptr));
+  state.SetLabel(f.name);
+  f.close(fd);
+}
+
+// Creating a timer: the active shim walks the stack and looks the site up
+// in its cache (warm after the first iteration).
+void BM_TimerfdCreateClose(benchmark::State& state) {
+  const Functions& f = g_configs[state.range(0)];
+  for (auto _ : state) {
+    int fd = f.timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    f.close(fd);
+  }
+  state.SetLabel(f.name);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string shim;
+  std::vector<char*> rest = {argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--shim") == 0 && i + 1 < argc) {
+      shim = argv[++i];
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (shim.empty()) shim = TIMERBISECT_SHIM_PATH;
+  g_configs.push_back({"bare", &::poll, &::timerfd_settime, &::timerfd_create, &::close});
+  g_configs.push_back(Load("inert", shim, nullptr, "16"));
+  g_configs.push_back(Load("active-depth8", shim, "new#y", "8"));
+  g_configs.push_back(Load("active-depth16", shim, "new#y", "16"));
+  g_configs.push_back(Load("active-old-depth16", shim, "old#y", "16"));
+  for (auto* bm : {benchmark::RegisterBenchmark("poll_zero_timeout", BM_PollZeroTimeout),
+                   benchmark::RegisterBenchmark("timerfd_settime", BM_TimerfdSettime),
+                   benchmark::RegisterBenchmark("timerfd_create_close", BM_TimerfdCreateClose)}) {
+    bm->DenseRange(0, static_cast<int>(g_configs.size()) - 1);
+  }
+  int n = static_cast<int>(rest.size());
+  benchmark::Initialize(&n, rest.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  for (const auto& copy : g_copies) std::filesystem::remove(copy);
+  return 0;
+}
