@@ -1,0 +1,100 @@
+// How many target runs each search needs, on simulated targets with N sites
+// and k culprits, beside the information bound log2 C(N,k) + k (telling
+// which k of N sites, plus about one run per set to learn that no further
+// set exists). The numbers are counters; the times measure the simulator,
+// not a target, and mean nothing.
+//
+//   build/bench/search_cost --benchmark_counters_tabular=true
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "search/search.h"
+#include "search_sim.h"
+
+namespace timerbisect::search {
+namespace {
+
+constexpr int kSeeds = 50;
+
+// log2 of the number of ways to pick k disjoint terms of t sites among n:
+// n! / ((n - kt)! (t!)^k k!), which is C(n, k) for t = 1.
+double Log2Choices(int n, int k, int t) {
+  double ln = std::lgamma(n + 1.0) - std::lgamma(n - k * t + 1.0) - k * std::lgamma(t + 1.0) -
+              std::lgamma(k + 1.0);
+  return ln / std::log(2.0);
+}
+
+// Picks the culprit terms for one seed: k terms of `term_size` distinct sites.
+std::vector<std::vector<int>> Culprits(int n, int k, int term_size, std::uint64_t seed) {
+  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ull);
+  std::vector<int> sites(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) sites[static_cast<std::size_t>(i)] = i;
+  std::shuffle(sites.begin(), sites.end(), rng);
+  std::vector<std::vector<int>> terms;
+  std::size_t next = 0;
+  for (int t = 0; t < k; ++t) {
+    std::vector<int> term;
+    for (int i = 0; i < term_size; ++i) term.push_back(sites[next++]);
+    terms.push_back(term);
+  }
+  return terms;
+}
+
+// args: N, k, sites per culprit term (1: k independent culprits, the target
+// fails if any is enabled; 2: it fails when both sites of a pair are).
+void BM_SearchCost(benchmark::State& state) {
+  int n = static_cast<int>(state.range(0));
+  int k = static_cast<int>(state.range(1));
+  int term_size = static_cast<int>(state.range(2));
+  double runs[2] = {0, 0};
+  int exact[2] = {0, 0};
+  for (auto _ : state) {
+    runs[0] = runs[1] = 0;
+    exact[0] = exact[1] = 0;
+    for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+      sim::SimSpec spec;
+      spec.sites = n;
+      spec.seed = seed;
+      spec.culprits = Culprits(n, k, term_size, seed);
+      for (int a = 0; a < 2; ++a) {
+        Config config;
+        config.algorithm = a == 0 ? Algorithm::kIdSplit : Algorithm::kSuffix;
+        sim::SimulatedTarget target(spec);
+        Result result = Search(config, target.AsProbe());
+        runs[a] += result.runs;
+        exact[a] +=
+            result.outcome == Outcome::kFound && sim::SetsOf(result) == target.CulpritSets();
+      }
+    }
+  }
+  state.counters["N"] = n;
+  state.counters["k"] = k;
+  state.counters["default_runs"] = runs[0] / kSeeds;
+  state.counters["suffix_runs"] = runs[1] / kSeeds;
+  state.counters["bound"] = Log2Choices(n, k, term_size) + k;
+  state.counters["default_exact"] = static_cast<double>(exact[0]) / kSeeds;
+  state.counters["suffix_exact"] = static_cast<double>(exact[1]) / kSeeds;
+}
+
+BENCHMARK(BM_SearchCost)
+    ->ArgNames({"N", "k", "term"})
+    ->ArgsProduct({{16, 90, 1000}, {1, 2, 3}, {1}})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+// Conjunctions: k pairs, each failing only when both of its sites are on.
+BENCHMARK(BM_SearchCost)
+    ->ArgNames({"N", "k", "term"})
+    ->ArgsProduct({{16, 90, 1000}, {1, 2}, {2}})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace timerbisect::search
+
+BENCHMARK_MAIN();

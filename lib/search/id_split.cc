@@ -1,0 +1,315 @@
+#include "search/id_split.h"
+
+#include <algorithm>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "protocol/pattern.h"
+#include "search/suffix_search.h"
+
+namespace timerbisect::search {
+namespace {
+
+// How many levels the search follows a half it has only inferred to fail
+// (its sibling passed) before probing it. For one culprit the inference is
+// always right and each probe halves the sites; when the failure needs sites
+// from both halves, the guess costs the probes made below it. Measured with
+// bench/search_cost and the mixed targets of tests/search_test.cc.
+constexpr int kSpeculationDepth = 2;
+
+Ids Union(const Ids& a, const Ids& b) {
+  Ids out;
+  out.reserve(a.size() + b.size());
+  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+Ids Minus(const Ids& a, const Ids& b) {
+  Ids out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+bool Includes(const Ids& big, const Ids& small) {
+  return std::includes(big.begin(), big.end(), small.begin(), small.end());
+}
+
+std::string Hex(std::uint64_t id) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out = "0x";
+  for (int shift = 60; shift >= 0; shift -= 4) out += kDigits[(id >> shift) & 0xf];
+  return out;
+}
+
+// The sites a probe toggled: the listed ones, or (for "y", "n" and the
+// check for more sets, patterns that name no IDs) every site but the listed
+// ones, including sites no run has reported yet.
+struct Toggled {
+  bool all_but = false;
+  Ids ids;
+};
+Toggled Explicit(Ids ids) {
+  return {false, std::move(ids)};
+}
+Toggled AllBut(Ids ids) {
+  return {true, std::move(ids)};
+}
+
+bool Disjoint(const Ids& a, const Ids& b) {
+  auto i = a.begin(), j = b.begin();
+  while (i != a.end() && j != b.end()) {
+    if (*i == *j) return false;
+    if (*i < *j)
+      ++i;
+    else
+      ++j;
+  }
+  return true;
+}
+
+// Whether every site `small` toggled is one `big` toggled.
+bool Contains(const Toggled& big, const Toggled& small) {
+  if (!big.all_but) return !small.all_but && Includes(big.ids, small.ids);
+  if (!small.all_but) return Disjoint(small.ids, big.ids);
+  return Includes(small.ids, big.ids);
+}
+
+// What the search knows about forced + candidates.
+enum class Knowledge {
+  kFails,  // a probe showed it fails
+  kTop,    // unknown; its sibling passed while the parent failed
+  kInner,  // unknown, inside a kTop half: the kTop ancestor settles it
+};
+
+struct Found {
+  enum Kind {
+    kSet,      // ids: a minimal subset of the candidates; forced + ids failed
+    kPasses,   // forced + candidates passed (only from kTop)
+    kBroken,   // the guess that this half fails was not confirmed (only from kInner)
+    kStopped,  // the prober stopped the search
+  } kind;
+  Ids ids;
+};
+
+class IdSplitSearcher {
+ public:
+  IdSplitSearcher(Prober& prober, const Start& start) : prober_(prober), start_(start) {}
+
+  void Run(int max_sets, std::vector<ChangeSet>& sets) {
+    // The passing run toggled no site, the failing one every site.
+    if (!Record(Explicit({}), false, start_.invert ? "y" : "n") ||
+        !Record(AllBut({}), true, start_.invert ? "n" : "y")) {
+      return;
+    }
+    Ids universe = start_.universe;
+    Ids excluded;
+    Observation broken = start_.broken;
+    for (;;) {
+      Ids candidates = Minus(universe, excluded);
+      if (candidates.empty()) {
+        prober_.Stop("target still fails with the sets found excluded, but reports no other site");
+        return;
+      }
+      Found found = FindMinimal({}, candidates, Knowledge::kTop, kSpeculationDepth, true);
+      if (found.kind == Found::kStopped) return;
+      if (found.kind == Found::kPasses) {
+        // The listed sites alone do not fail as "y" (or "n") did: sites
+        // appear or vanish between runs, so only suffixes, which also cover
+        // sites not seen yet, can find the rest.
+        Start rest = start_;
+        rest.broken = broken;
+        rest.universe = universe;
+        SuffixSearch(prober_, rest, excluded, max_sets, sets);
+        return;
+      }
+      const Ids& set = found.ids;
+      if (!Confirm(set)) return;
+      sets.push_back({set, protocol::PatternForIds(set, start_.invert)});
+      excluded = Union(excluded, set);
+      if (max_sets > 0 && static_cast<int>(sets.size()) >= max_sets) return;
+
+      // Does anything fail with every set found so far excluded? This run
+      // names no IDs, so it also reaches (and reports) sites not seen yet.
+      protocol::PatternSpec spec{false, start_.invert, {protocol::Suffix::All()}, {}};
+      for (std::uint64_t id : excluded) spec.skip.push_back(protocol::Suffix::Id(id));
+      std::string pattern = protocol::BuildPattern(spec);
+      std::optional<Observation> rest = prober_.Run(pattern);
+      if (!rest || !Record(AllBut(excluded), rest->failed, pattern)) return;
+      if (!rest->failed) return;
+      universe = Union(universe, rest->reported);
+      broken = std::move(*rest);
+    }
+  }
+
+ private:
+  struct Cached {
+    bool failed = false;
+    bool verbose = false;
+    int runs = 0;
+  };
+
+  // Whether the sites in `set` (and no others) make the target fail, from the
+  // cache when it holds an answer (a verbose one if `verbose`). nullopt:
+  // stopped.
+  std::optional<bool> Fails(const Ids& set, bool verbose) {
+    auto it = cache_.find(set);
+    if (it != cache_.end() && (it->second.verbose || !verbose)) return it->second.failed;
+    std::string pattern = protocol::PatternForIds(set, start_.invert, verbose);
+    std::optional<Observation> obs = prober_.Run(pattern);
+    if (!obs) return std::nullopt;
+    if (it != cache_.end()) {
+      // The same sites again, now verbose: must agree with the first probe.
+      Cached& c = it->second;
+      int runs = c.runs + prober_.count();
+      if (obs->failed != c.failed) {
+        prober_.Stop(InconsistentMessage(pattern, obs->failed ? prober_.count() : c.runs, runs));
+        return std::nullopt;
+      }
+      c.verbose = true;
+      c.runs = runs;
+      return c.failed;
+    }
+    if (!Record(Explicit(set), obs->failed, pattern)) return std::nullopt;
+    cache_[set] = {obs->failed, verbose, prober_.count()};
+    return obs->failed;
+  }
+
+  // Adds a result to the history; false (and stops) if it contradicts an
+  // earlier one. A target whose failure needs some sites ON fails with any
+  // superset of them as well; when that breaks, the target is flaky or its
+  // sites interact in ways no minimal set describes, and going on would
+  // blame the wrong sites.
+  bool Record(const Toggled& toggled, bool failed, const std::string& pattern) {
+    for (const Seen& seen : history_) {
+      bool contradicts = failed ? !seen.failed && Contains(seen.toggled, toggled)
+                                : seen.failed && Contains(toggled, seen.toggled);
+      if (!contradicts) continue;
+      const std::string& fail_pattern = failed ? pattern : seen.pattern;
+      const std::string& pass_pattern = failed ? seen.pattern : pattern;
+      prober_.Stop("target is flaky or not monotone: it fails under " + ShortPattern(fail_pattern) +
+                   " but passes under " + ShortPattern(pass_pattern) +
+                   ", which selects more sites; rerun with a larger --count or use the adaptive "
+                   "mode");
+      return false;
+    }
+    history_.push_back({toggled, failed, pattern});
+    return true;
+  }
+
+  // A minimal subset S of `candidates` such that forced + S fails, given
+  // that `forced` alone passes (see Knowledge for what is known of forced +
+  // candidates). `final`: forced holds only sites of the set being built, so
+  // a probe of forced + one site may name the whole set and is made verbose,
+  // to serve as its confirmation.
+  Found FindMinimal(const Ids& forced, const Ids& candidates, Knowledge knowledge, int budget,
+                    bool final) {
+    if (prober_.stop()) return {Found::kStopped, {}};
+    prober_.SetInPlay(static_cast<int>(candidates.size()));
+    if (knowledge != Knowledge::kFails) {
+      // A guess the cache already settles (the search came back here).
+      auto it = cache_.find(Union(forced, candidates));
+      if (it != cache_.end() && it->second.failed) knowledge = Knowledge::kFails;
+      if (it != cache_.end() && !it->second.failed) {
+        return {knowledge == Knowledge::kTop ? Found::kPasses : Found::kBroken, {}};
+      }
+    }
+    if (candidates.size() == 1) {
+      if (knowledge == Knowledge::kFails) return {Found::kSet, candidates};
+      std::optional<bool> fails = Fails(Union(forced, candidates), final);
+      if (!fails) return {Found::kStopped, {}};
+      if (*fails) return {Found::kSet, candidates};
+      return {knowledge == Knowledge::kTop ? Found::kPasses : Found::kBroken, {}};
+    }
+
+    auto middle = candidates.begin() + static_cast<std::ptrdiff_t>(candidates.size() / 2);
+    Ids a(candidates.begin(), middle), b(middle, candidates.end());
+    std::optional<bool> a_fails = Fails(Union(forced, a), final && a.size() == 1);
+    if (!a_fails) return {Found::kStopped, {}};
+    if (*a_fails) return FindMinimal(forced, a, Knowledge::kFails, kSpeculationDepth, final);
+
+    if (knowledge == Knowledge::kFails) {
+      // The whole failed and half a passed: b is where a lone culprit is.
+      Found in_b = FindMinimal(forced, b, Knowledge::kTop, kSpeculationDepth, final);
+      if (in_b.kind != Found::kPasses) return in_b;
+      return FromBothHalves(forced, a, b, final);
+    }
+
+    // Nothing is known of the whole: go on guessing into b, or probe it.
+    if (budget > 0) {
+      Found in_b = FindMinimal(forced, b, Knowledge::kInner, budget - 1, final);
+      if (in_b.kind == Found::kSet || in_b.kind == Found::kStopped) return in_b;
+    } else {
+      std::optional<bool> b_fails = Fails(Union(forced, b), final && b.size() == 1);
+      if (!b_fails) return {Found::kStopped, {}};
+      if (*b_fails) return FindMinimal(forced, b, Knowledge::kFails, kSpeculationDepth, final);
+    }
+    if (knowledge == Knowledge::kInner) return {Found::kBroken, {}};
+
+    // The top of a guess: find out whether it fails at all. If it does, the
+    // search starts over here; the cache answers what it already asked.
+    std::optional<bool> fails = Fails(Union(forced, candidates), false);
+    if (!fails) return {Found::kStopped, {}};
+    if (!*fails) return {Found::kPasses, {}};
+    return FindMinimal(forced, candidates, Knowledge::kFails, kSpeculationDepth, final);
+  }
+
+  // forced + a + b fails, forced + a and forced + b pass: the failure needs
+  // sites from both halves. Narrow a with all of b on, then b with the part
+  // of a found.
+  Found FromBothHalves(const Ids& forced, const Ids& a, const Ids& b, bool final) {
+    Found in_a = FindMinimal(Union(forced, b), a, Knowledge::kFails, kSpeculationDepth, false);
+    if (in_a.kind != Found::kSet) return in_a;
+    Found in_b =
+        FindMinimal(Union(forced, in_a.ids), b, Knowledge::kFails, kSpeculationDepth, final);
+    if (in_b.kind != Found::kSet) return in_b;
+    return {Found::kSet, Union(in_a.ids, in_b.ids)};
+  }
+
+  // A verbose probe of exactly the set must fail (the search's own probe of
+  // it counts when it was verbose), and without any one member it must pass.
+  bool Confirm(const Ids& set) {
+    std::optional<bool> fails = Fails(set, true);
+    if (!fails) return false;
+    std::string pattern = protocol::PatternForIds(set, start_.invert);
+    if (!*fails) {
+      prober_.Stop("confirmation probe " + ShortPattern(pattern) +
+                   " passed although the search derived that it fails: the target is flaky or "
+                   "not monotone; rerun with a larger --count or use the adaptive mode");
+      return false;
+    }
+    if (set.size() < 2) return true;  // without its one member it is the passing base
+    for (std::uint64_t id : set) {
+      std::optional<bool> without = Fails(Minus(set, {id}), false);
+      if (!without) return false;
+      if (*without) {
+        prober_.Stop("set " + ShortPattern(pattern) + " is not minimal: the target fails without " +
+                     Hex(id) +
+                     " too; the target is flaky or not monotone; rerun with a larger --count or "
+                     "use the adaptive mode");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  struct Seen {
+    Toggled toggled;
+    bool failed = false;
+    std::string pattern;
+  };
+
+  Prober& prober_;
+  const Start& start_;
+  std::map<Ids, Cached> cache_;  // by the exact set of sites named
+  std::vector<Seen> history_;    // every result, for the monotonicity check
+};
+
+}  // namespace
+
+void IdSplitSearch(Prober& prober, const Start& start, int max_sets, std::vector<ChangeSet>& sets) {
+  IdSplitSearcher(prober, start).Run(max_sets, sets);
+}
+
+}  // namespace timerbisect::search

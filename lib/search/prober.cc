@@ -1,0 +1,62 @@
+#include "search/prober.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace timerbisect::search {
+
+Ids SortedUnique(std::vector<std::uint64_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+std::string ShortPattern(const std::string& pattern) {
+  constexpr std::size_t kKeep = 60;
+  if (pattern.size() <= kKeep + 20) return pattern;
+  auto terms = std::count(pattern.begin(), pattern.end(), '+') +
+               std::count(pattern.begin(), pattern.end(), '-') + 1;
+  return pattern.substr(0, kKeep) + "...(" + std::to_string(terms) + " terms)";
+}
+
+std::string InconsistentMessage(const std::string& pattern, int failed_runs, int runs) {
+  return "target fails inconsistently under pattern " + ShortPattern(pattern) + " (" +
+         std::to_string(failed_runs) + " of " + std::to_string(runs) +
+         " runs failed); rerun with a larger --count or use the adaptive mode";
+}
+
+std::optional<Observation> Prober::Run(const std::string& pattern) {
+  if (stop_) return std::nullopt;
+  Observation obs;
+  int failed_runs = 0;
+  for (int i = 0; i < count(); ++i) {
+    ProbeResult r = probe_(pattern);
+    ++runs_;
+    failed_runs += r.failed ? 1 : 0;
+    obs.reported.insert(obs.reported.end(), r.reported.begin(), r.reported.end());
+  }
+  ++probes_;
+  obs.failed = failed_runs > 0;
+  obs.reported = SortedUnique(std::move(obs.reported));
+  if (config_.progress) {
+    // For one culprit each probe halves the sites in play; the last two are
+    // the confirmation and the check for more sets.
+    int left = in_play_ > 1 ? std::bit_width(static_cast<unsigned>(in_play_ - 1)) + 2 : 2;
+    config_.progress({probes_, pattern, obs.failed, in_play_, left});
+  }
+  if (failed_runs != 0 && failed_runs != count()) {
+    Stop(InconsistentMessage(pattern, failed_runs, count()));
+    return std::nullopt;
+  }
+  return obs;
+}
+
+void Prober::Stop(std::string message) {
+  if (!stop_) stop_ = std::move(message);
+}
+
+void Prober::SetInPlay(int sites) {
+  in_play_ = sites;
+}
+
+}  // namespace timerbisect::search

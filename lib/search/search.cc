@@ -1,0 +1,64 @@
+#include "search/search.h"
+
+#include "search/id_split.h"
+#include "search/prober.h"
+#include "search/start.h"
+#include "search/suffix_search.h"
+
+namespace timerbisect::search {
+
+Result Search(const Config& config, const Probe& probe) {
+  Prober prober(config, probe);
+  Result result;
+  auto finish = [&](Outcome outcome, std::string message) {
+    result.outcome = outcome;
+    result.message = std::move(message);
+    result.runs = prober.runs();
+    result.probes = prober.probes();
+    // A stopped search may have confirmed sets before the contradiction
+    // showed; with a flaky target they are not to be trusted either.
+    if (outcome != Outcome::kFound) result.sets.clear();
+    return result;
+  };
+
+  // Which way is broken: Go's bisect runs "n" first, then "y".
+  std::optional<Observation> n = prober.Run("n");
+  std::optional<Observation> y = prober.Run("y");
+  if (!n || !y) return finish(Outcome::kInconclusive, *prober.stop());
+  if (n->failed == y->failed) {
+    return finish(Outcome::kNotSensitive,
+                  n->failed ? "target fails with all sites enabled and with all sites disabled"
+                            : "target passes with all sites enabled and with all sites disabled");
+  }
+
+  Start start;
+  start.invert = n->failed;
+  start.broken = start.invert ? *n : *y;
+  start.fixed = start.invert ? *y : *n;
+  Ids all = n->reported;
+  all.insert(all.end(), y->reported.begin(), y->reported.end());
+  start.universe = SortedUnique(std::move(all));
+  result.invert = start.invert;
+  if (start.broken.reported.empty()) {
+    return finish(Outcome::kInconclusive,
+                  std::string("target fails under pattern ") + (start.invert ? "n" : "y") +
+                      " but reported no site: it does not speak the bisect protocol");
+  }
+
+  switch (config.algorithm) {
+    case Algorithm::kIdSplit:
+      IdSplitSearch(prober, start, config.max_sets, result.sets);
+      break;
+    case Algorithm::kSuffix:
+      SuffixSearch(prober, start, {}, config.max_sets, result.sets);
+      break;
+  }
+  if (prober.stop()) return finish(Outcome::kInconclusive, *prober.stop());
+  if (result.sets.empty()) {
+    return finish(Outcome::kInconclusive, "no failing set found although the target fails under " +
+                                              std::string(start.invert ? "n" : "y"));
+  }
+  return finish(Outcome::kFound, "");
+}
+
+}  // namespace timerbisect::search
