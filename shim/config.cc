@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "protocol/duration.h"
+
 #include <re2/re2.h>
 
 #include <cstdlib>
@@ -70,30 +72,6 @@ bool ParseAspects(Config& c, std::string_view all, std::string& error) {
 
 }  // namespace
 
-bool ParseDuration(const char* text, std::int64_t& ns) {
-  std::string_view s(text);
-  std::size_t digits = 0;
-  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
-  if (digits == 0 || digits > 12) return false;
-  std::int64_t n = 0;
-  for (std::size_t i = 0; i < digits; ++i) n = n * 10 + (s[i] - '0');
-  std::string_view unit = s.substr(digits);
-  std::int64_t scale;
-  if (unit.empty() || unit == "ns") {
-    scale = 1;
-  } else if (unit == "us") {
-    scale = 1'000;
-  } else if (unit == "ms") {
-    scale = 1'000'000;
-  } else if (unit == "s") {
-    scale = 1'000'000'000;
-  } else {
-    return false;
-  }
-  ns = n * scale;
-  return true;
-}
-
 bool ParseConfig(Config& c, std::string& error) {
   if (const char* v = std::getenv("TIMERSEM"); v != nullptr) {
     if (!ParseTimersem(c, v, error)) return false;
@@ -130,7 +108,7 @@ bool ParseConfig(Config& c, std::string& error) {
     const char* v = std::getenv(duration_vars[i]);
     if (v == nullptr) continue;
     std::int64_t ns = 0;
-    if (!ParseDuration(v, ns) || ns <= 0) {
+    if (!protocol::ParseDuration(v, ns) || ns <= 0) {
       return Fail(error, duration_vars[i], v,
                   "expected a positive duration such as 50us, 1ms or 2s");
     }

@@ -45,8 +45,4 @@ struct Config {
 // sets `error` to one line naming the variable, the value and what is wrong.
 bool ParseConfig(Config& config, std::string& error);
 
-// Parses durations such as "50us", "1ms", "2s", "100ns" (a bare number is
-// nanoseconds). Exposed for tests.
-bool ParseDuration(const char* text, std::int64_t& ns);
-
 }  // namespace timerbisect::shim

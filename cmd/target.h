@@ -1,0 +1,70 @@
+// The target under test, as the search sees it: a pattern in, a verdict and
+// the reported site IDs out. Knows how the pattern reaches the target: the
+// shim (TIMERSEM=new#PATTERN with LD_PRELOAD), or any program speaking the
+// bisect protocol (--env VAR=VALUE#PATTERN, --godebug, PATTERN in argv).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "report/site_reports.h"
+#include "run/failure.h"
+#include "run/probe.h"
+#include "search/search.h"
+
+namespace timerbisect::cmd {
+
+struct TargetOptions {
+  std::vector<std::string> argv;
+  bool shell = false;
+  std::chrono::milliseconds timeout{0};
+  std::string shim_path;  // empty: not the shim (protocol mode)
+  // Protocol mode: the variable and value prefix the pattern is appended to
+  // ("GODEBUG", "asynctimerchan=1#"), or argv words holding "PATTERN".
+  std::string pattern_var;
+  std::string pattern_prefix;
+  std::vector<std::pair<std::string, std::string>> shim_env;  // TIMERSEM_ASPECTS, _DEPTH, ...
+  int verbosity = 1;  // 0 quiet, 1 progress, 2 every probe's output
+};
+
+struct ProbeRecord {
+  std::string pattern;
+  run::Verdict verdict;
+  std::vector<std::uint64_t> reported;
+};
+
+class Target {
+ public:
+  Target(TargetOptions options, run::Launcher& launcher, run::FailureClassifier classifier);
+
+  // Runs once under `pattern` ("" = native / not under bisect).
+  ProbeRecord Run(const std::string& pattern,
+                  const std::vector<std::pair<std::string, std::string>>& extra_env = {});
+  search::ProbeResult operator()(const std::string& pattern);
+
+  // The command line that reproduces `pattern`, for the user to paste.
+  std::string ReproduceCommand(const std::string& pattern) const;
+
+  const report::ReportCollector& reports() const { return reports_; }
+  int runs() const { return runs_; }
+  bool uses_shim() const { return !options_.shim_path.empty(); }
+  // The first probe that could not start (command vanished, exec failed), if any.
+  const std::string& start_error() const { return start_error_; }
+
+ private:
+  run::ProbeSpec SpecFor(const std::string& pattern) const;
+
+  TargetOptions options_;
+  run::Launcher& launcher_;
+  run::FailureClassifier classifier_;
+  report::ReportCollector reports_;
+  int runs_ = 0;
+  std::string start_error_;
+};
+
+}  // namespace timerbisect::cmd

@@ -1,0 +1,38 @@
+// Durations in the toggle protocol and on the command line: "50us", "1ms",
+// "2s", "100ns", "1m"; a bare number is nanoseconds. Header-only and
+// allocation-free: the shim parses TIMERSEM_SHORT/TIMERSEM_LAG with it, the
+// driver --timeout.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace timerbisect::protocol {
+
+// False for anything but digits followed by ns, us, ms, s, m or nothing.
+constexpr bool ParseDuration(std::string_view s, std::int64_t& ns) {
+  std::size_t digits = 0;
+  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 12) return false;
+  std::int64_t n = 0;
+  for (std::size_t i = 0; i < digits; ++i) n = n * 10 + (s[i] - '0');
+  std::string_view unit = s.substr(digits);
+  std::int64_t scale = 0;
+  if (unit.empty() || unit == "ns") {
+    scale = 1;
+  } else if (unit == "us") {
+    scale = 1'000;
+  } else if (unit == "ms") {
+    scale = 1'000'000;
+  } else if (unit == "s") {
+    scale = 1'000'000'000;
+  } else if (unit == "m") {
+    scale = 60'000'000'000;
+  } else {
+    return false;
+  }
+  ns = n * scale;
+  return true;
+}
+
+}  // namespace timerbisect::protocol

@@ -1,0 +1,140 @@
+#include "report/bisect_report.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace timerbisect::report {
+namespace {
+
+std::string Hex(std::uint64_t id) {
+  char buf[19];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::string Join(const std::vector<std::string>& words, const char* sep) {
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += sep;
+    out += words[i];
+  }
+  return out;
+}
+
+void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, std::size_t total) {
+  out << "\nset " << index + 1 << " of " << total << ": " << set.sites.size()
+      << (set.sites.size() == 1 ? " site" : " sites");
+  if (!set.mode.empty()) {
+    out << " whose timers make the test fail under " << set.mode << " semantics";
+    if (!set.aspects.empty()) out << " (aspect: " << Join(set.aspects, ", ") << ")";
+  }
+  out << "\n";
+  for (const FoundSite& site : set.sites) {
+    out << "  site " << Hex(site.id);
+    if (!site.api.empty()) out << "  " << site.api;
+    out << "\n";
+    for (std::size_t i = 0; i < site.frames.size(); ++i) {
+      const auto& f = site.frames[i];
+      out << "    #" << i << (f.inlined ? " (inlined) " : " ") << symbolize::FormatFrame(f)
+          << "\n";
+    }
+    for (const std::string& line : site.lines) out << "    " << line << "\n";
+  }
+  if (!set.reproduce.empty()) out << "  reproduce:\n    " << set.reproduce << "\n";
+}
+
+}  // namespace
+
+const char* OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kFound:
+      return "found";
+    case Outcome::kNotSensitive:
+      return "not-timer-sensitive";
+    case Outcome::kInconclusive:
+      return "inconclusive";
+  }
+  return "inconclusive";
+}
+
+int ExitCode(const BisectReport& report) {
+  switch (report.outcome) {
+    case Outcome::kFound:
+      return kExitFound;
+    case Outcome::kNotSensitive:
+      return kExitNotSensitive;
+    case Outcome::kInconclusive:
+      return kExitInconclusive;
+  }
+  return kExitInconclusive;
+}
+
+std::string ShellQuote(const std::string& word) {
+  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789@%_-+=:,./#!") == std::string::npos) {
+    return word;
+  }
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string FormatText(const BisectReport& report) {
+  std::ostringstream out;
+  switch (report.outcome) {
+    case Outcome::kFound:
+      out << "timerbisect: found " << report.sets.size()
+          << (report.sets.size() == 1 ? " set" : " sets") << " (" << report.probes
+          << " probes, " << report.runs << " runs)\n";
+      for (std::size_t i = 0; i < report.sets.size(); ++i) {
+        FormatSet(out, report.sets[i], i, report.sets.size());
+      }
+      break;
+    case Outcome::kNotSensitive:
+      out << "timerbisect: not timer-sensitive: " << report.message << "\n";
+      break;
+    case Outcome::kInconclusive:
+      out << "timerbisect: inconclusive: " << report.message << "\n";
+      break;
+  }
+  return out.str();
+}
+
+nlohmann::json ToJson(const BisectReport& report) {
+  nlohmann::json sets = nlohmann::json::array();
+  for (const FoundSet& set : report.sets) {
+    nlohmann::json sites = nlohmann::json::array();
+    for (const FoundSite& site : set.sites) {
+      nlohmann::json frames = nlohmann::json::array();
+      for (const auto& f : site.frames) {
+        frames.push_back({{"function", f.function},
+                          {"file", f.file},
+                          {"line", f.line},
+                          {"column", f.column},
+                          {"inlined", f.inlined},
+                          {"module", f.module},
+                          {"offset", Hex(f.offset)}});
+      }
+      sites.push_back(
+          {{"id", Hex(site.id)}, {"api", site.api}, {"frames", frames}, {"lines", site.lines}});
+    }
+    sets.push_back({{"sites", sites},
+                    {"mode", set.mode},
+                    {"aspects", set.aspects},
+                    {"reproduce", set.reproduce}});
+  }
+  return {{"outcome", OutcomeName(report.outcome)},
+          {"message", report.message},
+          {"command", report.command},
+          {"probes", report.probes},
+          {"runs", report.runs},
+          {"sets", sets}};
+}
+
+}  // namespace timerbisect::report

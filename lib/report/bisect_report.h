@@ -1,0 +1,57 @@
+// The driver's answer: the change sets found, each with symbolized stacks,
+// the semantics that make the test fail, and a command that reproduces it;
+// as text for people and JSON for tools.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "symbolize/symbolizer.h"
+
+namespace timerbisect::report {
+
+// Exit codes of `timerbisect` (documented in the README).
+inline constexpr int kExitFound = 0;
+inline constexpr int kExitNotSensitive = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitInconclusive = 3;
+
+struct FoundSite {
+  std::uint64_t id = 0;
+  std::string api;  // empty for targets other than the shim
+  std::vector<symbolize::SourceFrame> frames;  // innermost first, inlined frames expanded
+  std::vector<std::string> lines;  // report lines of targets other than the shim
+};
+
+struct FoundSet {
+  std::vector<FoundSite> sites;
+  std::string mode;  // "new"/"old": what these sites' timers need for the failure; "" for others
+  std::vector<std::string> aspects;  // aspects that reproduce it on their own
+  std::string reproduce;  // a shell command line
+};
+
+enum class Outcome { kFound, kNotSensitive, kInconclusive };
+
+struct BisectReport {
+  Outcome outcome = Outcome::kInconclusive;
+  std::string message;  // one line: the evidence for not sensitive / inconclusive
+  std::vector<std::string> command;
+  std::vector<FoundSet> sets;
+  int probes = 0;
+  int runs = 0;
+};
+
+std::string FormatText(const BisectReport& report);
+nlohmann::json ToJson(const BisectReport& report);
+int ExitCode(const BisectReport& report);
+
+// The word for an outcome: "found", "not-timer-sensitive", "inconclusive".
+const char* OutcomeName(Outcome outcome);
+
+// Quotes a word for a POSIX shell when it needs it.
+std::string ShellQuote(const std::string& word);
+
+}  // namespace timerbisect::report

@@ -1,0 +1,90 @@
+#include "report/site_reports.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "protocol/marker.h"
+
+namespace timerbisect::report {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// "#N MODULE+0xOFFSET [SYMBOL]" -> frame N.
+bool ParseFrame(std::string_view text, int& index, ReportedFrame& frame) {
+  if (text.empty() || text[0] != '#') return false;
+  text.remove_prefix(1);
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), index);
+  if (ec != std::errc() || p == text.data() || index < 0 || index > 1024) return false;
+  text.remove_prefix(static_cast<std::size_t>(p - text.data()));
+  if (text.empty() || text[0] != ' ') return false;
+  text.remove_prefix(1);
+  std::string_view location = text.substr(0, text.find(' '));
+  std::string_view symbol = location.size() < text.size() ? Trim(text.substr(location.size())) : "";
+  auto plus = location.rfind("+0x");
+  if (plus == std::string_view::npos || plus == 0) return false;
+  std::string_view hex = location.substr(plus + 3);
+  std::uint64_t offset = 0;
+  auto [q, ec2] = std::from_chars(hex.data(), hex.data() + hex.size(), offset, 16);
+  if (ec2 != std::errc() || q != hex.data() + hex.size()) return false;
+  frame.module = std::string(location.substr(0, plus));
+  frame.offset = offset;
+  frame.symbol = std::string(symbol);
+  return true;
+}
+
+}  // namespace
+
+void ReportCollector::Add(std::string_view text) {
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    AddLine(text.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+}
+
+void ReportCollector::AddLine(std::string_view line) {
+  if (line.starts_with("timerbisect: shim active")) {
+    shim_announced_ = true;
+    return;
+  }
+  auto cut = protocol::CutMarker(line);
+  if (!cut.found) return;
+  SiteReport& site = sites_[cut.id];
+  site.id = cut.id;
+  std::string rest_storage = cut.Short();
+  std::string_view rest = Trim(rest_storage);
+  constexpr std::string_view kSite = "timerbisect site ";
+  if (rest.starts_with(kSite)) {
+    rest.remove_prefix(kSite.size());
+    site.api = std::string(rest.substr(0, rest.find(' ')));
+    if (auto m = rest.find("mode="); m != std::string_view::npos) {
+      site.mode = std::string(rest.substr(m + 5, 3));
+    }
+    return;
+  }
+  int index = 0;
+  ReportedFrame frame;
+  if (ParseFrame(rest, index, frame)) {
+    // Each process of a probe reports the same frames; keep one copy.
+    if (static_cast<std::size_t>(index) == site.frames.size()) site.frames.push_back(frame);
+    return;
+  }
+  if (!rest.empty() &&
+      std::find(site.lines.begin(), site.lines.end(), rest) == site.lines.end()) {
+    site.lines.emplace_back(rest);
+  }
+}
+
+std::set<std::uint64_t> ReportCollector::Ids() const {
+  std::set<std::uint64_t> ids;
+  for (const auto& [id, site] : sites_) ids.insert(id);
+  return ids;
+}
+
+}  // namespace timerbisect::report

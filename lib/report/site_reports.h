@@ -1,0 +1,53 @@
+// Reading match reports: the lines a target (the shim, or any program that
+// speaks the bisect protocol) writes for each site the pattern reports.
+//
+// The shim writes, per site and process:
+//   [bisect-match 0x...] timerbisect site API mode=MODE
+// and in verbose patterns one line per frame:
+//   [bisect-match 0x...]   #N MODULE+0xOFFSET [SYMBOL]
+// Other targets write whatever they like beside the marker; those lines are
+// kept as text, markers cut out, as Go's bisect shows them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace timerbisect::report {
+
+struct ReportedFrame {
+  std::string module;  // path of the ELF file as loaded
+  std::uint64_t offset = 0;  // return address minus the module's load bias
+  std::string symbol;  // dynamic symbol, if the shim found one
+};
+
+struct SiteReport {
+  std::uint64_t id = 0;
+  std::string api;   // "timerfd_create"; empty for a target other than the shim
+  std::string mode;  // "old" or "new" as the shim applied it in that probe
+  std::vector<ReportedFrame> frames;  // from a verbose probe, innermost first
+  std::vector<std::string> lines;     // other report lines, marker removed, deduplicated
+};
+
+class ReportCollector {
+ public:
+  // Adds every line of `text` (a report file or a probe's output).
+  void Add(std::string_view text);
+
+  // IDs seen in the texts added so far.
+  std::set<std::uint64_t> Ids() const;
+  const std::map<std::uint64_t, SiteReport>& sites() const { return sites_; }
+  // True if a shim announced itself ("timerbisect: shim active ...").
+  bool shim_announced() const { return shim_announced_; }
+
+ private:
+  void AddLine(std::string_view line);
+
+  std::map<std::uint64_t, SiteReport> sites_;
+  bool shim_announced_ = false;
+};
+
+}  // namespace timerbisect::report
