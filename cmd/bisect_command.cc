@@ -54,9 +54,8 @@ bool ShimEnvFromFlags(const BisectOptions& o, std::vector<std::pair<std::string,
     env.emplace_back("TIMERSEM_DEPTH", std::to_string(o.depth));
   }
   if (!o.scope.empty()) env.emplace_back("TIMERSEM_SCOPE", o.scope);
-  for (const auto& [flag, var, value] :
-       {std::tuple{"--short", "TIMERSEM_SHORT", o.short_threshold},
-        std::tuple{"--lag", "TIMERSEM_LAG", o.lag}}) {
+  for (const auto& [flag, var, value] : {std::tuple{"--short", "TIMERSEM_SHORT", o.short_threshold},
+                                         std::tuple{"--lag", "TIMERSEM_LAG", o.lag}}) {
     if (value.empty()) continue;
     std::int64_t ns = 0;
     if (!protocol::ParseDuration(value, ns) || ns <= 0) {
@@ -210,8 +209,8 @@ int RunBisect(const BisectOptions& o) {
   }
 
   search::Config config;
-  config.algorithm = o.algorithm == "suffix" ? search::Algorithm::kSuffix
-                                             : search::Algorithm::kIdSplit;
+  config.algorithm =
+      o.algorithm == "suffix" ? search::Algorithm::kSuffix : search::Algorithm::kIdSplit;
   config.count = o.count;
   config.max_sets = o.max_sets;
   if (t.verbosity >= 1) {
@@ -249,8 +248,8 @@ int RunBisect(const BisectOptions& o) {
     }
     if (rep.outcome != report::Outcome::kFound) {
       rep.outcome = report::Outcome::kNotSensitive;
-      rep.message = "the shim was loaded but no run reached a timer site (" +
-                    native.verdict.kind + " natively)";
+      rep.message = "the shim was loaded but no run reached a timer site (" + native.verdict.kind +
+                    " natively)";
     }
   }
   symbolize::Symbolizer symbolizer;

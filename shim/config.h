@@ -29,14 +29,14 @@ inline constexpr unsigned kAspectStale = 1u << 0;
 inline constexpr unsigned kAspectLatency = 1u << 1;
 
 struct Config {
-  bool active = false;           // false: every call goes straight to libc
+  bool active = false;             // false: every call goes straight to libc
   Mode pattern_mode = Mode::kNew;  // mode of the sites the pattern enables
-  protocol::Matcher matcher;     // inactive matcher: every site gets pattern_mode, none reported
-  std::string timersem;          // the raw TIMERSEM value, for the announcement line
+  protocol::Matcher matcher;       // inactive matcher: every site gets pattern_mode, none reported
+  std::string timersem;            // the raw TIMERSEM value, for the announcement line
   unsigned aspects = kAspectStale | kAspectLatency;
   int depth = 16;
   const re2::RE2* scope = nullptr;  // null: every site counts; never freed (lives with the process)
-  std::string report_path;       // empty: stderr
+  std::string report_path;          // empty: stderr
   std::int64_t short_ns = 50'000;
   std::int64_t lag_ns = 1'000'000;
 };

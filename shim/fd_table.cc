@@ -9,7 +9,9 @@ namespace {
 // the clockid.
 std::atomic<std::uint16_t> g_fds[kMaxTrackedFd];
 
-bool InRange(int fd) { return fd >= 0 && fd < kMaxTrackedFd; }
+bool InRange(int fd) {
+  return fd >= 0 && fd < kMaxTrackedFd;
+}
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "fd_table.h"
+#include "signal_stale.h"
 #include "site.h"
 #include "state.h"
 
@@ -45,6 +46,7 @@ void ForkChild() {
   // Per-process state: the child reports its sites again and has its own
   // POSIX timers (none: they are not inherited).
   ResetSitesAfterFork();
+  ForgetPosixTimersAfterFork();
 }
 
 ShimState Initialize() {
@@ -77,7 +79,8 @@ ShimState Initialize() {
     char line[512];
     int n = std::snprintf(line, sizeof line, "timerbisect: shim active pid=%d TIMERSEM=%s\n",
                           static_cast<int>(getpid()), g_config->timersem.c_str());
-    if (n > 0) WriteAll(fd, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
+    if (n > 0)
+      WriteAll(fd, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
   }
   InitSites(*g_config);
   pthread_atfork(nullptr, nullptr, ForkChild);
@@ -102,8 +105,12 @@ ShimState InitSlow() {
   return expected;
 }
 
-const Config& GetConfig() { return *g_config; }
-int ReportFd() { return g_report_fd; }
+const Config& GetConfig() {
+  return *g_config;
+}
+int ReportFd() {
+  return g_report_fd;
+}
 
 std::int64_t MonotonicNs() {
   timespec ts;
@@ -112,6 +119,8 @@ std::int64_t MonotonicNs() {
 }
 
 // Initialize at load time too, so the first timer call pays nothing extra.
-__attribute__((constructor)) static void InitAtLoad() { EnsureInit(); }
+__attribute__((constructor)) static void InitAtLoad() {
+  EnsureInit();
+}
 
 }  // namespace timerbisect::shim

@@ -29,4 +29,6 @@
 
 // Binds `impl` (a TB_EXPORT function) to `name@version` (or the default
 // version with `@@`), listed in versions.map.
-#define TB_SYMVER(impl, versioned_name) __asm__(".symver " #impl "," versioned_name)
+// "remove" (binutils 2.35+) keeps `impl` itself out of the dynamic symbol
+// table: only the versioned name is exported.
+#define TB_SYMVER(impl, versioned_name) __asm__(".symver " #impl "," versioned_name ", remove")

@@ -52,9 +52,11 @@ class RealFunction {
 #pragma GCC diagnostic ignored "-Wignored-attributes"
 
 // Declares `real_NAME` for a function with one implementation.
-#define TB_REAL(name) inline ::timerbisect::shim::RealFunction<decltype(&::name)> real_##name{#name};
+#define TB_REAL(name) \
+  inline ::timerbisect::shim::RealFunction<decltype(&::name)> real_##name{#name};
 // Declares `real_NAME_SUFFIX` bound to one exported version.
-#define TB_REAL_VERSIONED(name, suffix, version) \
-  inline ::timerbisect::shim::RealFunction<decltype(&::name)> real_##name##_##suffix{#name, version};
+#define TB_REAL_VERSIONED(name, suffix, version)                                            \
+  inline ::timerbisect::shim::RealFunction<decltype(&::name)> real_##name##_##suffix{#name, \
+                                                                                     version};
 
 }  // namespace timerbisect::shim

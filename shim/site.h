@@ -48,7 +48,7 @@ const char* ApiName(Api api);
 struct SiteDecision {
   bool counts = false;  // false: out of TIMERSEM_SCOPE; the call stays native
   Mode mode = Mode::kNew;
-  bool report = false;   // the pattern reports this site
+  bool report = false;  // the pattern reports this site
   std::uint64_t id = 0;
 };
 

@@ -10,7 +10,9 @@ namespace timerbisect::shim {
 
 inline constexpr std::int64_t kNsPerSec = 1'000'000'000;
 
-inline std::int64_t ToNs(const timespec& ts) { return ts.tv_sec * kNsPerSec + ts.tv_nsec; }
+inline std::int64_t ToNs(const timespec& ts) {
+  return ts.tv_sec * kNsPerSec + ts.tv_nsec;
+}
 
 inline timespec FromNs(std::int64_t ns) {
   if (ns < 0) ns = 0;

@@ -69,8 +69,7 @@ TEST(Hash, GoIntIsSixtyFourBits) {
   EXPECT_EQ(Hash(std::int64_t{42}), Hash(std::uint64_t{42}));
   EXPECT_NE(Hash(std::int64_t{42}), Hash(std::int32_t{42}));
   static_assert(Hash(std::string_view("")) == kFnvOffset64);
-  EXPECT_EQ(Hash("main.go", std::int64_t{42}),
-            Fnv1a64().AddBytes("main.go").AddU64(42).value());
+  EXPECT_EQ(Hash("main.go", std::int64_t{42}), Fnv1a64().AddBytes("main.go").AddU64(42).value());
 }
 
 TEST(Suffix, TermsAndBinary) {

@@ -55,8 +55,8 @@ TEST(ShimConfig, NativeAndUnsetAreInertAndSilent) {
 
 TEST(ShimConfig, DurationsAcceptUnits) {
   // A 10us timer with SHORT=5us is not short: native, expired after 200us.
-  ShimRun run = RunUnderShim("shim_timerfd", {"short"},
-                             {{"TIMERSEM", "old"}, {"TIMERSEM_SHORT", "5us"}});
+  ShimRun run =
+      RunUnderShim("shim_timerfd", {"short"}, {{"TIMERSEM", "old"}, {"TIMERSEM_SHORT", "5us"}});
   EXPECT_EQ(Field(run.out, "at200us"), "1");
   // With SHORT=1ms it is short: old mode holds it back for the 1ms lag.
   run = RunUnderShim("shim_timerfd", {"short"}, {{"TIMERSEM", "old"}, {"TIMERSEM_SHORT", "1ms"}});

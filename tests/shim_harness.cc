@@ -40,7 +40,9 @@ std::string ProgPath(const std::string& name) {
   return std::string(TIMERBISECT_PROGS_DIR) + "/prog_" + name;
 }
 
-std::string ShimPath() { return TIMERBISECT_SHIM_PATH; }
+std::string ShimPath() {
+  return TIMERBISECT_SHIM_PATH;
+}
 
 ShimRun RunUnderShim(const std::string& prog, const std::vector<std::string>& args,
                      const std::map<std::string, std::string>& env_in, int timeout_s) {

@@ -26,7 +26,9 @@ int MarkerLines(const std::string& report) {
   return n;
 }
 
-TEST(ShimSite, TwoCallersAreTwoSites) { EXPECT_EQ(ReportedIds(Sites("two_callers").report).size(), 2u); }
+TEST(ShimSite, TwoCallersAreTwoSites) {
+  EXPECT_EQ(ReportedIds(Sites("two_callers").report).size(), 2u);
+}
 
 TEST(ShimSite, IdsAreStableAcrossRuns) {
   for (const char* scenario : {"two_callers", "lib"}) {
@@ -68,8 +70,7 @@ TEST(ShimSite, VerbosePatternReportsFramesWithModuleAndOffset) {
 
 TEST(ShimSite, ScopeFiltersSitesByModuleOrSymbol) {
   EXPECT_EQ(ReportedIds(Sites("lib", {{"TIMERSEM_SCOPE", "sitelib_make"}}).report).size(), 2u);
-  EXPECT_EQ(ReportedIds(Sites("lib", {{"TIMERSEM_SCOPE", "^nothing-matches$"}}).report).size(),
-            0u);
+  EXPECT_EQ(ReportedIds(Sites("lib", {{"TIMERSEM_SCOPE", "^nothing-matches$"}}).report).size(), 0u);
 }
 
 TEST(ShimSite, ReportGoesToStderrByDefault) {

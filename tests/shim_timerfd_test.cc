@@ -8,7 +8,7 @@ namespace timerbisect::testing {
 namespace {
 
 std::string RunTimerfd(const std::string& behaviour, const std::string& timersem,
-                const std::map<std::string, std::string>& extra = {}) {
+                       const std::map<std::string, std::string>& extra = {}) {
   std::map<std::string, std::string> env = extra;
   env["TIMERSEM"] = timersem;
   ShimRun run = RunUnderShim("shim_timerfd", {behaviour}, env);
@@ -22,7 +22,9 @@ TEST(ShimTimerfd, RearmOldKeepsStaleTick) {
   EXPECT_EQ(Field(out, "ticks"), "1");
 }
 
-TEST(ShimTimerfd, RearmNewDiscardsStaleTick) { EXPECT_EQ(Field(RunTimerfd("rearm", "new"), "stale"), "0"); }
+TEST(ShimTimerfd, RearmNewDiscardsStaleTick) {
+  EXPECT_EQ(Field(RunTimerfd("rearm", "new"), "stale"), "0");
+}
 
 TEST(ShimTimerfd, RearmNativeIsTheKernelsBehaviour) {
   EXPECT_EQ(Field(RunTimerfd("rearm", "native"), "stale"), "0");

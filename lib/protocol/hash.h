@@ -43,8 +43,12 @@ class Fnv1a64 {
 };
 
 namespace hash_detail {
-constexpr void Add(Fnv1a64& h, std::string_view s) { h.AddBytes(s); }
-constexpr void Add(Fnv1a64& h, const char* s) { h.AddBytes(s); }
+constexpr void Add(Fnv1a64& h, std::string_view s) {
+  h.AddBytes(s);
+}
+constexpr void Add(Fnv1a64& h, const char* s) {
+  h.AddBytes(s);
+}
 template <std::integral T>
 constexpr void Add(Fnv1a64& h, T v) {
   if constexpr (sizeof(T) == 1) {

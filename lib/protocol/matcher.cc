@@ -12,7 +12,9 @@ int DigitValue(char c, int width) {
   return value < (1 << width) ? value : -1;
 }
 
-std::uint64_t LowBitsMask(int n) { return n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1; }
+std::uint64_t LowBitsMask(int n) {
+  return n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+}
 
 class Parser {
  public:

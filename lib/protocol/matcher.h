@@ -61,7 +61,7 @@ class Matcher {
  private:
   bool active_ = false;
   bool verbose_ = false;
-  bool enable_ = true;  // false after an odd number of '!' (or "n")
+  bool enable_ = true;                 // false after an odd number of '!' (or "n")
   std::vector<Condition> conditions_;  // later ones win
 };
 

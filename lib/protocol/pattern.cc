@@ -19,7 +19,9 @@ std::optional<Suffix> Suffix::FromBinary(std::string_view digits) {
   return s;
 }
 
-bool Suffix::Matches(std::uint64_t id) const { return LowBits(id, width) == bits; }
+bool Suffix::Matches(std::uint64_t id) const {
+  return LowBits(id, width) == bits;
+}
 
 Suffix Suffix::Extend(int bit) const {
   if (width >= 64) return *this;

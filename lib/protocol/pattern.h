@@ -36,8 +36,8 @@ struct Suffix {
 };
 
 struct PatternSpec {
-  bool verbose = false;  // leading v: reports are shown to the user
-  bool invert = false;   // leading !: the set names the changes to disable
+  bool verbose = false;      // leading v: reports are shown to the user
+  bool invert = false;       // leading !: the set names the changes to disable
   std::vector<Suffix> add;   // the set is the union of these ...
   std::vector<Suffix> skip;  // ... minus the union of these
 };

@@ -35,8 +35,7 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
     out << "\n";
     for (std::size_t i = 0; i < site.frames.size(); ++i) {
       const auto& f = site.frames[i];
-      out << "    #" << i << (f.inlined ? " (inlined) " : " ") << symbolize::FormatFrame(f)
-          << "\n";
+      out << "    #" << i << (f.inlined ? " (inlined) " : " ") << symbolize::FormatFrame(f) << "\n";
     }
     for (const std::string& line : site.lines) out << "    " << line << "\n";
   }
@@ -90,8 +89,8 @@ std::string FormatText(const BisectReport& report) {
   switch (report.outcome) {
     case Outcome::kFound:
       out << "timerbisect: found " << report.sets.size()
-          << (report.sets.size() == 1 ? " set" : " sets") << " (" << report.probes
-          << " probes, " << report.runs << " runs)\n";
+          << (report.sets.size() == 1 ? " set" : " sets") << " (" << report.probes << " probes, "
+          << report.runs << " runs)\n";
       for (std::size_t i = 0; i < report.sets.size(); ++i) {
         FormatSet(out, report.sets[i], i, report.sets.size());
       }

@@ -21,16 +21,16 @@ inline constexpr int kExitInconclusive = 3;
 
 struct FoundSite {
   std::uint64_t id = 0;
-  std::string api;  // empty for targets other than the shim
+  std::string api;                             // empty for targets other than the shim
   std::vector<symbolize::SourceFrame> frames;  // innermost first, inlined frames expanded
-  std::vector<std::string> lines;  // report lines of targets other than the shim
+  std::vector<std::string> lines;              // report lines of targets other than the shim
 };
 
 struct FoundSet {
   std::vector<FoundSite> sites;
   std::string mode;  // "new"/"old": what these sites' timers need for the failure; "" for others
   std::vector<std::string> aspects;  // aspects that reproduce it on their own
-  std::string reproduce;  // a shell command line
+  std::string reproduce;             // a shell command line
 };
 
 enum class Outcome { kFound, kNotSensitive, kInconclusive };

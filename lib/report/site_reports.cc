@@ -10,7 +10,8 @@ namespace {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -75,8 +76,7 @@ void ReportCollector::AddLine(std::string_view line) {
     if (static_cast<std::size_t>(index) == site.frames.size()) site.frames.push_back(frame);
     return;
   }
-  if (!rest.empty() &&
-      std::find(site.lines.begin(), site.lines.end(), rest) == site.lines.end()) {
+  if (!rest.empty() && std::find(site.lines.begin(), site.lines.end(), rest) == site.lines.end()) {
     site.lines.emplace_back(rest);
   }
 }

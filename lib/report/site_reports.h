@@ -19,15 +19,15 @@
 namespace timerbisect::report {
 
 struct ReportedFrame {
-  std::string module;  // path of the ELF file as loaded
+  std::string module;        // path of the ELF file as loaded
   std::uint64_t offset = 0;  // return address minus the module's load bias
-  std::string symbol;  // dynamic symbol, if the shim found one
+  std::string symbol;        // dynamic symbol, if the shim found one
 };
 
 struct SiteReport {
   std::uint64_t id = 0;
-  std::string api;   // "timerfd_create"; empty for a target other than the shim
-  std::string mode;  // "old" or "new" as the shim applied it in that probe
+  std::string api;                    // "timerfd_create"; empty for a target other than the shim
+  std::string mode;                   // "old" or "new" as the shim applied it in that probe
   std::vector<ReportedFrame> frames;  // from a verbose probe, innermost first
   std::vector<std::string> lines;     // other report lines, marker removed, deduplicated
 };

@@ -5,11 +5,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SITE(n) \
-  __attribute__((noinline)) static void Site##n(void) { \
+#define SITE(n)                                            \
+  __attribute__((noinline)) static void Site##n(void) {    \
     int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC); \
-    __asm__ volatile("" ::: "memory"); \
-    close(fd); \
+    __asm__ volatile("" ::: "memory");                     \
+    close(fd);                                             \
   }
 
 SITE(0)
@@ -54,11 +54,10 @@ SITE(38)
 SITE(39)
 
 static void (*const kSites[])(void) = {
-    Site0, Site1, Site2, Site3, Site4, Site5, Site6, Site7,
-    Site8, Site9, Site10, Site11, Site12, Site13, Site14, Site15,
-    Site16, Site17, Site18, Site19, Site20, Site21, Site22, Site23,
-    Site24, Site25, Site26, Site27, Site28, Site29, Site30, Site31,
-    Site32, Site33, Site34, Site35, Site36, Site37, Site38, Site39,
+    Site0,  Site1,  Site2,  Site3,  Site4,  Site5,  Site6,  Site7,  Site8,  Site9,
+    Site10, Site11, Site12, Site13, Site14, Site15, Site16, Site17, Site18, Site19,
+    Site20, Site21, Site22, Site23, Site24, Site25, Site26, Site27, Site28, Site29,
+    Site30, Site31, Site32, Site33, Site34, Site35, Site36, Site37, Site38, Site39,
 };
 
 int main(int argc, char** argv) {

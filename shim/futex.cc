@@ -1,0 +1,153 @@
+// syscall(2): the futex waits that reach the kernel through glibc's generic
+// syscall() rather than a libc wrapper. libstdc++ 12 waits this way in
+// std::future::wait_for (FUTEX_WAIT_BITSET, absolute), std::counting_semaphore
+// and std::atomic::wait (FUTEX_WAIT_BITSET_PRIVATE, absolute on
+// CLOCK_MONOTONIC), as do Rust's Condvar and GLib's GCond.
+//
+// latency (timeout at most TIMERSEM_SHORT, or an absolute one already past):
+//   FUTEX_WAIT         relative, measured on CLOCK_MONOTONIC (also with
+//                      FUTEX_CLOCK_REALTIME, which Linux 4.5+ accepts for it)
+//   FUTEX_WAIT_BITSET  absolute, CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME
+//   old: the timeout ends no earlier than TIMERSEM_LAG from now, so a
+//        FUTEX_WAKE arriving meanwhile wins;
+//   new: the timeout has already elapsed: the kernel still compares the
+//        futex word first (EAGAIN when it changed, "acquire if possible"),
+//        then returns ETIMEDOUT unless woken.
+// A zero relative timeout is a non-blocking check, and a null one no timer:
+// both pass through, as do timeouts the kernel rejects (EINVAL stays its).
+//
+// Every other syscall passes through untouched, before any shim state is
+// looked at: libunwind calls syscall(SYS_write, ...) while the shim walks a
+// stack, and the loader and constructors call syscall() before the shim is
+// initialized. The pass-through issues the system call itself, as glibc's
+// syscall() does, instead of forwarding to the real syscall() found by dlsym
+// (resolving it could itself end up here).
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+
+#include "interceptor.h"
+#include "timespec.h"
+
+namespace timerbisect::shim {
+namespace {
+
+// The raw system call with six argument registers; returns the kernel's
+// value (-errno on failure). glibc's syscall() is the same instruction
+// sequence and is no cancellation point either.
+#if defined(__x86_64__)
+long RawSyscall(long number, long a1, long a2, long a3, long a4, long a5, long a6) {
+  long result;
+  register long r10 __asm__("r10") = a4;
+  register long r8 __asm__("r8") = a5;
+  register long r9 __asm__("r9") = a6;
+  __asm__ volatile("syscall"
+                   : "=a"(result)
+                   : "0"(number), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return result;
+}
+#elif defined(__aarch64__)
+long RawSyscall(long number, long a1, long a2, long a3, long a4, long a5, long a6) {
+  register long x8 __asm__("x8") = number;
+  register long x0 __asm__("x0") = a1;
+  register long x1 __asm__("x1") = a2;
+  register long x2 __asm__("x2") = a3;
+  register long x3 __asm__("x3") = a4;
+  register long x4 __asm__("x4") = a5;
+  register long x5 __asm__("x5") = a6;
+  __asm__ volatile("svc 0"
+                   : "+r"(x0)
+                   : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+                   : "memory");
+  return x0;
+}
+#else
+#error "futex.cc: RawSyscall needs the system call sequence of this architecture"
+#endif
+
+// syscall()'s contract: -1 and errno for a kernel error (-4095..-1).
+long SyscallResult(long raw) {
+  if (static_cast<unsigned long>(raw) > static_cast<unsigned long>(-4096L)) {
+    errno = static_cast<int>(-raw);
+    return -1;
+  }
+  return raw;
+}
+
+bool ValidTimeout(const timespec* t) {
+  return t->tv_sec >= 0 && t->tv_nsec >= 0 && t->tv_nsec < kNsPerSec;
+}
+
+// The latency aspect for a futex wait's timeout: returns what to pass to the
+// kernel, `timeout` itself when nothing changes, else `storage`. The site is
+// decided only for short timeouts (as in cond.cc).
+const timespec* AdjustFutexTimeout(int op, const timespec* timeout, timespec& storage) {
+  const Config& cfg = GetConfig();
+  if (!(cfg.aspects & kAspectLatency) || !ValidTimeout(timeout)) return timeout;
+  const int command = op & FUTEX_CMD_MASK;
+  const bool absolute = command == FUTEX_WAIT_BITSET;
+  const clockid_t clock =
+      absolute && (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+  std::int64_t requested_ns = ToNs(*timeout);
+  if (!absolute && requested_ns == 0) return timeout;  // a non-blocking check, not a timer
+  int saved_errno = errno;
+  const timespec* result = timeout;
+  {
+    ReentrancyGuard guard;
+    std::int64_t now_ns = absolute ? ClockNowNs(clock) : 0;
+    if (IsShort(requested_ns - now_ns, cfg.short_ns)) {
+      SiteDecision site = DecideSite(Api::kFutexWait);
+      if (site.counts) {
+        if (site.mode == Mode::kOld) {
+          storage = FromNs(std::max(requested_ns, now_ns + cfg.lag_ns));
+        } else {
+          // Relative {0,0} or the clock's epoch: both already elapsed.
+          storage = timespec{0, 0};
+        }
+        result = &storage;
+      }
+    }
+  }
+  errno = saved_errno;
+  return result;
+}
+
+bool IsTimedFutexWait(long number, long op, long timeout) {
+  if (number != SYS_futex || timeout == 0) return false;
+  const int command = static_cast<int>(op) & FUTEX_CMD_MASK;
+  return command == FUTEX_WAIT || command == FUTEX_WAIT_BITSET;
+}
+
+}  // namespace
+}  // namespace timerbisect::shim
+
+using namespace timerbisect::shim;
+
+// glibc declares syscall() __THROW, hence noexcept. Like glibc's, it reads
+// six arguments whatever the call passed: extra ones are unused. The sixth
+// lives in the caller's stack frame (the first five in registers), so with
+// fewer arguments va_arg reads a stack slot the caller never wrote, which is
+// harmless (glibc's assembly reads the same slot) but which AddressSanitizer
+// would report as a stack-buffer-underflow: hence no_sanitize_address.
+TB_EXPORT __attribute__((no_sanitize_address)) long syscall(long number, ...) noexcept {
+  va_list args;
+  va_start(args, number);
+  long a1 = va_arg(args, long);
+  long a2 = va_arg(args, long);
+  long a3 = va_arg(args, long);
+  long a4 = va_arg(args, long);
+  long a5 = va_arg(args, long);
+  long a6 = va_arg(args, long);
+  va_end(args);
+  timespec storage;  // a replaced timeout; lives until the system call returns
+  if (IsTimedFutexWait(number, a2, a4) && ShimActive()) {
+    a4 = reinterpret_cast<long>(
+        AdjustFutexTimeout(static_cast<int>(a2), reinterpret_cast<const timespec*>(a4), storage));
+  }
+  return SyscallResult(RawSyscall(number, a1, a2, a3, a4, a5, a6));
+}

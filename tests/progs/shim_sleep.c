@@ -1,0 +1,142 @@
+// Sleeps of 10 us, one behaviour per argument; each prints "key value"
+// lines.
+//   API          one 10 us sleep        -> "ret N", "elapsed_ns N"
+//                API: nanosleep clock_nanosleep clock_nanosleep_abs (an
+//                absolute deadline already past) clock_nanosleep_2_2_5 (the
+//                old symbol version) usleep thrd_sleep sleep (1 s: run with
+//                TIMERSEM_SHORT >= 1s)
+//   zero         every API with a zero request -> "ret_sum N", "elapsed_ns N"
+//   eintr API    a SIGALRM 100 ms into the sleep (handler without SA_RESTART;
+//                from setitimer, or for sleep from a thread)
+//                -> "ret N", "eintr 0|1", "rem_ns N" (where the API has one)
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <threads.h>
+#include <time.h>
+#include <unistd.h>
+
+// The GLIBC_2.2.5 clock_nanosleep (from librt before glibc 2.17), which a
+// program linked against an old glibc binds to.
+int clock_nanosleep_2_2_5(clockid_t clock, int flags, const struct timespec* req,
+                          struct timespec* rem);
+__asm__(".symver clock_nanosleep_2_2_5, clock_nanosleep@GLIBC_2.2.5");
+
+static long NowNs(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1000000000L + now.tv_nsec;
+}
+
+static long ToNs(struct timespec ts) {
+  return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+// One sleep of `ns` through `api`. Returns the API's own return value;
+// *eintr tells whether it reports an interruption, *rem the remaining time
+// where the API has one (-1 otherwise).
+static int Sleep(const char* api, long ns, int* eintr, long* rem_ns) {
+  struct timespec req = {ns / 1000000000L, ns % 1000000000L};
+  struct timespec rem = {-1, -1};
+  int ret;
+  errno = 0;
+  *rem_ns = -1;
+  if (strcmp(api, "nanosleep") == 0) {
+    ret = nanosleep(&req, &rem);
+    *eintr = ret == -1 && errno == EINTR;
+    if (*eintr) *rem_ns = ToNs(rem);
+  } else if (strcmp(api, "clock_nanosleep") == 0 || strcmp(api, "clock_nanosleep_2_2_5") == 0) {
+    ret = strcmp(api, "clock_nanosleep") == 0
+              ? clock_nanosleep(CLOCK_MONOTONIC, 0, &req, &rem)
+              : clock_nanosleep_2_2_5(CLOCK_MONOTONIC, 0, &req, &rem);
+    *eintr = ret == EINTR;
+    if (*eintr) *rem_ns = ToNs(rem);
+  } else if (strcmp(api, "clock_nanosleep_abs") == 0) {
+    // A deadline 1 ms in the past: a short timeout.
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec -= 1;
+    deadline.tv_nsec += 999000000L;
+    if (deadline.tv_nsec >= 1000000000L) deadline.tv_sec += 1, deadline.tv_nsec -= 1000000000L;
+    ret = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, &rem);
+    *eintr = ret == EINTR;
+  } else if (strcmp(api, "usleep") == 0) {
+    ret = usleep((useconds_t)(ns / 1000));
+    *eintr = ret == -1 && errno == EINTR;
+  } else if (strcmp(api, "thrd_sleep") == 0) {
+    ret = thrd_sleep(&req, &rem);
+    *eintr = ret == -1;
+    if (*eintr) *rem_ns = ToNs(rem);
+  } else if (strcmp(api, "sleep") == 0) {
+    ret = (int)sleep((unsigned)(ns / 1000000000L));
+    *eintr = errno == EINTR;
+  } else {
+    fprintf(stderr, "unknown api %s\n", api);
+    return -100;
+  }
+  return ret;
+}
+
+static void OnAlarm(int sig) {
+  (void)sig;
+}
+
+static pthread_t g_main;
+
+static void* SignalMainIn100ms(void* arg) {
+  (void)arg;
+  long start = NowNs();
+  while (NowNs() - start < 100000000L) {
+  }  // a busy wait: nothing the shim intercepts
+  pthread_kill(g_main, SIGALRM);
+  return NULL;
+}
+
+static const char* const kApis[] = {"nanosleep", "clock_nanosleep", "clock_nanosleep_2_2_5",
+                                    "usleep",    "thrd_sleep",      "sleep"};
+
+int main(int argc, char** argv) {
+  const char* what = argc > 1 ? argv[1] : "nanosleep";
+  int eintr;
+  long rem_ns;
+  if (strcmp(what, "zero") == 0) {
+    int ret_sum = 0;
+    long start = NowNs();
+    for (size_t i = 0; i < sizeof kApis / sizeof kApis[0]; ++i) {
+      ret_sum += Sleep(kApis[i], 0, &eintr, &rem_ns);
+    }
+    printf("ret_sum %d\nelapsed_ns %ld\n", ret_sum, NowNs() - start);
+  } else if (strcmp(what, "eintr") == 0 && argc > 2) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = OnAlarm;  // no SA_RESTART
+    sigaction(SIGALRM, &sa, NULL);
+    long ns = 10000L;
+    pthread_t killer;
+    if (strcmp(argv[2], "sleep") == 0) {
+      // sleep(1) is short only with TIMERSEM_SHORT >= 1s, which would make a
+      // 100 ms setitimer short too (and late, in old mode): a thread sends
+      // the signal instead.
+      ns = 1000000000L;
+      g_main = pthread_self();
+      if (pthread_create(&killer, NULL, SignalMainIn100ms, NULL) != 0) return 2;
+    } else {
+      struct itimerval in_100ms = {{0, 0}, {0, 100000}};
+      if (setitimer(ITIMER_REAL, &in_100ms, NULL) != 0) return perror("setitimer"), 2;
+    }
+    int ret = Sleep(argv[2], ns, &eintr, &rem_ns);
+    if (strcmp(argv[2], "sleep") == 0) pthread_join(killer, NULL);
+    printf("ret %d\neintr %d\nrem_ns %ld\n", ret, eintr, rem_ns);
+  } else {
+    long ns = strcmp(what, "sleep") == 0 ? 1000000000L : 10000L;
+    long start = NowNs();
+    int ret = Sleep(what, ns, &eintr, &rem_ns);
+    if (ret == -100) return 2;
+    printf("ret %d\nelapsed_ns %ld\n", ret, NowNs() - start);
+  }
+  return 0;
+}
