@@ -1,24 +1,36 @@
 // timerbisect: finds the timer call sites a program's behaviour depends on.
-// main reads as the list of passes: parse the command line, run the chosen
-// subcommand, exit with its code (0 found, 1 not timer-sensitive, 2 usage or
-// setup error, 3 inconclusive).
+// main reads as the list of passes: register the subcommands, parse the
+// command line, run the chosen one, exit with its code (0 found, 1 not
+// timer-sensitive, 2 usage or setup error, 3 inconclusive).
+//
+// `bisect` is the default: `timerbisect [flags] -- CMD` bisects.
 #include <CLI/CLI.hpp>
 
 #include "bisect_command.h"
 #include "report/bisect_report.h"
 
 int main(int argc, char** argv) {
+  namespace cmd = timerbisect::cmd;
   CLI::App app{
       "timerbisect: find the timer call sites a test's result depends on.\n"
-      "usage: timerbisect [flags] -- CMD ARGS..."};
+      "usage: timerbisect [bisect] [flags] -- CMD ARGS...\n"
+      "       timerbisect SUBCOMMAND --help for the others"};
   app.set_version_flag("--version", "timerbisect 0.1.0");
-  timerbisect::cmd::BisectOptions bisect;
-  timerbisect::cmd::AddBisectFlags(app, bisect);
+  app.require_subcommand(0, 1);
+
+  // The root command is bisect; `timerbisect bisect ...` says it explicitly.
+  cmd::BisectOptions root_bisect, bisect;
+  cmd::AddBisectFlags(app, root_bisect);
+  CLI::App* bisect_app =
+      app.add_subcommand("bisect", "Find the minimal sets of timer sites that make CMD fail");
+  cmd::AddBisectFlags(*bisect_app, bisect);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : timerbisect::report::kExitUsage;
   }
-  return timerbisect::cmd::RunBisect(bisect);
+  if (*bisect_app) return cmd::RunBisect(bisect);
+  return cmd::RunBisect(root_bisect);
 }

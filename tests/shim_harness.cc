@@ -112,6 +112,39 @@ ShimRun RunUnderShim(const std::string& prog, const std::vector<std::string>& ar
   return run;
 }
 
+ShimRun RunProg(const std::string& prog, const std::string& behaviour, const std::string& timersem,
+                const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> env = extra;
+  env["TIMERSEM"] = timersem;
+  ShimRun run = RunUnderShim(prog, {behaviour}, env);
+  EXPECT_EQ(run.exit_code, 0) << prog << " " << behaviour << " " << timersem << ": " << run.err;
+  return run;
+}
+
+std::string Out(const std::string& prog, const std::string& behaviour, const std::string& timersem,
+                const std::map<std::string, std::string>& extra) {
+  return RunProg(prog, behaviour, timersem, extra).out;
+}
+
+std::string Kernel(const std::string& prog, const std::string& behaviour) {
+  ShimRun run = RunUnderShim(prog, {behaviour}, {{"LD_PRELOAD", ""}});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  return run.out;
+}
+
+std::string OldRunWithinLag(const std::string& prog, const std::string& behaviour,
+                            const std::map<std::string, std::string>& extra) {
+  constexpr long long kLagNs = 1'000'000;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    std::string out = Out(prog, behaviour, "old", extra);
+    std::string window = Field(out, "window_ns");
+    if (window.empty()) break;
+    if (std::stoll(window) < kLagNs) return out;
+  }
+  ADD_FAILURE() << prog << " " << behaviour << ": no run looked within the lag";
+  return "";
+}
+
 std::set<std::uint64_t> ReportedIds(const std::string& report) {
   std::set<std::uint64_t> ids;
   std::istringstream in(report);

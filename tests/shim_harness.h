@@ -31,6 +31,23 @@ std::string ShimPath();
 ShimRun RunUnderShim(const std::string& prog, const std::vector<std::string>& args,
                      const std::map<std::string, std::string>& env, int timeout_s = 30);
 
+// One behaviour of a test program (argv[1]) under TIMERSEM=timersem; a
+// nonzero exit is a test failure.
+ShimRun RunProg(const std::string& prog, const std::string& behaviour, const std::string& timersem,
+                const std::map<std::string, std::string>& extra = {});
+// Its stdout.
+std::string Out(const std::string& prog, const std::string& behaviour, const std::string& timersem,
+                const std::map<std::string, std::string>& extra = {});
+// The running kernel's own behaviour: the program without the shim at all.
+std::string Kernel(const std::string& prog, const std::string& behaviour);
+// Old mode promises no expiry earlier than the lag (default 1 ms) after the
+// arming call. A run proves it only if the program looked within that
+// window ("window_ns N" in its output); a loaded machine may deschedule it
+// past the window, so this takes the first of a few runs that looked in time
+// (counting evidence, not speed).
+std::string OldRunWithinLag(const std::string& prog, const std::string& behaviour,
+                            const std::map<std::string, std::string>& extra = {});
+
 // IDs of the match markers in a report (each [bisect-match 0x...] line).
 std::set<std::uint64_t> ReportedIds(const std::string& report);
 

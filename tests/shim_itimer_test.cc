@@ -13,64 +13,28 @@
 namespace timerbisect::testing {
 namespace {
 
-ShimRun RunProg(const std::string& behaviour, const std::string& timersem,
-                const std::map<std::string, std::string>& extra = {}) {
-  std::map<std::string, std::string> env = extra;
-  env["TIMERSEM"] = timersem;
-  ShimRun run = RunUnderShim("shim_itimer", {behaviour}, env);
-  EXPECT_EQ(run.exit_code, 0) << behaviour << " " << timersem << ": " << run.err;
-  return run;
-}
-
-std::string Out(const std::string& behaviour, const std::string& timersem,
-                const std::map<std::string, std::string>& extra = {}) {
-  return RunProg(behaviour, timersem, extra).out;
-}
-
-// The running kernel's own behaviour: no shim at all.
-std::string Kernel(const std::string& behaviour) {
-  ShimRun run = RunUnderShim("shim_itimer", {behaviour}, {{"LD_PRELOAD", ""}});
-  EXPECT_EQ(run.exit_code, 0) << run.err;
-  return run.out;
-}
-
-// Old mode promises no expiry earlier than the lag (default 1 ms) after the
-// arming call. A run proves it only if the program looked within that
-// window; a loaded machine may deschedule it past the window, so take the
-// first of a few runs that looked in time (counting evidence, not speed).
-std::string OldRunWithinLag(const std::string& behaviour,
-                            const std::map<std::string, std::string>& extra = {}) {
-  constexpr long long kLagNs = 1'000'000;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    std::string out = Out(behaviour, "old", extra);
-    std::string window = Field(out, "window_ns");
-    if (window.empty()) break;
-    if (std::stoll(window) < kLagNs) return out;
-  }
-  ADD_FAILURE() << behaviour << ": no run looked within the lag";
-  return "";
-}
+constexpr const char* kProg = "shim_itimer";
 
 class StaleAlarmAfter : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(StaleAlarmAfter, OldStillDeliversThePendingSigalrm) {
-  std::string out = Out(GetParam(), "old");
+  std::string out = Out(kProg, GetParam(), "old");
   ASSERT_EQ(Field(out, "pending"), "1");
   EXPECT_EQ(Field(out, "stale"), "1");
   EXPECT_EQ(Field(out, "code"), std::to_string(SI_KERNEL));  // the itimer's own signal
 }
 
 TEST_P(StaleAlarmAfter, NewDiscardsThePendingSigalrm) {
-  std::string out = Out(GetParam(), "new");
+  std::string out = Out(kProg, GetParam(), "new");
   ASSERT_EQ(Field(out, "pending"), "1");
   EXPECT_EQ(Field(out, "stale"), "0");
 }
 
 TEST_P(StaleAlarmAfter, NativeIsTheKernelsBehaviour) {
-  std::string kernel = Field(Kernel(GetParam()), "stale");
+  std::string kernel = Field(Kernel(kProg, GetParam()), "stale");
   ASSERT_FALSE(kernel.empty());
-  EXPECT_EQ(Field(Out(GetParam(), "native"), "stale"), kernel);
-  EXPECT_EQ(Field(Out(GetParam(), "\x01"), "stale"), kernel);
+  EXPECT_EQ(Field(Out(kProg, GetParam(), "native"), "stale"), kernel);
+  EXPECT_EQ(Field(Out(kProg, GetParam(), "\x01"), "stale"), kernel);
 }
 
 INSTANTIATE_TEST_SUITE_P(ReArmOrDisarm, StaleAlarmAfter,
@@ -80,12 +44,12 @@ INSTANTIATE_TEST_SUITE_P(ReArmOrDisarm, StaleAlarmAfter,
 TEST(ShimItimer, AlarmReturnsThePreviousSettingInEveryMode) {
   // The expired timer left nothing armed.
   for (const char* mode : {"old", "new"}) {
-    EXPECT_EQ(Field(Out("alarm_rearm", mode), "prev"), "0") << mode;
+    EXPECT_EQ(Field(Out(kProg, "alarm_rearm", mode), "prev"), "0") << mode;
   }
-  std::string kernel = Kernel("prev");
+  std::string kernel = Kernel(kProg, "prev");
   ASSERT_EQ(Field(kernel, "prev_alarm"), "5");
   for (const char* mode : {"old", "new", "native"}) {
-    std::string out = Out("prev", mode);
+    std::string out = Out(kProg, "prev", mode);
     EXPECT_EQ(Field(out, "prev_alarm"), "5") << mode;
     EXPECT_EQ(Field(out, "prev_ualarm_ok"), "1") << mode;
   }
@@ -93,23 +57,23 @@ TEST(ShimItimer, AlarmReturnsThePreviousSettingInEveryMode) {
 
 TEST(ShimItimer, AlarmFromASignalHandlerWorks) {
   for (const char* mode : {"old", "new"}) {
-    EXPECT_EQ(Field(Out("handler", mode), "handler_prev"), "7") << mode;
+    EXPECT_EQ(Field(Out(kProg, "handler", mode), "handler_prev"), "7") << mode;
   }
 }
 
 TEST(ShimItimer, ASigalrmSentByKillIsNotTheTimersAndAlwaysArrives) {
   for (const char* mode : {"old", "new"}) {
-    std::string out = Out("foreign", mode);
+    std::string out = Out(kProg, "foreign", mode);
     EXPECT_EQ(Field(out, "stale"), "1") << mode;
     EXPECT_EQ(Field(out, "code"), std::to_string(SI_USER)) << mode;
   }
 }
 
 TEST(ShimItimer, FailedSetitimerChangesNothingInAnyMode) {
-  std::string kernel = Kernel("failed");
+  std::string kernel = Kernel(kProg, "failed");
   ASSERT_EQ(Field(kernel, "errno"), std::to_string(EINVAL));
   for (const char* mode : {"old", "new", "native"}) {
-    std::string out = Out("failed", mode);
+    std::string out = Out(kProg, "failed", mode);
     EXPECT_EQ(Field(out, "result"), "-1") << mode;
     EXPECT_EQ(Field(out, "errno"), std::to_string(EINVAL)) << mode;
     EXPECT_EQ(Field(out, "stale"), Field(kernel, "stale")) << mode;
@@ -119,11 +83,11 @@ TEST(ShimItimer, FailedSetitimerChangesNothingInAnyMode) {
 class ShortItimer : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(ShortItimer, NewIsExpiredAtOnce) {
-  EXPECT_EQ(Field(Out(GetParam(), "new"), "now"), "1");
+  EXPECT_EQ(Field(Out(kProg, GetParam(), "new"), "now"), "1");
 }
 
 TEST_P(ShortItimer, OldIsSeenLate) {
-  std::string out = OldRunWithinLag(GetParam());
+  std::string out = OldRunWithinLag(kProg, GetParam());
   EXPECT_EQ(Field(out, "now"), "0");
   EXPECT_EQ(Field(out, "at200us"), "0");  // the 1 ms lag has not passed
 }
@@ -133,22 +97,22 @@ INSTANTIATE_TEST_SUITE_P(SetitimerAndUalarm, ShortItimer,
 
 TEST(ShimItimer, AlarmIsShortOnlyWithASecondLongThreshold) {
   // Default threshold (50us): alarm(1) is no short timer in any mode.
-  EXPECT_EQ(Field(Out("short_alarm", "new"), "now"), "0");
-  EXPECT_EQ(Field(Out("short_alarm", "new"), "prev_after"), "1");
+  EXPECT_EQ(Field(Out(kProg, "short_alarm", "new"), "now"), "0");
+  EXPECT_EQ(Field(Out(kProg, "short_alarm", "new"), "prev_after"), "1");
   std::map<std::string, std::string> long_short = {{"TIMERSEM_SHORT", "2s"}};
-  std::string fired = Out("short_alarm", "new", long_short);
+  std::string fired = Out(kProg, "short_alarm", "new", long_short);
   EXPECT_EQ(Field(fired, "now"), "1");
   EXPECT_EQ(Field(fired, "prev_after"), "0");  // nothing left armed
-  std::string late = OldRunWithinLag("short_alarm", long_short);
+  std::string late = OldRunWithinLag(kProg, "short_alarm", long_short);
   EXPECT_EQ(Field(late, "now"), "0");
   EXPECT_EQ(Field(late, "at200us"), "0");
   EXPECT_EQ(Field(late, "prev_after"), "1");  // the lag, rounded up as alarm(2) does
 }
 
 TEST(ShimItimer, AspectsSelectWhatChanges) {
-  EXPECT_EQ(Field(Out("setitimer_disarm", "new", {{"TIMERSEM_ASPECTS", "latency"}}), "stale"),
-            Field(Kernel("setitimer_disarm"), "stale"));
-  EXPECT_EQ(Field(Out("short_setitimer", "old", {{"TIMERSEM_ASPECTS", "stale"}}), "at200us"), "1");
+  EXPECT_EQ(Field(Out(kProg, "setitimer_disarm", "new", {{"TIMERSEM_ASPECTS", "latency"}}), "stale"),
+            Field(Kernel(kProg, "setitimer_disarm"), "stale"));
+  EXPECT_EQ(Field(Out(kProg, "short_setitimer", "old", {{"TIMERSEM_ASPECTS", "stale"}}), "at200us"), "1");
 }
 
 std::string OldPattern(std::uint64_t id) {
@@ -158,14 +122,14 @@ std::string OldPattern(std::uint64_t id) {
 }
 
 TEST(ShimItimer, PatternFlipsOnlyTheChosenCallSite) {
-  ShimRun all_new = RunProg("two", "new#y");
+  ShimRun all_new = RunProg(kProg, "two", "new#y");
   EXPECT_EQ(Field(all_new.out, "stale_a"), "0");
   EXPECT_EQ(Field(all_new.out, "stale_b"), "0");
   auto ids = ReportedIds(all_new.report);
   ASSERT_EQ(ids.size(), 2u) << all_new.report;
   std::string flipped;  // which call each ID turned old, in ID order
   for (std::uint64_t id : ids) {
-    ShimRun one_old = RunProg("two", OldPattern(id));
+    ShimRun one_old = RunProg(kProg, "two", OldPattern(id));
     std::string a = Field(one_old.out, "stale_a");
     std::string b = Field(one_old.out, "stale_b");
     ASSERT_NE(a, b) << "exactly one site must be old: " << one_old.out;

@@ -12,48 +12,12 @@
 namespace timerbisect::testing {
 namespace {
 
-ShimRun RunProg(const std::string& behaviour, const std::string& timersem,
-                const std::map<std::string, std::string>& extra = {}) {
-  std::map<std::string, std::string> env = extra;
-  env["TIMERSEM"] = timersem;
-  ShimRun run = RunUnderShim("shim_posix_timer", {behaviour}, env);
-  EXPECT_EQ(run.exit_code, 0) << behaviour << " " << timersem << ": " << run.err;
-  return run;
-}
-
-std::string Out(const std::string& behaviour, const std::string& timersem,
-                const std::map<std::string, std::string>& extra = {}) {
-  return RunProg(behaviour, timersem, extra).out;
-}
-
-// The running kernel's own behaviour: no shim at all.
-std::string Kernel(const std::string& behaviour) {
-  ShimRun run = RunUnderShim("shim_posix_timer", {behaviour}, {{"LD_PRELOAD", ""}});
-  EXPECT_EQ(run.exit_code, 0) << run.err;
-  return run.out;
-}
-
-// Old mode promises no expiry earlier than the lag (default 1 ms) after the
-// arming call. A run proves it only if the program looked within that
-// window; a loaded machine may deschedule it past the window, so take the
-// first of a few runs that looked in time (counting evidence, not speed).
-std::string OldRunWithinLag(const std::string& behaviour,
-                            const std::map<std::string, std::string>& extra = {}) {
-  constexpr long long kLagNs = 1'000'000;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    std::string out = Out(behaviour, "old", extra);
-    std::string window = Field(out, "window_ns");
-    if (window.empty()) break;
-    if (std::stoll(window) < kLagNs) return out;
-  }
-  ADD_FAILURE() << behaviour << ": no run looked within the lag";
-  return "";
-}
+constexpr const char* kProg = "shim_posix_timer";
 
 class StaleAfter : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(StaleAfter, OldDeliversTheOldSignal) {
-  std::string out = Out(GetParam(), "old");
+  std::string out = Out(kProg, GetParam(), "old");
   ASSERT_EQ(Field(out, "pending"), "1");
   EXPECT_EQ(Field(out, "stale"), "1");
   EXPECT_EQ(Field(out, "code"), std::to_string(SI_TIMER));  // still a timer's signal
@@ -62,45 +26,45 @@ TEST_P(StaleAfter, OldDeliversTheOldSignal) {
 }
 
 TEST_P(StaleAfter, NewNeverDeliversTheOldSignal) {
-  std::string out = Out(GetParam(), "new");
+  std::string out = Out(kProg, GetParam(), "new");
   ASSERT_EQ(Field(out, "pending"), "1");
   EXPECT_EQ(Field(out, "stale"), "0");
 }
 
 TEST_P(StaleAfter, NativeIsTheKernelsBehaviour) {
-  std::string kernel = Field(Kernel(GetParam()), "stale");
+  std::string kernel = Field(Kernel(kProg, GetParam()), "stale");
   ASSERT_FALSE(kernel.empty());
-  EXPECT_EQ(Field(Out(GetParam(), "native"), "stale"), kernel);
-  EXPECT_EQ(Field(Out(GetParam(), "\x01"), "stale"), kernel);
+  EXPECT_EQ(Field(Out(kProg, GetParam(), "native"), "stale"), kernel);
+  EXPECT_EQ(Field(Out(kProg, GetParam(), "\x01"), "stale"), kernel);
 }
 
 INSTANTIATE_TEST_SUITE_P(RearmDisarmDelete, StaleAfter,
                          ::testing::Values("rearm", "disarm", "delete"));
 
 TEST(ShimPosixTimer, NullSigeventTimerKeepsItsSignalAndValueInOld) {
-  std::string out = Out("rearm_null", "old");
+  std::string out = Out(kProg, "rearm_null", "old");
   EXPECT_EQ(Field(out, "stale"), "1");
   EXPECT_EQ(Field(out, "value"), Field(out, "expected_value"));
-  EXPECT_EQ(Field(Out("rearm_null", "new"), "stale"), "0");
+  EXPECT_EQ(Field(Out(kProg, "rearm_null", "new"), "stale"), "0");
 }
 
 TEST(ShimPosixTimer, ThreadIdTimerKeepsItsSignalInOld) {
-  EXPECT_EQ(Field(Out("rearm_tid", "old"), "stale"), "1");
-  EXPECT_EQ(Field(Out("rearm_tid", "new"), "stale"), "0");
+  EXPECT_EQ(Field(Out(kProg, "rearm_tid", "old"), "stale"), "1");
+  EXPECT_EQ(Field(Out(kProg, "rearm_tid", "new"), "stale"), "0");
 }
 
 TEST(ShimPosixTimer, ExpirationDueWithinLagCountsAsFiredInOld) {
-  EXPECT_EQ(Field(Out("duesoon", "old"), "stale"), "1");
-  EXPECT_EQ(Field(Out("duesoon", "new"), "stale"), "0");
+  EXPECT_EQ(Field(Out(kProg, "duesoon", "old"), "stale"), "1");
+  EXPECT_EQ(Field(Out(kProg, "duesoon", "new"), "stale"), "0");
   // With a 1 ns lag nothing was due.
-  EXPECT_EQ(Field(Out("duesoon", "old", {{"TIMERSEM_LAG", "1ns"}}), "stale"), "0");
+  EXPECT_EQ(Field(Out(kProg, "duesoon", "old", {{"TIMERSEM_LAG", "1ns"}}), "stale"), "0");
 }
 
 TEST(ShimPosixTimer, FailedRearmChangesNothingInAnyMode) {
-  std::string kernel = Kernel("failed");
+  std::string kernel = Kernel(kProg, "failed");
   ASSERT_EQ(Field(kernel, "errno"), std::to_string(EINVAL));
   for (const char* mode : {"old", "new", "native"}) {
-    std::string out = Out("failed", mode);
+    std::string out = Out(kProg, "failed", mode);
     EXPECT_EQ(Field(out, "result"), "-1") << mode;
     EXPECT_EQ(Field(out, "errno"), std::to_string(EINVAL)) << mode;
     EXPECT_EQ(Field(out, "stale"), Field(kernel, "stale")) << mode;
@@ -108,9 +72,9 @@ TEST(ShimPosixTimer, FailedRearmChangesNothingInAnyMode) {
 }
 
 TEST(ShimPosixTimer, DeletedTimerFailsWithTheKernelsErrno) {
-  std::string kernel = Kernel("badtimer");
+  std::string kernel = Kernel(kProg, "badtimer");
   for (const char* mode : {"old", "new"}) {
-    std::string out = Out("badtimer", mode);
+    std::string out = Out(kProg, "badtimer", mode);
     EXPECT_EQ(Field(out, "settime_result"), "-1") << mode;
     EXPECT_EQ(Field(out, "settime_errno"), Field(kernel, "settime_errno")) << mode;
     EXPECT_EQ(Field(out, "delete_result"), "-1") << mode;
@@ -119,19 +83,19 @@ TEST(ShimPosixTimer, DeletedTimerFailsWithTheKernelsErrno) {
 }
 
 TEST(ShimPosixTimer, ShortTimerNewIsExpiredAtOnce) {
-  EXPECT_EQ(Field(Out("short", "new"), "now"), "1");
+  EXPECT_EQ(Field(Out(kProg, "short", "new"), "now"), "1");
 }
 
 TEST(ShimPosixTimer, ShortTimerOldIsSeenLate) {
-  std::string out = OldRunWithinLag("short");
+  std::string out = OldRunWithinLag(kProg, "short");
   EXPECT_EQ(Field(out, "now"), "0");
   EXPECT_EQ(Field(out, "at200us"), "0");  // the 1 ms lag has not passed
 }
 
 TEST(ShimPosixTimer, AspectsSelectWhatChanges) {
-  EXPECT_EQ(Field(Out("rearm", "old", {{"TIMERSEM_ASPECTS", "latency"}}), "stale"),
-            Field(Kernel("rearm"), "stale"));
-  EXPECT_EQ(Field(Out("short", "old", {{"TIMERSEM_ASPECTS", "stale"}}), "at200us"), "1");
+  EXPECT_EQ(Field(Out(kProg, "rearm", "old", {{"TIMERSEM_ASPECTS", "latency"}}), "stale"),
+            Field(Kernel(kProg, "rearm"), "stale"));
+  EXPECT_EQ(Field(Out(kProg, "short", "old", {{"TIMERSEM_ASPECTS", "stale"}}), "at200us"), "1");
 }
 
 std::string OldPattern(std::uint64_t id) {
@@ -141,14 +105,14 @@ std::string OldPattern(std::uint64_t id) {
 }
 
 TEST(ShimPosixTimer, PatternFlipsOnlyTheChosenCreationSite) {
-  ShimRun all_new = RunProg("two", "new#y");
+  ShimRun all_new = RunProg(kProg, "two", "new#y");
   EXPECT_EQ(Field(all_new.out, "stale_a"), "0");
   EXPECT_EQ(Field(all_new.out, "stale_b"), "0");
   auto ids = ReportedIds(all_new.report);
   ASSERT_EQ(ids.size(), 2u) << all_new.report;
   std::string flipped;  // which timer each ID turned old, in ID order
   for (std::uint64_t id : ids) {
-    ShimRun one_old = RunProg("two", OldPattern(id));
+    ShimRun one_old = RunProg(kProg, "two", OldPattern(id));
     std::string a = Field(one_old.out, "stale_a");
     std::string b = Field(one_old.out, "stale_b");
     ASSERT_NE(a, b) << "exactly one site must be old: " << one_old.out;
@@ -157,13 +121,13 @@ TEST(ShimPosixTimer, PatternFlipsOnlyTheChosenCreationSite) {
   }
   EXPECT_TRUE(flipped == "ab" || flipped == "ba") << flipped;
   // An ID that matches no site leaves both new.
-  ShimRun none = RunProg("two", OldPattern(*ids.begin() ^ *ids.rbegin() ^ 1));
+  ShimRun none = RunProg(kProg, "two", OldPattern(*ids.begin() ^ *ids.rbegin() ^ 1));
   EXPECT_EQ(Field(none.out, "stale_a"), "0");
   EXPECT_EQ(Field(none.out, "stale_b"), "0");
 }
 
 TEST(ShimPosixTimer, ForkedChildReportsTheParentsSiteAndGetsItsMode) {
-  ShimRun run = RunProg("fork", "old#y");
+  ShimRun run = RunProg(kProg, "fork", "old#y");
   EXPECT_EQ(Field(run.out, "child_exit"), "0");
   EXPECT_EQ(Field(run.out, "child_stale"), "1");
   // Reports are per process: parent and child each report once, one ID.
@@ -174,7 +138,7 @@ TEST(ShimPosixTimer, ForkedChildReportsTheParentsSiteAndGetsItsMode) {
   }
   EXPECT_EQ(lines, 2u) << run.report;
   EXPECT_EQ(ReportedIds(run.report).size(), 1u) << run.report;
-  EXPECT_EQ(Field(Out("fork", "new"), "child_stale"), "0");
+  EXPECT_EQ(Field(Out(kProg, "fork", "new"), "child_stale"), "0");
 }
 
 }  // namespace
