@@ -126,6 +126,8 @@ void AddBisectFlags(CLI::App& app, BisectOptions& o) {
   app.add_option("--algorithm", o.algorithm, "id (default) or suffix (Go bisect's)")
       ->check(CLI::IsMember({"id", "suffix"}));
   app.add_option("--json", o.json_path, "Also write the result as JSON to this file");
+  app.add_option("--journal", o.journal_path,
+                 "Record every probe in this file; rerun with the same file to resume");
   app.add_option("--shim", o.shim_path, "libtimerbisect.so to preload (default: found beside us)");
   app.add_option("--env", o.env_pattern,
                  "Bisect a protocol target: VAR=VALUE#PATTERN sets VAR=VALUE#<pattern>");
@@ -199,9 +201,18 @@ int RunBisect(const BisectOptions& o) {
   }
 
   // 2. Search, with progress on stderr and Ctrl-C stopping every probe.
+  std::optional<run::Journal> journal;
+  if (!o.journal_path.empty()) {
+    journal = run::Journal::Open(o.journal_path, error);
+    if (!journal) return UsageError(error);
+    if (journal->loaded() > 0 && t.verbosity >= 1) {
+      std::cerr << "timerbisect: resuming from " << o.journal_path << " (" << journal->loaded()
+                << " recorded runs)\n";
+    }
+  }
   run::InterruptGuard interrupt_guard;
   run::LocalLauncher launcher;
-  Target target(t, launcher, *classifier);
+  Target target(t, launcher, *classifier, journal ? &*journal : nullptr);
   ProbeRecord native = target.Run("");
   if (!target.start_error().empty()) return UsageError(target.start_error());
   if (t.verbosity >= 1) {

@@ -19,6 +19,7 @@ struct BisectOptions {
   int max_sets = 0;
   std::string algorithm = "id";
   std::string json_path;
+  std::string journal_path;
   std::string shim_path;
   std::string env_pattern;  // VAR=VALUE#PATTERN
   std::string godebug;      // NAME=VALUE

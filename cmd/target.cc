@@ -17,10 +17,35 @@ std::string ReplacePattern(std::string word, const std::string& pattern) {
   return word;
 }
 
+// Only the lines that carry information for later: markers and the shim's
+// announcement (the journal keeps these, not megabytes of test output).
+std::string ReportLines(const run::ProbeOutput& out) {
+  std::string kept;
+  for (const std::string* text : {&out.report, &out.output}) {
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+      auto nl = rest.find('\n');
+      std::string_view line = rest.substr(0, nl);
+      if (line.find("[bisect-match ") != std::string_view::npos ||
+          line.starts_with("timerbisect: shim active")) {
+        kept.append(line);
+        kept += '\n';
+      }
+      if (nl == std::string_view::npos) break;
+      rest.remove_prefix(nl + 1);
+    }
+  }
+  return kept;
+}
+
 }  // namespace
 
-Target::Target(TargetOptions options, run::Launcher& launcher, run::FailureClassifier classifier)
-    : options_(std::move(options)), launcher_(launcher), classifier_(std::move(classifier)) {}
+Target::Target(TargetOptions options, run::Launcher& launcher, run::FailureClassifier classifier,
+               run::Journal* journal)
+    : options_(std::move(options)),
+      launcher_(launcher),
+      classifier_(std::move(classifier)),
+      journal_(journal) {}
 
 run::ProbeSpec Target::SpecFor(const std::string& pattern) const {
   run::ProbeSpec spec;
@@ -37,28 +62,68 @@ run::ProbeSpec Target::SpecFor(const std::string& pattern) const {
   return spec;
 }
 
-ProbeRecord Target::Run(const std::string& pattern,
-                        const std::vector<std::pair<std::string, std::string>>& extra_env) {
-  run::ProbeSpec spec = SpecFor(pattern);
-  for (const auto& kv : extra_env) spec.env.push_back(kv);
-  run::ProbeOutput out = run::RunProbe(launcher_, spec);
+std::string Target::JournalKey(const ProbeRequest& request) const {
+  std::string key = request.pattern.empty() ? "native" : request.pattern;
+  for (const auto& [k, v] : request.extra_env) key += " " + k + "=" + v;
+  return key;
+}
+
+ProbeRecord Target::Record(const ProbeRequest& request, const run::ProbeOutput& out) {
   ++runs_;
-  ProbeRecord record{pattern, classifier_.Classify(out), {}};
+  ProbeRecord record{request.pattern,
+                     classifier_.Classify(out),
+                     {},
+                     std::chrono::duration_cast<std::chrono::milliseconds>(out.duration)};
   if (!out.started && start_error_.empty()) start_error_ = out.error;
+  std::string lines = ReportLines(out);
   // Reports reach us in the report file (the shim) or in the output (other
   // protocol targets, or TIMERSEM_REPORT=stderr).
   report::ReportCollector probe_reports;
-  probe_reports.Add(out.report);
-  probe_reports.Add(out.output);
+  probe_reports.Add(lines);
   for (std::uint64_t id : probe_reports.Ids()) record.reported.push_back(id);
-  reports_.Add(out.report);
-  reports_.Add(out.output);
+  reports_.Add(lines);
   if (options_.verbosity >= 2) {
     std::cerr << "--- output of run " << runs_ << " (" << record.verdict.kind << ")\n"
               << out.output << (out.output.empty() || out.output.back() == '\n' ? "" : "\n")
               << "---\n";
   }
+  if (journal_ != nullptr && out.started) {
+    journal_->Append({JournalKey(request), request.pattern, record.verdict.failed,
+                      record.verdict.kind, record.duration, record.reported, lines});
+  }
   return record;
+}
+
+ProbeRecord Target::Replayed(const run::JournalEntry& entry) {
+  ++runs_;
+  ++replayed_;
+  reports_.Add(entry.report);
+  return {entry.pattern, {entry.failed, entry.kind}, entry.reported, entry.duration};
+}
+
+ProbeRecord Target::Run(const std::string& pattern, const EnvList& extra_env) {
+  return RunBatch({{pattern, extra_env}}).front();
+}
+
+std::vector<ProbeRecord> Target::RunBatch(const std::vector<ProbeRequest>& requests) {
+  std::vector<std::optional<ProbeRecord>> records(requests.size());
+  std::vector<std::pair<std::size_t, run::Launcher::Handle>> started;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (journal_ != nullptr) {
+      if (auto entry = journal_->Replay(JournalKey(requests[i]))) {
+        records[i] = Replayed(*entry);
+        continue;
+      }
+    }
+    run::ProbeSpec spec = SpecFor(requests[i].pattern);
+    for (const auto& kv : requests[i].extra_env) spec.env.push_back(kv);
+    started.emplace_back(i, launcher_.Start(spec));
+  }
+  for (const auto& [i, handle] : started) records[i] = Record(requests[i], launcher_.Wait(handle));
+  std::vector<ProbeRecord> out;
+  out.reserve(records.size());
+  for (auto& r : records) out.push_back(std::move(*r));
+  return out;
 }
 
 search::ProbeResult Target::operator()(const std::string& pattern) {

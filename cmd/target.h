@@ -2,6 +2,8 @@
 // the reported site IDs out. Knows how the pattern reaches the target: the
 // shim (TIMERSEM=new#PATTERN with LD_PRELOAD), or any program speaking the
 // bisect protocol (--env VAR=VALUE#PATTERN, --godebug, PATTERN in argv).
+// Probes can run several at a time (-j) and are recorded in, and replayed
+// from, a journal (--journal).
 #pragma once
 
 #include <chrono>
@@ -14,10 +16,13 @@
 
 #include "report/site_reports.h"
 #include "run/failure.h"
+#include "run/journal.h"
 #include "run/probe.h"
 #include "search/search.h"
 
 namespace timerbisect::cmd {
+
+using EnvList = std::vector<std::pair<std::string, std::string>>;
 
 struct TargetOptions {
   std::vector<std::string> argv;
@@ -28,7 +33,7 @@ struct TargetOptions {
   // ("GODEBUG", "asynctimerchan=1#"), or argv words holding "PATTERN".
   std::string pattern_var;
   std::string pattern_prefix;
-  std::vector<std::pair<std::string, std::string>> shim_env;  // TIMERSEM_ASPECTS, _DEPTH, ...
+  EnvList shim_env;   // TIMERSEM_ASPECTS, _DEPTH, ...
   int verbosity = 1;  // 0 quiet, 1 progress, 2 every probe's output
 };
 
@@ -36,15 +41,25 @@ struct ProbeRecord {
   std::string pattern;
   run::Verdict verdict;
   std::vector<std::uint64_t> reported;
+  std::chrono::milliseconds duration{0};
+};
+
+// One probe to run: a pattern ("" = native) and extra environment.
+struct ProbeRequest {
+  std::string pattern;
+  EnvList extra_env;
 };
 
 class Target {
  public:
-  Target(TargetOptions options, run::Launcher& launcher, run::FailureClassifier classifier);
+  Target(TargetOptions options, run::Launcher& launcher, run::FailureClassifier classifier,
+         run::Journal* journal = nullptr);
 
   // Runs once under `pattern` ("" = native / not under bisect).
-  ProbeRecord Run(const std::string& pattern,
-                  const std::vector<std::pair<std::string, std::string>>& extra_env = {});
+  ProbeRecord Run(const std::string& pattern, const EnvList& extra_env = {});
+  // Runs all at once (as many in flight as there are requests); results in
+  // request order.
+  std::vector<ProbeRecord> RunBatch(const std::vector<ProbeRequest>& requests);
   search::ProbeResult operator()(const std::string& pattern);
 
   // The command line that reproduces `pattern`, for the user to paste.
@@ -52,18 +67,24 @@ class Target {
 
   const report::ReportCollector& reports() const { return reports_; }
   int runs() const { return runs_; }
+  int replayed() const { return replayed_; }
   bool uses_shim() const { return !options_.shim_path.empty(); }
   // The first probe that could not start (command vanished, exec failed), if any.
   const std::string& start_error() const { return start_error_; }
 
  private:
   run::ProbeSpec SpecFor(const std::string& pattern) const;
+  std::string JournalKey(const ProbeRequest& request) const;
+  ProbeRecord Record(const ProbeRequest& request, const run::ProbeOutput& out);
+  ProbeRecord Replayed(const run::JournalEntry& entry);
 
   TargetOptions options_;
   run::Launcher& launcher_;
   run::FailureClassifier classifier_;
+  run::Journal* journal_;
   report::ReportCollector reports_;
   int runs_ = 0;
+  int replayed_ = 0;
   std::string start_error_;
 };
 

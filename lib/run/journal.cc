@@ -1,0 +1,134 @@
+#include "run/journal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace timerbisect::run {
+namespace {
+
+std::string Hex(std::uint64_t id) {
+  char buf[19];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::optional<JournalEntry> ParseLine(const std::string& line) {
+  auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("key") || !j["key"].is_string() ||
+      !j.contains("failed") || !j["failed"].is_boolean()) {
+    return std::nullopt;
+  }
+  JournalEntry e;
+  e.key = j["key"].get<std::string>();
+  e.pattern = j.value("pattern", "");
+  e.failed = j["failed"].get<bool>();
+  e.kind = j.value("kind", "");
+  e.duration = std::chrono::milliseconds(j.value("duration_ms", 0));
+  e.report = j.value("report", "");
+  if (j.contains("reported") && j["reported"].is_array()) {
+    for (const auto& id : j["reported"]) {
+      if (id.is_string())
+        e.reported.push_back(std::strtoull(id.get<std::string>().c_str(), nullptr, 16));
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
+std::optional<Journal> Journal::Open(const std::string& path, std::string& error) {
+  Journal journal;
+  {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      auto entry = ParseLine(line);
+      if (!entry) continue;  // a line cut short by a kill, or not ours
+      journal.recorded_[entry->key].push_back(std::move(*entry));
+      ++journal.loaded_;
+    }
+  }
+  journal.fd_ = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (journal.fd_ < 0) {
+    error =
+        "timerbisect: cannot open --journal " + path + " for appending: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  // A previous run killed mid-line left no newline: start on a fresh line.
+  if (off_t end = lseek(journal.fd_, 0, SEEK_END); end > 0) {
+    int rfd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    char last = '\n';
+    if (rfd >= 0) {
+      if (pread(rfd, &last, 1, end - 1) != 1) last = '\n';
+      close(rfd);
+    }
+    if (last != '\n' && write(journal.fd_, "\n", 1) != 1) {
+      error = "timerbisect: cannot write --journal " + path;
+      return std::nullopt;
+    }
+  }
+  return journal;
+}
+
+Journal::Journal(Journal&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      recorded_(std::move(other.recorded_)),
+      loaded_(other.loaded_),
+      replayed_(other.replayed_) {}
+
+Journal& Journal::operator=(Journal&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    recorded_ = std::move(other.recorded_);
+    loaded_ = other.loaded_;
+    replayed_ = other.replayed_;
+  }
+  return *this;
+}
+
+Journal::~Journal() {
+  if (fd_ >= 0) close(fd_);
+}
+
+std::optional<JournalEntry> Journal::Replay(const std::string& key) {
+  auto it = recorded_.find(key);
+  if (it == recorded_.end() || it->second.empty()) return std::nullopt;
+  JournalEntry e = std::move(it->second.front());
+  it->second.pop_front();
+  ++replayed_;
+  return e;
+}
+
+bool Journal::Append(const JournalEntry& e) {
+  nlohmann::json reported = nlohmann::json::array();
+  for (std::uint64_t id : e.reported) reported.push_back(Hex(id));
+  nlohmann::json j = {{"key", e.key},
+                      {"pattern", e.pattern},
+                      {"failed", e.failed},
+                      {"kind", e.kind},
+                      {"duration_ms", e.duration.count()},
+                      {"reported", reported},
+                      {"report", e.report}};
+  std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  // One write: whole lines even if the driver is killed right after.
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = write(fd_, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace timerbisect::run

@@ -1,0 +1,60 @@
+// --journal FILE: every probe appended as one JSON line, so that a driver
+// killed (even with SIGKILL) and started again with the same journal replays
+// the recorded probes instead of re-running them and reaches the same
+// answer (the searches are deterministic functions of the probe results).
+//
+// One line per probe, written with one write(2) on an O_APPEND descriptor:
+//   {"key":"...","pattern":"...","failed":true,"kind":"exit 1",
+//    "duration_ms":12,"reported":["0x..."],"report":"<marker lines>"}
+// A line cut short by a kill is ignored on load.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace timerbisect::run {
+
+struct JournalEntry {
+  std::string key;      // what was run: pattern plus any extra environment
+  std::string pattern;  // for people reading the journal
+  bool failed = false;
+  std::string kind;  // the verdict's kind: "exit 1", "timeout", "pass"
+  std::chrono::milliseconds duration{0};
+  std::vector<std::uint64_t> reported;
+  std::string report;  // the report lines that matter (markers, announcement)
+};
+
+class Journal {
+ public:
+  // Opens (creating if needed) the journal and loads the probes recorded in
+  // it. On failure returns nullopt and a one-line `error`.
+  static std::optional<Journal> Open(const std::string& path, std::string& error);
+
+  Journal(Journal&&) noexcept;
+  Journal& operator=(Journal&&) noexcept;
+  ~Journal();
+
+  // The next recorded result for `key`, in recording order (a pattern run
+  // three times is replayed three times), or nullopt when none is left.
+  std::optional<JournalEntry> Replay(const std::string& key);
+  // Appends a probe; false if the write failed.
+  bool Append(const JournalEntry& entry);
+
+  int loaded() const { return loaded_; }
+  int replayed() const { return replayed_; }
+
+ private:
+  Journal() = default;
+
+  int fd_ = -1;
+  std::map<std::string, std::deque<JournalEntry>> recorded_;
+  int loaded_ = 0;
+  int replayed_ = 0;
+};
+
+}  // namespace timerbisect::run

@@ -1,0 +1,130 @@
+// --journal: a driver killed with SIGKILL mid-search and started again with
+// the same journal resumes without re-running recorded probes and reaches
+// the same answer.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "run/journal.h"
+
+namespace timerbisect {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int Lines(const std::string& path) {
+  std::string text = Slurp(path);
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+std::string Temp(const std::string& name) {
+  std::string path = ::testing::TempDir() + "tb-journal-" + std::to_string(getpid()) + "-" + name;
+  unlink(path.c_str());
+  return path;
+}
+
+// Starts the driver on the drain example with stdout to `out`.
+pid_t StartDriver(const std::string& journal, const std::string& out) {
+  std::vector<std::string> args = {TIMERBISECT_DRIVER,
+                                   "-q",
+                                   "--timeout",
+                                   "2s",
+                                   "--journal",
+                                   journal,
+                                   "--json",
+                                   out + ".json",
+                                   "--",
+                                   TIMERBISECT_DRAIN_EXAMPLE};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  EXPECT_EQ(posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+int Wait(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(DriverJournal, ResumesAfterSigkillWithoutRerunningAndSameAnswer) {
+  std::string fresh_journal = Temp("fresh"), fresh_out = Temp("fresh.out");
+  ASSERT_EQ(Wait(StartDriver(fresh_journal, fresh_out)), 0);
+  int total = Lines(fresh_journal);
+  ASSERT_GT(total, 4);
+
+  std::string journal = Temp("killed"), out = Temp("killed.out");
+  pid_t pid = StartDriver(journal, out);
+  // Kill it once a few probes are recorded (a generous wait: probes that
+  // time out take 2 s each).
+  for (int i = 0; i < 600 && Lines(journal) < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid, SIGKILL);
+  Wait(pid);
+  int recorded = Lines(journal);
+  ASSERT_GE(recorded, 3);
+  ASSERT_LT(recorded, total) << "the driver finished before it could be killed";
+
+  ASSERT_EQ(Wait(StartDriver(journal, out)), 0);
+  // Every probe ran once in all: the resumed driver replayed the recorded ones.
+  EXPECT_EQ(Lines(journal), total);
+  EXPECT_EQ(Slurp(out), Slurp(fresh_out));
+  EXPECT_EQ(Slurp(out + ".json"), Slurp(fresh_out + ".json"));
+}
+
+TEST(Journal, IgnoresALineCutShortAndAppendsOnAFreshLine) {
+  std::string path = Temp("cut");
+  {
+    std::ofstream f(path);
+    f << R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":["0x65a"]})"
+      << "\n"
+      << R"({"key":"n","pattern":"n","fai)";
+  }
+  std::string error;
+  auto journal = run::Journal::Open(path, error);
+  ASSERT_TRUE(journal) << error;
+  EXPECT_EQ(journal->loaded(), 1);
+  auto y = journal->Replay("y");
+  ASSERT_TRUE(y);
+  EXPECT_TRUE(y->failed);
+  ASSERT_EQ(y->reported.size(), 1u);
+  EXPECT_EQ(y->reported[0], 0x65au);
+  EXPECT_FALSE(journal->Replay("y"));  // replayed once, as recorded
+  EXPECT_FALSE(journal->Replay("n"));
+  ASSERT_TRUE(journal->Append({"n", "n", false, "pass", {}, {}, ""}));
+  auto again = run::Journal::Open(path, error);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->loaded(), 2);
+  EXPECT_TRUE(again->Replay("n"));
+}
+
+TEST(Journal, UnwritablePathIsAOneLineError) {
+  std::string error;
+  EXPECT_FALSE(run::Journal::Open("/nonexistent-dir/journal", error));
+  EXPECT_NE(error.find("cannot open --journal /nonexistent-dir/journal"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace timerbisect
