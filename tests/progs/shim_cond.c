@@ -366,7 +366,9 @@ static int RunPassthrough(void) {
   if (write(fd, page, sizeof page) != (ssize_t)sizeof page) return 2;
   memset(page, 'b', sizeof page);
   if (write(fd, page, sizeof page) != (ssize_t)sizeof page) return 2;
-  long addr = syscall(SYS_mmap, NULL, 4096, PROT_READ, MAP_SHARED, fd, 4096);
+  // Variadic: every argument passed as a long, or its upper bits are
+  // whatever the register or stack slot held (clang leaves them unset).
+  long addr = syscall(SYS_mmap, 0L, 4096L, (long)PROT_READ, (long)MAP_SHARED, (long)fd, 4096L);
   printf("mmap_offset %d\n", addr != -1 && ((const char*)addr)[0] == 'b');
 
   unsigned word = 7;
