@@ -48,9 +48,10 @@ ProbeResult SimulatedTarget::Run(const std::string& pattern) {
     toggled[i] = enabled[i] != spec_.inverted;
     if (m->ShouldReport(id)) result.reported.push_back(id);
   }
-  result.failed =
-      Holds(spec_.culprits, toggled) &&
-      (spec_.fail_rate >= 1.0 || std::generate_canonical<double, 53>(rng_) < spec_.fail_rate);
+  // No draw for a rate of 0 or 1, so targets without a background rate see
+  // the same random sequence as before it existed.
+  double rate = Holds(spec_.culprits, toggled) ? spec_.fail_rate : spec_.background_rate;
+  result.failed = rate >= 1.0 || (rate > 0.0 && std::generate_canonical<double, 53>(rng_) < rate);
   return result;
 }
 

@@ -21,8 +21,9 @@ struct SimSpec {
   // The rule, a DNF over site indexes: the target fails iff every site of
   // some term is toggled. {{0, 1}, {2}} is "fails iff (0 && 1) || 2".
   std::vector<std::vector<int>> culprits;
-  bool inverted = false;   // toggled means disabled instead of enabled
-  double fail_rate = 1.0;  // chance a run fails when the rule holds
+  bool inverted = false;         // toggled means disabled instead of enabled
+  double fail_rate = 1.0;        // chance a run fails when the rule holds
+  double background_rate = 0.0;  // chance a run fails when it does not (a flake of its own)
   // Optional, per site. reached_via[i] = j >= 0 (j < i): site i is reached only
   // when site j is enabled. appear[i]: chance site i is reached in a run.
   std::vector<int> reached_via;

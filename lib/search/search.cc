@@ -1,5 +1,6 @@
 #include "search/search.h"
 
+#include "search/adaptive.h"
 #include "search/id_split.h"
 #include "search/prober.h"
 #include "search/start.h"
@@ -8,6 +9,8 @@
 namespace timerbisect::search {
 
 Result Search(const Config& config, const Probe& probe) {
+  // It starts differently too: "y" and "n" are measured, not run once.
+  if (config.algorithm == Algorithm::kAdaptive) return AdaptiveSearch(config, probe);
   Prober prober(config, probe);
   Result result;
   auto finish = [&](Outcome outcome, std::string message) {
@@ -51,6 +54,8 @@ Result Search(const Config& config, const Probe& probe) {
       break;
     case Algorithm::kSuffix:
       SuffixSearch(prober, start, {}, config.max_sets, result.sets);
+      break;
+    case Algorithm::kAdaptive:  // returned above
       break;
   }
   if (prober.stop()) return finish(Outcome::kInconclusive, *prober.stop());

@@ -39,6 +39,35 @@
 // or miss a set (about 1 search in 10 at a 50-90% failure rate, against 1 in
 // 6 for the suffix search); with count 3 none did in the tests. The adaptive
 // mode (lib/stats) is the answer for flaky targets.
+//
+// Algorithm::kAdaptive (adaptive.h) is that mode. It treats every run as a
+// noisy test: a run fails at rate p when a culprit set is toggled and at a
+// background rate q otherwise, with p and q unknown and estimated on the way
+// (a grid over (p, q) with q <= p - 0.1, marginalized). It runs "n" and "y"
+// until lib/stats' sequential test names the failing direction (or finds
+// both rates the same: kNotSensitive, rates in the message). Then, per set,
+// it keeps a posterior over "which site completes the set" (sites in a fixed
+// order; a probe toggles the sites settled so far plus a prefix of the rest,
+// so it holds a culprit iff the culprit sits within the prefix, whatever the
+// number of culprit sets) and over "nothing here changes the rate"; it picks
+// each probe for the most expected information, and settles a site when its
+// posterior reaches 1 - (1 - Config::confidence) / 2. Sites needed only
+// together come out one at a time (the settled ones stay on). Once a site
+// leads, the settled sites plus it are also run alone: failing at p rather
+// than q (or the one rate of "not sensitive") makes them a set at once. A
+// set is complete when it fails alone, with its first run of exactly it
+// verbose and at least one failing; a set of two or more sites is then
+// checked minimal (without any one member it must fail only at q). A set is
+// reported with the product of its steps' posteriors (ChangeSet::confidence,
+// at least about Config::confidence). Then the set is excluded and the
+// search goes on until "no further set" reaches Config::confidence (a
+// further set is assumed to fail at a rate like the first one's, 4:1, so a
+// much rarer one can be missed). It never reports a set it has not settled:
+// past Config::max_runs runs it ends kInconclusive, saying how many more runs
+// would settle the step. Config::count is ignored (the search decides reruns
+// itself); runs == probes. With Config::batch_probe it asks for up to
+// Config::parallelism runs at once (each picked for information given the
+// others' outcomes; often reruns).
 #pragma once
 
 #include <cstdint>
@@ -66,29 +95,51 @@ struct ProgressEvent {
   int estimated_probes_left = 0;  // for the current set; a rough guide, not a bound
 };
 
-enum class Algorithm { kIdSplit, kSuffix };
+enum class Algorithm { kIdSplit, kSuffix, kAdaptive };
+
+// Runs the target once under each pattern, possibly in parallel; returns one
+// result per pattern, in order.
+using BatchProbe =
+    std::function<std::vector<ProbeResult>(const std::vector<std::string>& patterns)>;
 
 struct Config {
   Algorithm algorithm = Algorithm::kIdSplit;
   int count = 1;     // runs per probe; results must agree, else the search ends inconclusive
   int max_sets = 0;  // 0: find all sets
   std::function<void(const ProgressEvent&)> progress;  // optional
+  // kAdaptive only:
+  double confidence = 0.99;  // posterior probability each verdict needs (set, direction, "no more")
+  int max_runs = 0;          // budget of target runs; 0: 400
+  int parallelism = 1;       // runs asked for at once from batch_probe
+  BatchProbe batch_probe;    // optional; without it, `probe` is called once per run
 };
 
 struct ChangeSet {
   std::vector<std::uint64_t> ids;  // sorted
   std::string pattern;  // selects exactly this set in the search's direction (reproduce command)
+  double confidence =
+      0;  // kAdaptive: posterior probability the set is right; else 0 (not estimated)
+};
+
+// A failure rate kAdaptive measured: the runs of one pattern.
+struct MeasuredRate {
+  std::string pattern;  // "y", "n", or a set's pattern (its verbose runs counted too)
+  int failures = 0;
+  int runs = 0;
+  double low = 0;  // Wilson interval at Config::confidence
+  double high = 1;
 };
 
 enum class Outcome { kFound, kNotSensitive, kInconclusive };
 
 struct Result {
   Outcome outcome = Outcome::kInconclusive;
-  bool invert = false;          // true: failure needs the sets DISABLED (patterns carry '!')
-  std::vector<ChangeSet> sets;  // only with kFound
-  int runs = 0;                 // target runs used (count included)
-  int probes = 0;               // distinct probes (runs / count)
-  std::string message;          // one line: why not sensitive / inconclusive
+  bool invert = false;              // true: failure needs the sets DISABLED (patterns carry '!')
+  std::vector<ChangeSet> sets;      // only with kFound
+  int runs = 0;                     // target runs used (count included)
+  int probes = 0;                   // distinct probes (runs / count)
+  std::string message;              // one line: why not sensitive / inconclusive
+  std::vector<MeasuredRate> rates;  // kAdaptive: "y" and "n", then one per set found
 };
 
 Result Search(const Config& config, const Probe& probe);

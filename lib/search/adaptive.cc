@@ -1,0 +1,913 @@
+#include "search/adaptive.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/pattern.h"
+#include "search/prober.h"
+#include "stats/compare.h"
+#include "stats/rate.h"
+
+namespace timerbisect::search {
+namespace {
+
+// The smallest change of failure rate the search looks for. Without a gap,
+// "these sites change nothing" could only ever gain evidence like sqrt(runs)
+// (see stats/compare.h); and a difference of a few points would take
+// thousands of runs to bisect anyway.
+constexpr double kMinEffect = 0.1;
+constexpr int kDefaultMaxRuns = 400;
+// Prior of "not sensitive" (first set) and of "no further set".
+constexpr double kNonePrior = 0.5;
+// Prior of q = 0, p = 1 and p = 0.99 (see CellPrior).
+constexpr double kNoBackgroundPrior = 0.4;
+constexpr double kAlwaysPrior = 0.15;
+constexpr double kAlmostAlwaysPrior = 0.05;
+// Prior of "no further set" once one is found: most flaky tests have one
+// cause.
+constexpr double kNoMorePrior = 2.0 / 3.0;
+// The direction may start the set search when the other direction has at
+// most this share of the "sensitive" posterior: the search still weighs
+// "not sensitive", and a wrong direction can only end in it.
+constexpr double kDirectionShare = 0.95;
+// Speculation (see SpeculationPosterior) starts when the leading candidate
+// has this posterior, takes all probes from kSpeculateOnly on, and gives a
+// candidate up below kSpeculationDead.
+constexpr double kSpeculate = 0.3;
+constexpr double kSpeculateOnly = 0.8;
+constexpr double kSpeculationDead = 0.01;
+// Speculation runs on one candidate before search probes get every other
+// slot again.
+constexpr double kSpeculationBurst = 6;
+// Marks a speculation probe among the prefixes of a batch.
+constexpr int kSpeculationProbe = -1;
+// Prior that the set built so far is complete (fails alone): single culprits
+// are the common case.
+constexpr double kCompletePrior = 0.5;
+// A further set is assumed to fail at a rate like the first one's with this
+// weight, at any rate with the rest: with a flat prior over p, telling "no
+// further set" from "one failing 10% of runs" takes ~3x the runs.
+constexpr double kLikeFirst = 0.8;
+// A wrong step shows as "nothing here fails"; the set restarts at most this
+// often, then the search ends inconclusive.
+constexpr int kMaxRestarts = 2;
+// Batches are chosen by enumerating the outcomes of the probes picked so
+// far; past this many branches the rest of the batch repeats the picks.
+constexpr std::size_t kMaxBranches = 1024;
+
+// One (p, q) point: runs fail at p when a culprit set is toggled, at q when
+// not. The grid is finer near 0 and 1, where real rates sit and where one
+// run tells the most.
+struct Cell {
+  double p = 0;
+  double q = 0;
+  int q_index = 0;
+};
+
+const std::vector<Cell>& Cells() {
+  static const std::vector<Cell> cells = [] {
+    std::vector<double> ps;
+    for (int i = 2; i <= 19; ++i) ps.push_back(i * 0.05);
+    ps.insert(ps.end(), {0.99, 1.0});
+    const std::vector<double> qs = {0,   0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15,
+                                    0.2, 0.3,  0.4,  0.5,   0.6,  0.7,   0.8, 0.9};
+    std::vector<Cell> out;
+    for (double p : ps) {
+      for (std::size_t j = 0; j < qs.size(); ++j) {
+        if (p >= qs[j] + kMinEffect - 1e-9) out.push_back({p, qs[j], static_cast<int>(j)});
+      }
+    }
+    return out;
+  }();
+  return cells;
+}
+
+// The prior over Cells(). Most targets have no background failures, and
+// many fail every time once the culprit is toggled: q = 0 and p = 1 get
+// extra mass (a grid point each, against a range of points for the rest),
+// which is what lets a deterministic target be settled in a few runs.
+std::vector<double> CellPrior() {
+  const std::vector<Cell>& cells = Cells();
+  std::size_t qs = 0;
+  for (const Cell& c : cells) qs = std::max(qs, static_cast<std::size_t>(c.q_index) + 1);
+  std::vector<double> p_points(qs, 0.0);
+  for (const Cell& c : cells) {
+    if (c.p < 0.99) p_points[static_cast<std::size_t>(c.q_index)] += 1;
+  }
+  std::vector<double> prior;
+  for (const Cell& c : cells) {
+    double q_mass = c.q == 0 ? kNoBackgroundPrior : (1 - kNoBackgroundPrior) / (qs - 1.0);
+    double p_mass = c.p == 1.0    ? kAlwaysPrior
+                    : c.p >= 0.99 ? kAlmostAlwaysPrior
+                                  : (1 - kAlwaysPrior - kAlmostAlwaysPrior) /
+                                        p_points[static_cast<std::size_t>(c.q_index)];
+    prior.push_back(q_mass * p_mass);
+  }
+  return prior;
+}
+
+// Rates of "not sensitive": one rate for every run, any value.
+std::vector<double> SameRates() {
+  std::vector<double> out = {0, 0.01, 0.02, 0.05};
+  for (int i = 2; i <= 19; ++i) out.push_back(i * 0.05);
+  out.insert(out.end(), {0.98, 0.99, 1.0});
+  return out;
+}
+
+double Entropy(double x) {
+  if (x <= 0 || x >= 1) return 0;
+  return -x * std::log(x) - (1 - x) * std::log1p(-x);
+}
+
+double Logit(double x) {
+  x = std::clamp(x, 1e-12, 1 - 1e-12);
+  return std::log(x / (1 - x));
+}
+
+std::string Hex(std::uint64_t id) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::string Percent(double x) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.0f%%", 100 * x);
+  return buf;
+}
+
+// What every hypothesis of a step predicts: t = 0..m the position of the
+// site that completes the set (t = 0: the sites forced on fail alone), and
+// "none": every run fails at one rate.
+struct Predictive {
+  std::vector<double> weight;  // per t
+  std::vector<double> p;       // per t: expected rate of a probe that holds the culprit
+  std::vector<double> q;       // per t: expected rate of one that does not
+  double none_weight = 0;
+  double none_rate = 0;
+};
+
+// Up to `count` prefixes to probe at once, each the one with the most
+// expected information about t given the outcomes of the ones picked before
+// it (every combination of their outcomes weighed by its probability). A
+// prefix may come back more than once: a rerun. `gain` gets the first
+// pick's expected information in nats.
+std::vector<int> ChooseProbes(const Predictive& pr, int count, double* gain) {
+  int m = static_cast<int>(pr.weight.size()) - 1;
+  std::vector<std::vector<double>> branches = {pr.weight};
+  std::vector<double> none = {pr.none_weight};
+  std::vector<double> h_p(pr.p.size()), h_q(pr.q.size());
+  for (std::size_t t = 0; t < pr.p.size(); ++t) {
+    h_p[t] = Entropy(pr.p[t]);
+    h_q[t] = Entropy(pr.q[t]);
+  }
+  double h_none = Entropy(pr.none_rate);
+  std::vector<int> picks;
+  std::vector<double> gains(static_cast<std::size_t>(m) + 1);
+  while (static_cast<int>(picks.size()) < count) {
+    if (branches.size() > kMaxBranches) {
+      picks.push_back(picks[picks.size() % (picks.size() / 2 + 1)]);
+      continue;
+    }
+    std::fill(gains.begin(), gains.end(), 0.0);
+    for (std::size_t b = 0; b < branches.size(); ++b) {
+      const std::vector<double>& w = branches[b];
+      double total = none[b], all_q = 0, all_hq = 0;
+      for (std::size_t t = 0; t < w.size(); ++t) {
+        total += w[t];
+        all_q += w[t] * pr.q[t];
+        all_hq += w[t] * h_q[t];
+      }
+      if (total <= 0) continue;
+      // Prefix sums over t <= i: those hypotheses put the culprit in the probe.
+      double in_p = 0, in_hp = 0, in_q = 0, in_hq = 0;
+      for (int i = 0; i <= m; ++i) {
+        auto t = static_cast<std::size_t>(i);
+        in_p += w[t] * pr.p[t];
+        in_hp += w[t] * h_p[t];
+        in_q += w[t] * pr.q[t];
+        in_hq += w[t] * h_q[t];
+        double fail = in_p + (all_q - in_q) + none[b] * pr.none_rate;
+        double conditional = in_hp + (all_hq - in_hq) + none[b] * h_none;
+        gains[t] += total * Entropy(std::clamp(fail / total, 0.0, 1.0)) - conditional;
+      }
+    }
+    int best = static_cast<int>(std::max_element(gains.begin(), gains.end()) - gains.begin());
+    if (picks.empty() && gain) *gain = gains[static_cast<std::size_t>(best)];
+    picks.push_back(best);
+    if (static_cast<int>(picks.size()) == count) break;
+    std::vector<std::vector<double>> next;
+    std::vector<double> next_none;
+    for (std::size_t b = 0; b < branches.size(); ++b) {
+      for (bool failed : {true, false}) {
+        std::vector<double> w = branches[b];
+        for (std::size_t t = 0; t < w.size(); ++t) {
+          double f = static_cast<int>(t) <= best ? pr.p[t] : pr.q[t];
+          w[t] *= failed ? f : 1 - f;
+        }
+        next.push_back(std::move(w));
+        next_none.push_back(none[b] * (failed ? pr.none_rate : 1 - pr.none_rate));
+      }
+    }
+    branches = std::move(next);
+    none = std::move(next_none);
+  }
+  return picks;
+}
+
+// The posterior of one step: which of t = 0..m (see Predictive), jointly
+// with the cell (p, q), or "none" with its own rate. Observations are
+// "prefix i failed / passed": the probe toggled the forced sites and the
+// first i candidates, so it holds the culprit iff t <= i.
+class Posterior {
+ public:
+  // `cell_prior` over Cells(); t = 0 gets kCompletePrior of the non-none
+  // mass if `allow_zero`, the rest is uniform over t = 1..m. "none" gets
+  // `p_none`, spread as `none_prior` over `none_rates`.
+  Posterior(const std::vector<double>& cell_prior, int m, bool allow_zero, double p_none,
+            std::vector<double> none_rates, std::vector<double> none_prior)
+      : m_(m), none_rate_(std::move(none_rates)), none_w_(std::move(none_prior)) {
+    std::vector<double> t_prior(static_cast<std::size_t>(m) + 1, 0.0);
+    double rest = 1 - p_none;
+    if (allow_zero) {
+      t_prior[0] = m == 0 ? rest : rest * kCompletePrior;
+      rest -= t_prior[0];
+    }
+    for (int t = 1; t <= m; ++t) t_prior[static_cast<std::size_t>(t)] = rest / m;
+    w_.resize(Cells().size() * Width());
+    for (std::size_t c = 0; c < Cells().size(); ++c) {
+      for (std::size_t t = 0; t < Width(); ++t) w_[c * Width() + t] = cell_prior[c] * t_prior[t];
+    }
+    double none_total = 0;
+    for (double w : none_w_) none_total += w;
+    for (double& w : none_w_) w *= none_total > 0 ? p_none / none_total : 0;
+    Normalize();
+  }
+
+  void Observe(int prefix, bool failed) {
+    const std::vector<Cell>& cells = Cells();
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      double in = failed ? cells[c].p : 1 - cells[c].p;
+      double out = failed ? cells[c].q : 1 - cells[c].q;
+      double* w = &w_[c * Width()];
+      for (std::size_t t = 0; t < Width(); ++t) w[t] *= static_cast<int>(t) <= prefix ? in : out;
+    }
+    for (std::size_t r = 0; r < none_w_.size(); ++r) {
+      none_w_[r] *= failed ? none_rate_[r] : 1 - none_rate_[r];
+    }
+    Normalize();
+  }
+
+  Predictive Predict() const {
+    Predictive pr;
+    pr.weight.assign(Width(), 0.0);
+    pr.p.assign(Width(), 0.0);
+    pr.q.assign(Width(), 0.0);
+    const std::vector<Cell>& cells = Cells();
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      for (std::size_t t = 0; t < Width(); ++t) {
+        double w = w_[c * Width() + t];
+        pr.weight[t] += w;
+        pr.p[t] += w * cells[c].p;
+        pr.q[t] += w * cells[c].q;
+      }
+    }
+    for (std::size_t t = 0; t < Width(); ++t) {
+      if (pr.weight[t] > 0) {
+        pr.p[t] /= pr.weight[t];
+        pr.q[t] /= pr.weight[t];
+      }
+    }
+    for (std::size_t r = 0; r < none_w_.size(); ++r) {
+      pr.none_weight += none_w_[r];
+      pr.none_rate += none_w_[r] * none_rate_[r];
+    }
+    if (pr.none_weight > 0) pr.none_rate /= pr.none_weight;
+    return pr;
+  }
+
+  // The likelihood of `runs` of one more pattern under "none" (averaged
+  // over its rate, weighted by the posterior; 1 for no runs).
+  double NoneLikelihood(const stats::Counts& runs) const {
+    double total = 0, like = 0;
+    for (std::size_t r = 0; r < none_w_.size(); ++r) {
+      total += none_w_[r];
+      like += none_w_[r] * std::pow(none_rate_[r], runs.failures) *
+              std::pow(1 - none_rate_[r], runs.passes());
+    }
+    return total > 0 ? like / total : 1;
+  }
+
+  // The posterior over cells given t (normalized).
+  std::vector<double> CellsGiven(int t) const {
+    std::vector<double> out(Cells().size());
+    for (std::size_t c = 0; c < out.size(); ++c)
+      out[c] = w_[c * Width() + static_cast<std::size_t>(t)];
+    return Normalized(std::move(out));
+  }
+
+  // The posterior over cells, whatever t (normalized; "none" left out).
+  std::vector<double> CellMarginal() const {
+    std::vector<double> out(Cells().size(), 0.0);
+    for (std::size_t c = 0; c < out.size(); ++c) {
+      for (std::size_t t = 0; t < Width(); ++t) out[c] += w_[c * Width() + t];
+    }
+    return Normalized(std::move(out));
+  }
+
+  static std::vector<double> Normalized(std::vector<double> w) {
+    double total = 0;
+    for (double x : w) total += x;
+    for (double& x : w) x = total > 0 ? x / total : 1.0 / static_cast<double>(w.size());
+    return w;
+  }
+
+ private:
+  std::size_t Width() const { return static_cast<std::size_t>(m_) + 1; }
+
+  void Normalize() {
+    double total = 0;
+    for (double w : w_) total += w;
+    for (double w : none_w_) total += w;
+    // Every cell has 0 < p < 1 or 0 < q < 1 somewhere on the grid, so some
+    // mass always survives; the guard is for a caller's empty prior.
+    if (total <= 0) return;
+    for (double& w : w_) w /= total;
+    for (double& w : none_w_) w /= total;
+  }
+
+  int m_;
+  std::vector<double> w_;  // [cell * (m + 1) + t]
+  std::vector<double> none_rate_;
+  std::vector<double> none_w_;
+};
+
+Ids Union(const Ids& a, const Ids& b) {
+  Ids out;
+  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+Ids Minus(const Ids& a, const Ids& b) {
+  Ids out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+class AdaptiveSearcher {
+ public:
+  AdaptiveSearcher(const Config& config, const Probe& probe)
+      : config_(config),
+        probe_(probe),
+        confidence_(std::clamp(config.confidence, 0.5, 0.999999)),
+        budget_(config.max_runs > 0 ? config.max_runs : kDefaultMaxRuns),
+        width_(std::max(1, config.parallelism)) {}
+
+  Result Run() {
+    if (!Direction()) return result_;
+    result_.invert = invert_;
+    if (universe_.empty()) {
+      return Finish(Outcome::kInconclusive, std::string("target fails under pattern ") +
+                                                FailingLiteral() +
+                                                " but reported no site: it does not speak the "
+                                                "bisect protocol");
+    }
+    Ids excluded;
+    for (int set_index = 0;; ++set_index) {
+      if (config_.max_sets > 0 && static_cast<int>(result_.sets.size()) >= config_.max_sets) break;
+      Ids candidates = Minus(universe_, excluded);
+      if (candidates.empty()) break;
+      ChangeSet set;
+      SetOutcome outcome = FindSet(set_index, candidates, excluded, set);
+      if (outcome == SetOutcome::kNotSensitive) return Finish(Outcome::kNotSensitive, message_);
+      if (outcome == SetOutcome::kStopped) return Finish(Outcome::kInconclusive, message_);
+      if (outcome == SetOutcome::kNoMore) break;
+      excluded = Union(excluded, set.ids);
+      result_.sets.push_back(std::move(set));
+    }
+    if (result_.sets.empty()) {
+      return Finish(Outcome::kInconclusive,
+                    "the target fails under " + std::string(FailingLiteral()) +
+                        " but no reported site takes part: sites appear or vanish between runs");
+    }
+    return Finish(Outcome::kFound, "");
+  }
+
+ private:
+  enum class SetOutcome { kFound, kNoMore, kNotSensitive, kStopped };
+
+  const char* FailingLiteral() const { return invert_ ? "n" : "y"; }
+  const char* PassingLiteral() const { return invert_ ? "y" : "n"; }
+
+  // Runs each pattern once (in parallel through batch_probe when there is
+  // one), counts the runs, adds reported sites to the universe and sends
+  // progress.
+  std::vector<ProbeResult> RunBatch(const std::vector<std::string>& patterns) {
+    std::vector<ProbeResult> results;
+    if (config_.batch_probe) {
+      results = config_.batch_probe(patterns);
+      results.resize(patterns.size());  // a short answer counts as passes that reported nothing
+    } else {
+      for (const std::string& pattern : patterns) results.push_back(probe_(pattern));
+    }
+    for (std::size_t i = 0; i < patterns.size(); ++i) {
+      ++runs_;
+      const ProbeResult& r = results[i];
+      universe_ = Union(universe_, SortedUnique(r.reported));
+      if (config_.progress) {
+        config_.progress({runs_, patterns[i], r.failed, in_play_, estimated_left_});
+      }
+    }
+    return results;
+  }
+
+  void Tally(const std::string& key, bool failed) {
+    stats::Counts& c = tally_[key];
+    c.runs += 1;
+    c.failures += failed ? 1 : 0;
+  }
+
+  MeasuredRate Rate(const std::string& key) const {
+    MeasuredRate rate;
+    rate.pattern = key;
+    auto it = tally_.find(key);
+    if (it == tally_.end()) return rate;
+    rate.failures = static_cast<int>(it->second.failures);
+    rate.runs = static_cast<int>(it->second.runs);
+    stats::Interval in = stats::WilsonInterval(it->second, confidence_);
+    rate.low = in.low;
+    rate.high = in.high;
+    return rate;
+  }
+
+  std::string Describe(const std::string& key) const {
+    MeasuredRate r = Rate(key);
+    double rate = r.runs > 0 ? static_cast<double>(r.failures) / r.runs : 0;
+    return key + " failed " + std::to_string(r.failures) + " of " + std::to_string(r.runs) +
+           " runs (" + Percent(rate) + ", " + Percent(confidence_) + " interval " + Percent(r.low) +
+           "-" + Percent(r.high) + ")";
+  }
+
+  std::string RatesText() const { return Describe("y") + ", " + Describe("n"); }
+
+  Result Finish(Outcome outcome, std::string message) {
+    result_.outcome = outcome;
+    result_.message = std::move(message);
+    result_.runs = runs_;
+    result_.probes = runs_;
+    if (outcome != Outcome::kFound) result_.sets.clear();
+    std::vector<MeasuredRate> rates = {Rate("y"), Rate("n")};
+    for (const ChangeSet& set : result_.sets) rates.push_back(Rate(set.pattern));
+    result_.rates = std::move(rates);
+    return result_;
+  }
+
+  // Measures "y" and "n" until the sequential test names the failing one.
+  // Asks only that the direction be clear (the other direction at most
+  // 1 - confidence) and sensitivity more likely than not: the set search
+  // keeps "not sensitive" as a hypothesis, and its probes go on weighing it.
+  // false: the search ended here (result_ holds why).
+  bool Direction() {
+    stats::CompareOptions options{confidence_, kMinEffect, kNonePrior};
+    for (;;) {
+      stats::Counts y = tally_["y"], n = tally_["n"];
+      if (y.runs > 0 && n.runs > 0) {
+        stats::Comparison cmp = stats::CompareRates(y, n, options);
+        if (cmp.verdict == stats::Verdict::kSame) {
+          Finish(Outcome::kNotSensitive,
+                 "the failure rate does not depend on the sites: " + RatesText() +
+                     "; a difference of " + Percent(kMinEffect) + " or more is ruled out at " +
+                     Percent(confidence_) + " confidence");
+          return false;
+        }
+        double lead = std::max(cmp.p_a_higher, cmp.p_b_higher);
+        // One side failing while the other never did is enough to start:
+        // the set search's probes weigh "not sensitive" far better than
+        // more runs of "y" and "n" would.
+        bool one_sided = (y.failures > 0) != (n.failures > 0);
+        if ((lead >= 0.5 || one_sided) &&
+            lead / (cmp.p_a_higher + cmp.p_b_higher) >= kDirectionShare) {
+          invert_ = cmp.p_b_higher > cmp.p_a_higher;
+          return true;
+        }
+      }
+      if (runs_ >= budget_) {
+        int more = stats::RunsToSettle(y, n, options);
+        Finish(Outcome::kInconclusive,
+               "cannot tell whether the sites matter after " + std::to_string(runs_) +
+                   " runs: " + RatesText() + "; " +
+                   (more > 0
+                        ? "about " + std::to_string(more) + " more runs of y and n would settle it"
+                        : std::string("the rates are too close to settle it")) +
+                   " (raise --max-runs)");
+        return false;
+      }
+      // Go's bisect runs "n" first; keep the two sides balanced.
+      std::vector<std::string> patterns;
+      double ny = y.runs, nn = n.runs;
+      for (int i = 0; i < std::min(width_, budget_ - runs_); ++i) {
+        bool pick_n = nn <= ny;
+        patterns.push_back(pick_n ? "n" : "y");
+        (pick_n ? nn : ny) += 1;
+      }
+      in_play_ = static_cast<int>(universe_.size());
+      std::vector<ProbeResult> results = RunBatch(patterns);
+      for (std::size_t i = 0; i < patterns.size(); ++i) {
+        Tally(patterns[i], results[i].failed);
+        history_.push_back({patterns[i] == "y", results[i].failed});
+      }
+    }
+  }
+
+  // One set: sites are settled one at a time, each the one that completes
+  // the set given the sites settled before it (see search.h).
+  SetOutcome FindSet(int set_index, const Ids& candidates, const Ids& excluded, ChangeSet& set) {
+    const std::vector<Cell>& cells = Cells();
+    std::vector<double> first_prior = set_index == 0 ? CellPrior() : next_prior_;
+    // "Nothing here changes the rate": for the first set one rate for all
+    // runs; for a further set, runs fail at the background rate q.
+    auto none_for = [&](const std::vector<double>& cell_w, std::vector<double>& rates,
+                        std::vector<double>& weights) {
+      if (set_index == 0) {
+        rates = SameRates();
+        weights.assign(rates.size(), 1.0);
+      } else {
+        rates.clear();
+        for (const Cell& c : cells) rates.push_back(c.q);
+        weights = cell_w;
+      }
+    };
+    const double member_threshold = 1 - (1 - confidence_) / 2;
+    for (int attempt = 0;; ++attempt) {
+      if (attempt > kMaxRestarts) {
+        message_ = "the set being built fell apart " + std::to_string(attempt) +
+                   " times; the target's failures may not follow sets of sites";
+        return SetOutcome::kStopped;
+      }
+      Attempt state{{}, candidates, 1.0, {}, false, {}, {}, 0};
+      std::vector<double> rates, weights;
+      none_for(first_prior, rates, weights);
+      Posterior post(first_prior, static_cast<int>(candidates.size()), false,
+                     set_index == 0 ? kNonePrior : kNoMorePrior, rates, weights);
+      if (set_index == 0 && attempt == 0) {
+        // "y" and "n" were the whole list and nothing.
+        for (const DirectionRun& run : history_) {
+          bool failing_side = run.y != invert_;
+          post.Observe(failing_side ? static_cast<int>(candidates.size()) : 0, run.failed);
+        }
+      }
+      std::optional<SetOutcome> outcome =
+          BuildSet(set_index, excluded, member_threshold, state, post, set);
+      if (outcome) return *outcome;
+      // The sites settled so far do not fail with any of the rest: a step
+      // was wrong. Start the set over, keeping what (p, q) showed.
+      first_prior = post.CellMarginal();
+    }
+  }
+
+  // What one attempt at a set has settled.
+  struct Attempt {
+    Ids forced;           // settled sites, kept on
+    Ids list;             // candidates still in play, in probe order
+    double product;       // product of the settled steps' posteriors
+    stats::Counts exact;  // runs of exactly `forced`
+    bool verbose_done;    // one of them was verbose
+    // Runs of `forced` plus one leading candidate (see Speculation), by
+    // candidate; cleared with each settled site.
+    std::map<std::uint64_t, stats::Counts> alone;
+    Ids dead;  // candidates whose runs showed they do not complete the set alone
+    int turn;  // alternates speculation and search probes
+  };
+
+  // The leading candidate s = list[best - 1] may complete the set at once:
+  // then forced + {s} fails alone at rate p. That is worth testing directly
+  // long before the threshold posterior settles s, because with q small one
+  // failing run of forced + {s} says more than many passing prefixes. It
+  // needs no order argument: a set that fails alone at p, with forced alone
+  // passing (t = 0 ruled out) and forced's sites each needed, is a minimal
+  // culprit set whatever the other candidates do. The posterior is
+  // "forced + {s} fails at p" (prior: s completes the set at once) against
+  // "at q" or "nothing is sensitive", with (p, q) from the step's posterior
+  // given s.
+  double SpeculationPosterior(const Posterior& post, const Predictive& pr, int best,
+                              const stats::Counts& runs) const {
+    // p as the step's posterior has it, or any p: the runs that settle a
+    // step are few and may have misjudged p, and a wrong p here would
+    // leave a real set looking like "none" forever.
+    std::vector<double> cells_given = MixFlatP(post.CellsGiven(best), 0.5);
+    const std::vector<Cell>& cells = Cells();
+    double at_p = 0, at_q = 0;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      at_p += cells_given[c] * std::pow(cells[c].p, runs.failures) *
+              std::pow(1 - cells[c].p, runs.passes());
+      at_q += cells_given[c] * std::pow(cells[c].q, runs.failures) *
+              std::pow(1 - cells[c].q, runs.passes());
+    }
+    // Against it: s does not complete the set alone (runs at q), or
+    // nothing is sensitive at all (runs at the one rate of "none").
+    double prior = pr.weight[static_cast<std::size_t>(best)] * kCompletePrior;
+    double fails = prior * at_p;
+    double passes = std::max(0.0, 1 - prior - pr.none_weight) * at_q +
+                    pr.none_weight * post.NoneLikelihood(runs);
+    return fails + passes > 0 ? fails / (fails + passes) : 0;
+  }
+
+  // Probes until the set is settled (kFound), the step shows nothing to
+  // find (kNotSensitive, kNoMore) or the budget is spent (kStopped);
+  // nullopt: a settled step was wrong, start over.
+  std::optional<SetOutcome> BuildSet(int set_index, const Ids& excluded, double member_threshold,
+                                     Attempt& a, Posterior& post, ChangeSet& set) {
+    const std::vector<Cell>& cells = Cells();
+    for (;;) {
+      int m = static_cast<int>(a.list.size());
+      Predictive pr = post.Predict();
+      int best = static_cast<int>(std::max_element(pr.weight.begin(), pr.weight.end()) -
+                                  pr.weight.begin());
+      double best_p = pr.weight[static_cast<std::size_t>(best)];
+      double completion_threshold =
+          std::min(0.9999, std::max(member_threshold, confidence_ / a.product));
+      double none_threshold = a.forced.empty() ? confidence_ : member_threshold;
+
+      if (pr.none_weight >= none_threshold) {
+        if (a.forced.empty() && set_index == 0) {
+          message_ = "no set of sites changes the failure rate by " + Percent(kMinEffect) +
+                     " or more (" + Percent(pr.none_weight) + " posterior): " + RatesText();
+          return SetOutcome::kNotSensitive;
+        }
+        if (a.forced.empty()) return SetOutcome::kNoMore;
+        return std::nullopt;
+      }
+      if (best >= 1 && best_p >= member_threshold) {
+        // Site `best` completes the set: keep it on, look before it. "None"
+        // now means this step was wrong: all runs at the background rate.
+        a.product *= best_p;
+        a.forced = Union(a.forced, {a.list[static_cast<std::size_t>(best - 1)]});
+        a.list.resize(static_cast<std::size_t>(best - 1));
+        std::vector<double> given = post.CellsGiven(best);
+        std::vector<double> rates;
+        for (const Cell& c : cells) rates.push_back(c.q);
+        post = Posterior(given, static_cast<int>(a.list.size()), true, 1 - best_p, rates, given);
+        a.exact = {};
+        a.verbose_done = false;
+        a.alone.clear();
+        a.dead.clear();
+        continue;
+      }
+
+      // Speculation on the leading candidate (see SpeculationPosterior).
+      std::uint64_t lead_id = best >= 1 ? a.list[static_cast<std::size_t>(best - 1)] : 0;
+      bool spec_ready = false;  // settled but for "forced alone passes"
+      bool speculate = best >= 1 && best_p >= kSpeculate &&
+                       std::find(a.dead.begin(), a.dead.end(), lead_id) == a.dead.end();
+      if (speculate) {
+        const stats::Counts& runs = a.alone[lead_id];
+        double spec = SpeculationPosterior(post, pr, best, runs);
+        bool forced_passes = a.forced.empty() || pr.weight[0] <= 1 - member_threshold;
+        spec_ready = spec >= completion_threshold && runs.failures >= 1;
+        if (spec_ready && forced_passes) {
+          set.ids = Union(a.forced, {lead_id});
+          set.confidence = a.product * spec;
+          next_prior_ = MixFlatP(post.CellsGiven(best), kLikeFirst);
+          return Minimal(set, next_prior_, member_threshold);
+        }
+        if (spec < kSpeculationDead && runs.runs > 0) {
+          a.dead.push_back(lead_id);
+          speculate = false;
+        }
+      }
+      bool settled = best == 0 && best_p >= completion_threshold;
+      if (settled && a.exact.failures >= 1) {
+        set.ids = a.forced;
+        set.confidence = a.product * best_p;
+        next_prior_ = MixFlatP(post.CellsGiven(0), kLikeFirst);
+        return Minimal(set, next_prior_, member_threshold);
+      }
+
+      if (runs_ >= budget_) {
+        message_ = Unsettled(pr, best, a, set_index);
+        return SetOutcome::kStopped;
+      }
+      // Settled but never seen failing alone: confirm with runs of exactly
+      // the set before blaming it.
+      int count = std::min(width_, budget_ - runs_);
+      double gain = 0;
+      // Speculation probes take every other slot, all of them once the lead
+      // is clear.
+      int spec_slots = 0;
+      if (speculate && !settled) {
+        const stats::Counts& runs = a.alone[lead_id];
+        bool only = best_p >= kSpeculateOnly && runs.runs < kSpeculationBurst;
+        spec_slots = only ? count : (count + (a.turn++ % 2)) / 2;
+      }
+      std::vector<int> prefixes;
+      if (settled || spec_ready) {
+        // Runs of exactly the forced sites: to confirm them as the set, or
+        // to show they do not fail alone, so the speculated set is minimal.
+        spec_slots = 0;
+        prefixes.assign(static_cast<std::size_t>(count), 0);
+      } else if (count > spec_slots) {
+        prefixes = ChooseProbes(pr, count - spec_slots, &gain);
+      }
+      prefixes.insert(prefixes.end(), static_cast<std::size_t>(spec_slots), kSpeculationProbe);
+      if (!settled) last_gain_ = gain;
+      double target = best == 0 ? completion_threshold : member_threshold;
+      estimated_left_ = static_cast<int>(
+          std::ceil(std::max(0.0, Logit(target) - Logit(best_p)) / std::max(gain, 0.05)));
+      in_play_ = m;
+
+      std::vector<std::string> patterns;
+      bool spec_verbose = a.alone[lead_id].runs == 0;
+      for (int prefix : prefixes) {
+        if (prefix != kSpeculationProbe) {
+          patterns.push_back(PrefixPattern(prefix, set_index, excluded, a));
+          continue;
+        }
+        // Its first run is verbose: if it settles, it is the set's confirmation.
+        patterns.push_back(
+            protocol::PatternForIds(Union(a.forced, {lead_id}), invert_, spec_verbose));
+        spec_verbose = false;
+      }
+      std::vector<ProbeResult> results = RunBatch(patterns);
+      for (std::size_t i = 0; i < prefixes.size(); ++i) {
+        bool failed = results[i].failed;
+        if (prefixes[i] == kSpeculationProbe) {
+          stats::Counts& runs = a.alone[lead_id];
+          runs.runs += 1;
+          runs.failures += failed ? 1 : 0;
+          Tally(protocol::PatternForIds(Union(a.forced, {lead_id}), invert_), failed);
+          continue;
+        }
+        post.Observe(prefixes[i], failed);
+        if (prefixes[i] == 0 && !a.forced.empty()) {
+          a.exact.runs += 1;
+          a.exact.failures += failed ? 1 : 0;
+          Tally(protocol::PatternForIds(a.forced, invert_), failed);
+        } else if (patterns[i] == "y" || patterns[i] == "n") {
+          Tally(patterns[i], failed);
+        }
+      }
+    }
+  }
+
+  // A set of two or more sites is only reported if it is minimal: without
+  // any one member it must fail at the background rate, not at p. The steps
+  // imply it, but one wrong step (a site settled too early) would otherwise
+  // surface as an extra member. A member found unneeded is dropped and the
+  // rest checked again. Each check runs the smaller set until "fails at p"
+  // or "at q" reaches `threshold` (prior 1/2, (p, q) from `cells`, any p
+  // mixed in); the set's confidence takes the "at q" posteriors.
+  SetOutcome Minimal(ChangeSet& set, const std::vector<double>& cells, double threshold) {
+    for (bool changed = true; changed && set.ids.size() >= 2;) {
+      changed = false;
+      for (std::uint64_t id : set.ids) {
+        Ids without = Minus(set.ids, {id});
+        std::string pattern = protocol::PatternForIds(without, invert_);
+        stats::Counts runs;
+        double fails = 0.5;
+        while (fails < threshold && fails > 1 - threshold) {
+          if (runs_ >= budget_) {
+            message_ = "inconclusive after " + std::to_string(runs_) + " runs: checking that set " +
+                       ShortPattern(protocol::PatternForIds(set.ids, invert_)) +
+                       " is minimal (without " + Hex(id) + " it fails at the culprit rate with " +
+                       Percent(fails) + " posterior); raise --max-runs";
+            return SetOutcome::kStopped;
+          }
+          int count = std::min(width_, budget_ - runs_);
+          std::vector<ProbeResult> results =
+              RunBatch(std::vector<std::string>(static_cast<std::size_t>(count), pattern));
+          for (const ProbeResult& r : results) {
+            runs.runs += 1;
+            runs.failures += r.failed ? 1 : 0;
+            Tally(pattern, r.failed);
+          }
+          fails = RatePosterior(MixFlatP(cells, 0.5), runs);
+        }
+        if (fails >= threshold) {
+          set.ids = without;  // not minimal: the smaller set fails on its own
+          set.confidence *= fails;
+          changed = true;
+          break;
+        }
+        set.confidence *= 1 - fails;
+      }
+    }
+    set.pattern = protocol::PatternForIds(set.ids, invert_);
+    return SetOutcome::kFound;
+  }
+
+  // P(runs of one pattern fail at p rather than at q), prior 1/2.
+  static double RatePosterior(const std::vector<double>& cells_w, const stats::Counts& runs) {
+    const std::vector<Cell>& cells = Cells();
+    double at_p = 0, at_q = 0;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      at_p += cells_w[c] * std::pow(cells[c].p, runs.failures) *
+              std::pow(1 - cells[c].p, runs.passes());
+      at_q += cells_w[c] * std::pow(cells[c].q, runs.failures) *
+              std::pow(1 - cells[c].q, runs.passes());
+    }
+    return at_p + at_q > 0 ? at_p / (at_p + at_q) : 0.5;
+  }
+
+  // The pattern toggling the settled sites and the first `prefix` of the
+  // list. The first run of exactly the settled sites is verbose: it is
+  // their confirmation, and its reports carry the stacks.
+  std::string PrefixPattern(int prefix, int set_index, const Ids& excluded, Attempt& a) const {
+    int m = static_cast<int>(a.list.size());
+    if (a.forced.empty() && prefix == 0) return PassingLiteral();
+    if (a.forced.empty() && prefix == m) {
+      return set_index == 0 ? FailingLiteral() : RestPattern(excluded);
+    }
+    Ids ids = a.forced;
+    ids.insert(ids.end(), a.list.begin(), a.list.begin() + prefix);
+    bool verbose = prefix == 0 && !a.verbose_done;
+    a.verbose_done = a.verbose_done || verbose;
+    return protocol::PatternForIds(SortedUnique(std::move(ids)), invert_, verbose);
+  }
+
+  // `found` (a posterior over cells) with weight `keep`, else the same q
+  // with any p. The prior of a further set: like the one just found, or not.
+  static std::vector<double> MixFlatP(const std::vector<double>& found, double keep) {
+    const std::vector<Cell>& cells = Cells();
+    std::size_t qs = 0;
+    for (const Cell& c : cells) qs = std::max(qs, static_cast<std::size_t>(c.q_index) + 1);
+    std::vector<double> q_marginal(qs, 0.0), p_count(qs, 0.0);
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      q_marginal[static_cast<std::size_t>(cells[c].q_index)] += found[c];
+      p_count[static_cast<std::size_t>(cells[c].q_index)] += 1;
+    }
+    std::vector<double> prior(cells.size());
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      auto q = static_cast<std::size_t>(cells[c].q_index);
+      prior[c] = keep * found[c] + (1 - keep) * q_marginal[q] / p_count[q];
+    }
+    return prior;
+  }
+
+  // Every site on (in the search's direction) but the sets found: reaches
+  // sites no run has reported yet.
+  std::string RestPattern(const Ids& excluded) const {
+    protocol::PatternSpec spec{false, invert_, {protocol::Suffix::All()}, {}};
+    for (std::uint64_t id : excluded) spec.skip.push_back(protocol::Suffix::Id(id));
+    return protocol::BuildPattern(spec);
+  }
+
+  // The message for a budget spent mid-step.
+  std::string Unsettled(const Predictive& pr, int best, const Attempt& a, int set_index) const {
+    bool none_leads = pr.none_weight >= pr.weight[static_cast<std::size_t>(best)];
+    double lead = none_leads ? pr.none_weight : pr.weight[static_cast<std::size_t>(best)];
+    std::string what;
+    if (none_leads) {
+      what = set_index == 0 && a.forced.empty() ? "\"not timer-sensitive\""
+             : a.forced.empty()                 ? "\"no further set\""
+                                                : "\"the step before was wrong\"";
+    } else if (best == 0) {
+      what = "set " + ShortPattern(protocol::PatternForIds(a.forced, invert_));
+    } else {
+      what = "site " + Hex(a.list[static_cast<std::size_t>(best - 1)]);
+    }
+    double needed = 1 - (1 - confidence_) / 2;
+    int more = static_cast<int>(
+        std::ceil(std::max(0.0, Logit(needed) - Logit(lead)) / std::max(last_gain_, 0.02)));
+    return "inconclusive after " + std::to_string(runs_) + " runs (" +
+           std::to_string(result_.sets.size()) + " sets found): the best guess, " + what +
+           ", has " + Percent(lead) + " posterior, " + Percent(needed) + " needed; about " +
+           std::to_string(std::max(more, 1)) +
+           " more runs would settle this step (raise --max-runs); " + RatesText();
+  }
+
+  struct DirectionRun {
+    bool y = false;
+    bool failed = false;
+  };
+
+  const Config& config_;
+  const Probe& probe_;
+  const double confidence_;
+  const int budget_;
+  const int width_;
+  Result result_;
+  bool invert_ = false;
+  int runs_ = 0;
+  int in_play_ = 0;
+  int estimated_left_ = 0;
+  double last_gain_ = 0;
+  Ids universe_;
+  std::map<std::string, stats::Counts> tally_;
+  std::vector<DirectionRun> history_;  // the direction runs, in order
+  std::vector<double> next_prior_;     // (p, q) prior of the next set
+  std::string message_;                // why FindSet stopped
+};
+
+}  // namespace
+
+Result AdaptiveSearch(const Config& config, const Probe& probe) {
+  return AdaptiveSearcher(config, probe).Run();
+}
+
+}  // namespace timerbisect::search
