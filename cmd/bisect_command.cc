@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 
+#include "preflight.h"
 #include "protocol/duration.h"
 #include "protocol/matcher.h"
 #include "report/bisect_report.h"
@@ -12,7 +13,7 @@
 #include "run/local_launcher.h"
 #include "run/preflight.h"
 #include "search/search.h"
-#include "shim_locator.h"
+#include "site_frames.h"
 #include "symbolize/symbolizer.h"
 #include "target.h"
 
@@ -30,44 +31,6 @@ std::string Shorten(const std::string& s, std::size_t max) {
   return s.size() <= max ? s : s.substr(0, max - 3) + "...";
 }
 
-// The shim's variables from the flags, validated here so that a typo fails
-// before the first probe instead of making every probe inert.
-bool ShimEnvFromFlags(const BisectOptions& o, std::vector<std::pair<std::string, std::string>>& env,
-                      std::string& error) {
-  if (!o.aspects.empty()) {
-    for (std::string_view rest = o.aspects; !rest.empty();) {
-      auto comma = rest.find(',');
-      std::string_view a = rest.substr(0, comma);
-      if (a != "stale" && a != "latency") {
-        error = "timerbisect: --aspects " + o.aspects + ": expected a comma list of stale, latency";
-        return false;
-      }
-      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
-    }
-    env.emplace_back("TIMERSEM_ASPECTS", o.aspects);
-  }
-  if (o.depth != 0) {
-    if (o.depth < 1 || o.depth > 64) {
-      error = "timerbisect: --depth must be from 1 to 64";
-      return false;
-    }
-    env.emplace_back("TIMERSEM_DEPTH", std::to_string(o.depth));
-  }
-  if (!o.scope.empty()) env.emplace_back("TIMERSEM_SCOPE", o.scope);
-  for (const auto& [flag, var, value] : {std::tuple{"--short", "TIMERSEM_SHORT", o.short_threshold},
-                                         std::tuple{"--lag", "TIMERSEM_LAG", o.lag}}) {
-    if (value.empty()) continue;
-    std::int64_t ns = 0;
-    if (!protocol::ParseDuration(value, ns) || ns <= 0) {
-      error = std::string("timerbisect: ") + flag + " " + value +
-              ": expected a duration such as 50us, 1ms or 2s";
-      return false;
-    }
-    env.emplace_back(var, value);
-  }
-  return true;
-}
-
 // Symbolized stacks and report lines of the sites of one set.
 std::vector<report::FoundSite> DescribeSites(const std::vector<std::uint64_t>& ids,
                                              const report::ReportCollector& reports,
@@ -80,12 +43,7 @@ std::vector<report::FoundSite> DescribeSites(const std::vector<std::uint64_t>& i
     if (it != reports.sites().end()) {
       site.api = it->second.api;
       site.lines = it->second.lines;
-      for (const auto& frame : it->second.frames) {
-        auto frames = symbolizer.Symbolize(frame.module, frame.offset, true);
-        // A frame with nothing known keeps the shim's own symbol name.
-        if (frames.size() == 1 && frames[0].function.empty()) frames[0].function = frame.symbol;
-        for (auto& f : frames) site.frames.push_back(std::move(f));
-      }
+      site.frames = SymbolizeSiteFrames(it->second, symbolizer);
     }
     sites.push_back(std::move(site));
   }
@@ -97,14 +55,20 @@ std::vector<report::FoundSite> DescribeSites(const std::vector<std::uint64_t>& i
 // fails and the passing baseline passes. Both runs are needed because the
 // native behaviour of an aspect may itself be the failing one (Linux
 // timerfds discard stale expirations: native is new for them).
+// Each configuration runs `count` times and every run must agree: with one
+// aspect native, a load-dependent native behaviour could otherwise implicate
+// an aspect by chance.
 std::vector<std::string> AspectsThatFail(Target& target, const std::string& pattern,
-                                         const std::string& baseline) {
+                                         const std::string& baseline, int count) {
   std::vector<std::string> aspects;
   for (const char* aspect : {"stale", "latency"}) {
-    std::vector<std::pair<std::string, std::string>> only = {{"TIMERSEM_ASPECTS", aspect}};
-    if (target.Run(pattern, only).verdict.failed && !target.Run(baseline, only).verdict.failed) {
-      aspects.push_back(aspect);
+    EnvList only = {{"TIMERSEM_ASPECTS", aspect}};
+    bool implicated = true;
+    for (int i = 0; i < count && implicated; ++i) {
+      implicated =
+          target.Run(pattern, only).verdict.failed && !target.Run(baseline, only).verdict.failed;
     }
+    if (implicated) aspects.push_back(aspect);
   }
   return aspects;
 }
@@ -184,20 +148,16 @@ int RunBisect(const BisectOptions& o) {
     t.pattern_prefix = o.godebug + "#";
   }
   bool shim_mode = protocol_modes == 0;
-  if (shim_mode && !ShimEnvFromFlags(o, t.shim_env, error)) return UsageError(error);
-
-  if (!o.shell) {
+  if (shim_mode) {
+    ShimFlags flags{o.aspects, o.depth, o.scope, o.short_threshold, o.lag};
+    if (!ShimEnvFromFlags(flags, t.shim_env, error)) return UsageError(error);
+    error = PreflightShimTarget(o.command, o.shell, o.shim_path, t.shim_path);
+    if (!error.empty()) return UsageError(error);
+  } else if (!o.shell) {
     std::string resolved;
     if (error = run::ResolveCommand(o.command[0], &resolved); !error.empty()) {
       return UsageError(error);
     }
-    if (shim_mode) {
-      if (error = run::CheckPreloadable(resolved); !error.empty()) return UsageError(error);
-    }
-  }
-  if (shim_mode) {
-    t.shim_path = LocateShim(o.shim_path, error);
-    if (t.shim_path.empty()) return UsageError(error);
   }
 
   // 2. Search, with progress on stderr and Ctrl-C stopping every probe.
@@ -272,7 +232,8 @@ int RunBisect(const BisectOptions& o) {
       found.mode = result.invert ? "old" : "new";
       // The passing baseline: every site old ("n") when sets need new, and
       // every site new ("y") when they need old.
-      found.aspects = AspectsThatFail(target, set.pattern, result.invert ? "y" : "n");
+      found.aspects =
+          AspectsThatFail(target, set.pattern, result.invert ? "y" : "n", std::max(o.count, 2));
     }
     rep.sets.push_back(std::move(found));
   }

@@ -7,7 +7,9 @@
 #include <CLI/CLI.hpp>
 
 #include "bisect_command.h"
+#include "env_command.h"
 #include "report/bisect_report.h"
+#include "sites_command.h"
 
 int main(int argc, char** argv) {
   namespace cmd = timerbisect::cmd;
@@ -24,6 +26,12 @@ int main(int argc, char** argv) {
   CLI::App* bisect_app =
       app.add_subcommand("bisect", "Find the minimal sets of timer sites that make CMD fail");
   cmd::AddBisectFlags(*bisect_app, bisect);
+  // `sites`: every timer site of one native run, with counts and stacks.
+  cmd::SitesOptions sites;
+  CLI::App* sites_app = cmd::AddSitesCommand(app, sites);
+  // `env`: the export lines that reproduce a mode by hand.
+  cmd::EnvOptions env;
+  CLI::App* env_app = cmd::AddEnvCommand(app, env);
 
   try {
     app.parse(argc, argv);
@@ -32,5 +40,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : timerbisect::report::kExitUsage;
   }
   if (*bisect_app) return cmd::RunBisect(bisect);
+  if (*sites_app) return cmd::RunSites(sites);
+  if (*env_app) return cmd::RunEnv(env);
   return cmd::RunBisect(root_bisect);
 }

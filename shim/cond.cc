@@ -38,6 +38,7 @@
 
 #include "interceptor.h"
 #include "timespec.h"
+#include "watch.h"
 
 namespace timerbisect::shim {
 
@@ -76,6 +77,12 @@ bool ValidDeadline(const timespec* abstime) {
 const timespec* AdjustDeadline(Api api, clockid_t clock, const timespec* abstime,
                                timespec& storage) {
   const Config& cfg = GetConfig();
+  if (cfg.watch) {
+    if (ValidDeadline(abstime) && (clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC)) {
+      WatchTimedCall(api, ToNs(*abstime) - ClockNowNs(clock));
+    }
+    return abstime;
+  }
   if (!(cfg.aspects & kAspectLatency) || !ValidDeadline(abstime)) return abstime;
   if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) return abstime;  // glibc: EINVAL
   int saved_errno = errno;

@@ -25,6 +25,11 @@ bool Fail(std::string& error, const char* var, std::string_view value, std::stri
 bool ParseTimersem(Config& c, std::string_view value, std::string& error) {
   c.timersem = std::string(value);
   if (value.empty() || value == "native") return true;
+  if (value == "watch") {
+    c.watch = true;
+    c.active = true;
+    return true;
+  }
   std::string_view mode = value, pattern;
   bool has_pattern = false;
   if (auto hash = value.find('#'); hash != std::string_view::npos) {
@@ -37,7 +42,8 @@ bool ParseTimersem(Config& c, std::string_view value, std::string& error) {
   } else if (mode == "new") {
     c.pattern_mode = Mode::kNew;
   } else {
-    return Fail(error, "TIMERSEM", value, "expected native, old, new, old#PATTERN or new#PATTERN");
+    return Fail(error, "TIMERSEM", value,
+                "expected native, old, new, old#PATTERN, new#PATTERN or watch");
   }
   if (has_pattern) {
     if (pattern.empty()) return Fail(error, "TIMERSEM", value, "empty pattern after '#'");

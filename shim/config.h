@@ -1,6 +1,13 @@
 // The toggle protocol: the shim's environment variables, parsed once.
 //
-//   TIMERSEM          native | old | new | old#PATTERN | new#PATTERN
+//   TIMERSEM          native | old | new | old#PATTERN | new#PATTERN | watch
+//                     watch: report only. Every site keeps native semantics and
+//                     is reported once per process with its frames (as under a
+//                     `v` pattern); per-site counters (arms, re-arms, short
+//                     timeouts) and the timerfds and POSIX timers still open are
+//                     written when the process exits through exit() or a return
+//                     from main (not after _exit, exec or a crash): watch.h.
+//                     TIMERSEM_SCOPE, _DEPTH, _REPORT and _SHORT apply as usual.
 //   TIMERSEM_ASPECTS  comma list of stale, latency (default: both)
 //   TIMERSEM_REPORT   file path (appended with O_APPEND) or "stderr" (default)
 //   TIMERSEM_DEPTH    frames hashed per site, 1..64 (default 16)
@@ -30,6 +37,7 @@ inline constexpr unsigned kAspectLatency = 1u << 1;
 
 struct Config {
   bool active = false;             // false: every call goes straight to libc
+  bool watch = false;              // TIMERSEM=watch: report and count, change nothing
   Mode pattern_mode = Mode::kNew;  // mode of the sites the pattern enables
   protocol::Matcher matcher;       // inactive matcher: every site gets pattern_mode, none reported
   std::string timersem;            // the raw TIMERSEM value, for the announcement line

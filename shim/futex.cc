@@ -32,6 +32,7 @@
 
 #include "interceptor.h"
 #include "timespec.h"
+#include "watch.h"
 
 namespace timerbisect::shim {
 namespace {
@@ -83,11 +84,28 @@ bool ValidTimeout(const timespec* t) {
   return t->tv_sec >= 0 && t->tv_nsec >= 0 && t->tv_nsec < kNsPerSec;
 }
 
+// Watch mode: counts a futex wait with a finite timeout for its site.
+void WatchFutexWait(int op, const timespec* timeout) {
+  if (!ValidTimeout(timeout)) return;
+  const bool absolute = (op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET;
+  std::int64_t requested_ns = ToNs(*timeout);
+  if (!absolute) {
+    if (requested_ns != 0) WatchTimedCall(Api::kFutexWait, requested_ns);  // 0: non-blocking
+    return;
+  }
+  const clockid_t clock = (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+  WatchTimedCall(Api::kFutexWait, requested_ns - ClockNowNs(clock));
+}
+
 // The latency aspect for a futex wait's timeout: returns what to pass to the
 // kernel, `timeout` itself when nothing changes, else `storage`. The site is
 // decided only for short timeouts (as in cond.cc).
 const timespec* AdjustFutexTimeout(int op, const timespec* timeout, timespec& storage) {
   const Config& cfg = GetConfig();
+  if (cfg.watch) {
+    WatchFutexWait(op, timeout);
+    return timeout;
+  }
   if (!(cfg.aspects & kAspectLatency) || !ValidTimeout(timeout)) return timeout;
   const int command = op & FUTEX_CMD_MASK;
   const bool absolute = command == FUTEX_WAIT_BITSET;

@@ -13,9 +13,11 @@
 #include <string>
 
 #include "fd_table.h"
+#include "real.h"
 #include "signal_stale.h"
 #include "site.h"
 #include "state.h"
+#include "watch.h"
 
 namespace timerbisect::shim {
 
@@ -43,15 +45,19 @@ void WriteAll(int fd, const char* data, std::size_t size) {
 }
 
 void ForkChild() {
-  // Per-process state: the child reports its sites again and has its own
-  // POSIX timers (none: they are not inherited).
+  // Per-process state: the child reports its sites again, has its own
+  // POSIX timers (none: they are not inherited) and its own watch counters.
   ResetSitesAfterFork();
   ForgetPosixTimersAfterFork();
+  ResetWatchAfterFork();  // watch mode: the child counts and reports its own
 }
 
 ShimState Initialize() {
   ReentrancyGuard guard;
   int saved_errno = errno;
+  // Inert or not, every call ends in a real function: resolve them all now,
+  // not in whatever signal handler makes the first call.
+  ResolveAllReal();
   g_config = new (g_config_storage) Config();
   std::string error;
   if (!ParseConfig(*g_config, error)) {

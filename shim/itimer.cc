@@ -35,6 +35,7 @@
 #include "interceptor.h"
 #include "signal_stale.h"
 #include "timespec.h"
+#include "watch.h"
 
 namespace timerbisect::shim {
 
@@ -126,12 +127,23 @@ struct Plan {
   std::int64_t remaining_ns = 0;
 };
 
+// Watch mode: counts one setting of ITIMER_REAL (getitimer, a plain system
+// call, is async-signal-safe like the rest of this file).
+void CountItimerSetting(std::uint64_t site, std::int64_t value_ns) {
+  itimerval cur;
+  bool armed = real_getitimer(ITIMER_REAL, &cur) == 0 && ToNs(cur.it_value) != 0;
+  CountWatched(site, SettingEvents(armed, value_ns, value_ns));
+}
+
 // Decides the site and prepares both aspects for arming ITIMER_REAL with a
 // first expiry `value_ns` from now (0: disarm). Call with the guard held.
 Plan PlanRealTimer(Api api, std::int64_t value_ns) {
   Plan plan;
   plan.site = DecideSite(api);
-  if (!plan.site.counts) return plan;
+  if (!plan.site.counts) {
+    if (plan.site.watched) CountItimerSetting(plan.site.id, value_ns);
+    return plan;
+  }
   const Config& cfg = GetConfig();
   if ((cfg.aspects & kAspectStale) && plan.site.mode == Mode::kNew) plan.held = TakeStaleAlarm();
   if ((cfg.aspects & kAspectLatency) && value_ns > 0 && IsShort(value_ns, cfg.short_ns)) {

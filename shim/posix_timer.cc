@@ -59,6 +59,7 @@
 #include "interceptor.h"
 #include "signal_stale.h"
 #include "timespec.h"
+#include "watch.h"
 
 namespace timerbisect::shim {
 
@@ -83,6 +84,8 @@ namespace {
 
 struct PosixTimer {
   bool tracked = false;
+  bool watched = false;    // watch mode: native, counted for `site`
+  std::uint64_t site = 0;  // watched timers only
   Mode mode = Mode::kNew;
   int notify = SIGEV_SIGNAL;
   int signo = 0;
@@ -94,13 +97,16 @@ struct PosixTimer {
 // Open addressing over a fixed array, lock-free. A slot is claimed by CAS
 // on its state (empty or dead -> busy), filled, then published (live).
 // Deleted timers leave a dead slot that a later timer may reuse. Timers
-// beyond the table's capacity are not tracked and behave natively.
+// beyond the table's capacity are not tracked and behave natively. Watch
+// mode keeps its timers here too (meta bit 1, and the site's ID).
 enum SlotState : std::uint32_t { kEmpty = 0, kBusy = 1, kLive = 2, kDead = 3 };
 
 struct TimerSlot {
   std::atomic<std::uint32_t> state{kEmpty};
   std::atomic<std::uintptr_t> key{0};
-  std::atomic<std::uint64_t> meta{0};  // mode | notify << 8 | signo << 16 | tid << 32
+  // mode | watched << 1 | notify << 8 | signo << 16 | tid << 32
+  std::atomic<std::uint64_t> meta{0};
+  std::atomic<std::uint64_t> site{0};
   std::atomic<std::uintptr_t> value{0};
   std::atomic<std::int32_t> clock{0};
 };
@@ -141,12 +147,14 @@ void TrackPosixTimer(timer_t timer, const PosixTimer& t) {
     if (!slot.state.compare_exchange_strong(s, kBusy, std::memory_order_acq_rel)) continue;
     slot.key.store(reinterpret_cast<std::uintptr_t>(timer), std::memory_order_relaxed);
     slot.meta.store(static_cast<std::uint64_t>(t.mode) |
+                        static_cast<std::uint64_t>(t.watched) << 1 |
                         static_cast<std::uint64_t>(t.notify & 0xff) << 8 |
                         static_cast<std::uint64_t>(t.signo & 0xff) << 16 |
                         static_cast<std::uint64_t>(static_cast<std::uint32_t>(t.tid)) << 32,
                     std::memory_order_relaxed);
     slot.value.store(t.value, std::memory_order_relaxed);
     slot.clock.store(t.clock, std::memory_order_relaxed);
+    slot.site.store(t.site, std::memory_order_relaxed);
     slot.state.store(kLive, std::memory_order_release);
     return;
   }
@@ -162,7 +170,9 @@ PosixTimer LookupPosixTimer(timer_t timer) {
     if (s != kLive || slot.key.load(std::memory_order_relaxed) != key) continue;
     std::uint64_t meta = slot.meta.load(std::memory_order_relaxed);
     PosixTimer t;
-    t.tracked = true;
+    t.watched = (meta & 2) != 0;
+    t.tracked = !t.watched;  // a watched timer keeps native semantics
+    t.site = slot.site.load(std::memory_order_relaxed);
     t.mode = static_cast<Mode>(meta & 1);
     t.notify = static_cast<int>((meta >> 8) & 0xff);
     t.signo = static_cast<int>((meta >> 16) & 0xff);
@@ -316,6 +326,28 @@ void WaitForExpiry(timer_t timer, const PosixTimer& t, bool periodic, std::int64
   }
 }
 
+// ---- watch mode ----
+
+// The real call, counted as an arm or re-arm of the timer's site. The
+// kernel's old value tells whether it was armed, atomically with the change.
+template <typename Real>
+int WatchedSetTimer(Real& real, timer_t timer, const PosixTimer& t, int flags,
+                    const itimerspec* new_value, itimerspec* old_value) {
+  itimerspec previous;
+  itimerspec* previous_out = old_value != nullptr ? old_value : &previous;
+  int result = real(timer, flags, new_value, previous_out);
+  if (result != 0) return result;
+  int saved_errno = errno;
+  {
+    ReentrancyGuard guard;
+    std::int64_t value_ns = ToNs(new_value->it_value);
+    std::int64_t remaining_ns = RequestedRemainingNs(*new_value, flags, t.clock);
+    CountWatched(t.site, SettingEvents(ToNs(previous_out->it_value) != 0, value_ns, remaining_ns));
+  }
+  errno = saved_errno;
+  return result;
+}
+
 // ---- the interceptors' bodies, shared by GLIBC_2.34 and GLIBC_2.3.3 ----
 
 template <typename Real>
@@ -327,7 +359,12 @@ int CreateTimer(Real& real, clockid_t clock, sigevent* sevp, timer_t* timerid) {
   {
     ReentrancyGuard guard;
     SiteDecision site = DecideSite(Api::kTimerCreate);
-    if (site.counts) TrackPosixTimer(*timerid, Describe(sevp, site.mode, clock, *timerid));
+    if (site.counts || site.watched) {
+      PosixTimer t = Describe(sevp, site.mode, clock, *timerid);
+      t.watched = site.watched;
+      t.site = site.watched ? site.id : 0;
+      TrackPosixTimer(*timerid, t);
+    }
   }
   errno = saved_errno;
   return result;
@@ -338,7 +375,12 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
              itimerspec* old_value) {
   if (!ShimActive()) return real(timer, flags, new_value, old_value);
   PosixTimer t = LookupPosixTimer(timer);
-  if (!t.tracked || new_value == nullptr) return real(timer, flags, new_value, old_value);
+  if (!t.tracked || new_value == nullptr) {
+    if (t.watched && new_value != nullptr) {
+      return WatchedSetTimer(real, timer, t, flags, new_value, old_value);
+    }
+    return real(timer, flags, new_value, old_value);
+  }
   const Config& cfg = GetConfig();
   itimerspec request = *new_value;
   HeldSignal held;
@@ -384,7 +426,10 @@ template <typename Real>
 int DeleteTimer(Real& real, timer_t timer) {
   if (!ShimActive()) return real(timer);
   PosixTimer t = LookupPosixTimer(timer);
-  if (!t.tracked) return real(timer);
+  if (!t.tracked) {
+    if (t.watched) ForgetPosixTimer(timer);  // before the call: see below
+    return real(timer);
+  }
   const Config& cfg = GetConfig();
   HeldSignal held;
   bool due_soon = false;
@@ -411,6 +456,17 @@ int DeleteTimer(Real& real, timer_t timer) {
 }
 
 }  // namespace
+
+void ForEachWatchedPosixTimer(void (*fn)(std::uint64_t site, bool armed)) {
+  for (const TimerSlot& slot : g_timers) {
+    if (slot.state.load(std::memory_order_acquire) != kLive) continue;
+    if ((slot.meta.load(std::memory_order_relaxed) & 2) == 0) continue;
+    itimerspec cur;
+    auto timer = reinterpret_cast<timer_t>(slot.key.load(std::memory_order_relaxed));
+    bool armed = ::timer_gettime(timer, &cur) == 0 && ToNs(cur.it_value) != 0;
+    fn(slot.site.load(std::memory_order_relaxed), armed);
+  }
+}
 
 void ForgetPosixTimersAfterFork() {
   // The child is single-threaded here; nothing races with the reset.

@@ -15,6 +15,7 @@
 #include "protocol/hash.h"
 #include "protocol/marker.h"
 #include "state.h"
+#include "watch.h"
 
 namespace timerbisect::shim {
 namespace {
@@ -100,16 +101,18 @@ void WriteLine(const char* line, int length) {
 }
 
 // The site's report: a marker line naming the API and mode, and in verbose
-// patterns one marker line per frame, "module+0xoffset symbol".
+// patterns (and watch mode) one marker line per frame, "module+0xoffset
+// symbol". A watched site keeps native semantics: "mode=native".
 void Report(const SiteDecision& d, Api api, void* const* pcs, int n) {
   char marker[protocol::kMarkerSize];
   protocol::FormatMarker(d.id, marker);
   const int mlen = static_cast<int>(protocol::kMarkerSize);
+  const char* mode = d.watched ? "native" : (d.mode == Mode::kNew ? "new" : "old");
   char line[1024];
   int len = std::snprintf(line, sizeof line, "%.*s timerbisect site %s mode=%s\n", mlen, marker,
-                          ApiName(api), d.mode == Mode::kNew ? "new" : "old");
+                          ApiName(api), mode);
   WriteLine(line, len < 0 ? 0 : std::min(len, 1023));
-  if (!g_cfg->matcher.Verbose()) return;
+  if (!g_cfg->matcher.Verbose() && !g_cfg->watch) return;
   for (int i = 0; i < n; ++i) {
     Frame frame;
     Normalize(pcs[i], frame);
@@ -150,6 +153,12 @@ SiteDecision Decide(void* const* pcs, int n) {
   d.id = h.value();
   d.counts = InScope(pcs, frames, n);
   if (!d.counts) return d;
+  if (g_cfg->watch) {
+    d.counts = false;  // native semantics: the caller only counts
+    d.watched = true;
+    d.report = true;
+    return d;
+  }
   const protocol::Matcher& m = g_cfg->matcher;
   Mode other = g_cfg->pattern_mode == Mode::kNew ? Mode::kOld : Mode::kNew;
   d.mode = m.ShouldEnable(d.id) ? g_cfg->pattern_mode : other;
@@ -237,7 +246,11 @@ SiteDecision DecideSite(Api api) {
   std::uint64_t key = key_hash.value() | 1;  // 0 marks an empty slot
 
   SiteDecision d = CachedDecision(key, pcs, n);
-  if (d.report && FirstReport(d.id)) Report(d, api, pcs, n);
+  if (d.report && FirstReport(d.id)) {
+    Report(d, api, pcs, n);
+    // Every watched site gets a stats line at exit, even one never armed.
+    if (d.watched) CountWatched(d.id, 0);
+  }
   return d;
 }
 

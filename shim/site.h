@@ -46,15 +46,19 @@ enum class Api : std::uint8_t {
 const char* ApiName(Api api);
 
 struct SiteDecision {
-  bool counts = false;  // false: out of TIMERSEM_SCOPE; the call stays native
+  bool counts = false;  // false: out of TIMERSEM_SCOPE or watch mode; the call stays native
   Mode mode = Mode::kNew;
   bool report = false;  // the pattern reports this site
+  // Watch mode (TIMERSEM=watch) and in scope: counts is false, and the
+  // caller counts the call in the site's watch counters (watch.h).
+  bool watched = false;
   std::uint64_t id = 0;
 };
 
 // Walks the caller's stack and decides the site's mode, reporting the site
-// the first time this process sees it when the pattern says so. Call with
-// the reentrancy guard held.
+// the first time this process sees it when the pattern says so (in watch
+// mode: every site in scope, with its frames). Call with the reentrancy
+// guard held.
 SiteDecision DecideSite(Api api);
 
 void InitSites(const Config& config);

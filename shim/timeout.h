@@ -6,7 +6,8 @@
 // timer: both are classified before anything else and never walk the stack
 // (event loops make millions of zero-timeout polls). Long timeouts are not
 // touched by either mode, so only short ones pay for DecideSite; a site is
-// therefore reported the first time it makes a short wait.
+// therefore reported the first time it makes a short wait. Watch mode
+// (watch.h) decides, reports and counts every finite non-zero wait instead.
 #pragma once
 
 #include <time.h>
@@ -20,6 +21,7 @@
 #include "site.h"
 #include "state.h"
 #include "timespec.h"
+#include "watch.h"
 
 namespace timerbisect::shim {
 
@@ -34,6 +36,10 @@ enum class Latency : std::uint8_t {
 // already past, which is short). Keeps errno.
 inline Latency DecideLatency(Api api, std::int64_t remaining_ns) {
   const Config& cfg = GetConfig();
+  if (cfg.watch) {
+    WatchTimedCall(api, remaining_ns);
+    return Latency::kNative;
+  }
   if (!(cfg.aspects & kAspectLatency) || !IsShort(remaining_ns, cfg.short_ns)) {
     return Latency::kNative;
   }

@@ -32,6 +32,7 @@
 #include "fd_table.h"
 #include "interceptor.h"
 #include "timespec.h"
+#include "watch.h"
 
 namespace timerbisect::shim {
 
@@ -99,6 +100,27 @@ void WaitForExpiry(int fd, std::int64_t bound_ns) {
   while (real_poll(&p, 1, 0) == 0 && MonotonicNs() < deadline) sched_yield();
 }
 
+// Watch mode: the real call, counted as an arm or re-arm of the timerfd's
+// site. The kernel's old value tells whether it was armed, atomically with
+// the change.
+int WatchedSettime(int fd, int flags, const itimerspec* new_value, itimerspec* old_value,
+                   const TimerFdEntry& timer) {
+  itimerspec previous;
+  itimerspec* previous_out = old_value != nullptr ? old_value : &previous;
+  int result = real_timerfd_settime(fd, flags, new_value, previous_out);
+  if (result != 0) return result;
+  int saved_errno = errno;
+  {
+    ReentrancyGuard guard;
+    std::int64_t value_ns = ToNs(new_value->it_value);
+    std::int64_t remaining_ns = RequestedRemainingNs(*new_value, flags, timer.clock);
+    CountWatched(timer.site,
+                 SettingEvents(ToNs(previous_out->it_value) != 0, value_ns, remaining_ns));
+  }
+  errno = saved_errno;
+  return result;
+}
+
 }  // namespace
 }  // namespace timerbisect::shim
 
@@ -111,7 +133,11 @@ TB_EXPORT int timerfd_create(int clock, int flags) {
   {
     ReentrancyGuard guard;
     SiteDecision site = DecideSite(Api::kTimerfdCreate);
-    if (site.counts) TrackTimerFd(fd, site.mode, clock);
+    if (site.counts) {
+      TrackTimerFd(fd, site.mode, clock);
+    } else if (site.watched) {
+      WatchTimerFd(fd, site.id, clock);
+    }
   }
   errno = saved_errno;
   return fd;
@@ -122,6 +148,9 @@ TB_EXPORT int timerfd_settime(int fd, int flags, const itimerspec* new_value,
   if (!ShimActive()) return real_timerfd_settime(fd, flags, new_value, old_value);
   TimerFdEntry timer = LookupTimerFd(fd);
   if (!timer.tracked || new_value == nullptr) {
+    if (timer.watched && new_value != nullptr) {
+      return WatchedSettime(fd, flags, new_value, old_value, timer);
+    }
     return real_timerfd_settime(fd, flags, new_value, old_value);
   }
   const Config& cfg = GetConfig();

@@ -13,6 +13,9 @@ endforeach()
 
 add_library(timerbisect_shim_harness STATIC shim_harness.cc)
 target_link_libraries(timerbisect_shim_harness PUBLIC timerbisect_protocol GTest::gtest)
+if("thread" IN_LIST TIMERBISECT_SANITIZE)
+  target_compile_definitions(timerbisect_shim_harness PUBLIC TIMERBISECT_TSAN=1)
+endif()
 target_compile_definitions(timerbisect_shim_harness PUBLIC
   TIMERBISECT_PROGS_DIR="${CMAKE_CURRENT_BINARY_DIR}/progs"
   TIMERBISECT_SHIM_PATH="$<TARGET_FILE:timerbisect_shim>")

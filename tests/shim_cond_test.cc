@@ -66,7 +66,24 @@ Wait RunWait(const WaitCase& c, const std::string& which, const std::string& tim
   return {Field(run.out, "outcome"), Field(run.out, "event_before"), run.report};
 }
 
-class ShimTimedWait : public ::testing::TestWithParam<WaitCase> {};
+// ThreadSanitizer (clang 14) does not intercept C11 threads or
+// pthread_mutex_clocklock: it crashes in cnd_/mtx_ calls and reports
+// unlocks of mutexes it never saw locked, with or without the shim. Those
+// cases say nothing about the shim under TSan, so they are skipped there.
+class WaitCaseTest : public ::testing::TestWithParam<WaitCase> {
+ protected:
+  void SetUp() override {
+#if TIMERBISECT_TSAN
+    std::string api = GetParam().api;
+    if (api == "cnd_timedwait" || api == "mtx_timedlock" || api == "mutex_clocklock" ||
+        api == "timed_mutex") {
+      GTEST_SKIP() << "ThreadSanitizer does not follow " << api;
+    }
+#endif
+  }
+};
+
+class ShimTimedWait : public WaitCaseTest {};
 
 TEST_P(ShimTimedWait, ShortTimeoutOldSeesTheEventArrivingWithinTheLag) {
   Wait w = RunWait(GetParam(), "short", "old");
@@ -115,7 +132,7 @@ INSTANTIATE_TEST_SUITE_P(Api, ShimTimedWait, ::testing::ValuesIn(kCases),
 
 // The APIs with a resource that can already be available (a condvar signal
 // is not sticky, so condvars have none).
-class ShimTimedWaitReady : public ::testing::TestWithParam<WaitCase> {};
+class ShimTimedWaitReady : public WaitCaseTest {};
 
 TEST_P(ShimTimedWaitReady, AvailableResourceIsStillAcquiredInNew) {
   for (const char* mode : {"new", "old", "native"}) {

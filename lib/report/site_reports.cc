@@ -38,6 +38,48 @@ bool ParseFrame(std::string_view text, int& index, ReportedFrame& frame) {
   return true;
 }
 
+// "KEY=N" in `text` as a number; false if absent or not a number.
+bool NumberAfter(std::string_view text, std::string_view key, std::uint64_t& value) {
+  for (auto at = text.find(key); at != std::string_view::npos; at = text.find(key, at + 1)) {
+    if (at != 0 && text[at - 1] != ' ') continue;  // "rearms=" is not "arms="
+    std::string_view digits = text.substr(at + key.size());
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    return ec == std::errc() && p != digits.data();
+  }
+  return false;
+}
+
+// "arms=N rearms=N short=N", added to the site's counters.
+bool ParseStats(std::string_view text, SiteReport& site) {
+  SiteCounters c;
+  if (!NumberAfter(text, "arms=", c.arms) || !NumberAfter(text, "rearms=", c.rearms) ||
+      !NumberAfter(text, "short=", c.short_timeouts)) {
+    return false;
+  }
+  site.has_counters = true;
+  site.counters.arms += c.arms;
+  site.counters.rearms += c.rearms;
+  site.counters.short_timeouts += c.short_timeouts;
+  return true;
+}
+
+// "timerfd armed=0|1" or "posix_timer armed=0|1", counted in the site.
+bool ParseOpen(std::string_view text, SiteReport& site) {
+  std::uint64_t armed = 0;
+  if (!NumberAfter(text, "armed=", armed) || armed > 1) return false;
+  if (text.starts_with("timerfd ")) {
+    ++site.open.timerfds;
+    site.open.timerfds_armed += static_cast<int>(armed);
+    return true;
+  }
+  if (text.starts_with("posix_timer ")) {
+    ++site.open.posix_timers;
+    site.open.posix_timers_armed += static_cast<int>(armed);
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void ReportCollector::Add(std::string_view text) {
@@ -65,10 +107,16 @@ void ReportCollector::AddLine(std::string_view line) {
     rest.remove_prefix(kSite.size());
     site.api = std::string(rest.substr(0, rest.find(' ')));
     if (auto m = rest.find("mode="); m != std::string_view::npos) {
-      site.mode = std::string(rest.substr(m + 5, 3));
+      std::string_view mode = rest.substr(m + 5);
+      site.mode = std::string(mode.substr(0, mode.find(' ')));
     }
     return;
   }
+  // Watch mode's exit lines: every process writes its own, so they add up.
+  constexpr std::string_view kStats = "timerbisect stats ";
+  constexpr std::string_view kOpen = "timerbisect open ";
+  if (rest.starts_with(kStats) && ParseStats(rest.substr(kStats.size()), site)) return;
+  if (rest.starts_with(kOpen) && ParseOpen(rest.substr(kOpen.size()), site)) return;
   int index = 0;
   ReportedFrame frame;
   if (ParseFrame(rest, index, frame)) {

@@ -5,6 +5,11 @@
 //   [bisect-match 0x...] timerbisect site API mode=MODE
 // and in verbose patterns one line per frame:
 //   [bisect-match 0x...]   #N MODULE+0xOFFSET [SYMBOL]
+// Under TIMERSEM=watch (mode=native in the site line) each process also
+// writes at exit its counters per site, and a line per timer it left open:
+//   [bisect-match 0x...] timerbisect stats arms=N rearms=N short=N
+//   [bisect-match 0x...] timerbisect open timerfd armed=0|1
+//   [bisect-match 0x...] timerbisect open posix_timer armed=0|1
 // Other targets write whatever they like beside the marker; those lines are
 // kept as text, markers cut out, as Go's bisect shows them.
 #pragma once
@@ -24,12 +29,34 @@ struct ReportedFrame {
   std::string symbol;        // dynamic symbol, if the shim found one
 };
 
+// Watch mode's counters of one site, summed over the processes that wrote
+// them (shim/watch.h says what each counts).
+struct SiteCounters {
+  std::uint64_t arms = 0;
+  std::uint64_t rearms = 0;
+  std::uint64_t short_timeouts = 0;
+};
+
+// Timers of one site still open when their process exited, over all
+// processes: the native analogue of Go's unstopped timers.
+struct OpenTimers {
+  int timerfds = 0;        // timerfds never closed
+  int timerfds_armed = 0;  // ... of which still armed
+  int posix_timers = 0;    // POSIX timers never deleted
+  int posix_timers_armed = 0;
+
+  bool any() const { return timerfds > 0 || posix_timers > 0; }
+};
+
 struct SiteReport {
   std::uint64_t id = 0;
   std::string api;                    // "timerfd_create"; empty for a target other than the shim
-  std::string mode;                   // "old" or "new" as the shim applied it in that probe
+  std::string mode;                   // "old", "new" or "native" (watch) as the shim applied it
   std::vector<ReportedFrame> frames;  // from a verbose probe, innermost first
   std::vector<std::string> lines;     // other report lines, marker removed, deduplicated
+  bool has_counters = false;          // a stats line arrived (watch mode, process exited)
+  SiteCounters counters;
+  OpenTimers open;
 };
 
 class ReportCollector {

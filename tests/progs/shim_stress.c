@@ -19,7 +19,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int queue_len;
 static long produced, consumed;
-static volatile sig_atomic_t handled;
+static int handled;        // updated atomically: handlers run on several threads
 static volatile int stop;  // set once every signal has been sent
 
 static void OnSignal(int signo) {
@@ -29,7 +29,7 @@ static void OnSignal(int signo) {
   nanosleep(&zero, NULL);
   int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
   if (fd >= 0) close(fd);
-  handled = handled + 1;
+  __atomic_fetch_add(&handled, 1, __ATOMIC_RELAXED);
 }
 
 static struct timespec DeadlineIn(long ns) {
@@ -110,6 +110,7 @@ int main(void) {
   for (int i = 0; i < kThreads; ++i) pthread_join(hammers[i], NULL);
   pthread_join(producer, NULL);
   pthread_join(consumer, NULL);
-  printf("produced %ld\nconsumed %ld\nsignals %d\ndone 1\n", produced, consumed, (int)handled);
+  printf("produced %ld\nconsumed %ld\nsignals %d\ndone 1\n", produced, consumed,
+         __atomic_load_n(&handled, __ATOMIC_RELAXED));
   return 0;
 }

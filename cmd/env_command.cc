@@ -1,0 +1,209 @@
+#include "env_command.h"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "protocol/pattern.h"
+#include "report/bisect_report.h"
+#include "shim_locator.h"
+
+namespace timerbisect::cmd {
+namespace {
+
+using EnvLines = std::vector<std::pair<std::string, std::string>>;
+
+int UsageError(const std::string& message) {
+  std::cerr << message << "\n";
+  return report::kExitUsage;
+}
+
+// "0x65a,1f3" -> IDs; false on anything else.
+bool ParseIds(std::string_view text, std::vector<std::uint64_t>& ids) {
+  while (true) {
+    auto comma = text.find(',');
+    std::string_view word = text.substr(0, comma);
+    if (word.starts_with("0x") || word.starts_with("0X")) word.remove_prefix(2);
+    std::uint64_t id = 0;
+    auto [p, ec] = std::from_chars(word.data(), word.data() + word.size(), id, 16);
+    if (word.empty() || ec != std::errc() || p != word.data() + word.size()) return false;
+    ids.push_back(id);
+    if (comma == std::string_view::npos) return true;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+// The words of a POSIX shell command line as report::ShellQuote writes
+// them: plain characters, '...' (no escapes inside), "..." and backslash
+// escapes. False if a quote is left open.
+bool SplitShellWords(std::string_view line, std::vector<std::string>& words) {
+  std::string word;
+  bool in_word = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (c == ' ' || c == '\t') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    if (c == '\'') {
+      auto end = line.find('\'', i + 1);
+      if (end == std::string_view::npos) return false;
+      word.append(line.substr(i + 1, end - i - 1));
+      i = end;
+    } else if (c == '"') {
+      for (++i; i < line.size() && line[i] != '"'; ++i) {
+        if (line[i] == '\\' && i + 1 < line.size()) ++i;
+        word += line[i];
+      }
+      if (i >= line.size()) return false;
+    } else if (c == '\\' && i + 1 < line.size()) {
+      word += line[++i];
+    } else {
+      word += c;
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  return true;
+}
+
+bool IsVariableName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    bool ok =
+        c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The variable assignments a reproduce line starts with (after an optional
+// `env`): LD_PRELOAD, TIMERSEM, TIMERSEM_*, or a protocol target's variable.
+EnvLines LeadingAssignments(const std::vector<std::string>& words) {
+  EnvLines env;
+  std::size_t i = !words.empty() && words[0] == "env" ? 1 : 0;
+  for (; i < words.size(); ++i) {
+    auto eq = words[i].find('=');
+    if (eq == std::string::npos || !IsVariableName(std::string_view(words[i]).substr(0, eq))) break;
+    env.emplace_back(words[i].substr(0, eq), words[i].substr(eq + 1));
+  }
+  return env;
+}
+
+// The environment of set `set_text` (from 1) of a bisect --json file, as its
+// reproduce line sets it. Returns "" or one error line.
+std::string EnvFromJson(const std::string& path, const std::string& set_text, EnvLines& env) {
+  const std::string prefix = "timerbisect: --from-json " + path + ": ";
+  std::ifstream in(path);
+  if (!in) return prefix + "cannot read it";
+  nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return prefix + "not JSON; expected the file `timerbisect --json` wrote";
+  if (!doc.is_object() || !doc.contains("sets") || !doc["sets"].is_array()) {
+    return prefix + "no \"sets\" array; expected the file `timerbisect --json` wrote";
+  }
+  const nlohmann::json& sets = doc["sets"];
+  if (sets.empty()) {
+    std::string outcome = doc.value("outcome", std::string("unknown"));
+    return prefix + "no sets to reproduce (outcome: " + outcome + ")";
+  }
+  std::size_t set = 1;
+  if (!set_text.empty()) {
+    auto [p, ec] = std::from_chars(set_text.data(), set_text.data() + set_text.size(), set);
+    if (ec != std::errc() || p != set_text.data() + set_text.size() || set == 0) {
+      return "timerbisect: --set " + set_text + ": expected a set number from 1";
+    }
+  }
+  if (set > sets.size()) {
+    return prefix + "no set " + std::to_string(set) + " (it has " + std::to_string(sets.size()) +
+           ")";
+  }
+  const nlohmann::json& chosen = sets[set - 1];
+  if (!chosen.is_object() || !chosen.contains("reproduce") || !chosen["reproduce"].is_string()) {
+    return prefix + "set " + std::to_string(set) + " has no \"reproduce\" command";
+  }
+  std::vector<std::string> words;
+  if (!SplitShellWords(chosen["reproduce"].get<std::string>(), words)) {
+    return prefix + "set " + std::to_string(set) + "'s reproduce command has an open quote";
+  }
+  env = LeadingAssignments(words);
+  if (env.empty()) {
+    return prefix + "set " + std::to_string(set) + "'s reproduce command sets no variables";
+  }
+  return "";
+}
+
+}  // namespace
+
+CLI::App* AddEnvCommand(CLI::App& app, EnvOptions& o) {
+  CLI::App* env = app.add_subcommand(
+      "env", "Print the export lines that run a command under chosen timer semantics by hand");
+  env->add_option("--mode", o.mode,
+                  "old or new (default): every site, or the --sites, get this mode");
+  env->add_option("--sites", o.sites,
+                  "Comma list of site IDs (hex) that get --mode; all others the opposite");
+  env->add_option("--from-json", o.from_json, "Reproduce a set found by `timerbisect --json FILE`");
+  env->add_option("--set", o.set, "Which set of --from-json, from 1 (default 1)");
+  env->add_option("--shim", o.shim_path, "libtimerbisect.so to preload (default: found beside us)");
+  return env;
+}
+
+int RunEnv(const EnvOptions& o) {
+  EnvLines env;
+  std::string error;
+  if (!o.from_json.empty()) {
+    if (!o.mode.empty() || !o.sites.empty()) {
+      return UsageError(
+          "timerbisect: --from-json takes the mode and sites from the file; drop "
+          "--mode and --sites");
+    }
+    if (error = EnvFromJson(o.from_json, o.set, env); !error.empty()) return UsageError(error);
+    // --shim replaces the path the bisection used.
+    if (!o.shim_path.empty()) {
+      std::string shim = LocateShim(o.shim_path, error);
+      if (shim.empty()) return UsageError(error);
+      bool replaced = false;
+      for (auto& [name, value] : env) {
+        if (name == "LD_PRELOAD") value = shim, replaced = true;
+      }
+      if (!replaced) {
+        return UsageError("timerbisect: --shim: the set of " + o.from_json +
+                          " was not found with the shim (its reproduce command has no LD_PRELOAD)");
+      }
+    }
+  } else {
+    if (!o.set.empty()) return UsageError("timerbisect: --set needs --from-json FILE");
+    std::string mode = o.mode.empty() ? "new" : o.mode;
+    if (mode != "old" && mode != "new") {
+      return UsageError("timerbisect: --mode " + o.mode + ": expected old or new");
+    }
+    std::string timersem = mode;
+    if (!o.sites.empty()) {
+      std::vector<std::uint64_t> ids;
+      if (!ParseIds(o.sites, ids)) {
+        return UsageError("timerbisect: --sites " + o.sites +
+                          ": expected hexadecimal site IDs separated by commas, e.g. 0x65a,0x1f3");
+      }
+      // Under mode#PATTERN the pattern's sites get `mode`, all others the
+      // opposite one (docs/DESIGN.md, "The toggle protocol").
+      timersem += "#" + protocol::PatternForIds(ids);
+    }
+    std::string shim = LocateShim(o.shim_path, error);
+    if (shim.empty()) return UsageError(error);
+    env.emplace_back("LD_PRELOAD", shim);
+    env.emplace_back("TIMERSEM", timersem);
+  }
+  for (const auto& [name, value] : env) {
+    std::cout << "export " << name << "=" << report::ShellQuote(value) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace timerbisect::cmd

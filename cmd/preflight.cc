@@ -1,0 +1,73 @@
+#include "preflight.h"
+
+#include <re2/re2.h>
+
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+
+#include "protocol/duration.h"
+#include "run/preflight.h"
+#include "shim_locator.h"
+
+namespace timerbisect::cmd {
+
+bool ShimEnvFromFlags(const ShimFlags& f, std::vector<std::pair<std::string, std::string>>& env,
+                      std::string& error) {
+  if (!f.aspects.empty()) {
+    for (std::string_view rest = f.aspects; !rest.empty();) {
+      auto comma = rest.find(',');
+      std::string_view a = rest.substr(0, comma);
+      if (a != "stale" && a != "latency") {
+        error = "timerbisect: --aspects " + f.aspects + ": expected a comma list of stale, latency";
+        return false;
+      }
+      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    }
+    env.emplace_back("TIMERSEM_ASPECTS", f.aspects);
+  }
+  if (f.depth != 0) {
+    if (f.depth < 1 || f.depth > 64) {
+      error = "timerbisect: --depth must be from 1 to 64";
+      return false;
+    }
+    env.emplace_back("TIMERSEM_DEPTH", std::to_string(f.depth));
+  }
+  if (!f.scope.empty()) {
+    // The shim would reject it too, but only by going inert in every run.
+    RE2::Options options;
+    options.set_log_errors(false);
+    RE2 re(f.scope, options);
+    if (!re.ok()) {
+      error = "timerbisect: --scope " + f.scope + ": not a valid re2 regex: " + re.error();
+      return false;
+    }
+    env.emplace_back("TIMERSEM_SCOPE", f.scope);
+  }
+  for (const auto& [flag, var, value] : {std::tuple{"--short", "TIMERSEM_SHORT", f.short_threshold},
+                                         std::tuple{"--lag", "TIMERSEM_LAG", f.lag}}) {
+    if (value.empty()) continue;
+    std::int64_t ns = 0;
+    if (!protocol::ParseDuration(value, ns) || ns <= 0) {
+      error = std::string("timerbisect: ") + flag + " " + value +
+              ": expected a duration such as 50us, 1ms or 2s";
+      return false;
+    }
+    env.emplace_back(var, value);
+  }
+  return true;
+}
+
+std::string PreflightShimTarget(const std::vector<std::string>& command, bool shell,
+                                const std::string& shim_flag, std::string& shim_path) {
+  std::string error;
+  if (!shell) {
+    std::string resolved;
+    if (error = run::ResolveCommand(command[0], &resolved); !error.empty()) return error;
+    if (error = run::CheckPreloadable(resolved); !error.empty()) return error;
+  }
+  shim_path = LocateShim(shim_flag, error);
+  return shim_path.empty() ? error : "";
+}
+
+}  // namespace timerbisect::cmd

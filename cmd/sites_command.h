@@ -1,0 +1,30 @@
+// `timerbisect sites [flags] -- CMD ARGS...`: runs CMD once under
+// TIMERSEM=watch (native semantics, every site reported) and lists every
+// timer site reached, per API, with its counts and symbolized stack, and the
+// timers still armed or never closed at exit (docs/DESIGN.md, "The driver").
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace timerbisect::cmd {
+
+struct SitesOptions {
+  std::vector<std::string> command;
+  bool shell = false;
+  std::string json_path;
+  std::string scope;
+  int depth = 0;
+  std::string short_threshold;
+  std::string timeout = "0";  // a duration; 0: none
+  std::string shim_path;
+};
+
+// Registers the `sites` subcommand on `app` and returns it.
+CLI::App* AddSitesCommand(CLI::App& app, SitesOptions& options);
+// Runs it; returns the process exit code (0, or 2 for a usage or setup error).
+int RunSites(const SitesOptions& options);
+
+}  // namespace timerbisect::cmd

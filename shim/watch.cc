@@ -1,0 +1,155 @@
+#include "watch.h"
+
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+
+#include "fd_table.h"
+#include "guard.h"
+#include "protocol/marker.h"
+#include "state.h"
+#include "timespec.h"
+
+namespace timerbisect::shim {
+namespace {
+
+// Open addressing over a fixed array, lock-free: a slot is claimed by CAS
+// on its site ID (0: empty; site 0 has its own slot) and never freed.
+struct Counters {
+  std::atomic<std::uint64_t> site{0};
+  std::atomic<std::uint64_t> arms{0};
+  std::atomic<std::uint64_t> rearms{0};
+  std::atomic<std::uint64_t> shorts{0};
+};
+constexpr std::size_t kCounterSlots = 4096;
+Counters g_counters[kCounterSlots];
+Counters g_site_zero;
+std::atomic<bool> g_site_zero_used{false};
+
+Counters* SlotFor(std::uint64_t site) {
+  if (site == 0) {
+    g_site_zero_used.store(true, std::memory_order_relaxed);
+    return &g_site_zero;
+  }
+  std::size_t i = site % kCounterSlots;
+  for (std::size_t probes = 0; probes < kCounterSlots; ++probes, i = (i + 1) % kCounterSlots) {
+    std::uint64_t cur = g_counters[i].site.load(std::memory_order_acquire);
+    if (cur == site) return &g_counters[i];
+    if (cur == 0) {
+      if (g_counters[i].site.compare_exchange_strong(cur, site, std::memory_order_acq_rel)) {
+        return &g_counters[i];
+      }
+      if (cur == site) return &g_counters[i];
+    }
+  }
+  return nullptr;
+}
+
+// One marker line, "[bisect-match 0x...] TEXT", in one write(2) as the
+// site reports are written.
+void WriteMarkerLine(std::uint64_t site, const char* text) {
+  char marker[protocol::kMarkerSize];
+  protocol::FormatMarker(site, marker);
+  char line[512];
+  int len = std::snprintf(line, sizeof line, "%.*s %s\n", static_cast<int>(protocol::kMarkerSize),
+                          marker, text);
+  if (len <= 0 || len >= static_cast<int>(sizeof line)) return;
+  while (syscall(SYS_write, ReportFd(), line, static_cast<std::size_t>(len)) < 0 &&
+         errno == EINTR) {
+  }
+}
+
+void WriteStats(const Counters& c, std::uint64_t site) {
+  char text[160];
+  std::snprintf(text, sizeof text, "timerbisect stats arms=%llu rearms=%llu short=%llu",
+                static_cast<unsigned long long>(c.arms.load(std::memory_order_relaxed)),
+                static_cast<unsigned long long>(c.rearms.load(std::memory_order_relaxed)),
+                static_cast<unsigned long long>(c.shorts.load(std::memory_order_relaxed)));
+  WriteMarkerLine(site, text);
+}
+
+void WriteOpenTimerFd(int fd, std::uint64_t site) {
+  // A raw syscall: the descriptor may have been closed behind the shim's
+  // back (a raw close), which this skips (EBADF), as it does a number now
+  // reused by something other than a timerfd (EINVAL).
+  itimerspec cur;
+  if (syscall(SYS_timerfd_gettime, fd, &cur) != 0) return;
+  WriteMarkerLine(site, ToNs(cur.it_value) != 0 ? "timerbisect open timerfd armed=1"
+                                                : "timerbisect open timerfd armed=0");
+}
+
+void WriteOpenPosixTimer(std::uint64_t site, bool armed) {
+  WriteMarkerLine(site, armed ? "timerbisect open posix_timer armed=1"
+                              : "timerbisect open posix_timer armed=0");
+}
+
+// Runs in exit() (whichever thread calls it) after the program's own
+// destructors and atexit handlers (the preloaded shim was initialized before
+// the program, so it is finalized after it), so timers those close are
+// already gone. Other threads may still be running: everything read here
+// is atomic.
+__attribute__((destructor)) void WriteWatchSummary() {
+  if (g_state.load(std::memory_order_acquire) != ShimState::kActive || !GetConfig().watch) return;
+  ReentrancyGuard guard;
+  int saved_errno = errno;
+  for (const Counters& c : g_counters) {
+    std::uint64_t site = c.site.load(std::memory_order_acquire);
+    if (site != 0) WriteStats(c, site);
+  }
+  if (g_site_zero_used.load(std::memory_order_relaxed)) WriteStats(g_site_zero, 0);
+  ForEachOwnWatchedTimerFd(WriteOpenTimerFd);
+  ForEachWatchedPosixTimer(WriteOpenPosixTimer);
+  errno = saved_errno;
+}
+
+}  // namespace
+
+void CountWatched(std::uint64_t site, unsigned events) {
+  Counters* c = SlotFor(site);
+  if (c == nullptr) return;
+  if (events & kWatchArm) c->arms.fetch_add(1, std::memory_order_relaxed);
+  if (events & kWatchRearm) c->rearms.fetch_add(1, std::memory_order_relaxed);
+  if (events & kWatchShort) c->shorts.fetch_add(1, std::memory_order_relaxed);
+}
+
+unsigned SettingEvents(bool armed_before, std::int64_t value_ns, std::int64_t remaining_ns) {
+  if (value_ns == 0) return kWatchRearm;  // a disarm
+  unsigned events = armed_before ? kWatchRearm : kWatchArm;
+  if (IsShort(remaining_ns, GetConfig().short_ns)) events |= kWatchShort;
+  return events;
+}
+
+void WatchTimedCall(Api api, std::int64_t remaining_ns) {
+  int saved_errno = errno;
+  {
+    ReentrancyGuard guard;
+    SiteDecision site = DecideSite(api);
+    if (site.watched) {
+      CountWatched(site.id,
+                   kWatchArm | (IsShort(remaining_ns, GetConfig().short_ns) ? kWatchShort : 0));
+    }
+  }
+  errno = saved_errno;
+}
+
+void ResetWatchAfterFork() {
+  if (!GetConfig().watch) return;
+  // The child is single-threaded here; nothing races with the reset.
+  for (Counters& c : g_counters) {
+    c.site.store(0, std::memory_order_relaxed);
+    c.arms.store(0, std::memory_order_relaxed);
+    c.rearms.store(0, std::memory_order_relaxed);
+    c.shorts.store(0, std::memory_order_relaxed);
+  }
+  g_site_zero.arms.store(0, std::memory_order_relaxed);
+  g_site_zero.rearms.store(0, std::memory_order_relaxed);
+  g_site_zero.shorts.store(0, std::memory_order_relaxed);
+  g_site_zero_used.store(false, std::memory_order_relaxed);
+  DisownWatchedTimerFds();
+}
+
+}  // namespace timerbisect::shim
