@@ -1,0 +1,234 @@
+// End to end on a real library: the built `timerbisect` driver bisects
+// examples/asio_deadline_units (a Boost.Asio lookup whose deadline is in the
+// wrong unit) under the built shim, and the test checks the JSON answer:
+// one set, one timerfd site, failing under new semantics through the
+// latency aspect, whose stack reaches the example's `// CULPRIT` line (read
+// from the source at test time) through Asio's own frames; and the printed
+// reproduction command fails, while the same command with the modes flipped
+// passes.
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace timerbisect::loops {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+// Nothing that should finish comes near this: a safety net, not a threshold.
+constexpr milliseconds kSafetyTimeout{120000};
+
+const std::string kExample = "asio_deadline_units";
+
+struct Exit {
+  int code = -1;  // exit status, or -1 when killed or timed out
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A scratch directory per test, removed afterwards.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string tmpl = ::testing::TempDir() + "tb-loops-e2e-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs argv (no shell) with stdout and stderr in files of `dir`, in its own
+// process group, which is killed after `kill_after`.
+Exit RunCommand(const ScratchDir& dir, const std::vector<std::string>& argv,
+                milliseconds kill_after) {
+  std::string out_path = dir.File("run.out"), err_path = dir.File("run.err");
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0) _exit(127);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  Exit result;
+  if (pid < 0) {
+    ADD_FAILURE() << "fork failed";
+    return result;
+  }
+  setpgid(pid, pid);  // also here, so the kill below cannot miss the group
+  auto deadline = std::chrono::steady_clock::now() + kill_after;
+  int status = 0;
+  for (;;) {
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      result.timed_out = true;
+      kill(-pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    timespec pause = {0, 5'000'000};
+    nanosleep(&pause, nullptr);
+  }
+  if (!result.timed_out && WIFEXITED(status)) result.code = WEXITSTATUS(status);
+  result.out = ReadFile(out_path);
+  result.err = ReadFile(err_path);
+  return result;
+}
+
+// Lines (1-based) of the example's main.cc that contain `marker`.
+std::vector<int> MarkedLines(const std::string& marker) {
+  std::ifstream in(std::string(LOOPS_EXAMPLES_SOURCE_DIR) + "/" + kExample + "/main.cc");
+  std::vector<int> lines;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find(marker) != std::string::npos) lines.push_back(number);
+  }
+  return lines;
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A function name without its parameter list: symbolizers name an inlined
+// frame "ns::F" and an out-of-line one "ns::F(int, long)", depending on the
+// compiler's inlining.
+std::string WithoutParameters(std::string function) {
+  if (function.empty() || function.back() != ')') return function;
+  int depth = 0;
+  for (std::size_t i = function.size(); i-- > 0;) {
+    if (function[i] == ')') ++depth;
+    if (function[i] == '(' && --depth == 0) return function.substr(0, i);
+  }
+  return function;
+}
+
+// The innermost frame of `site` in the example's own source, as
+// "function main.cc:line".
+std::string CulpritFrame(const json& site) {
+  const std::string source = "examples/" + kExample + "/main.cc";
+  for (const json& frame : site.value("frames", json::array())) {
+    if (EndsWith(frame.value("file", ""), source)) {
+      return WithoutParameters(frame.value("function", "")) +
+             " main.cc:" + std::to_string(frame.value("line", 0));
+    }
+  }
+  return "(no frame in " + source + ")";
+}
+
+// The frames of `site` in Boost.Asio's headers, as "function".
+std::vector<std::string> AsioFrames(const json& site) {
+  std::vector<std::string> functions;
+  for (const json& frame : site.value("frames", json::array())) {
+    if (frame.value("file", "").find("/boost/asio/") != std::string::npos) {
+      functions.push_back(frame.value("function", ""));
+    }
+  }
+  return functions;
+}
+
+bool AnyContains(const std::vector<std::string>& items, const std::string& part) {
+  return std::any_of(items.begin(), items.end(),
+                     [&](const std::string& s) { return s.find(part) != std::string::npos; });
+}
+
+// Swaps the mode of TIMERSEM in a reproduction command: the culprit sites
+// get the passing semantics and every other site the failing one.
+std::string FlipMode(std::string command_line) {
+  auto at = command_line.find("TIMERSEM=");
+  if (at == std::string::npos) return "";
+  at += 9;
+  if (at < command_line.size() && command_line[at] == '\'') ++at;
+  std::string mode = command_line.substr(at, 4);
+  if (mode != "new#" && mode != "old#") return "";
+  command_line.replace(at, 4, mode == "new#" ? "old#" : "new#");
+  return command_line;
+}
+
+TEST(AsioDeadlineUnits, DriverPinsTheLookupsTimerThroughAsioFrames) {
+  const std::string example = LOOPS_ASIO_DEADLINE_UNITS;
+  if (example.empty()) GTEST_SKIP() << "examples/" << kExample << " needs Boost (libboost-dev)";
+  ScratchDir dir;
+  const std::string json_path = dir.File("answer.json");
+  Exit driver = RunCommand(
+      dir, {LOOPS_DRIVER, "--json", json_path, "-q", "--shim", LOOPS_SHIM, "--", example},
+      kSafetyTimeout);
+  ASSERT_EQ(driver.code, 0) << driver.out << driver.err;
+  json answer = json::parse(ReadFile(json_path), nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(answer.is_object()) << "no JSON answer; stdout:\n" << driver.out;
+  EXPECT_EQ(answer.value("outcome", ""), "found");
+  const json& sets = answer["sets"];
+  ASSERT_EQ(sets.size(), 1u) << answer.dump(2);
+  const json& set = sets[0];
+  EXPECT_EQ(set.value("mode", ""), "new");
+  std::vector<std::string> aspects = set.value("aspects", std::vector<std::string>{});
+  EXPECT_NE(std::find(aspects.begin(), aspects.end(), "latency"), aspects.end())
+      << set.value("aspects", json::array()).dump();
+
+  ASSERT_EQ(set["sites"].size(), 1u) << set.dump(2);
+  const json& site = set["sites"][0];
+  EXPECT_EQ(site.value("api", ""), "timerfd_create");
+  std::vector<int> lines = MarkedLines("// CULPRIT");
+  ASSERT_EQ(lines.size(), 1u) << "one // CULPRIT marker in examples/" << kExample;
+  EXPECT_EQ(CulpritFrame(site), "(anonymous namespace)::Lookup main.cc:" + std::to_string(lines[0]))
+      << driver.out;
+  // The way from the culprit line to timerfd_create runs through Asio's
+  // own code: the timer's service and the reactor that owns the timerfd.
+  std::vector<std::string> asio = AsioFrames(site);
+  EXPECT_TRUE(AnyContains(asio, "epoll_reactor::do_timerfd_create")) << driver.out;
+  EXPECT_TRUE(AnyContains(asio, "basic_waitable_timer")) << driver.out;
+
+  std::string reproduce = set.value("reproduce", "");
+  EXPECT_NE(reproduce.find(std::string("LD_PRELOAD=") + LOOPS_SHIM), std::string::npos)
+      << reproduce;
+  Exit failing = RunCommand(dir, {"/bin/sh", "-c", reproduce}, kSafetyTimeout);
+  EXPECT_EQ(failing.code, 1) << reproduce << "\n" << failing.out << failing.err;
+  EXPECT_NE(failing.out.find("timed out"), std::string::npos) << failing.out;
+  std::string flipped = FlipMode(reproduce);
+  ASSERT_FALSE(flipped.empty()) << reproduce;
+  Exit passing = RunCommand(dir, {"/bin/sh", "-c", flipped}, kSafetyTimeout);
+  EXPECT_EQ(passing.code, 0) << flipped << "\n" << passing.out << passing.err;
+  EXPECT_NE(passing.out.find("3 lookups answered"), std::string::npos) << passing.out;
+}
+
+}  // namespace
+}  // namespace timerbisect::loops
