@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include "preflight.h"
 #include "protocol/duration.h"
@@ -87,8 +88,16 @@ void AddBisectFlags(CLI::App& app, BisectOptions& o) {
   app.add_option("--count", o.count, "Runs per probe; they must agree")->check(CLI::Range(1, 1000));
   app.add_option("--max", o.max_sets, "Stop after this many sets (0: all)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--algorithm", o.algorithm, "id (default) or suffix (Go bisect's)")
-      ->check(CLI::IsMember({"id", "suffix"}));
+  app.add_option("--algorithm", o.algorithm,
+                 "auto (default: id, adaptive if the target is flaky), id, suffix (Go "
+                 "bisect's) or adaptive")
+      ->check(CLI::IsMember({"auto", "id", "suffix", "adaptive"}));
+  app.add_option("--confidence", o.confidence, "Adaptive search: confidence of each verdict")
+      ->check(CLI::Range(0.5, 0.9999));
+  app.add_option("--max-runs", o.max_runs, "Adaptive search: budget of target runs (0: 400)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("-j,--jobs", o.jobs, "Runs in flight at once (default: the number of cores)")
+      ->check(CLI::Range(0, 256));
   app.add_option("--json", o.json_path, "Also write the result as JSON to this file");
   app.add_option("--journal", o.journal_path,
                  "Record every probe in this file; rerun with the same file to resume");
@@ -105,100 +114,150 @@ void AddBisectFlags(CLI::App& app, BisectOptions& o) {
   app.add_flag("-v,--verbose", o.verbose, "Show every probe's output on stderr");
 }
 
-int RunBisect(const BisectOptions& o) {
-  // 1. Validate everything before the first probe.
-  if (o.command.empty()) {
-    return UsageError("timerbisect: no command; usage: timerbisect [flags] -- CMD ARGS...");
-  }
-  TargetOptions t;
+int JobsOrCores(int jobs) {
+  if (jobs > 0) return jobs;
+  unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 1 : static_cast<int>(cores);
+}
+
+std::string PrepareTarget(const BisectOptions& o, TargetOptions& t,
+                          std::optional<run::FailureClassifier>& classifier) {
+  if (o.command.empty())
+    return "timerbisect: no command; usage: timerbisect [flags] -- CMD ARGS...";
   t.argv = o.command;
   t.shell = o.shell;
   t.verbosity = o.quiet ? 0 : (o.verbose ? 2 : 1);
   std::int64_t timeout_ns = 0;
   if (!protocol::ParseDuration(o.timeout, timeout_ns)) {
-    return UsageError("timerbisect: --timeout " + o.timeout +
-                      ": expected a duration such as 30s or 2m");
+    return "timerbisect: --timeout " + o.timeout + ": expected a duration such as 30s or 2m";
   }
   t.timeout = std::chrono::milliseconds(timeout_ns / 1'000'000);
   std::string error;
-  auto classifier = run::FailureClassifier::Make({o.fail_on, o.fail_exit}, &error);
-  if (!classifier) return UsageError(error);
+  classifier = run::FailureClassifier::Make({o.fail_on, o.fail_exit}, &error);
+  if (!classifier) return error;
 
   bool argv_pattern = false;
   for (const auto& word : o.command) argv_pattern |= word.find("PATTERN") != std::string::npos;
   int protocol_modes = !o.env_pattern.empty() + !o.godebug.empty() + argv_pattern;
   if (protocol_modes > 1) {
-    return UsageError("timerbisect: use only one of --env, --godebug and PATTERN in the command");
+    return "timerbisect: use only one of --env, --godebug and PATTERN in the command";
   }
   if (!o.env_pattern.empty()) {
     auto eq = o.env_pattern.find('='), hash = o.env_pattern.rfind("#PATTERN");
     if (eq == std::string::npos || eq == 0 || hash == std::string::npos ||
         hash + 8 != o.env_pattern.size()) {
-      return UsageError("timerbisect: --env " + o.env_pattern +
-                        ": expected VAR=VALUE#PATTERN, e.g. --env MYTOOL_BISECT=#PATTERN");
+      return "timerbisect: --env " + o.env_pattern +
+             ": expected VAR=VALUE#PATTERN, e.g. --env MYTOOL_BISECT=#PATTERN";
     }
     t.pattern_var = o.env_pattern.substr(0, eq);
     t.pattern_prefix = o.env_pattern.substr(eq + 1, hash + 1 - eq - 1);
   } else if (!o.godebug.empty()) {
     if (o.godebug.find('=') == std::string::npos) {
-      return UsageError("timerbisect: --godebug " + o.godebug +
-                        ": expected NAME=VALUE, e.g. asynctimerchan=1");
+      return "timerbisect: --godebug " + o.godebug + ": expected NAME=VALUE, e.g. asynctimerchan=1";
     }
     t.pattern_var = "GODEBUG";
     t.pattern_prefix = o.godebug + "#";
   }
-  bool shim_mode = protocol_modes == 0;
-  if (shim_mode) {
+  if (protocol_modes == 0) {
     ShimFlags flags{o.aspects, o.depth, o.scope, o.short_threshold, o.lag};
-    if (!ShimEnvFromFlags(flags, t.shim_env, error)) return UsageError(error);
-    error = PreflightShimTarget(o.command, o.shell, o.shim_path, t.shim_path);
-    if (!error.empty()) return UsageError(error);
-  } else if (!o.shell) {
+    if (!ShimEnvFromFlags(flags, t.shim_env, error)) return error;
+    return PreflightShimTarget(o.command, o.shell, o.shim_path, t.shim_path);
+  }
+  if (!o.shell) {
     std::string resolved;
-    if (error = run::ResolveCommand(o.command[0], &resolved); !error.empty()) {
-      return UsageError(error);
+    return run::ResolveCommand(o.command[0], &resolved);
+  }
+  return "";
+}
+
+std::string OpenJournal(const std::string& path, int verbosity,
+                        std::optional<run::Journal>& journal) {
+  if (path.empty()) return "";
+  std::string error;
+  journal = run::Journal::Open(path, error);
+  if (!journal) return error;
+  if (journal->loaded() > 0 && verbosity >= 1) {
+    std::cerr << "timerbisect: resuming from " << path << " (" << journal->loaded()
+              << " recorded runs)\n";
+  }
+  return "";
+}
+
+namespace {
+
+// A found set reproduces: its own configuration fails and the passing
+// baseline passes, `runs` more times each. A deterministic target always
+// does; a flaky one that slipped through the ID split's checks usually
+// does not.
+bool SetsReproduce(Target& target, const search::Result& result, int runs) {
+  std::string baseline = result.invert ? "y" : "n";
+  for (const search::ChangeSet& set : result.sets) {
+    for (int i = 0; i < runs; ++i) {
+      if (!target.Run(set.pattern).verdict.failed || target.Run(baseline).verdict.failed) {
+        return false;
+      }
     }
   }
+  return true;
+}
 
-  // 2. Search, with progress on stderr and Ctrl-C stopping every probe.
-  std::optional<run::Journal> journal;
-  if (!o.journal_path.empty()) {
-    journal = run::Journal::Open(o.journal_path, error);
-    if (!journal) return UsageError(error);
-    if (journal->loaded() > 0 && t.verbosity >= 1) {
-      std::cerr << "timerbisect: resuming from " << o.journal_path << " (" << journal->loaded()
-                << " recorded runs)\n";
-    }
-  }
-  run::InterruptGuard interrupt_guard;
-  run::LocalLauncher launcher;
-  Target target(t, launcher, *classifier, journal ? &*journal : nullptr);
-  ProbeRecord native = target.Run("");
-  if (!target.start_error().empty()) return UsageError(target.start_error());
-  if (t.verbosity >= 1) {
-    std::cerr << "timerbisect: native run: " << native.verdict.kind << "\n";
-  }
+}  // namespace
 
+search::Result SearchTarget(Target& target, const BisectOptions& o, search::Algorithm forced,
+                            bool force) {
   search::Config config;
-  config.algorithm =
-      o.algorithm == "suffix" ? search::Algorithm::kSuffix : search::Algorithm::kIdSplit;
   config.count = o.count;
   config.max_sets = o.max_sets;
-  if (t.verbosity >= 1) {
+  config.confidence = o.confidence;
+  config.max_runs = o.max_runs;
+  config.parallelism = JobsOrCores(o.jobs);
+  config.batch_probe = [&target](const std::vector<std::string>& patterns) {
+    std::vector<ProbeRequest> requests;
+    for (const auto& p : patterns) requests.push_back({p, {}});
+    std::vector<search::ProbeResult> results;
+    for (const ProbeRecord& r : target.RunBatch(requests)) {
+      results.push_back({r.verdict.failed, r.reported});
+    }
+    return results;
+  };
+  if (!o.quiet) {
     config.progress = [](const search::ProgressEvent& e) {
       std::cerr << "timerbisect: probe " << e.probe << " " << Shorten(e.pattern, 48) << " "
                 << (e.failed ? "FAIL" : "ok") << " (sites in play " << e.sites_in_play << ", ~"
                 << e.estimated_probes_left << " probes left)\n";
     };
   }
+  if (force) {
+    config.algorithm = forced;
+    return search::Search(config, std::ref(target));
+  }
+  if (o.algorithm == "suffix" || o.algorithm == "id" || o.algorithm == "adaptive") {
+    config.algorithm = o.algorithm == "suffix"     ? search::Algorithm::kSuffix
+                       : o.algorithm == "adaptive" ? search::Algorithm::kAdaptive
+                                                   : search::Algorithm::kIdSplit;
+    return search::Search(config, std::ref(target));
+  }
+  // auto: the cheap deterministic search first; the statistical one when
+  // the target shows itself flaky.
+  config.algorithm = search::Algorithm::kIdSplit;
   search::Result result = search::Search(config, std::ref(target));
-  if (!target.start_error().empty()) return UsageError(target.start_error());
+  bool flaky = result.outcome == search::Outcome::kInconclusive ||
+               (result.outcome == search::Outcome::kFound && !SetsReproduce(target, result, 2));
+  if (!flaky) return result;
+  if (!o.quiet) {
+    std::cerr << "timerbisect: the target is flaky (" << result.message
+              << "); switching to the adaptive statistical search\n";
+  }
+  config.algorithm = search::Algorithm::kAdaptive;
+  config.count = 1;
+  return search::Search(config, std::ref(target));
+}
 
-  // 3. Describe the answer.
+report::BisectReport DescribeResult(Target& target, const BisectOptions& o,
+                                    const search::Result& result, const ProbeRecord& native) {
   report::BisectReport rep;
   rep.command = o.command;
   rep.probes = result.probes;
-  rep.runs = target.runs();
   rep.message = result.message;
   switch (result.outcome) {
     case search::Outcome::kFound:
@@ -211,24 +270,19 @@ int RunBisect(const BisectOptions& o) {
       rep.outcome = report::Outcome::kInconclusive;
       break;
   }
-  if (shim_mode && target.reports().Ids().empty()) {
-    if (!target.reports().shim_announced()) {
-      return UsageError(
-          "timerbisect: the shim was never loaded in any run; does the command clear the "
-          "environment (env -i, sudo) or run a static or setuid program?");
-    }
-    if (rep.outcome != report::Outcome::kFound) {
-      rep.outcome = report::Outcome::kNotSensitive;
-      rep.message = "the shim was loaded but no run reached a timer site (" + native.verdict.kind +
-                    " natively)";
-    }
+  if (target.uses_shim() && target.reports().Ids().empty() &&
+      rep.outcome != report::Outcome::kFound) {
+    rep.outcome = report::Outcome::kNotSensitive;
+    rep.message = "the shim was loaded but no run reached a timer site (" + native.verdict.kind +
+                  " natively)";
   }
   symbolize::Symbolizer symbolizer;
   for (const search::ChangeSet& set : result.sets) {
     report::FoundSet found;
     found.sites = DescribeSites(set.ids, target.reports(), symbolizer);
     found.reproduce = target.ReproduceCommand(set.pattern);
-    if (shim_mode) {
+    found.confidence = set.confidence;
+    if (target.uses_shim()) {
       found.mode = result.invert ? "old" : "new";
       // The passing baseline: every site old ("n") when sets need new, and
       // every site new ("y") when they need old.
@@ -238,17 +292,49 @@ int RunBisect(const BisectOptions& o) {
     rep.sets.push_back(std::move(found));
   }
   rep.runs = target.runs();
+  return rep;
+}
 
+int FinishReport(const report::BisectReport& rep, const std::string& json_path) {
   std::cout << report::FormatText(rep);
-  if (!o.json_path.empty()) {
-    std::ofstream json(o.json_path);
+  if (!json_path.empty()) {
+    std::ofstream json(json_path);
     json << report::ToJson(rep).dump(2) << "\n";
     if (!json) {
-      std::cerr << "timerbisect: cannot write --json " << o.json_path << "\n";
+      std::cerr << "timerbisect: cannot write --json " << json_path << "\n";
       return kExitUsage;
     }
   }
   return report::ExitCode(rep);
+}
+
+int RunBisect(const BisectOptions& o) {
+  // 1. Validate everything before the first probe.
+  TargetOptions t;
+  std::optional<run::FailureClassifier> classifier;
+  if (std::string error = PrepareTarget(o, t, classifier); !error.empty()) return UsageError(error);
+  std::optional<run::Journal> journal;
+  if (std::string error = OpenJournal(o.journal_path, t.verbosity, journal); !error.empty()) {
+    return UsageError(error);
+  }
+
+  // 2. Search, with progress on stderr and Ctrl-C stopping every probe.
+  run::InterruptGuard interrupt_guard;
+  run::LocalLauncher launcher;
+  Target target(t, launcher, *classifier, journal ? &*journal : nullptr);
+  ProbeRecord native = target.Run("");
+  if (!target.start_error().empty()) return UsageError(target.start_error());
+  if (t.verbosity >= 1) std::cerr << "timerbisect: native run: " << native.verdict.kind << "\n";
+  search::Result result = SearchTarget(target, o);
+  if (!target.start_error().empty()) return UsageError(target.start_error());
+  if (target.uses_shim() && !target.reports().shim_announced()) {
+    return UsageError(
+        "timerbisect: the shim was never loaded in any run; does the command clear the "
+        "environment (env -i, sudo) or run a static or setuid program?");
+  }
+
+  // 3. Describe the answer.
+  return FinishReport(DescribeResult(target, o, result, native), o.json_path);
 }
 
 }  // namespace timerbisect::cmd

@@ -4,8 +4,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "report/bisect_report.h"
+#include "run/failure.h"
+#include "search/search.h"
+#include "target.h"
 
 namespace timerbisect::cmd {
 
@@ -17,7 +23,10 @@ struct BisectOptions {
   std::vector<int> fail_exit;
   int count = 1;
   int max_sets = 0;
-  std::string algorithm = "id";
+  std::string algorithm = "auto";
+  double confidence = 0.99;  // adaptive search: posterior each verdict needs
+  int max_runs = 0;          // adaptive search: budget of runs (0: its default)
+  int jobs = 0;              // runs in flight at once (0: the number of cores)
   std::string json_path;
   std::string journal_path;
   std::string shim_path;
@@ -36,5 +45,26 @@ struct BisectOptions {
 void AddBisectFlags(CLI::App& app, BisectOptions& options);
 // Runs the bisection; returns the process exit code.
 int RunBisect(const BisectOptions& options);
+
+// The pieces bisect and triage share.
+//
+// Validates the options and fills the target's options; "" or one error line.
+std::string PrepareTarget(const BisectOptions& options, TargetOptions& target,
+                          std::optional<run::FailureClassifier>& classifier);
+// Searches with the chosen algorithm. "auto": the ID split, then, if the
+// target turns out flaky (an inconsistent probe, or a found set that does
+// not reproduce on reruns), the adaptive statistical search.
+search::Result SearchTarget(Target& target, const BisectOptions& options,
+                            search::Algorithm forced = search::Algorithm::kIdSplit,
+                            bool force = false);
+// The report of a search: symbolized sets, reproduce lines, aspects.
+report::BisectReport DescribeResult(Target& target, const BisectOptions& options,
+                                    const search::Result& result, const ProbeRecord& native);
+// Prints the report and writes --json; returns the exit code.
+int FinishReport(const report::BisectReport& report, const std::string& json_path);
+// Opens --journal if asked; "" or one error line.
+std::string OpenJournal(const std::string& path, int verbosity,
+                        std::optional<run::Journal>& journal);
+int JobsOrCores(int jobs);
 
 }  // namespace timerbisect::cmd

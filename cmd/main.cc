@@ -10,6 +10,7 @@
 #include "env_command.h"
 #include "report/bisect_report.h"
 #include "sites_command.h"
+#include "triage_command.h"
 
 int main(int argc, char** argv) {
   namespace cmd = timerbisect::cmd;
@@ -26,6 +27,9 @@ int main(int argc, char** argv) {
   CLI::App* bisect_app =
       app.add_subcommand("bisect", "Find the minimal sets of timer sites that make CMD fail");
   cmd::AddBisectFlags(*bisect_app, bisect);
+  // `triage`: is a flaky test about timers, and which timers.
+  cmd::TriageOptions triage;
+  CLI::App* triage_app = cmd::AddTriageCommand(app, triage);
   // `sites`: every timer site of one native run, with counts and stacks.
   cmd::SitesOptions sites;
   CLI::App* sites_app = cmd::AddSitesCommand(app, sites);
@@ -40,6 +44,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : timerbisect::report::kExitUsage;
   }
   if (*bisect_app) return cmd::RunBisect(bisect);
+  if (*triage_app) return cmd::RunTriage(triage);
   if (*sites_app) return cmd::RunSites(sites);
   if (*env_app) return cmd::RunEnv(env);
   return cmd::RunBisect(root_bisect);

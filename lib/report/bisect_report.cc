@@ -28,6 +28,11 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
     out << " whose timers make the test fail under " << set.mode << " semantics";
     if (!set.aspects.empty()) out << " (aspect: " << Join(set.aspects, ", ") << ")";
   }
+  if (set.confidence > 0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, ", confidence %.3f", set.confidence);
+    out << buf;
+  }
   out << "\n";
   for (const FoundSite& site : set.sites) {
     out << "  site " << Hex(site.id);
@@ -126,6 +131,7 @@ nlohmann::json ToJson(const BisectReport& report) {
     sets.push_back({{"sites", sites},
                     {"mode", set.mode},
                     {"aspects", set.aspects},
+                    {"confidence", set.confidence},
                     {"reproduce", set.reproduce}});
   }
   return {{"outcome", OutcomeName(report.outcome)},

@@ -31,6 +31,7 @@ struct FoundSet {
   std::string mode;  // "new"/"old": what these sites' timers need for the failure; "" for others
   std::vector<std::string> aspects;  // aspects that reproduce it on their own
   std::string reproduce;             // a shell command line
+  double confidence = 0;  // adaptive search: posterior probability of the set; 0: not estimated
 };
 
 enum class Outcome { kFound, kNotSensitive, kInconclusive };
