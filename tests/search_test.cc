@@ -428,3 +428,47 @@ TEST(Search, DefaultBeatsSuffixBaseline_OnAverage) {
 
 }  // namespace
 }  // namespace timerbisect::search
+
+namespace timerbisect::search {
+namespace {
+
+// With a batch probe and parallelism, the --count reruns of each pattern go
+// out in batches of at most `parallelism`; the answer and the run count are
+// those of the one-at-a-time search.
+TEST(Search, CountRerunsGoOutInBatches) {
+  SimSpec spec;
+  spec.sites = 8;
+  spec.ids = {0, 1, 2, 3, 4, 5, 6, 7};
+  spec.culprits = {{5}};
+  SimulatedTarget target(spec);
+  Config config;
+  config.count = 3;
+  config.parallelism = 2;
+  std::vector<std::size_t> batch_sizes;
+  int single_calls = 0;
+  config.batch_probe = [&](const std::vector<std::string>& patterns) {
+    batch_sizes.push_back(patterns.size());
+    std::vector<ProbeResult> results;
+    for (const auto& p : patterns) {
+      EXPECT_EQ(p, patterns.front());  // reruns of one pattern
+      results.push_back(target.Run(p));
+    }
+    return results;
+  };
+  Result result = Search(config, [&](const std::string& p) {
+    ++single_calls;
+    return target.Run(p);
+  });
+  ASSERT_EQ(result.outcome, Outcome::kFound);
+  ASSERT_EQ(result.sets.size(), 1u);
+  EXPECT_EQ(result.sets[0].ids, std::vector<std::uint64_t>{5});
+  EXPECT_EQ(result.runs, 7 * 3);
+  EXPECT_EQ(single_calls, 0);
+  ASSERT_FALSE(batch_sizes.empty());
+  for (std::size_t n : batch_sizes) EXPECT_LE(n, 2u);
+  EXPECT_EQ(std::count(batch_sizes.begin(), batch_sizes.end(), 2u),
+            static_cast<long>(batch_sizes.size() / 2));
+}
+
+}  // namespace
+}  // namespace timerbisect::search

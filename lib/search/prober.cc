@@ -29,8 +29,21 @@ std::optional<Observation> Prober::Run(const std::string& pattern) {
   if (stop_) return std::nullopt;
   Observation obs;
   int failed_runs = 0;
-  for (int i = 0; i < count(); ++i) {
-    ProbeResult r = probe_(pattern);
+  // The count reruns of one pattern are independent: with a batch probe
+  // (-j) they run at once, at most `parallelism` in flight.
+  std::vector<ProbeResult> results;
+  if (config_.batch_probe && count() > 1 && config_.parallelism > 1) {
+    for (int done = 0; done < count();) {
+      int n = std::min(config_.parallelism, count() - done);
+      auto batch =
+          config_.batch_probe(std::vector<std::string>(static_cast<std::size_t>(n), pattern));
+      results.insert(results.end(), batch.begin(), batch.end());
+      done += n;
+    }
+  } else {
+    for (int i = 0; i < count(); ++i) results.push_back(probe_(pattern));
+  }
+  for (const ProbeResult& r : results) {
     ++runs_;
     failed_runs += r.failed ? 1 : 0;
     obs.reported.insert(obs.reported.end(), r.reported.begin(), r.reported.end());
