@@ -318,11 +318,19 @@ int ChangeNumber(const std::string& line) {
   return std::sscanf(line.c_str(), "change %d", &change) == 1 ? change : -1;
 }
 
-void ExpectProtocolTargetSets(const std::vector<std::string>& extra_flags) {
+// How the pattern reaches protocol_target: the environment variable (--env),
+// GODEBUG (--godebug) or its command line (PATTERN in the arguments).
+enum class PatternRoute { kEnv, kGodebug, kArgv };
+
+void ExpectProtocolTargetSets(const std::vector<std::string>& extra_flags,
+                              PatternRoute route = PatternRoute::kEnv) {
   ScratchDir dir;
-  std::vector<std::string> args = {"--env", "CHANGES_BISECT=#PATTERN"};
+  std::vector<std::string> args;
+  if (route == PatternRoute::kEnv) args = {"--env", "CHANGES_BISECT=#PATTERN"};
+  if (route == PatternRoute::kGodebug) args = {"--godebug", "changes=1"};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   args.insert(args.end(), {"--", E2E_PROTOCOL_TARGET});
+  if (route == PatternRoute::kArgv) args.push_back("-bisect=PATTERN");
   DriverAnswer got = RunDriver(dir, args);
   ASSERT_EQ(got.exit.code, 0) << got.exit.out << got.exit.err;
   ASSERT_TRUE(got.answer.is_object()) << "no JSON answer; stdout:\n" << got.exit.out;
@@ -355,6 +363,14 @@ void ExpectProtocolTargetSets(const std::vector<std::string>& extra_flags) {
 
 TEST(Driver, ProtocolTarget_FindsChange17AndThePair42And77) {
   ExpectProtocolTargetSets({});
+}
+
+TEST(Driver, ProtocolTarget_ThroughGodebug) {
+  ExpectProtocolTargetSets({}, PatternRoute::kGodebug);
+}
+
+TEST(Driver, ProtocolTarget_ThroughPatternInTheArguments) {
+  ExpectProtocolTargetSets({}, PatternRoute::kArgv);
 }
 
 TEST(Driver, ProtocolTarget_SuffixAlgorithmFindsTheSameSets) {

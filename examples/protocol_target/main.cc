@@ -12,6 +12,12 @@
 // program prints "[bisect-match 0x...] change N" on stderr. It fails
 // (exit 1) when change 17 is on, or changes 42 and 77 are both on: two
 // minimal sets, {17} and {42, 77}. A bad pattern is a usage error (exit 2).
+//
+// The pattern can also come the two other ways a bisect target takes one:
+// a command-line flag, `-bisect=PATTERN` (`timerbisect -- protocol_target
+// -bisect=PATTERN`), or a GODEBUG setting, `GODEBUG=changes=1#PATTERN`
+// (`timerbisect --godebug changes=1 -- protocol_target`).
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -37,16 +43,35 @@ std::uint64_t ChangeId(int change) {
   return timerbisect::protocol::Hash(std::int64_t{change});
 }
 
+// The pattern from -bisect=, else GODEBUG's "changes" setting, else
+// CHANGES_BISECT.
+std::string_view FindPattern(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.starts_with("-bisect=")) return arg.substr(8);
+  }
+  if (const char* godebug = std::getenv("GODEBUG")) {
+    // Comma-separated name=value settings; ours is changes=VALUE#PATTERN.
+    std::string_view rest = godebug;
+    while (!rest.empty()) {
+      std::string_view item = rest.substr(0, rest.find(','));
+      if (item.starts_with("changes=")) return PatternOf(item.substr(8));
+      rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+    }
+  }
+  const char* value = std::getenv("CHANGES_BISECT");
+  return PatternOf(value == nullptr ? "" : value);
+}
+
 }  // namespace
 
-int main() {
-  const char* value = std::getenv("CHANGES_BISECT");
-  std::string_view pattern = PatternOf(value == nullptr ? "" : value);
+int main(int argc, char** argv) {
+  std::string_view pattern = FindPattern(argc, argv);
   timerbisect::protocol::ParseError error;
   std::optional<timerbisect::protocol::Matcher> matcher =
       timerbisect::protocol::Matcher::Parse(pattern, &error);
   if (!matcher) {
-    std::fprintf(stderr, "protocol_target: CHANGES_BISECT: %s\n", error.Message(pattern).c_str());
+    std::fprintf(stderr, "protocol_target: %s\n", error.Message(pattern).c_str());
     return 2;
   }
 
