@@ -241,6 +241,11 @@ search::Result SearchTarget(Target& target, const BisectOptions& o, search::Algo
   // the target shows itself flaky.
   config.algorithm = search::Algorithm::kIdSplit;
   search::Result result = search::Search(config, std::ref(target));
+  if (result.outcome == search::Outcome::kFound && !o.quiet) {
+    std::cerr << "timerbisect: checking that the set" << (result.sets.size() == 1 ? "" : "s")
+              << " reproduce" << (result.sets.size() == 1 ? "s" : "")
+              << " (2 more runs of each, and of the passing baseline)\n";
+  }
   bool flaky = result.outcome == search::Outcome::kInconclusive ||
                (result.outcome == search::Outcome::kFound && !SetsReproduce(target, result, 2));
   if (!flaky) return result;
@@ -277,6 +282,9 @@ report::BisectReport DescribeResult(Target& target, const BisectOptions& o,
                   " natively)";
   }
   symbolize::Symbolizer symbolizer;
+  if (target.uses_shim() && !result.sets.empty() && !o.quiet) {
+    std::cerr << "timerbisect: finding which aspect (stale, latency) each set needs\n";
+  }
   for (const search::ChangeSet& set : result.sets) {
     report::FoundSet found;
     found.sites = DescribeSites(set.ids, target.reports(), symbolizer);
