@@ -17,6 +17,7 @@ timerbisect_test(driver_triage_test
 target_compile_definitions(driver_triage_test PRIVATE
   TIMERBISECT_DRIVER="$<TARGET_FILE:timerbisect>"
   TIMERBISECT_RANDOM_FLAKE="$<TARGET_FILE:driver_random_flake>"
+  TIMERBISECT_WATCHDOG_EXAMPLE="$<TARGET_FILE:watchdog_spurious>"
   TIMERBISECT_CI_EXAMPLE_DIR="${PROJECT_SOURCE_DIR}/examples/ci_ctest"
   TIMERBISECT_CMAKE="${CMAKE_COMMAND}"
   TIMERBISECT_CTEST="${CMAKE_CTEST_COMMAND}"
@@ -26,4 +27,5 @@ if(TIMERBISECT_SANITIZE)
   # cannot load into them.
   target_compile_definitions(driver_triage_test PRIVATE TIMERBISECT_SHIM_SANITIZED)
 endif()
-add_dependencies(driver_triage_test timerbisect timerbisect_shim driver_random_flake)
+add_dependencies(driver_triage_test timerbisect timerbisect_shim driver_random_flake
+  watchdog_spurious)

@@ -102,3 +102,30 @@ TEST(DriverTriage, ProtocolModesAreForBisectOnly) {
 
 }  // namespace
 }  // namespace timerbisect
+
+namespace timerbisect {
+namespace {
+
+// The adaptive search with several runs in flight (-j 4) still finds the
+// exact culprit of a deterministic example.
+TEST(DriverTriage, AdaptiveBisectWithJobsFindsTheWatchdog) {
+#ifdef TIMERBISECT_SHIM_SANITIZED
+  GTEST_SKIP() << "covered by e2e_test in sanitizer builds";
+#endif
+  std::string json = Scratch("adaptive.json");
+  int code = Shell(std::string(TIMERBISECT_DRIVER) + " -q --algorithm adaptive -j 4 --json " +
+                   json + " -- " + TIMERBISECT_WATCHDOG_EXAMPLE + " >/dev/null");
+  ASSERT_EQ(code, 0);
+  auto j = nlohmann::json::parse(Slurp(json));
+  ASSERT_EQ(j["sets"].size(), 1u) << j.dump(2);
+  EXPECT_EQ(j["sets"][0]["mode"], "old");
+  EXPECT_GE(j["sets"][0]["confidence"].get<double>(), 0.99);
+  bool found = false;
+  for (const auto& frame : j["sets"][0]["sites"][0]["frames"]) {
+    found = found || frame.value("function", "") == "NewWatchdog";
+  }
+  EXPECT_TRUE(found) << j.dump(2);
+}
+
+}  // namespace
+}  // namespace timerbisect
