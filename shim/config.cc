@@ -19,6 +19,7 @@ bool Fail(std::string& error, const char* var, std::string_view value, std::stri
   error += "\": ";
   error.append(why);
   error += "; the shim stays inert";
+  error = OneLine(error);
   return false;
 }
 
@@ -59,6 +60,9 @@ bool ParseTimersem(Config& c, std::string_view value, std::string& error) {
 bool ParseAspects(Config& c, std::string_view all, std::string& error) {
   c.aspects = 0;
   std::string_view value = all;
+  if (all.starts_with(',') || all.ends_with(',') || all.find(",,") != std::string_view::npos) {
+    return Fail(error, "TIMERSEM_ASPECTS", all, "empty item in the comma list of: stale, latency");
+  }
   while (!value.empty()) {
     auto comma = value.find(',');
     std::string_view item = value.substr(0, comma);
@@ -77,6 +81,22 @@ bool ParseAspects(Config& c, std::string_view all, std::string& error) {
 }
 
 }  // namespace
+
+std::string OneLine(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char ch : text) {
+    if (ch < 0x20 || ch == 0x7f) {
+      out += "\\x";
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    } else {
+      out += static_cast<char>(ch);
+    }
+  }
+  return out;
+}
 
 bool ParseConfig(Config& c, std::string& error) {
   if (const char* v = std::getenv("TIMERSEM"); v != nullptr) {

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "protocol/matcher.h"
 
@@ -52,5 +53,9 @@ struct Config {
 // Reads the environment (through `getenv`). On a bad value returns false and
 // sets `error` to one line naming the variable, the value and what is wrong.
 bool ParseConfig(Config& config, std::string& error);
+
+// `text` with control bytes written as \xNN: error lines quote values from
+// the environment, which may hold newlines, and must stay one line.
+std::string OneLine(std::string_view text);
 
 }  // namespace timerbisect::shim

@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdarg>
 
 #include "fd_table.h"
 #include "interceptor.h"
+#include "own_fds.h"
 
 namespace timerbisect::shim {
 
@@ -18,8 +20,22 @@ TB_REAL(dup3)
 TB_REAL(fcntl)
 TB_REAL(fcntl64)
 TB_REAL(close_range)
+TB_REAL(pipe)
+TB_REAL(pipe2)
 
 namespace {
+
+// A program's dup2/dup3 targets a number the shim holds: the report file
+// moves out of the way; libunwind's pipe cannot be renumbered behind its
+// back, so it is given up (libunwind reopens it when a write fails).
+void TakeOwnFdAway(int fd) {
+  if (IsReportFile(fd)) {
+    MoveReportFd();
+  } else {
+    DisownFd(fd);
+  }
+}
+
 // fcntl's third argument is an int or a pointer; glibc reads it as a
 // pointer-sized value and so do we.
 int ForwardFcntl(RealFunction<decltype(&::fcntl)>& real, int fd, int cmd, void* arg) {
@@ -35,8 +51,40 @@ int ForwardFcntl(RealFunction<decltype(&::fcntl)>& real, int fd, int cmd, void* 
 using namespace timerbisect::shim;
 
 TB_EXPORT int close(int fd) {
-  if (ShimActive()) ForgetFd(fd);
+  if (t_in_shim) {
+    DisownFd(fd);  // the shim's own machinery (libunwind) closing its own
+  } else if (ShimActive()) {
+    // Not the program's to close: as if that number were not open.
+    if (IsOwnFd(fd)) {
+      errno = EBADF;
+      return -1;
+    }
+    ForgetFd(fd);
+  }
   return real_close(fd);
+}
+
+// Pipes the shim's machinery opens (libunwind's memory validation, under
+// the reentrancy guard) become the shim's own descriptors: high numbers,
+// out of the program's way.
+TB_EXPORT int pipe2(int fds[2], int flags) {
+  int result = real_pipe2(fds, flags);
+  if (result == 0 && t_in_shim &&
+      g_state.load(std::memory_order_acquire) >= ShimState::kInitializing) {
+    fds[0] = AdoptOwnFd(fds[0]);
+    fds[1] = AdoptOwnFd(fds[1]);
+  }
+  return result;
+}
+
+TB_EXPORT int pipe(int fds[2]) {
+  int result = real_pipe(fds);
+  if (result == 0 && t_in_shim &&
+      g_state.load(std::memory_order_acquire) >= ShimState::kInitializing) {
+    fds[0] = AdoptOwnFd(fds[0]);
+    fds[1] = AdoptOwnFd(fds[1]);
+  }
+  return result;
 }
 
 TB_EXPORT int dup(int fd) {
@@ -47,7 +95,10 @@ TB_EXPORT int dup(int fd) {
 
 TB_EXPORT int dup2(int fd, int fd2) {
   bool active = ShimActive();
-  if (active && fd != fd2) ForgetFd(fd2);
+  if (active && fd != fd2) {
+    if (IsOwnFd(fd2)) TakeOwnFdAway(fd2);
+    ForgetFd(fd2);
+  }
   int result = real_dup2(fd, fd2);
   if (result >= 0 && active && fd != fd2) CopyFd(fd, fd2);
   return result;
@@ -55,7 +106,10 @@ TB_EXPORT int dup2(int fd, int fd2) {
 
 TB_EXPORT int dup3(int fd, int fd2, int flags) {
   bool active = ShimActive();
-  if (active && fd != fd2) ForgetFd(fd2);
+  if (active && fd != fd2) {
+    if (IsOwnFd(fd2)) TakeOwnFdAway(fd2);
+    ForgetFd(fd2);
+  }
   int result = real_dup3(fd, fd2, flags);
   if (result >= 0 && active) CopyFd(fd, fd2);
   return result;
@@ -79,6 +133,10 @@ TB_EXPORT int fcntl64(int fd, int cmd, ...) {
 
 TB_EXPORT int close_range(unsigned int first, unsigned int last, int flags) {
   // CLOSE_RANGE_CLOEXEC only marks descriptors; they stay open.
-  if (ShimActive() && (flags & CLOSE_RANGE_CLOEXEC) == 0) ForgetFdRange(first, last);
-  return real_close_range(first, last, flags);
+  if (!ShimActive() || (flags & CLOSE_RANGE_CLOEXEC) != 0) {
+    return real_close_range(first, last, flags);
+  }
+  ForgetFdRange(first, last);
+  // The range closes around the shim's own descriptors, which stay open.
+  return CloseRangeAroundOwnFds(first, last, flags, real_close_range.get());
 }

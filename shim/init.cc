@@ -13,6 +13,7 @@
 #include <string>
 
 #include "fd_table.h"
+#include "own_fds.h"
 #include "real.h"
 #include "signal_stale.h"
 #include "site.h"
@@ -30,7 +31,7 @@ namespace {
 // during exit, after static destructors.
 alignas(Config) unsigned char g_config_storage[sizeof(Config)];
 Config* g_config = nullptr;
-int g_report_fd = 2;
+std::atomic<int> g_report_fd{2};
 
 void WriteAll(int fd, const char* data, std::size_t size) {
   while (size > 0) {
@@ -44,7 +45,16 @@ void WriteAll(int fd, const char* data, std::size_t size) {
   }
 }
 
+void ForkPrepare() {
+  BlockStackWalksForFork();
+}
+
+void ForkParent() {
+  ResumeStackWalksAfterFork(false);
+}
+
 void ForkChild() {
+  ResumeStackWalksAfterFork(true);
   // Per-process state: the child reports its sites again, has its own
   // POSIX timers (none: they are not inherited) and its own watch counters.
   ResetSitesAfterFork();
@@ -73,14 +83,16 @@ ShimState Initialize() {
   if (!g_config->report_path.empty()) {
     int fd = open(g_config->report_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-      std::string msg = "timerbisect: bad TIMERSEM_REPORT=\"" + g_config->report_path +
-                        "\": cannot open it for appending (" + std::strerror(errno) +
-                        "); the shim stays inert\n";
+      std::string msg = OneLine("timerbisect: bad TIMERSEM_REPORT=\"" + g_config->report_path +
+                                "\": cannot open it for appending (" + std::strerror(errno) +
+                                "); the shim stays inert") +
+                        "\n";
       WriteAll(2, msg.data(), msg.size());
       errno = saved_errno;
       return ShimState::kInert;
     }
-    g_report_fd = fd;
+    fd = AdoptOwnFd(fd);  // high, and out of the program's reach
+    g_report_fd.store(fd, std::memory_order_release);
     // Tells the driver the shim was loaded, even if no timer is ever used.
     char line[512];
     int n = std::snprintf(line, sizeof line, "timerbisect: shim active pid=%d TIMERSEM=%s\n",
@@ -89,7 +101,7 @@ ShimState Initialize() {
       WriteAll(fd, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
   }
   InitSites(*g_config);
-  pthread_atfork(nullptr, nullptr, ForkChild);
+  pthread_atfork(ForkPrepare, ForkParent, ForkChild);
   errno = saved_errno;
   return ShimState::kActive;
 }
@@ -115,7 +127,21 @@ const Config& GetConfig() {
   return *g_config;
 }
 int ReportFd() {
-  return g_report_fd;
+  return g_report_fd.load(std::memory_order_acquire);
+}
+
+bool IsReportFile(int fd) {
+  return fd > 2 && fd == ReportFd();
+}
+
+void MoveReportFd() {
+  int old_fd = ReportFd();
+  int moved = static_cast<int>(syscall(SYS_fcntl, old_fd, F_DUPFD_CLOEXEC, old_fd + 1));
+  if (moved < 0) return;  // no free number: the program's call goes ahead and reports stop
+  DisownFd(old_fd);
+  AdoptOwnFd(moved);
+  g_report_fd.store(moved, std::memory_order_release);
+  syscall(SYS_close, old_fd);
 }
 
 std::int64_t MonotonicNs() {

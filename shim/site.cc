@@ -5,6 +5,7 @@
 #include <libunwind.h>
 #include <link.h>
 #include <re2/re2.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -220,6 +221,10 @@ const char* ApiName(Api api) {
 
 void InitSites(const Config& config) {
   g_cfg = &config;
+  // libunwind's global cache has a lock; a thread holding it when another
+  // thread forks leaves the child's first stack walk waiting forever
+  // (tests/robust_shim_test.cc found it). Per-thread caches take no lock.
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
   dl_find_object obj;
   if (_dl_find_object(reinterpret_cast<void*>(&InitSites), &obj) == 0) {
     g_shim_map = obj.dlfo_link_map;
@@ -233,9 +238,52 @@ void ResetSitesAfterFork() {
   g_reported_zero.store(false, std::memory_order_relaxed);
 }
 
+namespace {
+
+// Stack walks against fork. libunwind takes an internal mutex while it
+// steps; a thread holding it when another thread forks leaves the child's
+// first walk waiting forever (tests/robust_shim_test.cc found it, with the
+// per-thread cache too). So a fork waits, in its prepare handler, until no
+// walk is in progress and keeps new ones from starting until it is done;
+// the child starts with none in progress. The wait is bounded: a fork from
+// a signal handler that interrupted a walk must not wait for itself.
+std::atomic<int> g_walks_in_progress{0};
+std::atomic<bool> g_fork_pending{false};
+thread_local bool t_walking __attribute__((tls_model("initial-exec"))) = false;
+
+int WalkStack(void** raw, int size) {
+  while (true) {
+    g_walks_in_progress.fetch_add(1, std::memory_order_acq_rel);
+    if (!g_fork_pending.load(std::memory_order_acquire)) break;
+    g_walks_in_progress.fetch_sub(1, std::memory_order_acq_rel);
+    while (g_fork_pending.load(std::memory_order_acquire)) sched_yield();
+  }
+  t_walking = true;
+  int total = unw_backtrace(raw, size);
+  t_walking = false;
+  g_walks_in_progress.fetch_sub(1, std::memory_order_acq_rel);
+  return total;
+}
+
+}  // namespace
+
+void BlockStackWalksForFork() {
+  g_fork_pending.store(true, std::memory_order_release);
+  int own = t_walking ? 1 : 0;
+  std::int64_t deadline = MonotonicNs() + 1'000'000'000;
+  while (g_walks_in_progress.load(std::memory_order_acquire) > own && MonotonicNs() < deadline) {
+    sched_yield();
+  }
+}
+
+void ResumeStackWalksAfterFork(bool in_child) {
+  if (in_child) g_walks_in_progress.store(t_walking ? 1 : 0, std::memory_order_release);
+  g_fork_pending.store(false, std::memory_order_release);
+}
+
 SiteDecision DecideSite(Api api) {
   void* raw[kMaxFrames + kMaxShimFrames];
-  int total = unw_backtrace(raw, g_cfg->depth + kMaxShimFrames);
+  int total = WalkStack(raw, g_cfg->depth + kMaxShimFrames);
   int skip = 0;
   while (skip < total && skip < kMaxShimFrames && InShim(raw[skip])) ++skip;
   void** pcs = raw + skip;

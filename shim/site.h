@@ -65,4 +65,10 @@ void InitSites(const Config& config);
 // In a fork child: report every site again (reports are per process).
 void ResetSitesAfterFork();
 
+// pthread_atfork prepare handler: waits until no thread is inside a stack
+// walk (libunwind holds a mutex there) and keeps new walks from starting.
+void BlockStackWalksForFork();
+// Parent and child handlers: walks may start again.
+void ResumeStackWalksAfterFork(bool in_child);
+
 }  // namespace timerbisect::shim

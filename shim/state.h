@@ -36,6 +36,13 @@ const Config& GetConfig();
 
 // The file descriptor match reports go to (the report file or 2).
 int ReportFd();
+// True for the shim's own report file: a program's close, close_range,
+// dup2 or dup3 must not take it (a program that closes every descriptor at
+// start would otherwise get it reused, and find reports in its own files).
+bool IsReportFile(int fd);
+// Moves the report file to another descriptor number, before a program's
+// dup2/dup3 takes its number.
+void MoveReportFd();
 
 // Nanoseconds on CLOCK_MONOTONIC.
 std::int64_t MonotonicNs();

@@ -37,6 +37,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"TIMERSEM", "old#", "empty pattern"},
                       BadValue{"TIMERSEM", "new#x12z", "position 3"},
                       BadValue{"TIMERSEM_ASPECTS", "stale,timing", "stale, latency"},
+                      BadValue{"TIMERSEM_ASPECTS", "stale,", "empty item"},
+                      BadValue{"TIMERSEM_ASPECTS", "stale,,latency", "empty item"},
                       BadValue{"TIMERSEM_DEPTH", "0", "1 to 64"},
                       BadValue{"TIMERSEM_DEPTH", "16frames", "1 to 64"},
                       BadValue{"TIMERSEM_SCOPE", "(unclosed", "not a valid re2 regex"},
