@@ -24,94 +24,22 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "driver_process.h"
+
 namespace timerbisect::loops {
 namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
+using testing::Exit;
+using testing::ReadFile;
+using testing::RunCommand;
+using testing::ScratchDir;
 
 // Nothing that should finish comes near this: a safety net, not a threshold.
 constexpr milliseconds kSafetyTimeout{120000};
 
 const std::string kExample = "asio_deadline_units";
-
-struct Exit {
-  int code = -1;  // exit status, or -1 when killed or timed out
-  bool timed_out = false;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A scratch directory per test, removed afterwards.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = ::testing::TempDir() + "tb-loops-e2e-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-// Runs argv (no shell) with stdout and stderr in files of `dir`, in its own
-// process group, which is killed after `kill_after`.
-Exit RunCommand(const ScratchDir& dir, const std::vector<std::string>& argv,
-                milliseconds kill_after) {
-  std::string out_path = dir.File("run.out"), err_path = dir.File("run.err");
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || out < 0 || err < 0) _exit(127);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  Exit result;
-  if (pid < 0) {
-    ADD_FAILURE() << "fork failed";
-    return result;
-  }
-  setpgid(pid, pid);  // also here, so the kill below cannot miss the group
-  auto deadline = std::chrono::steady_clock::now() + kill_after;
-  int status = 0;
-  for (;;) {
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      result.timed_out = true;
-      kill(-pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    timespec pause = {0, 5'000'000};
-    nanosleep(&pause, nullptr);
-  }
-  if (!result.timed_out && WIFEXITED(status)) result.code = WEXITSTATUS(status);
-  result.out = ReadFile(out_path);
-  result.err = ReadFile(err_path);
-  return result;
-}
 
 // Lines (1-based) of the example's main.cc that contain `marker`.
 std::vector<int> MarkedLines(const std::string& marker) {

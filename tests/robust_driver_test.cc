@@ -31,11 +31,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "driver_process.h"
+
 namespace timerbisect::robust {
 namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
+using testing::ReadFile;
+using testing::ScratchDir;
 
 // Orphaned grandchildren of killed probes become ours, not init's, so they
 // are reaped promptly and /proc shows no zombie of theirs for long.
@@ -43,33 +47,6 @@ const bool kSubreaper = prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
 
 // Nothing that should finish comes near this: a safety net, not a threshold.
 constexpr milliseconds kSafetyTimeout{120000};
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A scratch directory per test, removed afterwards. Its path is unique, so
-// it doubles as the marker that finds the target's processes in /proc.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = ::testing::TempDir() + "tb-robust-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string path() const { return path_.string(); }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Live (not zombie) processes whose command line contains `marker`.
 std::vector<pid_t> ProcessesWith(const std::string& marker) {
@@ -223,7 +200,7 @@ class CrashingTarget : public ::testing::TestWithParam<CrashCase> {};
 // Under all-new the target dies of the signal; the search still ends at
 // the culprit, and -v shows each failing run's kind.
 TEST_P(CrashingTarget, SiteIsFoundAndEveryFailingRunNamesTheSignal) {
-  ScratchDir dir;
+  ScratchDir dir("robust");
   DriverAnswer got = RunDriver(dir, {}, {"-v"}, {"crash", GetParam().how});
   ExpectTheWatchdogSet(got);
   const std::string kind = std::string("(") + GetParam().kind + ")";
@@ -252,7 +229,7 @@ INSTANTIATE_TEST_SUITE_P(
 // `sites` runs the target once under watch (native semantics): it passes,
 // and a crash under new is no concern of the listing.
 TEST(CrashingTarget, SitesListsTheWatchdogOfAPassingRun) {
-  ScratchDir dir;
+  ScratchDir dir("robust");
   DriverAnswer got = RunDriver(dir, {"sites"}, {}, {"crash", "segv"});
   ASSERT_EQ(got.exit.code, 0) << got.exit.err;
   EXPECT_EQ(got.answer.value("result", ""), "pass");
@@ -266,7 +243,7 @@ TEST(CrashingTarget, SitesListsTheWatchdogOfAPassingRun) {
 // --timeout kills each whole process group, so the search completes, and
 // afterwards no process of the target is left.
 TEST(HangingTarget, TimeoutKillsGrandchildrenAndTheSiteIsFound) {
-  ScratchDir dir;
+  ScratchDir dir("robust");
   DriverAnswer got = RunDriver(dir, {}, {"-q", "--timeout", "1s"}, {"hang", dir.path()});
   ExpectTheWatchdogSet(got);
   // Some probes did hang (each left its mark before blocking).
@@ -282,7 +259,7 @@ TEST(HangingTarget, TimeoutKillsGrandchildrenAndTheSiteIsFound) {
 // Ctrl-C while a probe hangs: the driver stops it (its whole group), says
 // so in one line and exits 130, the shell's code for SIGINT.
 TEST(HangingTarget, SigintStopsTheRunningProbeInOneLineAndExits130) {
-  ScratchDir dir;
+  ScratchDir dir("robust");
   pid_t driver = Start(dir, {ROBUST_DRIVER, "-q", "-j", "1", "--shim", ROBUST_SHIM, "--timeout",
                              "100s", "--", ROBUST_TARGET, "hang", dir.path()});
   // Wait until a probe is blocked for good: it marks itself hung first.
@@ -309,7 +286,7 @@ TEST(HangingTarget, SigintStopsTheRunningProbeInOneLineAndExits130) {
 // 4 MB of binary junk per run (every byte value, NUL included) neither
 // slows the search into a hang nor leaks into the driver's own output.
 TEST(SpewingTarget, MegabytesOfBinaryOutputDoNotDisturbTheSearch) {
-  ScratchDir dir;
+  ScratchDir dir("robust");
   DriverAnswer got = RunDriver(dir, {}, {"-q"}, {"spew", "4000000"});
   ExpectTheWatchdogSet(got);
   EXPECT_EQ(got.exit.out.find('\0'), std::string::npos);
@@ -319,7 +296,7 @@ TEST(SpewingTarget, MegabytesOfBinaryOutputDoNotDisturbTheSearch) {
 // A target that closes its stderr first: the shim writes its reports to
 // the driver's TIMERSEM_REPORT file, not to fd 2, so nothing is lost.
 TEST(ClosedStderrTarget, ReportsStillReachTheDriver) {
-  ScratchDir dir;
+  ScratchDir dir("robust");
   ExpectTheWatchdogSet(RunDriver(dir, {}, {"-q"}, {"closed-stderr", "-"}));
   DriverAnswer sites = RunDriver(dir, {"sites"}, {}, {"closed-stderr", "-"});
   ASSERT_EQ(sites.exit.code, 0) << sites.exit.err;
@@ -333,7 +310,7 @@ TEST(ClosedStderrTarget, ReportsStillReachTheDriver) {
 // bound (2 s), so the pipe holder runs once, under `sites`; the search runs
 // on a daemon whose stdio is /dev/null.
 TEST(DaemonTarget, APipeHoldingDaemonDoesNotHangTheDriver) {
-  ScratchDir dir;
+  ScratchDir dir("robust");
   DriverAnswer got = RunDriver(dir, {"sites"}, {}, {"daemon", dir.path()});
   ASSERT_EQ(got.exit.code, 0) << got.exit.err;
   EXPECT_EQ(got.answer.value("result", ""), "pass");
@@ -351,7 +328,7 @@ TEST(DaemonTarget, APipeHoldingDaemonDoesNotHangTheDriver) {
 }
 
 TEST(DaemonTarget, SearchFindsTheSiteAndLeavesOneDaemonPerRun) {
-  ScratchDir dir;
+  ScratchDir dir("robust");
   DriverAnswer got = RunDriver(dir, {}, {"-q"}, {"quiet-daemon", dir.path()});
   ExpectTheWatchdogSet(got);
   const std::size_t runs = static_cast<std::size_t>(got.answer.value("runs", 0));
@@ -366,7 +343,7 @@ TEST(DaemonTarget, SearchFindsTheSiteAndLeavesOneDaemonPerRun) {
 class EarlyExitTarget : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(EarlyExitTarget, IsNotTimerSensitiveInOneLine) {
-  ScratchDir dir;
+  ScratchDir dir("robust");
   DriverAnswer got = RunDriver(dir, {}, {"-q"}, {"early-exit", GetParam()});
   EXPECT_EQ(got.exit.code, 1) << got.exit.out << got.exit.err;
   const std::string native =

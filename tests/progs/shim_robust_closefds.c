@@ -21,20 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timer_util.h"
+
 static const char kData[] = "the program's own data\n";
-
-static void SpinNs(long ns) {
-  struct timespec start, now;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  do {
-    clock_gettime(CLOCK_MONOTONIC, &now);
-  } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < ns);
-}
-
-static int Arm(int fd, long ns) {
-  struct itimerspec v = {{0, 0}, {ns / 1000000000L, ns % 1000000000L}};
-  return timerfd_settime(fd, 0, &v, NULL);
-}
 
 __attribute__((noinline)) static int NewRearmedTimer(void) {
   return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);

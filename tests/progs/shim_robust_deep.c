@@ -9,18 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void SpinNs(long ns) {
-  struct timespec start, now;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  do {
-    clock_gettime(CLOCK_MONOTONIC, &now);
-  } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < ns);
-}
-
-static int Arm(int fd, long ns) {
-  struct itimerspec v = {{0, 0}, {ns / 1000000000L, ns % 1000000000L}};
-  return timerfd_settime(fd, 0, &v, NULL);
-}
+#include "timer_util.h"
 
 static int StaleAtTheBottom(void) {
   int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);

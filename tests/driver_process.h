@@ -1,0 +1,107 @@
+// Running the built driver (or any program) from a test: a scratch
+// directory per test, and a child in its own process group with stdout and
+// stderr in files, killed with its group after a deadline.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace timerbisect::testing {
+
+inline std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A scratch directory per test, removed afterwards. Its path is unique, so
+// it can double as a marker that finds a target's processes in /proc.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& tag = "e2e") {
+    std::string tmpl = ::testing::TempDir() + "tb-" + tag + "-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  std::string path() const { return path_.string(); }
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct Exit {
+  int code = -1;  // exit status, or -1 when killed or timed out
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+};
+
+// Runs argv (no shell) with stdin from /dev/null and stdout and stderr in
+// files of `dir`, in its own process group, which is killed after
+// `kill_after`.
+inline Exit RunCommand(const ScratchDir& dir, const std::vector<std::string>& argv,
+                       std::chrono::milliseconds kill_after) {
+  std::string out_path = dir.File("run.out"), err_path = dir.File("run.err");
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0) _exit(127);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  Exit result;
+  if (pid < 0) {
+    ADD_FAILURE() << "fork failed";
+    return result;
+  }
+  setpgid(pid, pid);  // also here, so the kill below cannot miss the group
+  auto deadline = std::chrono::steady_clock::now() + kill_after;
+  int status = 0;
+  for (;;) {
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      result.timed_out = true;
+      kill(-pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    timespec pause = {0, 5'000'000};
+    nanosleep(&pause, nullptr);
+  }
+  if (!result.timed_out && WIFEXITED(status)) result.code = WEXITSTATUS(status);
+  result.out = ReadFile(out_path);
+  result.err = ReadFile(err_path);
+  return result;
+}
+
+}  // namespace timerbisect::testing
