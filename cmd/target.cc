@@ -74,7 +74,19 @@ ProbeRecord Target::Record(const ProbeRequest& request, const run::ProbeOutput& 
                      classifier_.Classify(out),
                      {},
                      std::chrono::duration_cast<std::chrono::milliseconds>(out.duration)};
-  if (!out.started && start_error_.empty()) start_error_ = out.error;
+  if (!out.started && start_error_.empty()) {
+    start_error_ = out.error;
+    // Linux caps one environment string at 128 KiB (MAX_ARG_STRLEN); an
+    // explicit ID list over a very large number of sites can exceed it.
+    constexpr std::size_t kMaxArgStrlen = 128 * 1024;
+    if (request.pattern.size() + 16 >= kMaxArgStrlen) {
+      start_error_ = "timerbisect: a probe's pattern is " +
+                     std::to_string(request.pattern.size() / 1024) +
+                     " KiB, over Linux's 128 KiB limit for one environment variable (too many "
+                     "sites for explicit ID lists); rerun with --algorithm suffix or narrow the "
+                     "sites with --scope";
+    }
+  }
   std::string lines = ReportLines(out);
   // Reports reach us in the report file (the shim) or in the output (other
   // protocol targets, or TIMERSEM_REPORT=stderr).
