@@ -16,6 +16,9 @@ target_link_libraries(timerbisect_shim_harness PUBLIC timerbisect_protocol GTest
 if("thread" IN_LIST TIMERBISECT_SANITIZE)
   target_compile_definitions(timerbisect_shim_harness PUBLIC TIMERBISECT_TSAN=1)
 endif()
+if(TIMERBISECT_SANITIZE)
+  target_compile_definitions(timerbisect_shim_harness PUBLIC TIMERBISECT_SANITIZED=1)
+endif()
 target_compile_definitions(timerbisect_shim_harness PUBLIC
   TIMERBISECT_PROGS_DIR="${CMAKE_CURRENT_BINARY_DIR}/progs"
   TIMERBISECT_SHIM_PATH="$<TARGET_FILE:timerbisect_shim>")
