@@ -50,6 +50,18 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+// Lines (1-based) of the file at `path` that contain `marker` (the
+// `// CULPRIT` comments of the examples, read at test time).
+inline std::vector<int> MarkedLines(const std::string& path, const std::string& marker) {
+  std::ifstream in(path);
+  std::vector<int> lines;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find(marker) != std::string::npos) lines.push_back(number);
+  }
+  return lines;
+}
+
 struct Exit {
   int code = -1;  // exit status, or -1 when killed or timed out
   bool timed_out = false;

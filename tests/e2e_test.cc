@@ -73,18 +73,8 @@ Exit RunShell(const ScratchDir& dir, const std::string& command_line, millisecon
 
 // Lines (1-based) of `example`'s main.c that contain `marker`.
 std::vector<int> MarkedLines(const std::string& example, const std::string& marker) {
-  std::ifstream in(std::string(E2E_EXAMPLES_SOURCE_DIR) + "/" + example + "/main.c");
-  std::vector<int> lines;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    if (line.find(marker) != std::string::npos) lines.push_back(number);
-  }
-  return lines;
-}
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return testing::MarkedLines(std::string(E2E_EXAMPLES_SOURCE_DIR) + "/" + example + "/main.c",
+                              marker);
 }
 
 // The culprit's frame of a found site: the innermost frame in the
@@ -93,7 +83,7 @@ std::string CulpritFrame(const json& site, const std::string& example) {
   const std::string source = "examples/" + example + "/main.c";
   for (const json& frame : site.value("frames", json::array())) {
     std::string file = frame.value("file", "");
-    if (EndsWith(file, source)) {
+    if (file.ends_with(source)) {
       return frame.value("function", "") + " main.c:" + std::to_string(frame.value("line", 0));
     }
   }

@@ -43,18 +43,8 @@ const std::string kExample = "asio_deadline_units";
 
 // Lines (1-based) of the example's main.cc that contain `marker`.
 std::vector<int> MarkedLines(const std::string& marker) {
-  std::ifstream in(std::string(LOOPS_EXAMPLES_SOURCE_DIR) + "/" + kExample + "/main.cc");
-  std::vector<int> lines;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    if (line.find(marker) != std::string::npos) lines.push_back(number);
-  }
-  return lines;
-}
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return testing::MarkedLines(std::string(LOOPS_EXAMPLES_SOURCE_DIR) + "/" + kExample + "/main.cc",
+                              marker);
 }
 
 // A function name without its parameter list: symbolizers name an inlined
@@ -75,7 +65,7 @@ std::string WithoutParameters(std::string function) {
 std::string CulpritFrame(const json& site) {
   const std::string source = "examples/" + kExample + "/main.cc";
   for (const json& frame : site.value("frames", json::array())) {
-    if (EndsWith(frame.value("file", ""), source)) {
+    if (frame.value("file", "").ends_with(source)) {
       return WithoutParameters(frame.value("function", "")) +
              " main.cc:" + std::to_string(frame.value("line", 0));
     }

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -143,6 +144,12 @@ std::string OldRunWithinLag(const std::string& prog, const std::string& behaviou
   }
   ADD_FAILURE() << prog << " " << behaviour << ": no run looked within the lag";
   return "";
+}
+
+std::string OldPattern(std::uint64_t id) {
+  char pattern[64];
+  std::snprintf(pattern, sizeof pattern, "old#x%016llx", static_cast<unsigned long long>(id));
+  return pattern;
 }
 
 std::set<std::uint64_t> ReportedIds(const std::string& report) {

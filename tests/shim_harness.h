@@ -48,6 +48,9 @@ std::string Kernel(const std::string& prog, const std::string& behaviour);
 std::string OldRunWithinLag(const std::string& prog, const std::string& behaviour,
                             const std::map<std::string, std::string>& extra = {});
 
+// "old#x<16 hex digits>": the pattern that makes exactly site `id` old.
+std::string OldPattern(std::uint64_t id);
+
 // IDs of the match markers in a report (each [bisect-match 0x...] line).
 std::set<std::uint64_t> ReportedIds(const std::string& report);
 

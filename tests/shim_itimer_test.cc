@@ -110,15 +110,11 @@ TEST(ShimItimer, AlarmIsShortOnlyWithASecondLongThreshold) {
 }
 
 TEST(ShimItimer, AspectsSelectWhatChanges) {
-  EXPECT_EQ(Field(Out(kProg, "setitimer_disarm", "new", {{"TIMERSEM_ASPECTS", "latency"}}), "stale"),
-            Field(Kernel(kProg, "setitimer_disarm"), "stale"));
-  EXPECT_EQ(Field(Out(kProg, "short_setitimer", "old", {{"TIMERSEM_ASPECTS", "stale"}}), "at200us"), "1");
-}
-
-std::string OldPattern(std::uint64_t id) {
-  char pattern[64];
-  std::snprintf(pattern, sizeof pattern, "old#x%016llx", static_cast<unsigned long long>(id));
-  return pattern;
+  EXPECT_EQ(
+      Field(Out(kProg, "setitimer_disarm", "new", {{"TIMERSEM_ASPECTS", "latency"}}), "stale"),
+      Field(Kernel(kProg, "setitimer_disarm"), "stale"));
+  EXPECT_EQ(Field(Out(kProg, "short_setitimer", "old", {{"TIMERSEM_ASPECTS", "stale"}}), "at200us"),
+            "1");
 }
 
 TEST(ShimItimer, PatternFlipsOnlyTheChosenCallSite) {

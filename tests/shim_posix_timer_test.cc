@@ -98,12 +98,6 @@ TEST(ShimPosixTimer, AspectsSelectWhatChanges) {
   EXPECT_EQ(Field(Out(kProg, "short", "old", {{"TIMERSEM_ASPECTS", "stale"}}), "at200us"), "1");
 }
 
-std::string OldPattern(std::uint64_t id) {
-  char pattern[64];
-  std::snprintf(pattern, sizeof pattern, "old#x%016llx", static_cast<unsigned long long>(id));
-  return pattern;
-}
-
 TEST(ShimPosixTimer, PatternFlipsOnlyTheChosenCreationSite) {
   ShimRun all_new = RunProg(kProg, "two", "new#y");
   EXPECT_EQ(Field(all_new.out, "stale_a"), "0");
