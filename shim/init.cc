@@ -45,16 +45,9 @@ void WriteAll(int fd, const char* data, std::size_t size) {
   }
 }
 
-void ForkPrepare() {
-  BlockStackWalksForFork();
-}
-
-void ForkParent() {
-  ResumeStackWalksAfterFork(false);
-}
-
+// No prepare or parent handler: nothing the shim does takes a lock that a
+// fork could leave held (the stack walk is lock-free, site.cc).
 void ForkChild() {
-  ResumeStackWalksAfterFork(true);
   // Per-process state: the child reports its sites again, has its own
   // POSIX timers (none: they are not inherited) and its own watch counters.
   ResetSitesAfterFork();
@@ -101,7 +94,7 @@ ShimState Initialize() {
       WriteAll(fd, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
   }
   InitSites(*g_config);
-  pthread_atfork(ForkPrepare, ForkParent, ForkChild);
+  pthread_atfork(nullptr, nullptr, ForkChild);
   errno = saved_errno;
   return ShimState::kActive;
 }

@@ -1,13 +1,12 @@
 #include "site.h"
 
-#define UNW_LOCAL_ONLY
 #include <dlfcn.h>
-#include <libunwind.h>
 #include <link.h>
 #include <re2/re2.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <unwind.h>
 
 #include <atomic>
 #include <cstdio>
@@ -39,6 +38,12 @@ struct CacheSlot {
 };
 constexpr std::size_t kCacheSlots = 8192;
 CacheSlot g_cache[kCacheSlots];
+// Bumped around every dlclose: a decision is cached under its raw return
+// addresses, and once a library is unloaded another one may be mapped at
+// the same addresses. The generation is part of the cache key, so entries
+// made before an unload are never found again (they stay, unreachable,
+// until the table's probes give up and walks go uncached).
+std::atomic<std::uint64_t> g_unload_generation{0};
 
 // IDs reported by this process: each site's report is written once.
 constexpr std::size_t kReportedSlots = 8192;
@@ -221,16 +226,17 @@ const char* ApiName(Api api) {
 
 void InitSites(const Config& config) {
   g_cfg = &config;
-  // libunwind's global cache has a lock; a thread holding it when another
-  // thread forks leaves the child's first stack walk waiting forever
-  // (tests/robust_shim_test.cc found it). Per-thread caches take no lock.
-  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
   dl_find_object obj;
   if (_dl_find_object(reinterpret_cast<void*>(&InitSites), &obj) == 0) {
     g_shim_map = obj.dlfo_link_map;
   }
   ssize_t n = readlink("/proc/self/exe", g_exe_path, sizeof g_exe_path - 1);
   g_exe_path[n > 0 ? n : 0] = '\0';
+  WarmUpStackWalks();
+}
+
+void NoteLibraryUnloading() {
+  g_unload_generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
 void ResetSitesAfterFork() {
@@ -240,45 +246,46 @@ void ResetSitesAfterFork() {
 
 namespace {
 
-// Stack walks against fork. libunwind takes an internal mutex while it
-// steps; a thread holding it when another thread forks leaves the child's
-// first walk waiting forever (tests/robust_shim_test.cc found it, with the
-// per-thread cache too). So a fork waits, in its prepare handler, until no
-// walk is in progress and keeps new ones from starting until it is done;
-// the child starts with none in progress. The wait is bounded: a fork from
-// a signal handler that interrupted a walk must not wait for itself.
-std::atomic<int> g_walks_in_progress{0};
-std::atomic<bool> g_fork_pending{false};
-thread_local bool t_walking __attribute__((tls_model("initial-exec"))) = false;
+// The stack walk: libgcc's unwinder, linked statically into the shim and
+// hidden (see shim/CMakeLists.txt), not libunwind. GCC 12's unwinder finds
+// each frame's FDE through _dl_find_object: no lock, no allocation, no
+// per-thread setup, so a walk is safe in a signal handler, in a thread that
+// is forking, and in a fork child, and the first walk of a thread costs
+// what any other walk costs. libunwind took a lock (dl_iterate_phdr, with
+// a sigprocmask pair around it) for every frame it had not cached yet,
+// which cost about 1 ms for the first walk of each thread, and being a
+// shared library it put its _Unwind_* into the program's global scope.
+struct Walk {
+  void** pcs;
+  int size;
+  int count;
+};
+
+_Unwind_Reason_Code CollectFrame(_Unwind_Context* context, void* arg) {
+  auto* walk = static_cast<Walk*>(arg);
+  int before_insn = 0;
+  _Unwind_Ptr pc = _Unwind_GetIPInfo(context, &before_insn);
+  // The frame a signal interrupted: a site in a signal handler ends at the
+  // handler's signal frame (the sigreturn trampoline is its last frame), so
+  // it has one identity, not one per interrupted instruction.
+  if (before_insn != 0 || pc == 0) return _URC_NORMAL_STOP;
+  walk->pcs[walk->count++] = reinterpret_cast<void*>(pc);
+  return walk->count < walk->size ? _URC_NO_REASON : _URC_NORMAL_STOP;
+}
 
 int WalkStack(void** raw, int size) {
-  while (true) {
-    g_walks_in_progress.fetch_add(1, std::memory_order_acq_rel);
-    if (!g_fork_pending.load(std::memory_order_acquire)) break;
-    g_walks_in_progress.fetch_sub(1, std::memory_order_acq_rel);
-    while (g_fork_pending.load(std::memory_order_acquire)) sched_yield();
-  }
-  t_walking = true;
-  int total = unw_backtrace(raw, size);
-  t_walking = false;
-  g_walks_in_progress.fetch_sub(1, std::memory_order_acq_rel);
-  return total;
+  Walk walk{raw, size, 0};
+  _Unwind_Backtrace(CollectFrame, &walk);
+  return walk.count;
 }
 
 }  // namespace
 
-void BlockStackWalksForFork() {
-  g_fork_pending.store(true, std::memory_order_release);
-  int own = t_walking ? 1 : 0;
-  std::int64_t deadline = MonotonicNs() + 1'000'000'000;
-  while (g_walks_in_progress.load(std::memory_order_acquire) > own && MonotonicNs() < deadline) {
-    sched_yield();
-  }
-}
-
-void ResumeStackWalksAfterFork(bool in_child) {
-  if (in_child) g_walks_in_progress.store(t_walking ? 1 : 0, std::memory_order_release);
-  g_fork_pending.store(false, std::memory_order_release);
+void WarmUpStackWalks() {
+  // The unwinder's one-time setup (a pthread_once) happens here, at
+  // initialization, not in a signal handler that interrupted it.
+  void* raw[2];
+  WalkStack(raw, 2);
 }
 
 SiteDecision DecideSite(Api api) {
@@ -290,6 +297,7 @@ SiteDecision DecideSite(Api api) {
   int n = std::min(total - skip, g_cfg->depth);
 
   protocol::Fnv1a64 key_hash;
+  key_hash.AddU64(g_unload_generation.load(std::memory_order_acquire));
   for (int i = 0; i < n; ++i) key_hash.AddU64(reinterpret_cast<std::uintptr_t>(pcs[i]));
   std::uint64_t key = key_hash.value() | 1;  // 0 marks an empty slot
 

@@ -4,7 +4,7 @@
 // each normalized to (module file name, offset in module), so the same code
 // path gets the same ID in every run (ASLR), thread and process. The shim's
 // own frames are skipped. Decisions are cached by a hash of the raw return
-// addresses, so a warm site costs one unw_backtrace and one table probe.
+// addresses, so a warm site costs one stack walk and one table probe.
 #pragma once
 
 #include <cstdint>
@@ -65,10 +65,12 @@ void InitSites(const Config& config);
 // In a fork child: report every site again (reports are per process).
 void ResetSitesAfterFork();
 
-// pthread_atfork prepare handler: waits until no thread is inside a stack
-// walk (libunwind holds a mutex there) and keeps new walks from starting.
-void BlockStackWalksForFork();
-// Parent and child handlers: walks may start again.
-void ResumeStackWalksAfterFork(bool in_child);
+// Called before and after each dlclose: cached decisions keyed by raw
+// addresses are no longer found (another library may load at the same
+// addresses).
+void NoteLibraryUnloading();
+
+// Runs the unwinder's one-time setup (at initialization).
+void WarmUpStackWalks();
 
 }  // namespace timerbisect::shim
