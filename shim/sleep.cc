@@ -91,8 +91,10 @@ int ClockNanosleep(ClockNanosleepFn& real, clockid_t clock, int flags, const tim
     return real(clock, flags, req, rem);
   }
   std::int64_t now_ns = ClockNowNs(clock);
-  std::int64_t remaining_ns =
-      req->tv_sec >= 1'000'000'000 ? INT64_MAX : ToNs(*req) - now_ns;  // saturate
+  // An absolute deadline on CLOCK_REALTIME or CLOCK_TAI is about 1.8e9 s
+  // today; saturate only where nanoseconds would overflow.
+  constexpr time_t kMaxSec = INT64_MAX / kNsPerSec - 1;
+  std::int64_t remaining_ns = req->tv_sec >= kMaxSec ? INT64_MAX : ToNs(*req) - now_ns;
   switch (DecideLatency(Api::kClockNanosleep, remaining_ns)) {
     case Latency::kNative:
       break;

@@ -34,3 +34,12 @@ endforeach()
 add_library(shim_sitelib SHARED progs/sitelib/sitelib.c)
 set_target_properties(shim_sitelib PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/progs)
 target_link_libraries(prog_shim_sites PRIVATE shim_sitelib)
+
+# prog_shim_site_edges loads one of two copies of one library where the
+# other was unloaded (dlclose scenario).
+foreach(copy a b)
+  add_library(shim_unload_${copy} SHARED progs/unloadlib/unloadlib.c)
+  set_target_properties(shim_unload_${copy} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/progs)
+  add_dependencies(prog_shim_site_edges shim_unload_${copy})
+endforeach()
+target_link_libraries(prog_shim_site_edges PRIVATE ${CMAKE_DL_LIBS})

@@ -7,3 +7,4 @@ set_target_properties(prog_shim_cxxwait PROPERTIES
   RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/progs)
 # shim.cmake (included before this file: the glob is sorted) defines the test.
 add_dependencies(shim_cond_test prog_shim_cxxwait)
+add_dependencies(shim_bindings_test prog_shim_cxxwait)

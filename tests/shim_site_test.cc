@@ -84,5 +84,45 @@ TEST(ShimSite, ShimAnnouncesItselfInAReportFile) {
   EXPECT_TRUE(ReportedIds(run.report).empty());  // no pattern, no reports
 }
 
+// Edges of site identity (tests/progs/shim_site_edges.c).
+ShimRun Edges(const std::vector<std::string>& args, const std::string& timersem) {
+  ShimRun run = RunUnderShim("shim_site_edges", args, {{"TIMERSEM", timersem}}, 120);
+  EXPECT_EQ(run.signal, 0) << "killed: a hang? " << run.err;
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  return run;
+}
+
+// A site in a signal handler ends at the signal frame: one ID, wherever the
+// signal landed (before: one per interrupted instruction).
+TEST(ShimSiteEdges, SignalHandlerSiteHasOneIdWhereverTheSignalLands) {
+  ShimRun run = Edges({"signal"}, "new#vy");
+  EXPECT_EQ(Field(run.out, "handled"), "40");
+  std::set<std::uint64_t> ids = ReportedIds(run.report);
+  // The setitimer calls are two sites of their own; the handler's sleep one.
+  EXPECT_EQ(ids.size(), 3u) << run.report;
+}
+
+// A signal handler that calls alarm() while its thread is inside fork()
+// (a 50 us timer against 500 forks): no deadlock in any mode.
+TEST(ShimSiteEdges, SignalHandlerDuringForkDoesNotDeadlock) {
+  for (const char* timersem : {"old", "new", "watch"}) {
+    ShimRun run = Edges({"fork_signal"}, timersem);
+    EXPECT_EQ(Field(run.out, "forks"), "500") << timersem;
+  }
+}
+
+// A library loaded where another was unloaded, same offsets: its own site,
+// not a cached decision of the library that left.
+TEST(ShimSiteEdges, LibraryLoadedWhereAnotherWasUnloadedIsAnotherSite) {
+  const std::string dir = TIMERBISECT_PROGS_DIR;
+  ShimRun run =
+      Edges({"dlclose", dir + "/libshim_unload_a.so", dir + "/libshim_unload_b.so"}, "new#vy");
+  ASSERT_EQ(Field(run.out, "same_address"), "1")
+      << "the second library was not mapped where the first was; this test needs it";
+  EXPECT_EQ(ReportedIds(run.report).size(), 2u) << run.report;
+  EXPECT_NE(run.report.find("libshim_unload_a.so+0x"), std::string::npos) << run.report;
+  EXPECT_NE(run.report.find("libshim_unload_b.so+0x"), std::string::npos) << run.report;
+}
+
 }  // namespace
 }  // namespace timerbisect::testing

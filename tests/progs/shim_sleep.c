@@ -2,7 +2,9 @@
 // lines.
 //   API          one 10 us sleep        -> "ret N", "elapsed_ns N"
 //                API: nanosleep clock_nanosleep clock_nanosleep_abs (an
-//                absolute deadline already past) clock_nanosleep_2_2_5 (the
+//                absolute deadline already past) clock_nanosleep_abs_realtime
+//                clock_nanosleep_abs_tai (an absolute deadline 20 us ahead on
+//                CLOCK_REALTIME or CLOCK_TAI) clock_nanosleep_2_2_5 (the
 //                old symbol version) usleep thrd_sleep sleep (1 s: run with
 //                TIMERSEM_SHORT >= 1s)
 //   zero         every API with a zero request -> "ret_sum N", "elapsed_ns N"
@@ -63,6 +65,17 @@ static int Sleep(const char* api, long ns, int* eintr, long* rem_ns) {
     deadline.tv_nsec += 999000000L;
     if (deadline.tv_nsec >= 1000000000L) deadline.tv_sec += 1, deadline.tv_nsec -= 1000000000L;
     ret = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, &rem);
+    *eintr = ret == EINTR;
+  } else if (strcmp(api, "clock_nanosleep_abs_realtime") == 0 ||
+             strcmp(api, "clock_nanosleep_abs_tai") == 0) {
+    // A deadline 20 us ahead on a clock whose absolute values are large
+    // (seconds since 1970): a short timeout all the same.
+    clockid_t clock = strcmp(api, "clock_nanosleep_abs_tai") == 0 ? CLOCK_TAI : CLOCK_REALTIME;
+    struct timespec deadline;
+    clock_gettime(clock, &deadline);
+    deadline.tv_nsec += 20000;
+    if (deadline.tv_nsec >= 1000000000L) deadline.tv_sec += 1, deadline.tv_nsec -= 1000000000L;
+    ret = clock_nanosleep(clock, TIMER_ABSTIME, &deadline, &rem);
     *eintr = ret == EINTR;
   } else if (strcmp(api, "usleep") == 0) {
     ret = usleep((useconds_t)(ns / 1000));
