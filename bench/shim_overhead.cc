@@ -14,13 +14,16 @@
 #include <dlfcn.h>
 #include <poll.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -108,6 +111,46 @@ void BM_TimerfdCreateClose(benchmark::State& state) {
   state.SetLabel(f.name);
 }
 
+// The same 20 frames below main's benchmark loop, so that depth 16 walks
+// 16 frames of the program (the other rows run about 6 frames deep).
+__attribute__((noinline)) void CreateCloseDeep(const Functions& f, int frames) {
+  if (frames > 0) {
+    CreateCloseDeep(f, frames - 1);
+    benchmark::ClobberMemory();  // not a tail call: the frame stays
+    return;
+  }
+  int fd = f.timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+  f.close(fd);
+}
+
+void BM_TimerfdCreateCloseDeep(benchmark::State& state) {
+  const Functions& f = g_configs[state.range(0)];
+  for (auto _ : state) CreateCloseDeep(f, 20);
+  state.SetLabel(f.name);
+}
+
+std::int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+// The first timer call of a new thread, 20 frames deep (thread start-up not
+// timed): what a thread pool's first timed call pays.
+void BM_FirstCallInNewThread(benchmark::State& state) {
+  const Functions& f = g_configs[state.range(0)];
+  for (auto _ : state) {
+    std::int64_t elapsed = 0;
+    std::thread([&] {
+      std::int64_t start = NowNs();
+      CreateCloseDeep(f, 20);
+      elapsed = NowNs() - start;
+    }).join();
+    state.SetIterationTime(static_cast<double>(elapsed) / 1e9);
+  }
+  state.SetLabel(f.name);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,9 +171,15 @@ int main(int argc, char** argv) {
   g_configs.push_back(Load("active-old-depth16", shim, "old#y", "16"));
   for (auto* bm : {benchmark::RegisterBenchmark("poll_zero_timeout", BM_PollZeroTimeout),
                    benchmark::RegisterBenchmark("timerfd_settime", BM_TimerfdSettime),
-                   benchmark::RegisterBenchmark("timerfd_create_close", BM_TimerfdCreateClose)}) {
+                   benchmark::RegisterBenchmark("timerfd_create_close", BM_TimerfdCreateClose),
+                   benchmark::RegisterBenchmark("timerfd_create_close_20_frames_deep",
+                                                BM_TimerfdCreateCloseDeep)}) {
     bm->DenseRange(0, static_cast<int>(g_configs.size()) - 1);
   }
+  benchmark::RegisterBenchmark("first_call_in_new_thread", BM_FirstCallInNewThread)
+      ->DenseRange(0, static_cast<int>(g_configs.size()) - 1)
+      ->UseManualTime()
+      ->Iterations(200);
   int n = static_cast<int>(rest.size());
   benchmark::Initialize(&n, rest.data());
   benchmark::RunSpecifiedBenchmarks();
