@@ -3,6 +3,8 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,8 +42,13 @@ inline std::string TempPath(const std::string& stem) {
 // Runs argv with stdout and stderr in temp files; no shell involved.
 inline CliRun RunCli(const std::vector<std::string>& argv) {
   std::string out_path = TempPath("out"), err_path = TempPath("err");
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    // Killed with the test (ctest's timeout): a driver outliving its test
+    // would go on running probes.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (out < 0 || err < 0) _exit(127);
