@@ -335,10 +335,10 @@ int RunBisect(const BisectOptions& o) {
   if (t.verbosity >= 1) std::cerr << "timerbisect: native run: " << native.verdict.kind << "\n";
   search::Result result = SearchTarget(target, o);
   if (!target.start_error().empty()) return UsageError(target.start_error());
-  if (target.uses_shim() && !target.reports().shim_announced()) {
-    return UsageError(
-        "timerbisect: the shim was never loaded in any run; does the command clear the "
-        "environment (env -i, sudo) or run a static or setuid program?");
+  if (target.uses_shim()) {
+    if (std::string error = ShimNotReachedError(target.reports()); !error.empty()) {
+      return UsageError(error);
+    }
   }
 
   // 3. Describe the answer.

@@ -70,4 +70,21 @@ std::string PreflightShimTarget(const std::vector<std::string>& command, bool sh
   return shim_path.empty() ? error : "";
 }
 
+std::string ShimNotReachedError(const report::ReportCollector& reports) {
+  if (!reports.shim_announced()) {
+    return "timerbisect: the shim was never loaded in any run; does the command run a static or "
+           "setuid program, or clear the environment (sudo, env -i)?";
+  }
+  if (!reports.Ids().empty() || reports.dropped_execs().empty()) return "";
+  std::string execs;
+  for (const std::string& exec : reports.dropped_execs()) {
+    if (!execs.empty()) execs += ", ";
+    execs += exec;
+  }
+  return "timerbisect: the shim was dropped before the program ran: " + execs +
+         " was started with an environment that no longer loads it (env -i, sudo, or a wrapper "
+         "that clears the environment); run the program directly, or pass LD_PRELOAD and "
+         "TIMERSEM* through";
+}
+
 }  // namespace timerbisect::cmd

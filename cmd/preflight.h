@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "report/site_reports.h"
+
 namespace timerbisect::cmd {
 
 // The shim's variables a subcommand exposes as flags; "" or 0: the default.
@@ -31,5 +33,11 @@ bool ShimEnvFromFlags(const ShimFlags& flags, std::vector<std::pair<std::string,
 // returns "" or one error line.
 std::string PreflightShimTarget(const std::vector<std::string>& command, bool shell,
                                 const std::string& shim_flag, std::string& shim_path);
+
+// After runs under the shim: "" if the shim reached the program, else one
+// error line: the shim never loaded (a static or setuid program, sudo), or
+// it loaded only in a wrapper that then ran the program with an environment
+// without it (env -i), and no run reached a timer site.
+std::string ShimNotReachedError(const report::ReportCollector& reports);
 
 }  // namespace timerbisect::cmd

@@ -219,10 +219,8 @@ int RunSites(const SitesOptions& o) {
   Target target(t, launcher, *classifier);
   ProbeRecord record = target.Run("", {{"TIMERSEM", "watch"}});
   if (!target.start_error().empty()) return UsageError(target.start_error());
-  if (!target.reports().shim_announced()) {
-    return UsageError(
-        "timerbisect: the shim was never loaded; does the command clear the environment "
-        "(env -i, sudo) or run a static or setuid program?");
+  if (std::string error = ShimNotReachedError(target.reports()); !error.empty()) {
+    return UsageError(error);
   }
 
   // 3. The listing, symbolized.

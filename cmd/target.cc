@@ -27,7 +27,8 @@ std::string ReportLines(const run::ProbeOutput& out) {
       auto nl = rest.find('\n');
       std::string_view line = rest.substr(0, nl);
       if (line.find("[bisect-match ") != std::string_view::npos ||
-          line.starts_with("timerbisect: shim active")) {
+          line.starts_with("timerbisect: shim active") ||
+          line.starts_with("timerbisect: shim dropped ")) {
         kept.append(line);
         kept += '\n';
       }

@@ -1,5 +1,7 @@
 #include "triage_command.h"
 
+#include "preflight.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -264,9 +266,8 @@ int RunTriage(const TriageOptions& o) {
     std::cerr << target.start_error() << "\n";
     return report::kExitUsage;
   }
-  if (!target.reports().shim_announced()) {
-    std::cerr << "timerbisect: the shim was never loaded in any run; does the command clear the "
-                 "environment (env -i, sudo) or run a static or setuid program?\n";
+  if (std::string error = ShimNotReachedError(target.reports()); !error.empty()) {
+    std::cerr << error << "\n";
     return report::kExitUsage;
   }
   triage.reached_sites = !target.reports().Ids().empty();

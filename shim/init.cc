@@ -12,6 +12,7 @@
 #include <new>
 #include <string>
 
+#include "exec.h"
 #include "fd_table.h"
 #include "own_fds.h"
 #include "real.h"
@@ -94,6 +95,7 @@ ShimState Initialize() {
       WriteAll(fd, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
   }
   InitSites(*g_config);
+  InitExecCheck();
   pthread_atfork(nullptr, nullptr, ForkChild);
   errno = saved_errno;
   return ShimState::kActive;

@@ -338,5 +338,32 @@ TEST(Driver, StaticBinary_IsAOneLineSetupError) {
   EXPECT_EQ(got.exit.out, "");
 }
 
+// A wrapper that clears the environment (env -i) runs the program without
+// the shim: the shim loaded only in env, and says so as env execs. Every
+// subcommand calls that a setup error instead of "not timer-sensitive",
+// "inconclusive" or "0 timer sites".
+TEST(Driver, WrapperThatClearsTheEnvironment_IsAOneLineSetupError) {
+#ifdef E2E_SHIM_SANITIZED
+  GTEST_SKIP() << "a sanitized shim loads only into sanitized programs, not env or sh";
+#endif
+  for (const char* subcommand : {"bisect", "triage", "sites"}) {
+    for (const std::string& wrapper :
+         {std::string("env -i ") + E2E_PAIR_ONLY_TOGETHER,
+          std::string("exec env -i ") + E2E_PAIR_ONLY_TOGETHER + " --no-such-flag-is-fine"}) {
+      ScratchDir dir;
+      std::vector<std::string> argv = {E2E_DRIVER, subcommand, "--shim", E2E_SHIM};
+      if (std::string(subcommand) != "sites") argv.push_back("-q");  // sites prints no progress
+      for (const char* word : {"--", "/bin/sh", "-c"}) argv.push_back(word);
+      argv.push_back(wrapper);
+      Exit got = RunCommand(dir, argv, kSafetyTimeout);
+      EXPECT_EQ(got.code, 2) << subcommand << " " << wrapper << "\n" << got.out << got.err;
+      EXPECT_EQ(std::count(got.err.begin(), got.err.end(), '\n'), 1) << got.err;
+      EXPECT_NE(got.err.find("the shim was dropped before the program ran: "), std::string::npos)
+          << got.err;
+      EXPECT_NE(got.err.find(E2E_PAIR_ONLY_TOGETHER), std::string::npos) << got.err;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace timerbisect::e2e

@@ -96,6 +96,16 @@ void ReportCollector::AddLine(std::string_view line) {
     shim_announced_ = true;
     return;
   }
+  constexpr std::string_view kDropped = "timerbisect: shim dropped ";
+  if (line.starts_with(kDropped)) {
+    std::string_view rest = line.substr(kDropped.size());
+    auto exec = rest.find("exec="), missing = rest.find(" missing=");
+    if (exec != std::string_view::npos && missing != std::string_view::npos && missing > exec) {
+      dropped_execs_.insert(std::string(rest.substr(exec + 5, missing - exec - 5)) + " (missing " +
+                            std::string(rest.substr(missing + 9)) + ")");
+    }
+    return;
+  }
   auto cut = protocol::CutMarker(line);
   if (!cut.found) return;
   SiteReport& site = sites_[cut.id];

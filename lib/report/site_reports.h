@@ -69,12 +69,17 @@ class ReportCollector {
   const std::map<std::uint64_t, SiteReport>& sites() const { return sites_; }
   // True if a shim announced itself ("timerbisect: shim active ...").
   bool shim_announced() const { return shim_announced_; }
+  // Execs that dropped the shim ("timerbisect: shim dropped pid=N exec=PATH
+  // missing=..."), as "PATH (missing LD_PRELOAD,TIMERSEM)", deduplicated:
+  // a wrapper that cleared the environment before the program ran.
+  const std::set<std::string>& dropped_execs() const { return dropped_execs_; }
 
  private:
   void AddLine(std::string_view line);
 
   std::map<std::uint64_t, SiteReport> sites_;
   bool shim_announced_ = false;
+  std::set<std::string> dropped_execs_;
 };
 
 }  // namespace timerbisect::report

@@ -1,0 +1,202 @@
+// exec and posix_spawn: nothing changes, but an exec whose environment no
+// longer loads the shim with the same TIMERSEM is reported, one line:
+//   timerbisect: shim dropped pid=N exec=PATH missing=LD_PRELOAD,TIMERSEM
+// (see exec.h). The exec family builds no argument list of its own except
+// execl/execlp/execle, which glibc implements with internal calls no
+// interposer sees: those three collect their arguments and forward to
+// execve/execvp. Everything here runs between vfork and exec too: no
+// allocation, raw writes only.
+#include <dlfcn.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+#include "exec.h"
+#include "interceptor.h"
+
+extern char** environ;
+
+namespace timerbisect::shim {
+
+TB_REAL(execve)
+TB_REAL(execv)
+TB_REAL(execvp)
+TB_REAL(execvpe)
+TB_REAL(fexecve)
+TB_REAL_VERSIONED(posix_spawn, v2_15, "GLIBC_2.15")
+TB_REAL_VERSIONED(posix_spawn, v2_2_5, "GLIBC_2.2.5")
+TB_REAL_VERSIONED(posix_spawnp, v2_15, "GLIBC_2.15")
+TB_REAL_VERSIONED(posix_spawnp, v2_2_5, "GLIBC_2.2.5")
+
+namespace {
+
+char g_shim_name[256] = "libtimerbisect.so";
+
+// The value of NAME in `env` ("NAME=value"), or null.
+const char* Find(char* const* env, const char* name) {
+  if (env == nullptr) return nullptr;
+  std::size_t len = std::strlen(name);
+  for (; *env != nullptr; ++env) {
+    if (std::strncmp(*env, name, len) == 0 && (*env)[len] == '=') return *env + len + 1;
+  }
+  return nullptr;
+}
+
+// Reports an exec of `path` with `env` if the shim would not load with the
+// same settings in it. Keeps errno.
+void CheckExec(const char* path, char* const* env) {
+  if (!ShimActive()) return;
+  int saved_errno = errno;
+  ReentrancyGuard guard;
+  const Config& cfg = GetConfig();
+  char missing[64] = "";
+  const char* preload = Find(env, "LD_PRELOAD");
+  if (preload == nullptr || std::strstr(preload, g_shim_name) == nullptr) {
+    std::strcat(missing, "LD_PRELOAD,");
+  }
+  const char* timersem = Find(env, "TIMERSEM");
+  if (timersem == nullptr || cfg.timersem != timersem) std::strcat(missing, "TIMERSEM,");
+  if (!cfg.report_path.empty() && Find(env, "TIMERSEM_REPORT") == nullptr) {
+    std::strcat(missing, "TIMERSEM_REPORT,");
+  }
+  if (missing[0] != '\0') {
+    missing[std::strlen(missing) - 1] = '\0';
+    char line[512];
+    int n =
+        std::snprintf(line, sizeof line, "timerbisect: shim dropped pid=%d exec=%s missing=%s\n",
+                      static_cast<int>(syscall(SYS_getpid)), path != nullptr ? path : "?", missing);
+    if (n > 0) {
+      std::size_t size = std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1);
+      while (syscall(SYS_write, ReportFd(), line, size) < 0 && errno == EINTR) {
+      }
+    }
+  }
+  errno = saved_errno;
+}
+
+// execl's argument list is collected on the stack (32 KiB): exec either
+// replaces the process or returns soon.
+constexpr int kMaxListArgs = 4096;
+
+}  // namespace
+
+void InitExecCheck() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&InitExecCheck), &info) == 0 || info.dli_fname == nullptr) {
+    return;
+  }
+  const char* slash = std::strrchr(info.dli_fname, '/');
+  std::snprintf(g_shim_name, sizeof g_shim_name, "%s", slash ? slash + 1 : info.dli_fname);
+}
+
+}  // namespace timerbisect::shim
+
+using namespace timerbisect::shim;
+
+TB_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) {
+  CheckExec(path, envp);
+  return real_execve(path, argv, envp);
+}
+
+TB_EXPORT int execv(const char* path, char* const argv[]) {
+  CheckExec(path, environ);
+  return real_execv(path, argv);
+}
+
+TB_EXPORT int execvp(const char* file, char* const argv[]) {
+  CheckExec(file, environ);
+  return real_execvp(file, argv);
+}
+
+TB_EXPORT int execvpe(const char* file, char* const argv[], char* const envp[]) {
+  CheckExec(file, envp);
+  return real_execvpe(file, argv, envp);
+}
+
+TB_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) {
+  CheckExec("(fexecve)", envp);
+  return real_fexecve(fd, argv, envp);
+}
+
+// execl's arguments after `arg`, up to the null that ends them, as an argv;
+// false (E2BIG) when there are more than kMaxListArgs.
+static bool CollectList(const char* arg, va_list* ap, char** argv) {
+  argv[0] = const_cast<char*>(arg);
+  for (int n = 1; argv[n - 1] != nullptr; ++n) {
+    if (n == kMaxListArgs) {
+      errno = E2BIG;
+      return false;
+    }
+    argv[n] = va_arg(*ap, char*);
+  }
+  return true;
+}
+
+TB_EXPORT int execl(const char* path, const char* arg, ...) {
+  char* argv[kMaxListArgs];
+  va_list ap;
+  va_start(ap, arg);
+  bool ok = CollectList(arg, &ap, argv);
+  va_end(ap);
+  return ok ? execv(path, argv) : -1;
+}
+
+TB_EXPORT int execlp(const char* file, const char* arg, ...) {
+  char* argv[kMaxListArgs];
+  va_list ap;
+  va_start(ap, arg);
+  bool ok = CollectList(arg, &ap, argv);
+  va_end(ap);
+  return ok ? execvp(file, argv) : -1;
+}
+
+TB_EXPORT int execle(const char* path, const char* arg, ...) {
+  char* argv[kMaxListArgs];
+  va_list ap;
+  va_start(ap, arg);
+  bool ok = CollectList(arg, &ap, argv);
+  char* const* envp = ok ? va_arg(ap, char* const*) : nullptr;
+  va_end(ap);
+  return ok ? execve(path, argv, envp) : -1;
+}
+
+TB_EXPORT int posix_spawn_v2_15(pid_t* pid, const char* path,
+                                const posix_spawn_file_actions_t* actions,
+                                const posix_spawnattr_t* attr, char* const argv[],
+                                char* const envp[]) {
+  CheckExec(path, envp);
+  return real_posix_spawn_v2_15(pid, path, actions, attr, argv, envp);
+}
+TB_SYMVER(posix_spawn_v2_15, "posix_spawn@@GLIBC_2.15");
+
+TB_EXPORT int posix_spawn_v2_2_5(pid_t* pid, const char* path,
+                                 const posix_spawn_file_actions_t* actions,
+                                 const posix_spawnattr_t* attr, char* const argv[],
+                                 char* const envp[]) {
+  CheckExec(path, envp);
+  return real_posix_spawn_v2_2_5(pid, path, actions, attr, argv, envp);
+}
+TB_SYMVER(posix_spawn_v2_2_5, "posix_spawn@GLIBC_2.2.5");
+
+TB_EXPORT int posix_spawnp_v2_15(pid_t* pid, const char* file,
+                                 const posix_spawn_file_actions_t* actions,
+                                 const posix_spawnattr_t* attr, char* const argv[],
+                                 char* const envp[]) {
+  CheckExec(file, envp);
+  return real_posix_spawnp_v2_15(pid, file, actions, attr, argv, envp);
+}
+TB_SYMVER(posix_spawnp_v2_15, "posix_spawnp@@GLIBC_2.15");
+
+TB_EXPORT int posix_spawnp_v2_2_5(pid_t* pid, const char* file,
+                                  const posix_spawn_file_actions_t* actions,
+                                  const posix_spawnattr_t* attr, char* const argv[],
+                                  char* const envp[]) {
+  CheckExec(file, envp);
+  return real_posix_spawnp_v2_2_5(pid, file, actions, attr, argv, envp);
+}
+TB_SYMVER(posix_spawnp_v2_2_5, "posix_spawnp@GLIBC_2.2.5");
