@@ -1,6 +1,8 @@
 #include "bisect_command.h"
 
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -170,11 +172,42 @@ std::string PrepareTarget(const BisectOptions& o, TargetOptions& t,
   return "";
 }
 
-std::string OpenJournal(const std::string& path, int verbosity,
+nlohmann::json JournalIdentity(std::string_view subcommand, const BisectOptions& o,
+                               const TargetOptions& t) {
+  // What decides the probes' results: the command and where it runs, the
+  // environment the driver passes (shim settings, protocol variable) and
+  // inherits that changes what runs, how a failure is told, and the search.
+  nlohmann::json inherited = nlohmann::json::object();
+  for (const char* name : {"LD_PRELOAD", "LD_LIBRARY_PATH", "GODEBUG", "TIMERBISECT_SHIM"}) {
+    if (const char* value = std::getenv(name)) inherited[name] = value;
+  }
+  nlohmann::json shim_env = nlohmann::json::array();
+  for (const auto& [name, value] : t.shim_env) shim_env.push_back(name + "=" + value);
+  std::error_code ec;
+  return {{"subcommand", subcommand},
+          {"command", o.command},
+          {"shell", o.shell},
+          {"cwd", std::filesystem::current_path(ec).string()},
+          {"shim", t.shim_path},
+          {"shim_env", shim_env},
+          {"pattern_var", t.pattern_var},
+          {"pattern_prefix", t.pattern_prefix},
+          {"inherited_env", inherited},
+          {"timeout", o.timeout},
+          {"fail_on", o.fail_on},
+          {"fail_exit", o.fail_exit},
+          {"count", o.count},
+          {"max", o.max_sets},
+          {"algorithm", o.algorithm},
+          {"confidence", o.confidence},
+          {"max_runs", o.max_runs}};
+}
+
+std::string OpenJournal(const std::string& path, const nlohmann::json& identity, int verbosity,
                         std::optional<run::Journal>& journal) {
   if (path.empty()) return "";
   std::string error;
-  journal = run::Journal::Open(path, error);
+  journal = run::Journal::Open(path, identity.dump(), error);
   if (!journal) return error;
   if (journal->loaded() > 0 && verbosity >= 1) {
     std::cerr << "timerbisect: resuming from " << path << " (" << journal->loaded()
@@ -322,7 +355,9 @@ int RunBisect(const BisectOptions& o) {
   std::optional<run::FailureClassifier> classifier;
   if (std::string error = PrepareTarget(o, t, classifier); !error.empty()) return UsageError(error);
   std::optional<run::Journal> journal;
-  if (std::string error = OpenJournal(o.journal_path, t.verbosity, journal); !error.empty()) {
+  if (std::string error =
+          OpenJournal(o.journal_path, JournalIdentity("bisect", o, t), t.verbosity, journal);
+      !error.empty()) {
     return UsageError(error);
   }
 

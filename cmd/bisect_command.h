@@ -3,9 +3,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "report/bisect_report.h"
@@ -62,8 +64,13 @@ report::BisectReport DescribeResult(Target& target, const BisectOptions& options
                                     const search::Result& result, const ProbeRecord& native);
 // Prints the report and writes --json; returns the exit code.
 int FinishReport(const report::BisectReport& report, const std::string& json_path);
-// Opens --journal if asked; "" or one error line.
-std::string OpenJournal(const std::string& path, int verbosity,
+// What a journal is recorded for: the subcommand, the command, the
+// environment that matters and the flags that decide the probes' results.
+nlohmann::json JournalIdentity(std::string_view subcommand, const BisectOptions& options,
+                               const TargetOptions& target);
+// Opens --journal for the run `identity` if asked; "" or one error line
+// (also when the journal was recorded for another run).
+std::string OpenJournal(const std::string& path, const nlohmann::json& identity, int verbosity,
                         std::optional<run::Journal>& journal);
 int JobsOrCores(int jobs);
 

@@ -252,7 +252,10 @@ int RunTriage(const TriageOptions& o) {
     return report::kExitUsage;
   }
   std::optional<run::Journal> journal;
-  if (std::string error = OpenJournal(o.bisect.journal_path, t.verbosity, journal);
+  nlohmann::json identity = JournalIdentity("triage", o.bisect, t);
+  identity["budget"] = o.budget;
+  identity["no_bisect"] = o.no_bisect;
+  if (std::string error = OpenJournal(o.bisect.journal_path, identity, t.verbosity, journal);
       !error.empty()) {
     std::cerr << error << "\n";
     return report::kExitUsage;

@@ -38,24 +38,25 @@ std::string Temp(const std::string& name) {
   return path;
 }
 
-// Starts the driver on the drain example with stdout to `out`.
-pid_t StartDriver(const std::string& journal, const std::string& out) {
-  std::vector<std::string> args = {TIMERBISECT_DRIVER,
-                                   "-q",
-                                   "--timeout",
-                                   "2s",
-                                   "--journal",
-                                   journal,
-                                   "--json",
-                                   out + ".json",
-                                   "--",
-                                   TIMERBISECT_DRAIN_EXAMPLE};
+// Starts the driver on the drain example with stdout to `out` (and stderr
+// to `out`.err), with `flags` before the command and `args` after it.
+pid_t StartDriver(const std::string& journal, const std::string& out,
+                  const std::vector<std::string>& flags = {},
+                  const std::vector<std::string>& args_after = {}) {
+  std::vector<std::string> args = {TIMERBISECT_DRIVER, "-q",    "--timeout", "2s",
+                                   "--journal",        journal, "--json",    out + ".json"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  args.push_back("--");
+  args.push_back(TIMERBISECT_DRAIN_EXAMPLE);
+  args.insert(args.end(), args_after.begin(), args_after.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, (out + ".err").c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = -1;
   EXPECT_EQ(posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ), 0);
   posix_spawn_file_actions_destroy(&actions);
@@ -98,12 +99,14 @@ TEST(Journal, IgnoresALineCutShortAndAppendsOnAFreshLine) {
   std::string path = Temp("cut");
   {
     std::ofstream f(path);
-    f << R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":["0x65a"]})"
+    f << R"({"timerbisect_journal":1,"identity":{}})"
+      << "\n"
+      << R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":["0x65a"]})"
       << "\n"
       << R"({"key":"n","pattern":"n","fai)";
   }
   std::string error;
-  auto journal = run::Journal::Open(path, error);
+  auto journal = run::Journal::Open(path, "{}", error);
   ASSERT_TRUE(journal) << error;
   EXPECT_EQ(journal->loaded(), 1);
   auto y = journal->Replay("y");
@@ -114,15 +117,63 @@ TEST(Journal, IgnoresALineCutShortAndAppendsOnAFreshLine) {
   EXPECT_FALSE(journal->Replay("y"));  // replayed once, as recorded
   EXPECT_FALSE(journal->Replay("n"));
   ASSERT_TRUE(journal->Append({"n", "n", false, "pass", {}, {}, ""}));
-  auto again = run::Journal::Open(path, error);
+  auto again = run::Journal::Open(path, "{}", error);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->loaded(), 2);
   EXPECT_TRUE(again->Replay("n"));
 }
 
+TEST(Journal, RecordedForAnotherRunIsRefusedNamingWhatDiffers) {
+  std::string path = Temp("identity");
+  std::string error;
+  {
+    auto journal = run::Journal::Open(path, R"({"command":["a"],"count":1})", error);
+    ASSERT_TRUE(journal) << error;
+    ASSERT_TRUE(journal->Append({"y", "y", true, "exit 1", {}, {}, ""}));
+  }
+  auto same = run::Journal::Open(path, R"({"command":["a"],"count":1})", error);
+  ASSERT_TRUE(same) << error;
+  EXPECT_EQ(same->loaded(), 1);
+  EXPECT_FALSE(run::Journal::Open(path, R"({"command":["b"],"count":1})", error));
+  EXPECT_NE(error.find("was recorded for another run (command: "), std::string::npos) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+  EXPECT_FALSE(run::Journal::Open(path, R"({"command":["a"],"count":2})", error));
+  EXPECT_NE(error.find("count"), std::string::npos) << error;
+}
+
+TEST(Journal, ProbesWithoutAnIdentityLineAreRefused) {
+  std::string path = Temp("headless");
+  {
+    std::ofstream f(path);
+    f << R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":[]})"
+      << "\n";
+  }
+  std::string error;
+  EXPECT_FALSE(run::Journal::Open(path, "{}", error));
+  EXPECT_NE(error.find("no line saying what run they belong to"), std::string::npos) << error;
+}
+
+// The driver refuses, in one line and with exit 2, a journal recorded for
+// another command or other search flags, before running anything.
+TEST(DriverJournal, JournalOfAnotherCommandOrFlagsIsASetupError) {
+  std::string journal = Temp("other"), out = Temp("other.out");
+  ASSERT_EQ(Wait(StartDriver(journal, out)), 0);
+  int recorded = Lines(journal);
+  for (const auto& [flags, args] :
+       std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>{
+           {{}, {"another-argument"}}, {{"--count", "2"}, {}}}) {
+    EXPECT_EQ(Wait(StartDriver(journal, out, flags, args)), 2);
+    std::string err = Slurp(out + ".err");
+    EXPECT_NE(err.find("was recorded for another run"), std::string::npos) << err;
+    EXPECT_EQ(Lines(out + ".err"), 1) << err;
+    EXPECT_EQ(Slurp(out), "");
+    EXPECT_EQ(Lines(journal), recorded);  // nothing ran, nothing appended
+  }
+}
+
 TEST(Journal, UnwritablePathIsAOneLineError) {
   std::string error;
-  EXPECT_FALSE(run::Journal::Open("/nonexistent-dir/journal", error));
+  EXPECT_FALSE(run::Journal::Open("/nonexistent-dir/journal", "{}", error));
   EXPECT_NE(error.find("cannot open --journal /nonexistent-dir/journal"), std::string::npos);
 }
 

@@ -42,18 +42,61 @@ std::optional<JournalEntry> ParseLine(const std::string& line) {
 
 }  // namespace
 
-std::optional<Journal> Journal::Open(const std::string& path, std::string& error) {
+namespace {
+
+// The first field in which two identities differ, for the error line.
+std::string FirstDifference(const nlohmann::json& recorded, const nlohmann::json& now) {
+  for (const auto& [key, value] : now.items()) {
+    if (!recorded.contains(key)) return key + " (not recorded)";
+    if (recorded[key] != value) {
+      return key + ": " + recorded[key].dump() + " there, " + value.dump() + " here";
+    }
+  }
+  for (const auto& [key, value] : recorded.items()) {
+    if (!now.contains(key)) return key + " (recorded, not given here)";
+  }
+  return "";
+}
+
+constexpr const char* kHeaderKey = "timerbisect_journal";
+
+}  // namespace
+
+std::optional<Journal> Journal::Open(const std::string& path, const std::string& identity,
+                                     std::string& error) {
   Journal journal;
+  nlohmann::json want = nlohmann::json::parse(identity, nullptr, /*allow_exceptions=*/false);
+  if (!want.is_object()) want = nlohmann::json::object();
+  bool has_header = false;
   {
     std::ifstream in(path);
     std::string line;
     while (std::getline(in, line)) {
       if (line.empty()) continue;
+      if (!has_header && journal.loaded_ == 0) {
+        auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (j.is_object() && j.contains(kHeaderKey)) {
+          has_header = true;
+          nlohmann::json recorded = j.value("identity", nlohmann::json::object());
+          if (std::string diff = FirstDifference(recorded, want); !diff.empty()) {
+            error = "timerbisect: --journal " + path + " was recorded for another run (" + diff +
+                    "); give a new file, or delete this one to start over";
+            return std::nullopt;
+          }
+          continue;
+        }
+      }
       auto entry = ParseLine(line);
       if (!entry) continue;  // a line cut short by a kill, or not ours
       journal.recorded_[entry->key].push_back(std::move(*entry));
       ++journal.loaded_;
     }
+  }
+  if (journal.loaded_ > 0 && !has_header) {
+    error = "timerbisect: --journal " + path +
+            " has probes but no line saying what run they belong to (an older timerbisect, or "
+            "not a journal); give a new file, or delete this one to start over";
+    return std::nullopt;
   }
   journal.fd_ = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (journal.fd_ < 0) {
@@ -71,6 +114,15 @@ std::optional<Journal> Journal::Open(const std::string& path, std::string& error
     }
     if (last != '\n' && write(journal.fd_, "\n", 1) != 1) {
       error = "timerbisect: cannot write --journal " + path;
+      return std::nullopt;
+    }
+  }
+  if (!has_header) {
+    std::string header = nlohmann::json{{kHeaderKey, 1}, {"identity", want}}.dump(
+                             -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                         "\n";
+    if (write(journal.fd_, header.data(), header.size()) != static_cast<ssize_t>(header.size())) {
+      error = "timerbisect: cannot write --journal " + path + ": " + std::strerror(errno);
       return std::nullopt;
     }
   }

@@ -3,7 +3,14 @@
 // the recorded probes instead of re-running them and reaches the same
 // answer (the searches are deterministic functions of the probe results).
 //
-// One line per probe, written with one write(2) on an O_APPEND descriptor:
+// The first line says what run the journal belongs to:
+//   {"timerbisect_journal":1,"identity":{"command":[...],...}}
+// The identity is whatever the caller says decides the probes' results (the
+// command, the environment that matters, the search flags); a journal
+// opened with another identity is refused, so a journal made for one
+// command never answers for another.
+//
+// Then one line per probe, written with one write(2) on an O_APPEND descriptor:
 //   {"key":"...","pattern":"...","failed":true,"kind":"exit 1",
 //    "duration_ms":12,"reported":["0x..."],"report":"<marker lines>"}
 // A line cut short by a kill is ignored on load.
@@ -31,9 +38,12 @@ struct JournalEntry {
 
 class Journal {
  public:
-  // Opens (creating if needed) the journal and loads the probes recorded in
-  // it. On failure returns nullopt and a one-line `error`.
-  static std::optional<Journal> Open(const std::string& path, std::string& error);
+  // Opens (creating if needed) the journal for the run `identity` (a JSON
+  // object, as text) and loads the probes recorded in it. A journal
+  // recorded for another identity, or with probes but no identity line, is
+  // an error. On failure returns nullopt and a one-line `error`.
+  static std::optional<Journal> Open(const std::string& path, const std::string& identity,
+                                     std::string& error);
 
   Journal(Journal&&) noexcept;
   Journal& operator=(Journal&&) noexcept;
