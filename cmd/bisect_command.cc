@@ -82,8 +82,9 @@ void AddBisectFlags(CLI::App& app, BisectOptions& o) {
   app.add_option("command", o.command, "The test command, after --")->expected(-1);
   app.add_flag("--shell", o.shell, "Run the command through /bin/sh -c");
   app.add_option("--timeout", o.timeout,
-                 "Kill a probe after this long (e.g. 30s, 2m); it counts as a failure of kind "
-                 "timeout");
+                 "Stop a probe after this long (30s, 1.5s, 1m30s, 2h; a bare number is seconds; "
+                 "none); it counts as a failure of kind timeout. Default: 10x the native run, at "
+                 "least 30s (the native run itself: 10m)");
   app.add_option("--fail-on", o.fail_on, "Only output matching this re2 regex is the failure");
   app.add_option("--fail-exit", o.fail_exit, "Only these exit codes are the failure")
       ->delimiter(',');
@@ -129,11 +130,7 @@ std::string PrepareTarget(const BisectOptions& o, TargetOptions& t,
   t.argv = o.command;
   t.shell = o.shell;
   t.verbosity = o.quiet ? 0 : (o.verbose ? 2 : 1);
-  std::int64_t timeout_ns = 0;
-  if (!protocol::ParseDuration(o.timeout, timeout_ns)) {
-    return "timerbisect: --timeout " + o.timeout + ": expected a duration such as 30s or 2m";
-  }
-  t.timeout = std::chrono::milliseconds(timeout_ns / 1'000'000);
+  if (std::string error = ParseTimeoutFlag(o.timeout, t.timeout); !error.empty()) return error;
   std::string error;
   classifier = run::FailureClassifier::Make({o.fail_on, o.fail_exit}, &error);
   if (!classifier) return error;

@@ -20,7 +20,7 @@ namespace timerbisect::cmd {
 struct BisectOptions {
   std::vector<std::string> command;
   bool shell = false;
-  std::string timeout = "0";  // a duration; 0: none
+  std::string timeout;  // --timeout as given ("": the default; timeout_flag.h)
   std::string fail_on;
   std::vector<int> fail_exit;
   int count = 1;

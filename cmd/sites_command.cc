@@ -178,8 +178,8 @@ CLI::App* AddSitesCommand(CLI::App& app, SitesOptions& o) {
   sites->add_option("--short", o.short_threshold,
                     "Count timers at most this long as short (default 50us)");
   sites->add_option("--timeout", o.timeout,
-                    "Kill the command after this long (e.g. 30s); its processes then write no "
-                    "counts");
+                    "Stop the command after this long (30s, 1.5s, 1m30s, 2h; a bare number is "
+                    "seconds; none); its processes then write no counts. Default: 10m");
   sites->add_option("--shim", o.shim_path,
                     "libtimerbisect.so to preload (default: found beside us)");
   return sites;
@@ -194,12 +194,9 @@ int RunSites(const SitesOptions& o) {
   t.argv = o.command;
   t.shell = o.shell;
   t.verbosity = 0;
-  std::int64_t timeout_ns = 0;
-  if (!protocol::ParseDuration(o.timeout, timeout_ns)) {
-    return UsageError("timerbisect: --timeout " + o.timeout +
-                      ": expected a duration such as 30s or 2m");
+  if (std::string error = ParseTimeoutFlag(o.timeout, t.timeout); !error.empty()) {
+    return UsageError(error);
   }
-  t.timeout = std::chrono::milliseconds(timeout_ns / 1'000'000);
   std::string error;
   ShimFlags flags;
   flags.depth = o.depth;

@@ -18,7 +18,7 @@ struct SitesOptions {
   std::string scope;
   int depth = 0;
   std::string short_threshold;
-  std::string timeout = "0";  // a duration; 0: none
+  std::string timeout;  // --timeout as given ("": the default; timeout_flag.h)
   std::string shim_path;
 };
 

@@ -46,12 +46,28 @@ Target::Target(TargetOptions options, run::Launcher& launcher, run::FailureClass
     : options_(std::move(options)),
       launcher_(launcher),
       classifier_(std::move(classifier)),
-      journal_(journal) {}
+      journal_(journal),
+      timeout_(FirstRunTimeout(options_.timeout)) {}
+
+void Target::ScaleTimeout(const ProbeRecord& native) {
+  if (timeout_scaled_ || !native.pattern.empty()) return;
+  timeout_scaled_ = true;
+  if (options_.timeout.kind != TimeoutFlag::Kind::kDefault) return;
+  bool native_timed_out = native.verdict.kind == "timeout";
+  timeout_ = native_timed_out ? FirstRunTimeout(options_.timeout)
+                              : ProbeTimeout(options_.timeout, native.duration);
+  if (options_.verbosity >= 1) {
+    std::cerr << "timerbisect: probes are stopped after " << FormatTimeout(timeout_)
+              << (native_timed_out ? " (the native run timed out)"
+                                   : " (10x the native run, at least 30s)")
+              << "; --timeout sets it\n";
+  }
+}
 
 run::ProbeSpec Target::SpecFor(const std::string& pattern) const {
   run::ProbeSpec spec;
   spec.shell = options_.shell;
-  spec.timeout = options_.timeout;
+  spec.timeout = timeout_;
   for (const std::string& word : options_.argv) spec.argv.push_back(ReplacePattern(word, pattern));
   if (uses_shim()) {
     spec.env.emplace_back("LD_PRELOAD", options_.shim_path);
@@ -104,6 +120,7 @@ ProbeRecord Target::Record(const ProbeRequest& request, const run::ProbeOutput& 
     journal_->Append({JournalKey(request), request.pattern, record.verdict.failed,
                       record.verdict.kind, record.duration, record.reported, lines});
   }
+  ScaleTimeout(record);
   return record;
 }
 
@@ -111,7 +128,9 @@ ProbeRecord Target::Replayed(const run::JournalEntry& entry) {
   ++runs_;
   ++replayed_;
   reports_.Add(entry.report);
-  return {entry.pattern, {entry.failed, entry.kind}, entry.reported, entry.duration};
+  ProbeRecord record{entry.pattern, {entry.failed, entry.kind}, entry.reported, entry.duration};
+  ScaleTimeout(record);
+  return record;
 }
 
 ProbeRecord Target::Run(const std::string& pattern, const EnvList& extra_env) {

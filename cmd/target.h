@@ -19,6 +19,7 @@
 #include "run/journal.h"
 #include "run/probe.h"
 #include "search/search.h"
+#include "timeout_flag.h"
 
 namespace timerbisect::cmd {
 
@@ -27,7 +28,10 @@ using EnvList = std::vector<std::pair<std::string, std::string>>;
 struct TargetOptions {
   std::vector<std::string> argv;
   bool shell = false;
-  std::chrono::milliseconds timeout{0};
+  // --timeout. By default the first run gets FirstRunTimeout, and once a
+  // native run has finished every probe gets 10 times its duration (at
+  // least 30 s); see timeout_flag.h.
+  TimeoutFlag timeout;
   std::string shim_path;  // empty: not the shim (protocol mode)
   // Protocol mode: the variable and value prefix the pattern is appended to
   // ("GODEBUG", "asynctimerchan=1#"), or argv words holding "PATTERN".
@@ -69,6 +73,8 @@ class Target {
   int runs() const { return runs_; }
   int replayed() const { return replayed_; }
   bool uses_shim() const { return !options_.shim_path.empty(); }
+  // The timeout the next probe gets (0: none).
+  std::chrono::milliseconds timeout() const { return timeout_; }
   // The first probe that could not start (command vanished, exec failed), if any.
   const std::string& start_error() const { return start_error_; }
 
@@ -77,11 +83,15 @@ class Target {
   std::string JournalKey(const ProbeRequest& request) const;
   ProbeRecord Record(const ProbeRequest& request, const run::ProbeOutput& out);
   ProbeRecord Replayed(const run::JournalEntry& entry);
+  // After the first native run: the probes' timeout, scaled by its duration.
+  void ScaleTimeout(const ProbeRecord& native);
 
   TargetOptions options_;
   run::Launcher& launcher_;
   run::FailureClassifier classifier_;
   run::Journal* journal_;
+  std::chrono::milliseconds timeout_;
+  bool timeout_scaled_ = false;
   report::ReportCollector reports_;
   int runs_ = 0;
   int replayed_ = 0;

@@ -17,3 +17,8 @@ add_dependencies(cli_env_test timerbisect timerbisect_shim)
 target_compile_definitions(cli_env_test PRIVATE
   CLI_DRIVER="$<TARGET_FILE:timerbisect>"
   CLI_SHIM="$<TARGET_FILE:timerbisect_shim>")
+
+# --timeout's parser, compiled from cmd/ (it has no library of its own).
+timerbisect_test(cli_timeout_flag_test
+  SOURCES cli_timeout_flag_test.cc ${PROJECT_SOURCE_DIR}/cmd/timeout_flag.cc)
+target_include_directories(cli_timeout_flag_test PRIVATE ${PROJECT_SOURCE_DIR}/cmd)

@@ -365,5 +365,23 @@ TEST(Driver, WrapperThatClearsTheEnvironment_IsAOneLineSetupError) {
   }
 }
 
+// --timeout 0 and 999us once silently meant "no timeout"; now every
+// subcommand refuses them before running anything.
+TEST(Driver, TimeoutUnderAMillisecond_IsAOneLineSetupError) {
+  for (const char* subcommand : {"bisect", "triage", "sites"}) {
+    for (const char* value : {"0", "999us"}) {
+      ScratchDir dir;
+      Exit got = RunCommand(dir,
+                            {E2E_DRIVER, subcommand, "--shim", E2E_SHIM, "--timeout", value, "--",
+                             E2E_PAIR_ONLY_TOGETHER},
+                            kSafetyTimeout);
+      EXPECT_EQ(got.code, 2) << subcommand << " " << value << "\n" << got.err;
+      EXPECT_EQ(std::count(got.err.begin(), got.err.end(), '\n'), 1) << got.err;
+      EXPECT_NE(got.err.find("under 1ms"), std::string::npos) << got.err;
+      EXPECT_EQ(got.out, "");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace timerbisect::e2e
