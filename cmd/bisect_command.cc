@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "output_file.h"
 #include "preflight.h"
 #include "protocol/duration.h"
 #include "protocol/matcher.h"
@@ -101,7 +102,8 @@ void AddBisectFlags(CLI::App& app, BisectOptions& o) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("-j,--jobs", o.jobs, "Runs in flight at once (default: the number of cores)")
       ->check(CLI::Range(0, 256));
-  app.add_option("--json", o.json_path, "Also write the result as JSON to this file");
+  app.add_option("--json", o.json_path,
+                 "Also write the result as JSON to this file (-: stdout, the text to stderr)");
   app.add_option("--journal", o.journal_path,
                  "Record every probe in this file; rerun with the same file to resume");
   app.add_option("--shim", o.shim_path, "libtimerbisect.so to preload (default: found beside us)");
@@ -334,15 +336,9 @@ report::BisectReport DescribeResult(Target& target, const BisectOptions& o,
 }
 
 int FinishReport(const report::BisectReport& rep, const std::string& json_path) {
-  std::cout << report::FormatText(rep);
-  if (!json_path.empty()) {
-    std::ofstream json(json_path);
-    json << report::ToJson(rep).dump(2) << "\n";
-    if (!json) {
-      std::cerr << "timerbisect: cannot write --json " << json_path << "\n";
-      return kExitUsage;
-    }
-  }
+  // With --json - the JSON is standard output, and the text goes to stderr.
+  (json_path == "-" ? std::cerr : std::cout) << report::FormatText(rep);
+  if (!WriteOutput("--json", json_path, report::ToJson(rep).dump(2) + "\n")) return kExitUsage;
   return report::ExitCode(rep);
 }
 
@@ -351,6 +347,9 @@ int RunBisect(const BisectOptions& o) {
   TargetOptions t;
   std::optional<run::FailureClassifier> classifier;
   if (std::string error = PrepareTarget(o, t, classifier); !error.empty()) return UsageError(error);
+  if (std::string error = CheckOutputPath("--json", o.json_path); !error.empty()) {
+    return UsageError(error);
+  }
   std::optional<run::Journal> journal;
   if (std::string error =
           OpenJournal(o.journal_path, JournalIdentity("bisect", o, t), t.verbosity, journal);

@@ -106,8 +106,19 @@ std::string EnvFromJson(const std::string& path, const std::string& set_text, En
   if (!in) return prefix + "cannot read it";
   nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return prefix + "not JSON; expected the file `timerbisect --json` wrote";
+  // `timerbisect triage --json` nests the bisect result under "bisect"
+  // (null when it did not bisect).
+  if (doc.is_object() && !doc.contains("sets") && doc.contains("bisect")) {
+    if (!doc["bisect"].is_object()) {
+      return prefix + "a triage result that did not bisect (verdict: " +
+             doc.value("verdict", std::string("unknown")) + "): no sets to reproduce";
+    }
+    doc = nlohmann::json(doc["bisect"]);
+  }
   if (!doc.is_object() || !doc.contains("sets") || !doc["sets"].is_array()) {
-    return prefix + "no \"sets\" array; expected the file `timerbisect --json` wrote";
+    return prefix +
+           "no \"sets\" array; expected the file `timerbisect --json` or `timerbisect triage "
+           "--json` wrote";
   }
   const nlohmann::json& sets = doc["sets"];
   if (sets.empty()) {
@@ -133,6 +144,8 @@ std::string EnvFromJson(const std::string& path, const std::string& set_text, En
   if (!SplitShellWords(chosen["reproduce"].get<std::string>(), words)) {
     return prefix + "set " + std::to_string(set) + "'s reproduce command has an open quote";
   }
+  // A --shell command's line: env VAR=... sh -c '...'.
+  if (!words.empty() && words[0] == "env") words.erase(words.begin());
   env = LeadingAssignments(words);
   if (env.empty()) {
     return prefix + "set " + std::to_string(set) + "'s reproduce command sets no variables";

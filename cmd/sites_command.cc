@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "output_file.h"
 #include "preflight.h"
 #include "protocol/duration.h"
 #include "report/bisect_report.h"
@@ -172,7 +173,8 @@ CLI::App* AddSitesCommand(CLI::App& app, SitesOptions& o) {
       "counts, stacks, and the timers it left armed or open at exit");
   sites->add_option("command", o.command, "The command, after --")->expected(-1);
   sites->add_flag("--shell", o.shell, "Run the command through /bin/sh -c");
-  sites->add_option("--json", o.json_path, "Also write the listing as JSON to this file");
+  sites->add_option("--json", o.json_path,
+                    "Also write the listing as JSON to this file (-: stdout, the text to stderr)");
   sites->add_option("--scope", o.scope, "re2 regex: only sites with a matching frame count");
   sites->add_option("--depth", o.depth, "Frames per site ID (default 16)");
   sites->add_option("--short", o.short_threshold,
@@ -195,6 +197,9 @@ int RunSites(const SitesOptions& o) {
   t.shell = o.shell;
   t.verbosity = 0;
   if (std::string error = ParseTimeoutFlag(o.timeout, t.timeout); !error.empty()) {
+    return UsageError(error);
+  }
+  if (std::string error = CheckOutputPath("--json", o.json_path); !error.empty()) {
     return UsageError(error);
   }
   std::string error;
@@ -229,11 +234,9 @@ int RunSites(const SitesOptions& o) {
     listing.sites.push_back({&site, SymbolizeSiteFrames(site, symbolizer)});
   }
   SortSites(listing.sites);
-  std::cout << FormatText(listing);
-  if (!o.json_path.empty()) {
-    std::ofstream json(o.json_path);
-    json << ToJson(listing).dump(2) << "\n";
-    if (!json) return UsageError("timerbisect: cannot write --json " + o.json_path);
+  (o.json_path == "-" ? std::cerr : std::cout) << FormatText(listing);
+  if (!WriteOutput("--json", o.json_path, ToJson(listing).dump(2) + "\n")) {
+    return report::kExitUsage;
   }
   return 0;
 }

@@ -180,9 +180,20 @@ std::string Target::ReproduceCommand(const std::string& pattern) const {
   } else if (!options_.pattern_var.empty()) {
     line = options_.pattern_var + "=" + report::ShellQuote(options_.pattern_prefix + pattern);
   }
+  if (options_.shell) {
+    // The probe ran /bin/sh -c "ARGV..." with the variables in sh's
+    // environment: `env` gives them to the whole shell command, not only to
+    // its first simple command ("true && prog").
+    std::string script;
+    for (const std::string& word : options_.argv) {
+      if (!script.empty()) script += ' ';
+      script += ReplacePattern(word, pattern);
+    }
+    return (line.empty() ? "" : "env " + line + " ") + "sh -c " + report::ShellQuote(script);
+  }
   for (const std::string& word : options_.argv) {
     if (!line.empty()) line += ' ';
-    line += options_.shell ? word : report::ShellQuote(ReplacePattern(word, pattern));
+    line += report::ShellQuote(ReplacePattern(word, pattern));
   }
   return line;
 }

@@ -1,5 +1,6 @@
 #include "triage_command.h"
 
+#include "output_file.h"
 #include "preflight.h"
 
 #include <algorithm>
@@ -215,15 +216,6 @@ nlohmann::json TriageJson(const Triage& t, double confidence, const report::Bise
   return j;
 }
 
-bool WriteFile(const std::string& path, const std::string& text, const char* flag) {
-  if (path.empty()) return true;
-  std::ofstream f(path);
-  f << text;
-  if (f) return true;
-  std::cerr << "timerbisect: cannot write " << flag << " " << path << "\n";
-  return false;
-}
-
 }  // namespace
 
 CLI::App* AddTriageCommand(CLI::App& app, TriageOptions& o) {
@@ -246,6 +238,19 @@ int RunTriage(const TriageOptions& o) {
     std::cerr << error << "\n";
     return report::kExitUsage;
   }
+  for (auto [flag, path] : {std::pair{"--json", &o.bisect.json_path}, {"--junit", &o.junit_path}}) {
+    if (std::string error = CheckOutputPath(flag, *path); !error.empty()) {
+      std::cerr << error << "\n";
+      return report::kExitUsage;
+    }
+  }
+  if (o.bisect.json_path == "-" && o.junit_path == "-") {
+    std::cerr << "timerbisect: --json - and --junit - cannot both be standard output\n";
+    return report::kExitUsage;
+  }
+  // With --json - or --junit -, that file is standard output; the text goes to stderr.
+  std::ostream& text_out =
+      (o.bisect.json_path == "-" || o.junit_path == "-") ? std::cerr : std::cout;
   if (t.shim_path.empty()) {
     std::cerr << "timerbisect: triage measures timer semantics through the shim; --env, "
                  "--godebug and PATTERN are for bisect\n";
@@ -276,7 +281,7 @@ int RunTriage(const TriageOptions& o) {
   triage.reached_sites = !target.reports().Ids().empty();
   std::string text = "timerbisect triage: " + std::to_string(target.runs()) + " runs\n" +
                      RatesText(triage, o.bisect.confidence);
-  std::cout << text;
+  text_out << text;
 
   std::optional<report::BisectReport> rep;
   bool sensitive =
@@ -286,13 +291,13 @@ int RunTriage(const TriageOptions& o) {
     search::Result result = SearchTarget(target, o.bisect, search::Algorithm::kAdaptive, true);
     rep = DescribeResult(target, o.bisect, result, native);
     std::string bisect_text = report::FormatText(*rep);
-    std::cout << "\n" << bisect_text;
+    text_out << "\n" << bisect_text;
     text += "\n" + bisect_text;
   }
   const report::BisectReport* rep_ptr = rep ? &*rep : nullptr;
-  bool ok = WriteFile(o.junit_path, JUnit(triage, text, rep_ptr), "--junit") &&
-            WriteFile(o.bisect.json_path,
-                      TriageJson(triage, o.bisect.confidence, rep_ptr).dump(2) + "\n", "--json");
+  bool ok = WriteOutput("--junit", o.junit_path, JUnit(triage, text, rep_ptr)) &&
+            WriteOutput("--json", o.bisect.json_path,
+                        TriageJson(triage, o.bisect.confidence, rep_ptr).dump(2) + "\n");
   if (!ok) return report::kExitUsage;
   switch (triage.verdict) {
     case Sensitivity::kNotSensitive:

@@ -111,6 +111,28 @@ TEST(CliEnv, FromJsonPicksTheSetAndKeepsQuotedValues) {
                 CLI_SHIM + "\n");
 }
 
+// `triage --json` nests the bisect result under "bisect"; a --shell set's
+// line starts with env and ends in sh -c.
+TEST(CliEnv, FromJsonReadsTriageResultsAndShellLines) {
+  report::BisectReport rep = TwoSets();
+  rep.sets[0].reproduce =
+      "env TIMERSEM=new#+x65a LD_PRELOAD=/opt/tb/libtimerbisect.so sh -c 'true && ./my_test'";
+  std::string path = TempPath("triage.json");
+  nlohmann::json triage = {{"verdict", "fails-under-new"}, {"bisect", report::ToJson(rep)}};
+  std::ofstream(path) << triage.dump(2) << "\n";
+  CliRun run = Env({"--from-json", path});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "export TIMERSEM=new#+x65a\n"
+            "export LD_PRELOAD=/opt/tb/libtimerbisect.so\n");
+  triage["bisect"] = nullptr;
+  std::ofstream(path) << triage.dump(2) << "\n";
+  run = Env({"--from-json", path});
+  std::remove(path.c_str());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("a triage result that did not bisect"), std::string::npos) << run.err;
+}
+
 // Bad input: one line on stderr, nothing on stdout, exit 2.
 void ExpectBadInput(const std::vector<std::string>& flags, const std::string& says) {
   CliRun run = Env(flags);

@@ -208,6 +208,16 @@ TEST(Driver, WatchdogSpurious_FindsTheWatchdogUnderOld) {
                      "old", "stale"));
 }
 
+// --shell: the reproduce line gives the variables to the whole shell
+// command (env ... sh -c '...'), not only to its first simple command.
+TEST(Driver, WatchdogSpurious_ThroughAShellCommandReproduces) {
+  ShimExpectation want =
+      Expect("watchdog_spurious", std::string("true && ") + E2E_WATCHDOG_SPURIOUS, {"NewWatchdog"},
+             "timerfd_create", "old", "stale");
+  want.extra_flags = {"--shell"};
+  ExpectFinds(want);
+}
+
 TEST(Driver, ShortTimeoutRace_FindsTheOneMicrosecondDeadlineUnderNew) {
   ExpectFinds(Expect("short_timeout_race", E2E_SHORT_TIMEOUT_RACE, {"NewLookupDeadline"},
                      "timerfd_create", "new", "latency"));
@@ -381,6 +391,37 @@ TEST(Driver, TimeoutUnderAMillisecond_IsAOneLineSetupError) {
       EXPECT_EQ(got.out, "");
     }
   }
+}
+
+// Output paths are checked before the first probe: a bad one is a one-line
+// setup error at once, not after the whole search.
+TEST(Driver, UnwritableOutputPath_FailsBeforeTheFirstProbe) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"bisect", "--json"}, {"triage", "--json"}, {"triage", "--junit"}, {"sites", "--json"}};
+  for (const auto& [subcommand, flag] : cases) {
+    ScratchDir dir;
+    const std::string path = dir.File("no-such-dir/out");
+    Exit got = RunCommand(
+        dir, {E2E_DRIVER, subcommand, "--shim", E2E_SHIM, flag, path, "--", E2E_PAIR_ONLY_TOGETHER},
+        kSafetyTimeout);
+    EXPECT_EQ(got.code, 2) << subcommand << " " << flag << "\n" << got.err;
+    EXPECT_EQ(std::count(got.err.begin(), got.err.end(), '\n'), 1) << got.err;
+    EXPECT_NE(got.err.find(flag + " " + path), std::string::npos) << got.err;
+    EXPECT_EQ(got.err.find("probe"), std::string::npos) << "a probe ran first:\n" << got.err;
+  }
+}
+
+// --json - writes the JSON to stdout (the text report to stderr).
+TEST(Driver, JsonDashWritesTheAnswerToStdout) {
+  ScratchDir dir;
+  Exit got = RunCommand(
+      dir, {E2E_DRIVER, "-q", "--shim", E2E_SHIM, "--json", "-", "--", E2E_WATCHDOG_SPURIOUS},
+      kSafetyTimeout);
+  EXPECT_EQ(got.code, 0) << got.err;
+  json answer = json::parse(got.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(answer.is_object()) << got.out;
+  EXPECT_EQ(answer.value("outcome", ""), "found");
+  EXPECT_NE(got.err.find("timerbisect: found"), std::string::npos) << got.err;
 }
 
 }  // namespace
