@@ -81,7 +81,8 @@ std::vector<std::string> AspectsThatFail(Target& target, const std::string& patt
 
 void AddBisectFlags(CLI::App& app, BisectOptions& o) {
   app.add_option("command", o.command, "The test command, after --")->expected(-1);
-  app.add_flag("--shell", o.shell, "Run the command through /bin/sh -c");
+  app.add_flag("--shell", o.shell,
+               "Run the command through /bin/sh -c (the words after -- joined with spaces)");
   app.add_option("--timeout", o.timeout,
                  "Stop a probe after this long (30s, 1.5s, 1m30s, 2h; a bare number is seconds; "
                  "none); it counts as a failure of kind timeout. Default: 10x the native run, at "
@@ -89,29 +90,35 @@ void AddBisectFlags(CLI::App& app, BisectOptions& o) {
   app.add_option("--fail-on", o.fail_on, "Only output matching this re2 regex is the failure");
   app.add_option("--fail-exit", o.fail_exit, "Only these exit codes are the failure")
       ->delimiter(',');
-  app.add_option("--count", o.count, "Runs per probe; they must agree")->check(CLI::Range(1, 1000));
-  app.add_option("--max", o.max_sets, "Stop after this many sets (0: all)")
-      ->check(CLI::NonNegativeNumber);
+  app.add_option("--count", o.count, "Runs per probe; they must agree (default 1)")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--max", o.max_sets, "Stop after this many sets (default 0: all)")
+      ->check(CLI::Range(0, 1000000));
   app.add_option("--algorithm", o.algorithm,
-                 "auto (default: id, adaptive if the target is flaky), id, suffix (Go "
+                 "auto (the default: id, adaptive if the target is flaky), id, suffix (Go "
                  "bisect's) or adaptive")
       ->check(CLI::IsMember({"auto", "id", "suffix", "adaptive"}));
-  app.add_option("--confidence", o.confidence, "Adaptive search: confidence of each verdict")
+  app.add_option("--confidence", o.confidence,
+                 "Adaptive search: confidence of each verdict (default 0.99)")
       ->check(CLI::Range(0.5, 0.9999));
-  app.add_option("--max-runs", o.max_runs, "Adaptive search: budget of target runs (0: 400)")
-      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-runs", o.max_runs,
+                 "Adaptive search: budget of target runs (default 0: 400)")
+      ->check(CLI::Range(0, 1000000));
   app.add_option("-j,--jobs", o.jobs, "Runs in flight at once (default: the number of cores)")
       ->check(CLI::Range(0, 256));
   app.add_option("--json", o.json_path,
                  "Also write the result as JSON to this file (-: stdout, the text to stderr)");
   app.add_option("--journal", o.journal_path,
                  "Record every probe in this file; rerun with the same file to resume");
-  app.add_option("--shim", o.shim_path, "libtimerbisect.so to preload (default: found beside us)");
+  app.add_option("--shim", o.shim_path,
+                 "libtimerbisect.so to preload (default: $TIMERBISECT_SHIM, else found beside "
+                 "the timerbisect executable)");
   app.add_option("--env", o.env_pattern,
                  "Bisect a protocol target: VAR=VALUE#PATTERN sets VAR=VALUE#<pattern>");
   app.add_option("--godebug", o.godebug, "Bisect a Go program's GODEBUG setting NAME=VALUE");
   app.add_option("--aspects", o.aspects, "Shim aspects: stale,latency (default both)");
-  app.add_option("--depth", o.depth, "Frames per site ID (default 16)");
+  app.add_option("--depth", o.depth, "Frames per site ID, 1 to 64 (default 16)")
+      ->check(CLI::Range(1, 64));
   app.add_option("--scope", o.scope, "re2 regex: only sites with a matching frame count");
   app.add_option("--short", o.short_threshold, "Latency aspect: short timer threshold (50us)");
   app.add_option("--lag", o.lag, "Latency aspect: how late old mode sees short timers (1ms)");

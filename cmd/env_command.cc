@@ -164,7 +164,9 @@ CLI::App* AddEnvCommand(CLI::App& app, EnvOptions& o) {
                   "Comma list of site IDs (hex) that get --mode; all others the opposite");
   env->add_option("--from-json", o.from_json, "Reproduce a set found by `timerbisect --json FILE`");
   env->add_option("--set", o.set, "Which set of --from-json, from 1 (default 1)");
-  env->add_option("--shim", o.shim_path, "libtimerbisect.so to preload (default: found beside us)");
+  env->add_option("--shim", o.shim_path,
+                  "libtimerbisect.so to preload (default: $TIMERBISECT_SHIM, else found beside the "
+                  "timerbisect executable)");
   return env;
 }
 

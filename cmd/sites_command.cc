@@ -176,14 +176,17 @@ CLI::App* AddSitesCommand(CLI::App& app, SitesOptions& o) {
   sites->add_option("--json", o.json_path,
                     "Also write the listing as JSON to this file (-: stdout, the text to stderr)");
   sites->add_option("--scope", o.scope, "re2 regex: only sites with a matching frame count");
-  sites->add_option("--depth", o.depth, "Frames per site ID (default 16)");
+  sites->add_option("--depth", o.depth, "Frames per site ID, 1 to 64 (default 16)")
+      ->check(CLI::Range(1, 64));
   sites->add_option("--short", o.short_threshold,
                     "Count timers at most this long as short (default 50us)");
   sites->add_option("--timeout", o.timeout,
                     "Stop the command after this long (30s, 1.5s, 1m30s, 2h; a bare number is "
                     "seconds; none); its processes then write no counts. Default: 10m");
-  sites->add_option("--shim", o.shim_path,
-                    "libtimerbisect.so to preload (default: found beside us)");
+  sites->add_option(
+      "--shim", o.shim_path,
+      "libtimerbisect.so to preload (default: $TIMERBISECT_SHIM, else found beside the "
+      "timerbisect executable)");
   return sites;
 }
 

@@ -424,5 +424,61 @@ TEST(Driver, JsonDashWritesTheAnswerToStdout) {
   EXPECT_NE(got.err.find("timerbisect: found"), std::string::npos) << got.err;
 }
 
+// Command-line mistakes: one line with the timerbisect: prefix, exit 2;
+// a near-miss subcommand is named; help has one usage line.
+TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"triag", "--", "x"}, "did you mean `timerbisect triage`?"},
+           {{"site"}, "did you mean `timerbisect sites`?"},
+           {{"--depth", "0", "--", "x"}, "timerbisect: --depth: "},
+           {{"--depth", "100", "--", "x"}, "timerbisect: --depth: "},
+           {{"--max-runs", "-5", "--", "x"}, "timerbisect: --max-runs: "},
+           {{"--no-such-flag"}, "timerbisect: "},
+       }) {
+    ScratchDir dir;
+    std::vector<std::string> argv = {E2E_DRIVER};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    Exit got = RunCommand(dir, argv, kSafetyTimeout);
+    EXPECT_EQ(got.code, 2) << c.args[0] << "\n" << got.err;
+    EXPECT_EQ(std::count(got.err.begin(), got.err.end(), '\n'), 1) << got.err;
+    EXPECT_EQ(got.err.rfind("timerbisect: ", 0), 0u) << got.err;
+    EXPECT_NE(got.err.find(c.says), std::string::npos) << got.err;
+    EXPECT_LT(got.err.size(), 200u) << got.err;
+  }
+  ScratchDir dir;
+  Exit help = RunCommand(dir, {E2E_DRIVER, "help"}, kSafetyTimeout);
+  EXPECT_EQ(help.code, 0);
+  std::string lower = help.out;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  std::size_t usages = 0;
+  for (std::size_t at = lower.find("usage:"); at != std::string::npos;
+       at = lower.find("usage:", at + 1)) {
+    ++usages;
+  }
+  EXPECT_EQ(usages, 1u) << help.out;
+  for (const char* documented : {"--shell", "TIMERBISECT_SHIM", "(default 60)"}) {
+    std::string text = help.out;
+    if (std::string(documented) == "(default 60)") {
+      text = RunCommand(dir, {E2E_DRIVER, "triage", "--help"}, kSafetyTimeout).out;
+    }
+    EXPECT_NE(text.find(documented), std::string::npos) << documented << "\n" << text;
+  }
+}
+
+// Output piped into a reader that has gone (`| head`): the driver is not
+// killed by SIGPIPE (141) and finishes with its own exit code.
+TEST(Driver, ClosedOutputPipe_DoesNotKillTheDriver) {
+  ScratchDir dir;
+  Exit got = RunShell(dir,
+                      std::string("( ") + E2E_DRIVER + " -q --shim " + E2E_SHIM + " -- " +
+                          E2E_WATCHDOG_SPURIOUS + "; echo \"rc=$?\" >&2 ) | true",
+                      kSafetyTimeout);
+  EXPECT_NE(got.err.find("rc=0"), std::string::npos) << got.err;
+}
+
 }  // namespace
 }  // namespace timerbisect::e2e
