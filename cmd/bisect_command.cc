@@ -1,5 +1,6 @@
 #include "bisect_command.h"
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -328,7 +329,8 @@ report::BisectReport DescribeResult(Target& target, const BisectOptions& o,
     report::FoundSet found;
     found.sites = DescribeSites(set.ids, target.reports(), symbolizer);
     found.reproduce = target.ReproduceCommand(set.pattern);
-    found.confidence = set.confidence;
+    // A set the deterministic searches found: every probe agreed.
+    found.confidence = set.confidence > 0 ? set.confidence : 1.0;
     if (target.uses_shim()) {
       found.mode = result.invert ? "old" : "new";
       // The passing baseline: every site old ("n") when sets need new, and
@@ -350,6 +352,7 @@ int FinishReport(const report::BisectReport& rep, const std::string& json_path) 
 }
 
 int RunBisect(const BisectOptions& o) {
+  const auto started = std::chrono::steady_clock::now();
   // 1. Validate everything before the first probe.
   TargetOptions t;
   std::optional<run::FailureClassifier> classifier;
@@ -380,7 +383,10 @@ int RunBisect(const BisectOptions& o) {
   }
 
   // 3. Describe the answer.
-  return FinishReport(DescribeResult(target, o, result, native), o.json_path);
+  report::BisectReport rep = DescribeResult(target, o, result, native);
+  rep.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  return FinishReport(rep, o.json_path);
 }
 
 }  // namespace timerbisect::cmd

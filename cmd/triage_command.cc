@@ -4,6 +4,7 @@
 #include "preflight.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -33,6 +34,7 @@ struct Triage {
   double confidence = 0;   // posterior of the verdict
   int runs_to_settle = 0;  // when inconclusive: more runs per configuration, -1 unknown
   bool reached_sites = true;
+  std::chrono::milliseconds duration{0};  // the whole triage
 };
 
 const char* VerdictText(Sensitivity s) {
@@ -202,12 +204,14 @@ nlohmann::json TriageJson(const Triage& t, double confidence, const report::Bise
   for (const Config& c : t.configs) {
     stats::Interval ci = stats::WilsonInterval(c.counts, confidence);
     rates.push_back({{"configuration", c.name},
-                     {"failures", c.counts.failures},
-                     {"runs", c.counts.runs},
+                     {"failures", static_cast<long long>(c.counts.failures)},
+                     {"runs", static_cast<long long>(c.counts.runs)},
                      {"low", ci.low},
                      {"high", ci.high}});
   }
-  nlohmann::json j = {{"rates", rates},
+  nlohmann::json j = {{"schema_version", report::kJsonSchemaVersion},
+                      {"duration_ms", t.duration.count()},
+                      {"rates", rates},
                       {"verdict", VerdictWord(t.verdict)},
                       {"posterior", t.confidence},
                       {"confidence_asked", confidence}};
@@ -234,6 +238,7 @@ CLI::App* AddTriageCommand(CLI::App& app, TriageOptions& o) {
 }
 
 int RunTriage(const TriageOptions& o) {
+  const auto started = std::chrono::steady_clock::now();
   TargetOptions t;
   std::optional<run::FailureClassifier> classifier;
   if (std::string error = PrepareTarget(o.bisect, t, classifier); !error.empty()) {
@@ -296,6 +301,9 @@ int RunTriage(const TriageOptions& o) {
     text_out << "\n" << bisect_text;
     text += "\n" + bisect_text;
   }
+  triage.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  if (rep) rep->duration = triage.duration;
   const report::BisectReport* rep_ptr = rep ? &*rep : nullptr;
   bool ok = WriteOutput("--junit", o.junit_path, JUnit(triage, text, rep_ptr)) &&
             WriteOutput("--json", o.bisect.json_path,

@@ -2,7 +2,7 @@
 # build/cmd/timerbisect on the examples.
 timerbisect_test(driver_journal_test
   SOURCES driver_journal_test.cc
-  LIBS timerbisect_run)
+  LIBS timerbisect_run nlohmann_json::nlohmann_json)
 target_compile_definitions(driver_journal_test PRIVATE
   TIMERBISECT_DRIVER="$<TARGET_FILE:timerbisect>"
   TIMERBISECT_DRAIN_EXAMPLE="$<TARGET_FILE:drain_after_disarm>")

@@ -125,17 +125,20 @@ nlohmann::json ToJson(const BisectReport& report) {
                           {"module", f.module},
                           {"offset", Hex(f.offset)}});
       }
-      sites.push_back(
-          {{"id", Hex(site.id)}, {"api", site.api}, {"frames", frames}, {"lines", site.lines}});
+      nlohmann::json one = {{"id", Hex(site.id)}, {"frames", frames}, {"lines", site.lines}};
+      if (!site.api.empty()) one["api"] = site.api;  // shim sites only
+      sites.push_back(std::move(one));
     }
-    sets.push_back({{"sites", sites},
-                    {"mode", set.mode},
-                    {"aspects", set.aspects},
-                    {"confidence", set.confidence},
-                    {"reproduce", set.reproduce}});
+    nlohmann::json one = {
+        {"sites", sites}, {"confidence", set.confidence}, {"reproduce", set.reproduce}};
+    if (!set.mode.empty()) one["mode"] = set.mode;  // shim targets only
+    if (!set.mode.empty()) one["aspects"] = set.aspects;
+    sets.push_back(std::move(one));
   }
-  return {{"outcome", OutcomeName(report.outcome)},
+  return {{"schema_version", kJsonSchemaVersion},
+          {"outcome", OutcomeName(report.outcome)},
           {"message", report.message},
+          {"duration_ms", report.duration.count()},
           {"command", report.command},
           {"probes", report.probes},
           {"runs", report.runs},

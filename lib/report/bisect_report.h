@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -43,7 +44,12 @@ struct BisectReport {
   std::vector<FoundSet> sets;
   int probes = 0;
   int runs = 0;
+  std::chrono::milliseconds duration{0};  // the whole command, first probe to answer
 };
+
+// The "schema_version" of the JSON the driver writes: bumped when a field
+// changes meaning or goes away (adding one does not bump it).
+inline constexpr int kJsonSchemaVersion = 2;
 
 std::string FormatText(const BisectReport& report);
 nlohmann::json ToJson(const BisectReport& report);
