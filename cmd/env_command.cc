@@ -24,18 +24,24 @@ int UsageError(const std::string& message) {
   return report::kExitUsage;
 }
 
-// "0x65a,1f3" -> IDs; false on anything else.
+// "0x65a,1f3" -> IDs; also the pattern form of reproduce lines and match
+// reports, "x65a+x1f3" (a leading '+' too). False on anything else.
 bool ParseIds(std::string_view text, std::vector<std::uint64_t>& ids) {
+  if (text.starts_with('+')) text.remove_prefix(1);
   while (true) {
-    auto comma = text.find(',');
-    std::string_view word = text.substr(0, comma);
-    if (word.starts_with("0x") || word.starts_with("0X")) word.remove_prefix(2);
+    auto sep = text.find_first_of(",+");
+    std::string_view word = text.substr(0, sep);
+    if (word.starts_with("0x") || word.starts_with("0X")) {
+      word.remove_prefix(2);
+    } else if (word.starts_with('x')) {
+      word.remove_prefix(1);
+    }
     std::uint64_t id = 0;
     auto [p, ec] = std::from_chars(word.data(), word.data() + word.size(), id, 16);
     if (word.empty() || ec != std::errc() || p != word.data() + word.size()) return false;
     ids.push_back(id);
-    if (comma == std::string_view::npos) return true;
-    text.remove_prefix(comma + 1);
+    if (sep == std::string_view::npos) return true;
+    text.remove_prefix(sep + 1);
   }
 }
 
@@ -161,7 +167,8 @@ CLI::App* AddEnvCommand(CLI::App& app, EnvOptions& o) {
   env->add_option("--mode", o.mode,
                   "old or new (default): every site, or the --sites, get this mode");
   env->add_option("--sites", o.sites,
-                  "Comma list of site IDs (hex) that get --mode; all others the opposite");
+                  "Site IDs (hex) that get --mode, all others the opposite: 0x65a,0x1f3 or the "
+                  "pattern form of reproduce lines, x65a+x1f3");
   env->add_option("--from-json", o.from_json, "Reproduce a set found by `timerbisect --json FILE`");
   env->add_option("--set", o.set, "Which set of --from-json, from 1 (default 1)");
   env->add_option("--shim", o.shim_path,

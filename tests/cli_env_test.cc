@@ -90,6 +90,16 @@ TEST(CliEnv, SitesBecomeAPatternThatSelectsExactlyThem) {
   EXPECT_FALSE(matcher->ShouldEnable(0x65b));
 }
 
+// The x... form of reproduce lines and match reports is accepted too.
+TEST(CliEnv, SitesInThePatternFormOfReproduceLines) {
+  CliRun commas = Env({"--mode", "old", "--sites", "0x65a,1F3", "--shim", CLI_SHIM});
+  for (const char* form : {"x65a+x1f3", "+x65a+x1f3", "x65a,x1f3"}) {
+    CliRun run = Env({"--mode", "old", "--sites", form, "--shim", CLI_SHIM});
+    EXPECT_EQ(run.exit_code, 0) << form << ": " << run.err;
+    EXPECT_EQ(run.out, commas.out) << form;
+  }
+}
+
 TEST(CliEnv, FromJsonReproducesTheFirstSet) {
   std::string path = WriteBisectJson(TwoSets());
   CliRun run = Env({"--from-json", path});
