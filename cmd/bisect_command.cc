@@ -27,6 +27,19 @@ namespace {
 
 constexpr int kExitUsage = report::kExitUsage;
 
+// NAME=VALUE with a shell variable name, as env(1) takes it.
+bool IsAssignment(const std::string& word) {
+  auto eq = word.find('=');
+  if (eq == std::string::npos || eq == 0) return false;
+  for (std::size_t i = 0; i < eq; ++i) {
+    char c = word[i];
+    bool ok = c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
 int UsageError(const std::string& message) {
   std::cerr << message << "\n";
   return kExitUsage;
@@ -115,7 +128,9 @@ void AddBisectFlags(CLI::App& app, BisectOptions& o) {
                  "libtimerbisect.so to preload (default: $TIMERBISECT_SHIM, else found beside "
                  "the timerbisect executable)");
   app.add_option("--env", o.env_pattern,
-                 "Bisect a protocol target: VAR=VALUE#PATTERN sets VAR=VALUE#<pattern>");
+                 "Bisect a protocol target: VAR=VALUE with PATTERN in the value, e.g. "
+                 "MYTOOL_BISECT=#PATTERN (or give VAR=...PATTERN... before the command, as Go's "
+                 "bisect takes it)");
   app.add_option("--godebug", o.godebug, "Bisect a Go program's GODEBUG setting NAME=VALUE");
   app.add_option("--aspects", o.aspects, "Shim aspects: stale,latency (default both)");
   app.add_option("--depth", o.depth, "Frames per site ID, 1 to 64 (default 16)")
@@ -137,7 +152,6 @@ std::string PrepareTarget(const BisectOptions& o, TargetOptions& t,
                           std::optional<run::FailureClassifier>& classifier) {
   if (o.command.empty())
     return "timerbisect: no command; usage: timerbisect [flags] -- CMD ARGS...";
-  t.argv = o.command;
   t.shell = o.shell;
   t.verbosity = o.quiet ? 0 : (o.verbose ? 2 : 1);
   if (std::string error = ParseTimeoutFlag(o.timeout, t.timeout); !error.empty()) return error;
@@ -145,36 +159,62 @@ std::string PrepareTarget(const BisectOptions& o, TargetOptions& t,
   classifier = run::FailureClassifier::Make({o.fail_on, o.fail_exit}, &error);
   if (!classifier) return error;
 
-  bool argv_pattern = false;
-  for (const auto& word : o.command) argv_pattern |= word.find("PATTERN") != std::string::npos;
-  int protocol_modes = !o.env_pattern.empty() + !o.godebug.empty() + argv_pattern;
-  if (protocol_modes > 1) {
-    return "timerbisect: use only one of --env, --godebug and PATTERN in the command";
-  }
-  if (!o.env_pattern.empty()) {
-    auto eq = o.env_pattern.find('='), hash = o.env_pattern.rfind("#PATTERN");
-    if (eq == std::string::npos || eq == 0 || hash == std::string::npos ||
-        hash + 8 != o.env_pattern.size()) {
-      return "timerbisect: --env " + o.env_pattern +
-             ": expected VAR=VALUE#PATTERN, e.g. --env MYTOOL_BISECT=#PATTERN";
+  // Go bisect's form: leading VAR=VALUE words set the command's environment
+  // (as env(1) reads them), and one of them may hold PATTERN anywhere in its
+  // value: `timerbisect -- GODEBUG=asynctimerchan=1#PATTERN ./test`.
+  std::size_t first_word = 0;
+  std::string env_pattern = o.env_pattern;
+  if (!o.shell) {
+    for (; first_word < o.command.size() && IsAssignment(o.command[first_word]); ++first_word) {
+      const std::string& word = o.command[first_word];
+      if (word.find("PATTERN") == std::string::npos) {
+        auto eq = word.find('=');
+        t.command_env.emplace_back(word.substr(0, eq), word.substr(eq + 1));
+      } else if (!env_pattern.empty()) {
+        return "timerbisect: " + word +
+               ": only one variable can hold PATTERN (--env gives one already)";
+      } else {
+        env_pattern = word;
+      }
     }
-    t.pattern_var = o.env_pattern.substr(0, eq);
-    t.pattern_prefix = o.env_pattern.substr(eq + 1, hash + 1 - eq - 1);
+  }
+  if (first_word == o.command.size()) {
+    return "timerbisect: no command after the variables; usage: timerbisect [flags] -- "
+           "[VAR=VALUE...] CMD ARGS...";
+  }
+  t.argv.assign(o.command.begin() + static_cast<std::ptrdiff_t>(first_word), o.command.end());
+
+  bool argv_pattern = false;
+  for (const auto& word : t.argv) argv_pattern |= word.find("PATTERN") != std::string::npos;
+  int protocol_modes = !env_pattern.empty() + !o.godebug.empty() + argv_pattern;
+  if (protocol_modes > 1) {
+    return "timerbisect: use only one of --env, --godebug, a VAR=...PATTERN... word and PATTERN "
+           "in the command";
+  }
+  if (!env_pattern.empty()) {
+    auto eq = env_pattern.find('=');
+    if (eq == std::string::npos || eq == 0 ||
+        env_pattern.find("PATTERN", eq) == std::string::npos) {
+      return "timerbisect: --env " + env_pattern +
+             ": expected VAR=VALUE with PATTERN in the value, e.g. --env MYTOOL_BISECT=#PATTERN";
+    }
+    t.pattern_var = env_pattern.substr(0, eq);
+    t.pattern_value = env_pattern.substr(eq + 1);
   } else if (!o.godebug.empty()) {
     if (o.godebug.find('=') == std::string::npos) {
       return "timerbisect: --godebug " + o.godebug + ": expected NAME=VALUE, e.g. asynctimerchan=1";
     }
     t.pattern_var = "GODEBUG";
-    t.pattern_prefix = o.godebug + "#";
+    t.pattern_value = o.godebug + "#PATTERN";
   }
   if (protocol_modes == 0) {
     ShimFlags flags{o.aspects, o.depth, o.scope, o.short_threshold, o.lag};
     if (!ShimEnvFromFlags(flags, t.shim_env, error)) return error;
-    return PreflightShimTarget(o.command, o.shell, o.shim_path, t.shim_path);
+    return PreflightShimTarget(t.argv, o.shell, o.shim_path, t.shim_path);
   }
   if (!o.shell) {
     std::string resolved;
-    return run::ResolveCommand(o.command[0], &resolved);
+    return run::ResolveCommand(t.argv[0], &resolved);
   }
   return "";
 }
@@ -198,7 +238,7 @@ nlohmann::json JournalIdentity(std::string_view subcommand, const BisectOptions&
           {"shim", t.shim_path},
           {"shim_env", shim_env},
           {"pattern_var", t.pattern_var},
-          {"pattern_prefix", t.pattern_prefix},
+          {"pattern_value", t.pattern_value},
           {"inherited_env", inherited},
           {"timeout", o.timeout},
           {"fail_on", o.fail_on},

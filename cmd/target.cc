@@ -74,8 +74,9 @@ run::ProbeSpec Target::SpecFor(const std::string& pattern) const {
     spec.env.emplace_back("TIMERSEM", pattern.empty() ? "native" : "new#" + pattern);
     for (const auto& kv : options_.shim_env) spec.env.push_back(kv);
   } else if (!options_.pattern_var.empty()) {
-    spec.env.emplace_back(options_.pattern_var, options_.pattern_prefix + pattern);
+    spec.env.emplace_back(options_.pattern_var, ReplacePattern(options_.pattern_value, pattern));
   }
+  for (const auto& kv : options_.command_env) spec.env.push_back(kv);
   return spec;
 }
 
@@ -178,7 +179,11 @@ std::string Target::ReproduceCommand(const std::string& pattern) const {
     for (const auto& [k, v] : options_.shim_env) line += " " + k + "=" + report::ShellQuote(v);
     line += " LD_PRELOAD=" + report::ShellQuote(options_.shim_path);
   } else if (!options_.pattern_var.empty()) {
-    line = options_.pattern_var + "=" + report::ShellQuote(options_.pattern_prefix + pattern);
+    line = options_.pattern_var + "=" +
+           report::ShellQuote(ReplacePattern(options_.pattern_value, pattern));
+  }
+  for (const auto& [k, v] : options_.command_env) {
+    line += (line.empty() ? "" : " ") + k + "=" + report::ShellQuote(v);
   }
   if (options_.shell) {
     // The probe ran /bin/sh -c "ARGV..." with the variables in sh's

@@ -33,10 +33,13 @@ struct TargetOptions {
   // least 30 s); see timeout_flag.h.
   TimeoutFlag timeout;
   std::string shim_path;  // empty: not the shim (protocol mode)
-  // Protocol mode: the variable and value prefix the pattern is appended to
-  // ("GODEBUG", "asynctimerchan=1#"), or argv words holding "PATTERN".
+  // Protocol mode: the variable whose value carries the pattern, and that
+  // value with the word PATTERN where the pattern goes ("GODEBUG",
+  // "asynctimerchan=1#PATTERN"); or argv words holding "PATTERN".
   std::string pattern_var;
-  std::string pattern_prefix;
+  std::string pattern_value;
+  // VAR=VALUE words given before the command: its environment.
+  std::vector<std::pair<std::string, std::string>> command_env;
   EnvList shim_env;   // TIMERSEM_ASPECTS, _DEPTH, ...
   int verbosity = 1;  // 0 quiet, 1 progress, 2 every probe's output
 };

@@ -247,7 +247,7 @@ int ChangeNumber(const std::string& line) {
 
 // How the pattern reaches protocol_target: the environment variable (--env),
 // GODEBUG (--godebug) or its command line (PATTERN in the arguments).
-enum class PatternRoute { kEnv, kGodebug, kArgv };
+enum class PatternRoute { kEnv, kGodebug, kArgv, kGoStyleWord };
 
 void ExpectProtocolTargetSets(const std::vector<std::string>& extra_flags,
                               PatternRoute route = PatternRoute::kEnv) {
@@ -256,7 +256,12 @@ void ExpectProtocolTargetSets(const std::vector<std::string>& extra_flags,
   if (route == PatternRoute::kEnv) args = {"--env", "CHANGES_BISECT=#PATTERN"};
   if (route == PatternRoute::kGodebug) args = {"--godebug", "changes=1"};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
-  args.insert(args.end(), {"--", E2E_PROTOCOL_TARGET});
+  args.push_back("--");
+  // Go bisect's form: VAR=VALUE words before the command, one holding PATTERN.
+  if (route == PatternRoute::kGoStyleWord) {
+    args.insert(args.end(), {"UNRELATED_SETTING=1", "CHANGES_BISECT=#PATTERN"});
+  }
+  args.push_back(E2E_PROTOCOL_TARGET);
   if (route == PatternRoute::kArgv) args.push_back("-bisect=PATTERN");
   DriverAnswer got = RunDriver(dir, args);
   ASSERT_EQ(got.exit.code, 0) << got.exit.out << got.exit.err;
@@ -298,6 +303,10 @@ TEST(Driver, ProtocolTarget_ThroughGodebug) {
 
 TEST(Driver, ProtocolTarget_ThroughPatternInTheArguments) {
   ExpectProtocolTargetSets({}, PatternRoute::kArgv);
+}
+
+TEST(Driver, ProtocolTarget_ThroughAVariableWordBeforeTheCommand) {
+  ExpectProtocolTargetSets({}, PatternRoute::kGoStyleWord);
 }
 
 TEST(Driver, ProtocolTarget_SuffixAlgorithmFindsTheSameSets) {
