@@ -21,6 +21,28 @@ std::string Join(const std::vector<std::string>& words, const char* sep) {
   return out;
 }
 
+bool IsSystemPath(const std::string& path) {
+  for (const char* dir :
+       {"/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "/usr/include/", "/usr/local/include/"}) {
+    if (path.starts_with(dir)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int FirstUserFrame(const std::vector<symbolize::SourceFrame>& frames) {
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    const symbolize::SourceFrame& f = frames[i];
+    if (f.file.empty() || IsSystemPath(f.file) || IsSystemPath(f.module)) continue;
+    if (f.module.find("libtimerbisect") != std::string::npos) continue;
+    return static_cast<int>(i);
+  }
+  return -1;
+}
+
+namespace {
+
 void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, std::size_t total) {
   out << "\nset " << index + 1 << " of " << total << ": " << set.sites.size()
       << (set.sites.size() == 1 ? " site" : " sites");
@@ -38,13 +60,20 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
     out << "  site " << Hex(site.id);
     if (!site.api.empty()) out << "  " << site.api;
     out << "\n";
+    int user = FirstUserFrame(site.frames);
     for (std::size_t i = 0; i < site.frames.size(); ++i) {
       const auto& f = site.frames[i];
-      out << "    #" << i << (f.inlined ? " (inlined) " : " ") << symbolize::FormatFrame(f) << "\n";
+      out << "    #" << i << (f.inlined ? " (inlined) " : " ") << symbolize::FormatFrame(f)
+          << (static_cast<int>(i) == user ? "   <- first frame in your code" : "") << "\n";
     }
     for (const std::string& line : site.lines) out << "    " << line << "\n";
   }
-  if (!set.reproduce.empty()) out << "  reproduce:\n    " << set.reproduce << "\n";
+  if (!set.reproduce.empty()) {
+    out << (set.confidence < 1.0 ? "  reproduce (a flaky failure: this fails only as often as "
+                                   "measured, not every run):\n"
+                                 : "  reproduce:\n")
+        << "    " << set.reproduce << "\n";
+  }
 }
 
 }  // namespace
@@ -125,7 +154,10 @@ nlohmann::json ToJson(const BisectReport& report) {
                           {"module", f.module},
                           {"offset", Hex(f.offset)}});
       }
-      nlohmann::json one = {{"id", Hex(site.id)}, {"frames", frames}, {"lines", site.lines}};
+      nlohmann::json one = {{"id", Hex(site.id)},
+                            {"frames", frames},
+                            {"first_user_frame", FirstUserFrame(site.frames)},
+                            {"lines", site.lines}};
       if (!site.api.empty()) one["api"] = site.api;  // shim sites only
       sites.push_back(std::move(one));
     }

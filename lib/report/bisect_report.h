@@ -51,6 +51,11 @@ struct BisectReport {
 // changes meaning or goes away (adding one does not bump it).
 inline constexpr int kJsonSchemaVersion = 2;
 
+// The first frame in the user's own code: with source information, outside
+// system libraries and headers (/usr/lib, /usr/include: libc, Boost, GLib
+// templates); -1 when there is none. The text marks it; the JSON names it.
+int FirstUserFrame(const std::vector<symbolize::SourceFrame>& frames);
+
 std::string FormatText(const BisectReport& report);
 nlohmann::json ToJson(const BisectReport& report);
 int ExitCode(const BisectReport& report);
