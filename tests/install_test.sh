@@ -1,0 +1,22 @@
+#!/bin/sh
+# `cmake --install` into a temporary prefix: the installed driver finds the
+# installed shim and bisects an example with it; the bash completion parses.
+# Usage: install_test.sh CMAKE BUILD_DIR EXAMPLE
+set -eu
+cmake=$1 build=$2 example=$3
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+"$cmake" --install "$build" --prefix "$prefix" >/dev/null
+env_out=$("$prefix/bin/timerbisect" env --mode new)
+case "$env_out" in
+  *"LD_PRELOAD=$prefix/lib/timerbisect/libtimerbisect.so"*) ;;
+  *) echo "installed driver did not find the installed shim: $env_out" >&2; exit 1 ;;
+esac
+"$prefix/bin/timerbisect" -q -- "$example" >"$prefix/out.txt" || {
+  echo "installed driver did not find the example's culprit:" >&2
+  cat "$prefix/out.txt" >&2
+  exit 1
+}
+grep -q "LD_PRELOAD=$prefix/lib/timerbisect/libtimerbisect.so" "$prefix/out.txt"
+bash -n "$prefix/share/bash-completion/completions/timerbisect"
+echo "install tree ok"
