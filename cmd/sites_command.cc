@@ -46,6 +46,25 @@ struct Site {
   std::vector<symbolize::SourceFrame> frames;
 };
 
+// Waits (sleeps, polls, timed locks and condition waits): their one aspect
+// is latency, which changes short ones only.
+bool IsWait(std::string_view api) {
+  static constexpr std::string_view kTimerObjects[] = {"timerfd_create", "timer_create",
+                                                       "setitimer", "alarm", "ualarm"};
+  return std::find(std::begin(kTimerObjects), std::end(kTimerObjects), api) ==
+             std::end(kTimerObjects) &&
+         !api.empty();
+}
+
+// A site bisect sees and can toggle, by the one definition both use: a
+// timer object (its re-arms have the stale aspect whatever their length),
+// or a wait that was short at least once (or whose counts are unknown). A
+// wait that was always longer than the short threshold is no site: no
+// mode changes it, and bisect's runs never report it.
+bool IsBisectSite(const report::SiteReport& r) {
+  return !IsWait(r.api) || !r.has_counters || r.counters.short_timeouts > 0;
+}
+
 struct Listing {
   std::vector<std::string> command;
   std::string result;       // the run's verdict: "pass", "exit 3", "signal SIGSEGV", "timeout"
@@ -79,14 +98,17 @@ std::string OpenSummary(const report::OpenTimers& open) {
 
 std::string FormatText(const Listing& l) {
   std::ostringstream out;
-  out << "timerbisect: " << Plural(l.sites.size(), "timer site") << " reached in one run ("
+  std::vector<const Site*> sites, long_waits;
+  for (const Site& site : l.sites)
+    (IsBisectSite(*site.report) ? sites : long_waits).push_back(&site);
+  out << "timerbisect: " << Plural(sites.size(), "timer site") << " reached in one run ("
       << l.result << ")\n";
   bool any_uncounted = false;
-  for (std::size_t i = 0; i < l.sites.size(); ++i) {
-    const report::SiteReport& r = *l.sites[i].report;
-    if (i == 0 || l.sites[i - 1].report->api != r.api) {
+  for (std::size_t i = 0; i < sites.size(); ++i) {
+    const report::SiteReport& r = *sites[i]->report;
+    if (i == 0 || sites[i - 1]->report->api != r.api) {
       std::size_t n = 0;
-      while (i + n < l.sites.size() && l.sites[i + n].report->api == r.api) ++n;
+      while (i + n < sites.size() && sites[i + n]->report->api == r.api) ++n;
       out << "\n" << (r.api.empty() ? "(unknown API)" : r.api) << ": " << Plural(n, "site") << "\n";
     }
     out << "  site " << Hex(r.id);
@@ -97,13 +119,24 @@ std::string FormatText(const Listing& l) {
       out << "  (not counted)\n";
       any_uncounted = true;
     }
-    const auto& frames = l.sites[i].frames;
+    const auto& frames = sites[i]->frames;
     for (std::size_t f = 0; f < frames.size() && f < kTextFrames; ++f) {
       out << "    #" << f << (frames[f].inlined ? " (inlined) " : " ")
           << symbolize::FormatFrame(frames[f]) << "\n";
     }
     if (frames.size() > kTextFrames) {
       out << "    ... " << Plural(frames.size() - kTextFrames, "more frame") << " (--json)\n";
+    }
+  }
+  if (!long_waits.empty()) {
+    out << "\n"
+        << Plural(long_waits.size(), "more call site")
+        << " only waited longer than the short threshold (--short): no mode changes such "
+           "waits, so they are not sites (raise --short to include them):\n";
+    for (const Site* w : long_waits) {
+      out << "  " << w->report->api << " x" << w->report->counters.arms;
+      if (!w->frames.empty()) out << "  at " << symbolize::FormatFrame(w->frames[0]);
+      out << "\n";
     }
   }
   out << "\ntimers still armed or never closed at exit:\n";
@@ -150,6 +183,7 @@ nlohmann::json ToJson(const Listing& l) {
                            {"arms", r.counters.arms},
                            {"rearms", r.counters.rearms},
                            {"short", r.counters.short_timeouts},
+                           {"bisect_site", IsBisectSite(r)},
                            {"open", OpenJson(r.open)},
                            {"frames", frames}};
     sites.push_back(site);

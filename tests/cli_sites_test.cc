@@ -69,6 +69,19 @@ TEST(CliSites, ListsEverySiteWithCountsAndSourceLines) {
   EXPECT_NE(timers.find("MakeDeletedPosixTimer "), std::string::npos) << timers;
 }
 
+// One definition of a site for sites and bisect: a wait that was never
+// short is no site (no mode changes it, and bisect never sees it); sites
+// lists it apart. With --short 100us the three 1 ms polls are such waits.
+TEST(CliSites, WaitsLongerThanTheShortThresholdAreListedApart) {
+  CliRun run = RunCli({CLI_DRIVER, "sites", "--short", "100us", "--", CLI_WATCH_PROG, "timers"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("timerbisect: 4 timer sites reached in one run (pass)"), std::string::npos)
+      << run.out;
+  EXPECT_EQ(run.out.find("\npoll: 1 site"), std::string::npos) << run.out;
+  std::string waits = Block(run.out, "1 more call site only waited longer than the short");
+  EXPECT_NE(waits.find("poll x3  at ShortPolls "), std::string::npos) << run.out;
+}
+
 TEST(CliSites, ListsTimersStillOpenAtExit) {
   CliRun run = Sites({});
   ASSERT_EQ(run.exit_code, 0) << run.err;
