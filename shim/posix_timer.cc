@@ -483,7 +483,8 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
         }
       }
     }
-    if (arming && t.mode == Mode::kOld) {
+    // (beyond 2096 or 126 years away: never, and no overflow)
+    if (arming && t.mode == Mode::kOld && request.it_value.tv_sec < 4'000'000'000) {
       first_expiry = (flags & TIMER_ABSTIME) ? ToNs(request.it_value)
                                              : ClockNowNs(t.clock) + ToNs(request.it_value);
     }
