@@ -129,6 +129,17 @@ TEST(ShimTimerfd, ADisarmThatSaysPendingIsNeverFollowedByAnExpiry) {
   EXPECT_NE(Field(Out(kProg, "stop_race", "old"), "got_value"), "0");
 }
 
+// The same rule for a periodic timer: the expiration counted as fired is
+// readable, and old_value gives the time to the one after it (one period
+// later), not the time to the one already counted.
+TEST(ShimTimerfd, OldPeriodicTimerDueWithinLagReportsTheNextPeriod) {
+  std::string out = Out(kProg, "periodic_duesoon", "old");
+  EXPECT_EQ(Field(out, "stale"), "1") << out;
+  long long old_value_ns = std::stoll(Field(out, "old_value_ns"));
+  EXPECT_GT(old_value_ns, 1'000'000) << out;   // beyond the lag: not the counted one
+  EXPECT_LE(old_value_ns, 20'000'000) << out;  // within two periods, on a loaded machine too
+}
+
 // Issue 10.6: new mode discards an unread expiration on disarm or re-arm,
 // so it reports the timer as still pending (Go 1.23's Stop returns true
 // when the value was not received, and `if !t.Stop() { <-t.C }` never hangs).

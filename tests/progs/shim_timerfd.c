@@ -21,6 +21,9 @@
 //           that said "already fired" must leave the value readable (Go
 //           1.23: `if !t.Stop() { <-t.C }` never hangs)
 //                                   -> "said_fired_got_nothing N", same keys
+//   periodic_duesoon  arm 300 us then every 10 ms, disarm at once with
+//           old_value: readable? and the old_value's it_value
+//                                 -> "stale 0|1", "old_value_ns N"
 //   rearm_past  arm 1 ms, let it fire (one tick pending), re-arm to an
 //           absolute deadline already past: how many expirations?  -> "ticks N"
 //   cancel_on_set  CLOCK_REALTIME timerfd armed short with TFD_TIMER_ABSTIME
@@ -173,6 +176,13 @@ int main(int argc, char** argv) {
     return StopAndLook(fd, 500000, 0, 20, 0);
   } else if (strcmp(what, "stop_after_fire") == 0) {
     return StopAndLook(fd, 1000000, 5000000, 6, 1);
+  } else if (strcmp(what, "periodic_duesoon") == 0) {
+    struct itimerspec v = {{0, 10000000}, {0, 300000}}, zero = {{0, 0}, {0, 0}}, old;
+    if (timerfd_settime(fd, 0, &v, NULL) != 0 || timerfd_settime(fd, 0, &zero, &old) != 0) {
+      return 2;
+    }
+    printf("stale %d\nold_value_ns %ld\n", Readable(fd),
+           old.it_value.tv_sec * 1000000000L + old.it_value.tv_nsec);
   } else if (strcmp(what, "rearm_past") == 0) {
     if (Arm(fd, 1000000) != 0) return 2;
     SleepNs(20000000);
