@@ -12,10 +12,16 @@
 //   SEND_SIG_PRIV); one sent by kill(2) or sigqueue(3) is not the timer's
 //   and goes back. Collection needs SIGALRM blocked in the calling thread;
 //   an unblocked one is delivered on this thread's next return to user
-//   space, so it cannot be pending for long (see signal_stale.h).
+//   space, so it cannot be pending for long (see signal_stale.h). As Go
+//   1.23's Stop and Reset, a setitimer that discards a SIGALRM the program
+//   has not taken reports the timer as pending (old_value it_value 1 us
+//   where the kernel says 0). alarm and ualarm keep the kernel's return
+//   value (their callers read it as time left, not as "pending").
 // latency (relative expiry within TIMERSEM_SHORT; alarm counts in seconds,
 // so it is short only when TIMERSEM_SHORT is a second or more):
-//   old: armed for no earlier than TIMERSEM_LAG from now;
+//   old: armed for max(request, TIMERSEM_LAG) from now, never earlier than
+//   asked: a request at or beyond the lag is the real call (alarm(1) with
+//   TIMERSEM_SHORT=2s is the real alarm(1));
 //   new: already expired when the call returns: the shim waits until a
 //   one-shot setting has fired (getitimer reads zero) or, for a periodic
 //   one, SIGALRM is pending (when this thread blocks it) or the first
@@ -122,7 +128,7 @@ std::int64_t WaitBound(std::int64_t short_ns) {
 struct Plan {
   SiteDecision site;
   HeldAlarm held;
-  bool lag = false;   // old: arm for the lag instead
+  bool lag = false;   // old: arm for the lag instead (the request is shorter)
   bool wait = false;  // new: wait for the expiry after the call
   std::int64_t remaining_ns = 0;
 };
@@ -148,7 +154,11 @@ Plan PlanRealTimer(Api api, std::int64_t value_ns) {
   if ((cfg.aspects & kAspectStale) && plan.site.mode == Mode::kNew) plan.held = TakeStaleAlarm();
   if ((cfg.aspects & kAspectLatency) && value_ns > 0 && IsShort(value_ns, cfg.short_ns)) {
     plan.remaining_ns = value_ns;
-    (plan.site.mode == Mode::kOld ? plan.lag : plan.wait) = true;
+    if (plan.site.mode == Mode::kNew) {
+      plan.wait = true;
+    } else {
+      plan.lag = value_ns < cfg.lag_ns;  // max(request, lag)
+    }
   }
   return plan;
 }
@@ -185,6 +195,9 @@ TB_EXPORT int setitimer(__itimer_which_t which, const itimerval* new_value, itim
   {
     ReentrancyGuard guard;
     SettleStaleAlarm(plan.held, result == 0);
+    if (result == 0 && plan.held.held && old_value != nullptr && ToNs(old_value->it_value) == 0) {
+      old_value->it_value = timeval{0, 1};  // discarded untaken: still pending
+    }
     if (result == 0 && plan.wait) {
       bool periodic = request.it_interval.tv_sec != 0 || request.it_interval.tv_usec != 0;
       WaitForAlarm(periodic, plan.remaining_ns, WaitBound(GetConfig().short_ns));

@@ -1,5 +1,5 @@
-// POSIX timers (timer_create, timer_settime, timer_delete): stale signals and
-// short-timer latency.
+// POSIX timers (timer_create, timer_settime, timer_getoverrun, timer_delete):
+// stale signals and short-timer latency.
 //
 // A timer's mode is fixed where it is created (the site of timer_create), as
 // in Go where the stack of NewTimer decides; timer_settime and timer_delete
@@ -18,9 +18,21 @@
 //   would have delivered anyway. An expiration due within the lag window
 //   counts as already fired: the shim queues one signal for it (or adds one
 //   to si_overrun when a signal is pending already, as the kernel would).
+//   One rule throughout: an expiration counted as fired is reported as
+//   fired, so timer_settime's old_value says so too (it_value 0 for a
+//   one-shot timer; the time to the expiry after it for a periodic one),
+//   exactly as old Go's Stop returned false once the send had happened. A
+//   call that says "pending" is never followed by a signal of the old
+//   setting.
+//   timer_getoverrun agrees with the re-delivered signal: the kernel resets
+//   the timer's overrun count on a re-arm, so until the new setting's first
+//   expiry time the shim answers with the si_overrun it re-delivered.
 //   new: a queued signal of the old setting is never delivered. Linux 6.13+
 //   does this itself; on older kernels the shim's collection drops it. The
-//   shim always collects, so both modes are the same on every kernel.
+//   shim always collects, so both modes are the same on every kernel. As Go
+//   1.23's Stop and Reset, a call that drops a signal the program has not
+//   taken reports the timer as pending (old_value it_value 1 ns where the
+//   kernel says 0): "not pending" means the program has had the signal.
 //   Deliberate differences:
 //   - Collection needs the signal blocked in the calling thread
 //     (signal_stale.h says why an unblocked one cannot stay pending), and
@@ -34,8 +46,16 @@
 //     next overrun count starts from the collection time.
 //   - Other instances of the same signal dequeued on the way to the timer's
 //     are queued again at once, after whatever was still queued behind them.
+//   - New mode reports "pending" only for a signal it collected: one the
+//     timer queues between the collection and the call (microseconds) is
+//     dropped by a 6.13+ kernel while old_value says 0.
+//   - timer_getoverrun answers with the re-delivered si_overrun until the
+//     new setting's first expiry time, whether or not the program has taken
+//     the re-delivered signal; afterwards, the kernel's count.
 // latency (relative expiry, or absolute deadline, within TIMERSEM_SHORT):
-//   old: armed for no earlier than TIMERSEM_LAG from now;
+//   old: armed for max(request, TIMERSEM_LAG) from now, never earlier than
+//   asked; an absolute arming stays absolute (now + lag on the timer's
+//   clock);
 //   new: already expired when timer_settime returns: the shim waits until a
 //   one-shot timer has fired (timer_gettime reads zero) or a periodic one's
 //   signal is pending, bounded by the request plus a margin.
@@ -69,14 +89,19 @@ TB_REAL_VERSIONED(timer_settime, v2_34, "GLIBC_2.34")
 TB_REAL_VERSIONED(timer_settime, v2_3_3, "GLIBC_2.3.3")
 TB_REAL_VERSIONED(timer_delete, v2_34, "GLIBC_2.34")
 TB_REAL_VERSIONED(timer_delete, v2_3_3, "GLIBC_2.3.3")
+TB_REAL_VERSIONED(timer_getoverrun, v2_34, "GLIBC_2.34")
+TB_REAL_VERSIONED(timer_getoverrun, v2_3_3, "GLIBC_2.3.3")
 
 // The old ABI's own types: an int timer ID, not <time.h>'s timer_t.
 using OldTimerCreateFn = int (*)(clockid_t, sigevent*, int*);
 using OldTimerSettimeFn = int (*)(int, int, const itimerspec*, itimerspec*);
 using OldTimerDeleteFn = int (*)(int);
+using OldTimerGetoverrunFn = int (*)(int);
 inline RealFunction<OldTimerCreateFn> real_timer_create_v2_2_5{"timer_create", "GLIBC_2.2.5"};
 inline RealFunction<OldTimerSettimeFn> real_timer_settime_v2_2_5{"timer_settime", "GLIBC_2.2.5"};
 inline RealFunction<OldTimerDeleteFn> real_timer_delete_v2_2_5{"timer_delete", "GLIBC_2.2.5"};
+inline RealFunction<OldTimerGetoverrunFn> real_timer_getoverrun_v2_2_5{"timer_getoverrun",
+                                                                       "GLIBC_2.2.5"};
 
 namespace {
 
@@ -109,6 +134,11 @@ struct TimerSlot {
   std::atomic<std::uint64_t> site{0};
   std::atomic<std::uintptr_t> value{0};
   std::atomic<std::int32_t> clock{0};
+  // Old mode: the si_overrun of the signal re-delivered at the last re-arm
+  // (-1: none), which timer_getoverrun reports until `overrun_until` (ns on
+  // the timer's clock: the new setting's first expiry).
+  std::atomic<std::int32_t> overrun{-1};
+  std::atomic<std::int64_t> overrun_until{0};
 };
 
 constexpr std::size_t kTimerSlots = 4096;
@@ -155,33 +185,41 @@ void TrackPosixTimer(timer_t timer, const PosixTimer& t) {
     slot.value.store(t.value, std::memory_order_relaxed);
     slot.clock.store(t.clock, std::memory_order_relaxed);
     slot.site.store(t.site, std::memory_order_relaxed);
+    slot.overrun.store(-1, std::memory_order_relaxed);
     slot.state.store(kLive, std::memory_order_release);
     return;
   }
 }
 
-PosixTimer LookupPosixTimer(timer_t timer) {
+// The live slot of `timer`, or null.
+TimerSlot* FindSlot(timer_t timer) {
   auto key = reinterpret_cast<std::uintptr_t>(timer);
   std::size_t i = HomeSlot(timer);
   for (std::size_t probes = 0; probes < kTimerSlots; ++probes, i = (i + 1) % kTimerSlots) {
-    const TimerSlot& slot = g_timers[i];
+    TimerSlot& slot = g_timers[i];
     std::uint32_t s = slot.state.load(std::memory_order_acquire);
-    if (s == kEmpty) return {};
-    if (s != kLive || slot.key.load(std::memory_order_relaxed) != key) continue;
-    std::uint64_t meta = slot.meta.load(std::memory_order_relaxed);
-    PosixTimer t;
-    t.watched = (meta & 2) != 0;
-    t.tracked = !t.watched;  // a watched timer keeps native semantics
-    t.site = slot.site.load(std::memory_order_relaxed);
-    t.mode = static_cast<Mode>(meta & 1);
-    t.notify = static_cast<int>((meta >> 8) & 0xff);
-    t.signo = static_cast<int>((meta >> 16) & 0xff);
-    t.tid = static_cast<pid_t>(meta >> 32);
-    t.value = slot.value.load(std::memory_order_relaxed);
-    t.clock = slot.clock.load(std::memory_order_relaxed);
-    return t;
+    if (s == kEmpty) return nullptr;
+    if (s == kLive && slot.key.load(std::memory_order_relaxed) == key) return &slot;
   }
-  return {};
+  return nullptr;
+}
+
+PosixTimer LookupPosixTimer(timer_t timer) {
+  const TimerSlot* found = FindSlot(timer);
+  if (found == nullptr) return {};
+  const TimerSlot& slot = *found;
+  std::uint64_t meta = slot.meta.load(std::memory_order_relaxed);
+  PosixTimer t;
+  t.watched = (meta & 2) != 0;
+  t.tracked = !t.watched;  // a watched timer keeps native semantics
+  t.site = slot.site.load(std::memory_order_relaxed);
+  t.mode = static_cast<Mode>(meta & 1);
+  t.notify = static_cast<int>((meta >> 8) & 0xff);
+  t.signo = static_cast<int>((meta >> 16) & 0xff);
+  t.tid = static_cast<pid_t>(meta >> 32);
+  t.value = slot.value.load(std::memory_order_relaxed);
+  t.clock = slot.clock.load(std::memory_order_relaxed);
+  return t;
 }
 
 PosixTimer Describe(const sigevent* sevp, Mode mode, clockid_t clock, timer_t timer) {
@@ -269,7 +307,8 @@ bool DueWithin(timer_t timer, const PosixTimer& t, std::int64_t lag_ns) {
 // After the call: old mode re-delivers the held signal (plus one for an
 // expiration that was due within the lag); new mode drops it. A failed call
 // changed nothing, so whatever was taken goes back.
-void SettleHeld(timer_t timer, const PosixTimer& t, HeldSignal& held, bool due_soon, bool call_ok) {
+// Returns true if a signal of the old setting goes to the program.
+bool SettleHeld(timer_t timer, const PosixTimer& t, HeldSignal& held, bool due_soon, bool call_ok) {
   bool old_mode = t.mode == Mode::kOld;
   if (old_mode && due_soon && call_ok) {
     if (held.held) {
@@ -283,7 +322,34 @@ void SettleHeld(timer_t timer, const PosixTimer& t, HeldSignal& held, bool due_s
       held.held = true;
     }
   }
-  if (held.held && (old_mode || !call_ok)) Requeue(held.info, SignalTarget(t));
+  if (held.held && (old_mode || !call_ok)) {
+    Requeue(held.info, SignalTarget(t));
+    return call_ok;
+  }
+  return false;
+}
+
+// old_value of a setting whose next expiration old mode counted as fired:
+// a one-shot timer is no longer pending; a periodic one is due one interval
+// after the expiration counted (unless the kernel saw it fire already).
+void ReportFired(itimerspec& old, std::int64_t lag_ns) {
+  std::int64_t value = ToNs(old.it_value);
+  std::int64_t interval = ToNs(old.it_interval);
+  if (interval == 0) {
+    old.it_value = timespec{0, 0};
+  } else if (value != 0 && value <= lag_ns) {
+    old.it_value = FromNs(value + interval);
+  }
+}
+
+// Old mode re-delivered a signal with `overrun` at a re-arm whose first
+// expiry is `until` on the timer's clock: timer_getoverrun reports it
+// until then.
+void RecordRedeliveredOverrun(timer_t timer, int overrun, std::int64_t until) {
+  TimerSlot* slot = FindSlot(timer);
+  if (slot == nullptr) return;
+  slot->overrun_until.store(until, std::memory_order_relaxed);
+  slot->overrun.store(overrun, std::memory_order_release);
 }
 
 // ---- latency ----
@@ -387,24 +453,40 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
   bool due_soon = false;
   bool wait_for_expiry = false;
   std::int64_t remaining = 0;
+  std::int64_t first_expiry = INT64_MAX;  // on the timer's clock; a disarm never expires
   {
     ReentrancyGuard guard;
     int saved_errno = errno;
     if (cfg.aspects & kAspectStale) {
       due_soon = t.mode == Mode::kOld && DueWithin(timer, t, cfg.lag_ns);
       held = TakeTimerSignal(timer, t);
+      // The kernel resets the overrun count; a signal re-delivered below
+      // records its own.
+      if (t.mode == Mode::kOld) RecordRedeliveredOverrun(timer, -1, 0);
     }
     bool arming = request.it_value.tv_sec != 0 || request.it_value.tv_nsec != 0;
     if ((cfg.aspects & kAspectLatency) && arming) {
       remaining = RequestedRemainingNs(request, flags, t.clock);
       if (IsShort(remaining, cfg.short_ns)) {
-        if (t.mode == Mode::kOld) {
-          request.it_value = FromNs(cfg.lag_ns);  // relative: no earlier than the lag
-          flags &= ~TIMER_ABSTIME;
-        } else {
+        if (t.mode == Mode::kNew) {
           wait_for_expiry = true;
+        } else if (remaining < cfg.lag_ns) {
+          // No earlier than the lag, and never earlier than asked: a request
+          // at or beyond the lag is armed as it is.
+          timespec now;
+          if ((flags & TIMER_ABSTIME) && clock_gettime(t.clock, &now) == 0) {
+            request.it_value = FromNs(ToNs(now) + cfg.lag_ns);
+          } else {
+            request.it_value = FromNs(cfg.lag_ns);
+            flags &= ~TIMER_ABSTIME;
+          }
         }
       }
+    }
+    // (beyond 2096 or 126 years away: never, and no overflow)
+    if (arming && t.mode == Mode::kOld && request.it_value.tv_sec < 4'000'000'000) {
+      first_expiry = (flags & TIMER_ABSTIME) ? ToNs(request.it_value)
+                                             : ClockNowNs(t.clock) + ToNs(request.it_value);
     }
     errno = saved_errno;
   }
@@ -412,7 +494,16 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
   int saved_errno = errno;
   {
     ReentrancyGuard guard;
-    SettleHeld(timer, t, held, due_soon, result == 0);
+    bool dropped = held.held && t.mode == Mode::kNew && result == 0;
+    if (SettleHeld(timer, t, held, due_soon, result == 0)) {
+      RecordRedeliveredOverrun(timer, held.info.si_overrun, first_expiry);
+    }
+    if (result == 0 && old_value != nullptr) {
+      if (due_soon) ReportFired(*old_value, cfg.lag_ns);
+      if (dropped && ToNs(old_value->it_value) == 0) {
+        old_value->it_value = timespec{0, 1};  // dropped untaken: still pending
+      }
+    }
     if (result == 0 && wait_for_expiry) {
       bool periodic = request.it_interval.tv_sec != 0 || request.it_interval.tv_nsec != 0;
       WaitForExpiry(timer, t, periodic, remaining, cfg.short_ns + 10'000'000);
@@ -420,6 +511,25 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
   }
   errno = saved_errno;
   return result;
+}
+
+// Old mode: the overrun count of the signal the shim re-delivered, while no
+// expiry of the new setting can have been signalled (see the file comment).
+template <typename Real>
+int GetOverrun(Real& real, timer_t timer) {
+  if (!ShimActive()) return real(timer);
+  int result = real(timer);
+  if (result < 0) return result;
+  TimerSlot* slot = FindSlot(timer);
+  if (slot == nullptr) return result;
+  int overrun = slot->overrun.load(std::memory_order_acquire);
+  if (overrun < 0) return result;
+  int saved_errno = errno;
+  auto clock = static_cast<clockid_t>(slot->clock.load(std::memory_order_relaxed));
+  bool before_first_expiry =
+      ClockNowNs(clock) < slot->overrun_until.load(std::memory_order_relaxed);
+  errno = saved_errno;
+  return before_first_expiry ? overrun : result;
 }
 
 template <typename Real>
@@ -509,6 +619,21 @@ TB_EXPORT int tb_timer_settime_v2_2_5(int timer, int flags, const itimerspec* ne
   return real_timer_settime_v2_2_5(timer, flags, new_value, old_value);
 }
 TB_SYMVER(tb_timer_settime_v2_2_5, "timer_settime@GLIBC_2.2.5");
+
+TB_EXPORT int tb_timer_getoverrun_v2_34(timer_t timer) {
+  return GetOverrun(real_timer_getoverrun_v2_34, timer);
+}
+TB_SYMVER(tb_timer_getoverrun_v2_34, "timer_getoverrun@@GLIBC_2.34");
+
+TB_EXPORT int tb_timer_getoverrun_v2_3_3(timer_t timer) {
+  return GetOverrun(real_timer_getoverrun_v2_3_3, timer);
+}
+TB_SYMVER(tb_timer_getoverrun_v2_3_3, "timer_getoverrun@GLIBC_2.3.3");
+
+TB_EXPORT int tb_timer_getoverrun_v2_2_5(int timer) {
+  return real_timer_getoverrun_v2_2_5(timer);
+}
+TB_SYMVER(tb_timer_getoverrun_v2_2_5, "timer_getoverrun@GLIBC_2.2.5");
 
 TB_EXPORT int tb_timer_delete_v2_34(timer_t timer) {
   return DeleteTimer(real_timer_delete_v2_34, timer);

@@ -3,16 +3,32 @@
 // stale, old: expirations pending before a re-arm or disarm stay readable.
 //   The kernel discards them on every timerfd_settime (fs/timerfd.c resets
 //   ctx->ticks), so the shim reads the pending count from
-//   /proc/self/fdinfo/FD ("ticks:") first, re-arms, then puts the count back
-//   with the TFD_IOC_SET_TICKS ioctl (Linux 3.17+, CONFIG_CHECKPOINT_RESTORE),
-//   which makes it visible to read, poll and epoll alike. An expiration due
-//   within the lag window counts as already fired: the async-send race of
-//   Go's old timers, made deterministic.
-//   Deliberate difference: on a kernel without the ioctl the owed ticks are
-//   dropped (the call behaves natively) and the shim says so once on stderr.
-// stale, new: the kernel's own behaviour; nothing to do.
+//   /proc/self/fdinfo/FD ("ticks:") first, re-arms, then adds it back with
+//   the TFD_IOC_SET_TICKS ioctl (Linux 3.17+, CONFIG_CHECKPOINT_RESTORE),
+//   which makes it visible to read, poll and epoll alike. The ioctl sets,
+//   not adds: the shim sets the kept count plus whatever the new arming
+//   produced meanwhile (a deadline already past expires inside the call).
+//   An expiration due within the lag window counts as already fired: the
+//   async-send race of Go's old timers, made deterministic. One rule
+//   throughout: an expiration counted as fired is reported as fired, so the
+//   call's old_value says so too (it_value 0 for a one-shot timer; the time
+//   to the expiry after it for a periodic one), exactly as old Go's Stop
+//   returned false once the send had happened. A call that says "pending"
+//   is never followed by an expiration of the old setting.
+//   Deliberate differences: on a kernel without the ioctl the owed ticks
+//   are dropped (the call behaves natively) and the shim says so once on
+//   stderr; a tick of the new arming that lands between reading the count
+//   and setting it (microseconds) is overwritten.
+// stale, new: the kernel's own behaviour (pending expirations discarded),
+//   and, as Go 1.23's Stop and Reset, a call that discards an expiration
+//   the program has not read reports the timer as pending (old_value
+//   it_value 1 ns where the kernel says 0): "not pending" means the
+//   program has read the value, so `if !stopped { read }` never blocks.
 // latency (relative or absolute expiry within TIMERSEM_SHORT):
-//   old: armed for no earlier than TIMERSEM_LAG from now;
+//   old: armed for max(request, TIMERSEM_LAG) from now, never earlier than
+//   asked; an absolute arming stays absolute (now + lag on its own clock)
+//   with all its flags, so TFD_TIMER_CANCEL_ON_SET still cancels on a clock
+//   change;
 //   new: already expired when timerfd_settime returns (the shim waits for
 //   the tick, at most a short interval plus a margin).
 //
@@ -74,8 +90,21 @@ bool DueWithin(int fd, std::int64_t lag_ns) {
   return remaining > 0 && remaining <= lag_ns;
 }
 
-void RestoreTicks(int fd, std::uint64_t ticks) {
+// True if the timerfd is armed or holds an unread expiration: a re-arm or
+// disarm may discard an expiration the program has not read (an armed
+// timer may fire before the call reaches the kernel).
+bool ArmedOrReadable(int fd) {
+  itimerspec cur;
+  if (real_timerfd_gettime(fd, &cur) == 0 && ToNs(cur.it_value) != 0) return true;
+  pollfd p{fd, POLLIN, 0};
+  return real_poll(&p, 1, 0) == 1;
+}
+
+// Adds `owed` expirations to what the timerfd holds now (the ioctl sets the
+// count, and the new arming may have expired already).
+void RestoreTicks(int fd, std::uint64_t owed) {
   static std::atomic<bool> warned{false};
+  std::uint64_t ticks = owed + PendingTicks(fd);
   if (ioctl(fd, kTfdIocSetTicks, &ticks) == 0) return;
   if (!warned.exchange(true)) {
     static const char kMsg[] =
@@ -90,6 +119,19 @@ std::int64_t RequestedRemainingNs(const itimerspec& value, int flags, int clock)
   std::int64_t v = ToNs(value.it_value);
   if (flags & TFD_TIMER_ABSTIME) return v - ClockNowNs(clock);
   return v;
+}
+
+// old_value of a setting whose next expiration old mode counted as fired:
+// a one-shot timer is no longer pending; a periodic one is due one interval
+// after the expiration counted (unless the kernel saw it fire already).
+void ReportFired(itimerspec& old, std::int64_t lag_ns) {
+  std::int64_t value = ToNs(old.it_value);
+  std::int64_t interval = ToNs(old.it_interval);
+  if (interval == 0) {
+    old.it_value = timespec{0, 0};
+  } else if (value != 0 && value <= lag_ns) {
+    old.it_value = FromNs(value + interval);
+  }
 }
 
 // Waits until the timerfd has expired; the request was short, so this is
@@ -156,21 +198,33 @@ TB_EXPORT int timerfd_settime(int fd, int flags, const itimerspec* new_value,
   const Config& cfg = GetConfig();
   itimerspec request = *new_value;
   std::uint64_t owed_ticks = 0;
+  bool counted_as_fired = false;    // old: due within the lag
+  bool may_discard_unread = false;  // new: an unread expiration may go
   bool wait_for_expiry = false;
   {
     ReentrancyGuard guard;
     int saved_errno = errno;
     if ((cfg.aspects & kAspectStale) && timer.mode == Mode::kOld) {
-      owed_ticks = PendingTicks(fd) + (DueWithin(fd, cfg.lag_ns) ? 1 : 0);
+      counted_as_fired = DueWithin(fd, cfg.lag_ns);
+      owed_ticks = PendingTicks(fd) + (counted_as_fired ? 1 : 0);
+    } else if ((cfg.aspects & kAspectStale) && old_value != nullptr) {
+      may_discard_unread = ArmedOrReadable(fd);
     }
     bool arming = request.it_value.tv_sec != 0 || request.it_value.tv_nsec != 0;
-    if ((cfg.aspects & kAspectLatency) && arming &&
-        IsShort(RequestedRemainingNs(request, flags, timer.clock), cfg.short_ns)) {
-      if (timer.mode == Mode::kOld) {
-        request.it_value = FromNs(cfg.lag_ns);  // relative: no earlier than the lag
-        flags &= ~TFD_TIMER_ABSTIME;
-      } else {
+    std::int64_t remaining = arming ? RequestedRemainingNs(request, flags, timer.clock) : 0;
+    if ((cfg.aspects & kAspectLatency) && arming && IsShort(remaining, cfg.short_ns)) {
+      if (timer.mode == Mode::kNew) {
         wait_for_expiry = true;
+      } else if (remaining < cfg.lag_ns) {
+        // No earlier than the lag, and never earlier than asked: a request
+        // at or beyond the lag is armed as it is.
+        timespec now;
+        if ((flags & TFD_TIMER_ABSTIME) && clock_gettime(timer.clock, &now) == 0) {
+          request.it_value = FromNs(ToNs(now) + cfg.lag_ns);
+        } else {
+          request.it_value = FromNs(cfg.lag_ns);
+          flags &= ~TFD_TIMER_ABSTIME;
+        }
       }
     }
     errno = saved_errno;
@@ -181,6 +235,10 @@ TB_EXPORT int timerfd_settime(int fd, int flags, const itimerspec* new_value,
   {
     ReentrancyGuard guard;
     if (owed_ticks > 0) RestoreTicks(fd, owed_ticks);
+    if (old_value != nullptr && counted_as_fired) ReportFired(*old_value, cfg.lag_ns);
+    if (old_value != nullptr && may_discard_unread && ToNs(old_value->it_value) == 0) {
+      old_value->it_value = timespec{0, 1};  // discarded unread: still pending
+    }
     if (wait_for_expiry) WaitForExpiry(fd, cfg.short_ns + 10'000'000);
   }
   errno = saved_errno;

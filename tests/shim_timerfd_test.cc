@@ -7,6 +7,21 @@
 namespace timerbisect::testing {
 namespace {
 
+constexpr const char* kProg = "shim_timerfd";
+
+// A run of an "early_*" behaviour that looked before the request was due
+// (a loaded machine may deschedule the program past it: such a run proves
+// nothing, so this retries, counting evidence rather than speed).
+std::string LookedInTime(const std::string& behaviour, const std::string& timersem,
+                         const std::map<std::string, std::string>& extra) {
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    std::string out = Out(kProg, behaviour, timersem, extra);
+    if (Field(out, "looked_in_time") == "1") return out;
+  }
+  ADD_FAILURE() << behaviour << ": no run looked before the request was due";
+  return "";
+}
+
 std::string RunTimerfd(const std::string& behaviour, const std::string& timersem,
                        const std::map<std::string, std::string>& extra = {}) {
   std::map<std::string, std::string> env = extra;
@@ -92,6 +107,72 @@ TEST(ShimTimerfd, PatternSelectsTheSiteAndReportsIt) {
   ShimRun other = RunUnderShim("shim_timerfd", {"rearm"}, {{"TIMERSEM", pattern}});
   EXPECT_EQ(Field(other.out, "stale"), "0");
   EXPECT_TRUE(ReportedIds(other.report).empty());
+}
+
+// Issue 10.1: a short threshold above the lag made old mode arm a 500 ms
+// timer for the 1 ms lag. Old arms for max(request, lag).
+TEST(ShimTimerfd, OldNeverFiresBeforeTheRequestWithAShortThresholdAboveTheLag) {
+  std::map<std::string, std::string> long_short = {{"TIMERSEM_SHORT", "2s"}};
+  for (const char* behaviour : {"early_rel", "early_abs"}) {
+    EXPECT_EQ(Field(LookedInTime(behaviour, "old", long_short), "fired"), "0") << behaviour;
+  }
+}
+
+// Issue 10.2: old mode counts an expiration due within the lag as fired;
+// then the disarm's old_value must say "fired" too, never "pending".
+TEST(ShimTimerfd, ADisarmThatSaysPendingIsNeverFollowedByAnExpiry) {
+  for (const char* mode : {"old", "new", "native"}) {
+    std::string out = Out(kProg, "stop_race", mode);
+    EXPECT_EQ(Field(out, "said_pending_got_value"), "0") << mode << "\n" << out;
+  }
+  // Old mode did count expirations due within the lag as fired.
+  EXPECT_NE(Field(Out(kProg, "stop_race", "old"), "got_value"), "0");
+}
+
+// The same rule for a periodic timer: the expiration counted as fired is
+// readable, and old_value gives the time to the one after it (one period
+// later), not the time to the one already counted.
+TEST(ShimTimerfd, OldPeriodicTimerDueWithinLagReportsTheNextPeriod) {
+  std::string out = Out(kProg, "periodic_duesoon", "old");
+  EXPECT_EQ(Field(out, "stale"), "1") << out;
+  long long old_value_ns = std::stoll(Field(out, "old_value_ns"));
+  EXPECT_GT(old_value_ns, 1'000'000) << out;   // beyond the lag: not the counted one
+  EXPECT_LE(old_value_ns, 20'000'000) << out;  // within two periods, on a loaded machine too
+}
+
+// Issue 10.6: new mode discards an unread expiration on disarm or re-arm,
+// so it reports the timer as still pending (Go 1.23's Stop returns true
+// when the value was not received, and `if !t.Stop() { <-t.C }` never hangs).
+TEST(ShimTimerfd, NewReportsADiscardedExpirationAsPending) {
+  std::string out = Out(kProg, "stop_after_fire", "new");
+  EXPECT_EQ(Field(out, "said_fired_got_nothing"), "0") << out;
+  EXPECT_EQ(Field(out, "got_value"), "0") << out;
+  // Old keeps the expiration, and says it fired.
+  out = Out(kProg, "stop_after_fire", "old");
+  EXPECT_EQ(Field(out, "said_fired_got_nothing"), "0") << out;
+  EXPECT_EQ(Field(out, "said_pending_got_value"), "0") << out;
+  EXPECT_EQ(Field(out, "got_value"), "6") << out;
+}
+
+// Issue 10.4: ticks kept over a re-arm add to the ones the new arming made.
+TEST(ShimTimerfd, KeptTicksAddToTheNewArmings) {
+  // The new deadline is long past: it expires at once (latency off, or old
+  // would arm it for the lag).
+  EXPECT_EQ(Field(Out(kProg, "rearm_past", "old", {{"TIMERSEM_ASPECTS", "stale"}}), "ticks"), "2");
+  EXPECT_EQ(Field(Out(kProg, "rearm_past", "new", {{"TIMERSEM_ASPECTS", "stale"}}), "ticks"), "1");
+  EXPECT_EQ(Field(Kernel(kProg, "rearm_past"), "ticks"), "1");
+}
+
+// Issue 10.5: old mode's lag keeps an absolute arming absolute, so
+// TFD_TIMER_CANCEL_ON_SET still reaches the kernel (clock changes still
+// cancel the read). Seen in /proc/self/fdinfo's "settime flags".
+TEST(ShimTimerfd, OldKeepsAbsoluteArmingAndCancelOnSet) {
+  std::string kernel = Field(Kernel(kProg, "cancel_on_set"), "settime_flags");
+  if (kernel == "-1") GTEST_SKIP() << "this kernel does not show settime flags";
+  ASSERT_EQ(kernel, "3");  // TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET
+  for (const char* mode : {"old", "new"}) {
+    EXPECT_EQ(Field(Out(kProg, "cancel_on_set", mode), "settime_flags"), "3") << mode;
+  }
 }
 
 }  // namespace

@@ -22,6 +22,14 @@
 //   short_alarm       alarm(1) (short only when TIMERSEM_SHORT >= 1s):
 //                     pending right after the call? after 200 us? and the
 //                     previous remaining seconds of a following alarm(0)
+//   early_setitimer   setitimer 500 ms; look after 50 ms: fired before its
+//   early_ualarm      time? (run with TIMERSEM_SHORT above the request)
+//   early_alarm       same with ualarm(500000, 0), alarm(1)
+//                     -> "looked_in_time 0|1", "fired 0|1"
+//   stop_after_fire   a pending SIGALRM of an expired setting, then
+//                     setitimer 10 s with old_value: "already fired" must
+//                     leave the SIGALRM to take -> "said_fired_got_nothing 0|1",
+//                     "said_pending_got_value 0|1"
 //   two               two re-arm call sites, each after an expired timer
 //                     -> "stale_a 0|1", "stale_b 0|1"
 #define _GNU_SOURCE
@@ -123,6 +131,27 @@ static int Short(const char* how) {
   return 0;
 }
 
+// Arms for 500 ms (alarm: 1 s) and looks after 50 ms: has it fired? Only a
+// look within the request says anything.
+static int Early(const char* how) {
+  long request = 500000000L;
+  long start = NowNs();
+  if (strcmp(how, "early_setitimer") == 0) {
+    struct itimerval v = {{0, 0}, {0, 500000}};
+    if (setitimer(ITIMER_REAL, &v, NULL) != 0) return 2;
+  } else if (strcmp(how, "early_ualarm") == 0) {
+    if (ualarm(500000, 0) == (useconds_t)-1) return 2;
+  } else {
+    request = 1000000000L;
+    alarm(1);
+  }
+  SpinNs(50000000);
+  int fired = Pending();
+  printf("looked_in_time %d\nfired %d\n", NowNs() - start < request, fired);
+  Disarm();
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const char* what = argc > 1 ? argv[1] : "setitimer_rearm";
   sigset_t set;
@@ -131,6 +160,19 @@ int main(int argc, char** argv) {
   sigprocmask(SIG_BLOCK, &set, NULL);
 
   if (strncmp(what, "short_", 6) == 0) return Short(what);
+  if (strncmp(what, "early_", 6) == 0) return Early(what);
+  if (strcmp(what, "stop_after_fire") == 0) {
+    if (ExpireRaw() != 0) return 2;
+    struct itimerval v = {{0, 0}, {10, 0}}, old;
+    if (setitimer(ITIMER_REAL, &v, &old) != 0) return 2;
+    int pending = old.it_value.tv_sec != 0 || old.it_value.tv_usec != 0;
+    siginfo_t info;
+    int value = Take(&info);
+    printf("said_pending_got_value %d\nsaid_fired_got_nothing %d\n", pending && value,
+           !pending && !value);
+    Disarm();
+    return 0;
+  }
   if (strcmp(what, "foreign") == 0) {
     kill(getpid(), SIGALRM);
     if (alarm(0) != 0) return 2;

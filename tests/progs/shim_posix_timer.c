@@ -21,6 +21,19 @@
 //                                              -> "now 0|1", "at200us 0|1", "window_ns"
 //   two       two timers from two call sites, each re-armed after expiring
 //                                              -> "stale_a 0|1", "stale_b 0|1"
+//   early_rel, early_abs  arm 500 ms (relative; TIMER_ABSTIME deadline),
+//             look after 50 ms: fired before its time?
+//                                              -> "looked_in_time 0|1", "fired 0|1"
+//   stop_race 20 times: arm 500 us, disarm at once with old_value, wait
+//             2 ms, take the signal: a disarm that said "pending" must not
+//             be followed by a signal -> "said_pending_got_value N", "got_value N"
+//   stop_after_fire  6 times: arm 1 ms, let it fire, disarm (even rounds) or
+//             re-arm for 10 s (odd rounds) with old_value, take the signal:
+//             "already fired" must leave the signal to take
+//                                              -> "said_fired_got_nothing N", same keys
+//   overrun   arm 1 ms periodic, let it overrun for 20 ms, re-arm for 10 s,
+//             take the signal, then timer_getoverrun
+//                                              -> "si_overrun N", "getoverrun N"
 //   fork      create a timer, fork; the child creates one on the same code
 //             path and runs "rearm" on it    -> "child_stale 0|1", "child_exit"
 #define _GNU_SOURCE
@@ -153,6 +166,48 @@ __attribute__((noinline)) static int ForkScenario(void) {
   return 0;
 }
 
+static struct timespec Ts(long ns) {
+  struct timespec t = {ns / 1000000000L, ns % 1000000000L};
+  return t;
+}
+
+// Arms 500 ms (relative or absolute) and looks after 50 ms: has it fired?
+// Only a look within the 500 ms says anything.
+static int Early(timer_t t, int absolute) {
+  const long request = 500000000L;
+  long start = NowNs();
+  struct itimerspec v = {{0, 0}, Ts(absolute ? start + request : request)};
+  if (timer_settime(t, absolute ? TIMER_ABSTIME : 0, &v, NULL) != 0) return 2;
+  SpinNs(50000000);
+  int fired = Pending(SIG_A);
+  printf("looked_in_time %d\nfired %d\n", NowNs() - start < request, fired);
+  return 0;
+}
+
+// Go's `stopped := t.Stop()` then a look at t.C, `rounds` times (see the
+// timerfd program): counts the answers that disagree with the signal.
+static int StopAndLook(timer_t t, long arm_ns, long before_ns, int rounds, int rearm_odd) {
+  int said_pending_got_value = 0, said_fired_got_nothing = 0, got_value = 0;
+  for (int i = 0; i < rounds; ++i) {
+    if (Arm(t, arm_ns) != 0) return 2;
+    if (before_ns > 0) SpinNs(before_ns);
+    struct itimerspec next = {{0, 0}, Ts(rearm_odd && i % 2 == 1 ? 10000000000L : 0)};
+    struct itimerspec old;
+    if (timer_settime(t, 0, &next, &old) != 0) return 2;
+    int pending = old.it_value.tv_sec != 0 || old.it_value.tv_nsec != 0;
+    SpinNs(2000000);
+    siginfo_t info;
+    int value = Take(SIG_A, &info);
+    got_value += value;
+    said_pending_got_value += pending && value;
+    said_fired_got_nothing += !pending && !value;
+    if (Arm(t, 0) != 0) return 2;
+  }
+  printf("said_pending_got_value %d\nsaid_fired_got_nothing %d\ngot_value %d\n",
+         said_pending_got_value, said_fired_got_nothing, got_value);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const char* what = argc > 1 ? argv[1] : "rearm";
   Block(SIG_A);
@@ -223,6 +278,26 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (strcmp(what, "fork") == 0) return ForkScenario();
+  if (strcmp(what, "early_rel") == 0 || strcmp(what, "early_abs") == 0) {
+    if (CreateA(&t, SIGEV_SIGNAL, SIG_A) != 0) return 2;
+    return Early(t, strcmp(what, "early_abs") == 0);
+  }
+  if (strcmp(what, "stop_race") == 0 || strcmp(what, "stop_after_fire") == 0) {
+    if (CreateA(&t, SIGEV_SIGNAL, SIG_A) != 0) return 2;
+    if (strcmp(what, "stop_race") == 0) return StopAndLook(t, 500000, 0, 20, 0);
+    return StopAndLook(t, 1000000, 5000000, 6, 1);
+  }
+  if (strcmp(what, "overrun") == 0) {
+    if (CreateA(&t, SIGEV_SIGNAL, SIG_A) != 0) return 2;
+    struct itimerspec periodic = {{0, 1000000}, {0, 1000000}};
+    if (timer_settime(t, 0, &periodic, NULL) != 0) return 2;
+    SpinNs(20000000);
+    if (Arm(t, 10000000000L) != 0) return 2;
+    siginfo_t info;
+    if (!Take(SIG_A, &info)) return printf("si_overrun none\n"), 0;
+    printf("si_overrun %d\ngetoverrun %d\n", info.si_overrun, timer_getoverrun(t));
+    return 0;
+  }
   fprintf(stderr, "unknown behaviour %s\n", what);
   return 2;
 }
