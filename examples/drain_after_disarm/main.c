@@ -1,12 +1,16 @@
-// drain_after_disarm: the native twin of Go's `if !t.Stop() { <-t.C }`.
+// drain_after_disarm: Go code that drains t.C after Stop because it knows
+// the deadline passed.
 //
 // A request handler arms a timeout timer per request. When a request ends,
-// it stops the timer; if the timer had already fired, it drains the
-// expiration with a blocking read, exactly as Go code drained t.C after a
-// failed Stop. Under old semantics the expiration survives the disarm and
-// the read returns at once. Under new semantics (Go 1.23 timers, and
-// Linux's own timerfd) disarming discards it and the read blocks forever:
-// the program hangs. Two other timers (a heartbeat and a stats timer) are
+// it stops the timer; if the timer had already fired (timerfd_gettime said
+// so just before), it drains the expiration with a blocking read. Under old
+// semantics (Go before 1.23: the buffered channel keeps the value) the
+// expiration survives the disarm and the read returns at once. Under new
+// semantics (Go 1.23, and Linux's own timerfd) disarming discards it and
+// the read blocks forever: the program hangs. (Under new the disarm's
+// old_value reports a discarded expiration as pending, as Go 1.23's Stop
+// returns true; code that drained only after a disarm that said "fired"
+// would not hang.) Two other timers (a heartbeat and a stats timer) are
 // used correctly and do not matter.
 #include <poll.h>
 #include <stdint.h>
