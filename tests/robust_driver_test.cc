@@ -283,6 +283,31 @@ TEST(HangingTarget, SigintStopsTheRunningProbeInOneLineAndExits130) {
   EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
 }
 
+// The driver killed with SIGKILL while a probe hangs (its group, grandchild
+// included, is in a process group of its own): no probe outlives it.
+TEST(HangingTarget, SigkilledDriverLeavesNoProbeBehind) {
+  ScratchDir dir("robust");
+  pid_t driver = Start(dir, {ROBUST_DRIVER, "-q", "-j", "1", "--shim", ROBUST_SHIM, "--timeout",
+                             "100s", "--", ROBUST_TARGET, "hang", dir.path()});
+  auto give_up = std::chrono::steady_clock::now() + kSafetyTimeout;
+  bool blocked = false;
+  while (!blocked && std::chrono::steady_clock::now() < give_up) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      blocked |= entry.path().filename().string().rfind("hung-", 0) == 0;
+    }
+    timespec pause = {0, 10'000'000};
+    nanosleep(&pause, nullptr);
+  }
+  ASSERT_TRUE(blocked) << "no probe of the target ever hung";
+  ASSERT_FALSE(ProcessesWith(dir.path()).empty());
+  ASSERT_EQ(kill(driver, SIGKILL), 0);
+  int status = 0;
+  waitpid(driver, &status, 0);
+  std::vector<pid_t> left = SettledProcessesWith(dir.path(), 0);
+  EXPECT_TRUE(left.empty()) << left.size() << " processes of the target outlived the driver";
+  for (pid_t pid : left) kill(pid, SIGKILL);  // never leave them behind, even on failure
+}
+
 // 4 MB of binary junk per run (every byte value, NUL included) neither
 // slows the search into a hang nor leaks into the driver's own output.
 TEST(SpewingTarget, MegabytesOfBinaryOutputDoNotDisturbTheSearch) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "run/probe_reaper.h"
 #include "run/scratch.h"
 
 namespace timerbisect::run::registry {
@@ -41,6 +42,7 @@ SpawnSection::~SpawnSection() {
 }
 
 int Reserve() {
+  reaper::Start();  // before the first probe; a no-op after
   for (std::size_t i = 0; i < kMaxProbes; ++i) {
     pid_t expected = 0;
     if (slots[i].compare_exchange_strong(expected, kReserved)) return static_cast<int>(i);
@@ -55,10 +57,12 @@ void Fill(int slot, pid_t pgid, const char* dir) {
   std::memcpy(dirs[slot], dir, copied);
   dirs[slot][copied] = '\0';
   slots[slot].store(pgid);
+  reaper::Track(pgid);
 }
 
 void Release(int slot) {
-  slots[slot].store(0);
+  pid_t pgid = slots[slot].exchange(0);
+  if (pgid > 0) reaper::Forget(pgid);
 }
 
 int StopAllForInterrupt() {

@@ -1,0 +1,110 @@
+#include "run/probe_reaper.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <mutex>
+
+namespace timerbisect::run::reaper {
+namespace {
+
+std::atomic<int> g_socket{-1};
+std::atomic<pid_t> g_owner{0};  // the process that started the reaper
+std::mutex g_start;
+
+constexpr int kMaxGroups = 4096;
+
+// The reaper's whole life, in the forked child: only async-signal-safe
+// calls (the driver may have threads).
+[[noreturn]] void RunReaper(int fd) {
+  struct sigaction ignore = {};
+  ignore.sa_handler = SIG_IGN;
+  for (int signo : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU}) {
+    sigaction(signo, &ignore, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  setpgid(0, 0);
+  // Hold nothing of the driver's: its output pipes must reach EOF when it
+  // exits, not when the reaper does.
+  int null_fd = open("/dev/null", O_RDWR);
+  if (null_fd >= 0) {
+    for (int target = 0; target <= 2; ++target) dup2(null_fd, target);
+  }
+  if (fd != 3) {
+    dup2(fd, 3);
+    fd = 3;
+  }
+  syscall(SYS_close_range, 4U, ~0U, 0U);
+
+  static pid_t groups[kMaxGroups];
+  int count = 0;
+  while (true) {
+    std::int32_t value = 0;
+    ssize_t n = recv(fd, &value, sizeof value, MSG_WAITALL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != static_cast<ssize_t>(sizeof value)) break;  // the driver is gone
+    if (value > 0) {
+      if (count < kMaxGroups) groups[count++] = value;
+    } else if (value < 0) {
+      for (int i = 0; i < count; ++i) {
+        if (groups[i] == -value) {
+          groups[i] = groups[--count];
+          break;
+        }
+      }
+    }
+  }
+  for (int i = 0; i < count; ++i) kill(-groups[i], SIGKILL);
+  _exit(0);
+}
+
+void Send(std::int32_t value) {
+  int fd = g_socket.load(std::memory_order_acquire);
+  if (fd < 0 || g_owner.load(std::memory_order_acquire) != getpid()) return;
+  while (send(fd, &value, sizeof value, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+void Start() {
+  std::lock_guard<std::mutex> lock(g_start);
+  pid_t self = getpid();
+  if (g_socket.load() >= 0 && g_owner.load() == self) return;
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    RunReaper(fds[1]);
+  }
+  close(fds[1]);
+  if (pid < 0) {
+    close(fds[0]);
+    return;
+  }
+  // Not waited for: it exits when this process does (EOF), and is then
+  // reaped by whoever inherits it. A driver that exits normally has
+  // forgotten every group by then.
+  int old = g_socket.exchange(fds[0]);
+  if (old >= 0) close(old);  // a fork child's inherited copy
+  g_owner.store(self, std::memory_order_release);
+}
+
+void Track(pid_t pgid) {
+  if (pgid > 0) Send(static_cast<std::int32_t>(pgid));
+}
+
+void Forget(pid_t pgid) {
+  if (pgid > 0) Send(-static_cast<std::int32_t>(pgid));
+}
+
+}  // namespace timerbisect::run::reaper
