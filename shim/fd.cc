@@ -20,6 +20,7 @@ TB_REAL(dup3)
 TB_REAL(fcntl)
 TB_REAL(fcntl64)
 TB_REAL(close_range)
+TB_REAL(closefrom)
 TB_REAL(pipe)
 TB_REAL(pipe2)
 
@@ -139,4 +140,19 @@ TB_EXPORT int close_range(unsigned int first, unsigned int last, int flags) {
   ForgetFdRange(first, last);
   // The range closes around the shim's own descriptors, which stay open.
   return CloseRangeAroundOwnFds(first, last, flags, real_close_range.get());
+}
+
+// glibc's closefrom calls its internal close_range, which no interposer
+// sees: it would close the shim's own descriptors (its report file) and
+// give their numbers to the program's next files.
+TB_EXPORT void closefrom(int lowfd) {
+  if (!ShimActive() || lowfd < 0) return real_closefrom(lowfd);
+  auto first = static_cast<unsigned>(lowfd);
+  ForgetFdRange(first, ~0U);
+  if (CloseRangeAroundOwnFds(first, ~0U, 0, real_close_range.get()) == 0) return;
+  // No close_range (Linux before 5.9): one by one, as glibc's fallback does.
+  long max = sysconf(_SC_OPEN_MAX);
+  for (long fd = lowfd; fd < max; ++fd) {
+    if (!IsOwnFd(static_cast<int>(fd))) real_close(static_cast<int>(fd));
+  }
 }

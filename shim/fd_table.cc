@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "state.h"
+
 namespace timerbisect::shim {
 namespace {
 
@@ -23,14 +25,14 @@ bool InRange(int fd) {
 }  // namespace
 
 void TrackTimerFd(int fd, Mode mode, int clock) {
-  if (!InRange(fd)) return;
+  if (!InRange(fd) || InForeignProcess()) return;
   auto v = static_cast<std::uint16_t>(kTracked | (static_cast<unsigned>(mode) << 1) |
                                       (static_cast<unsigned>(clock & 0xff) << 8));
   g_fds[fd].store(v, std::memory_order_release);
 }
 
 void WatchTimerFd(int fd, std::uint64_t site, int clock) {
-  if (!InRange(fd)) return;
+  if (!InRange(fd) || InForeignProcess()) return;
   g_sites[fd].store(site, std::memory_order_relaxed);
   auto v = static_cast<std::uint16_t>(kWatched | (static_cast<unsigned>(clock & 0xff) << 8));
   g_fds[fd].store(v, std::memory_order_release);
@@ -47,17 +49,26 @@ TimerFdEntry LookupTimerFd(int fd) {
 }
 
 void ForgetFd(int fd) {
-  if (InRange(fd)) g_fds[fd].store(0, std::memory_order_release);
+  if (!InRange(fd) || g_fds[fd].load(std::memory_order_acquire) == 0) return;
+  if (InForeignProcess()) return;  // a vfork child's close: the table is its parent's
+  g_fds[fd].store(0, std::memory_order_release);
 }
 
 void CopyFd(int from, int to) {
   if (!InRange(to)) return;
   std::uint16_t v = InRange(from) ? g_fds[from].load(std::memory_order_acquire) : 0;
+  if (v == 0 && g_fds[to].load(std::memory_order_acquire) == 0) return;
+  if (InForeignProcess()) return;
   if (v & kWatched) g_sites[to].store(g_sites[from].load(std::memory_order_relaxed));
   g_fds[to].store(v, std::memory_order_release);
 }
 
 void ForgetFdRange(unsigned first, unsigned last) {
+  bool any = false;
+  for (unsigned fd = first; fd <= last && fd < static_cast<unsigned>(kMaxTrackedFd) && !any; ++fd) {
+    any = g_fds[fd].load(std::memory_order_relaxed) != 0;
+  }
+  if (!any || InForeignProcess()) return;
   for (unsigned fd = first; fd <= last && fd < static_cast<unsigned>(kMaxTrackedFd); ++fd) {
     g_fds[fd].store(0, std::memory_order_relaxed);
   }

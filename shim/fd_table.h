@@ -5,7 +5,9 @@
 // close/dup/dup2/dup3/fcntl(F_DUPFD)/close_range keep it true, so a reused
 // descriptor number never inherits a dead timer's mode. A fork child shares
 // the table's contents (timerfds are inherited); after exec the new image
-// starts empty and inherited timerfds are native.
+// starts empty and inherited timerfds are native. A child no fork handler
+// ran in (a vfork child, which shares this table; an _Fork child) changes
+// nothing in it.
 //
 // Watch mode (TIMERSEM=watch) keeps its timerfds here too, as watched
 // rather than tracked entries (native semantics), with the creating site's

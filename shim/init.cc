@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,40 @@ namespace {
 alignas(Config) unsigned char g_config_storage[sizeof(Config)];
 Config* g_config = nullptr;
 std::atomic<int> g_report_fd{2};
+// The report file's identity, to tell it from a file that took its number.
+std::atomic<std::uint64_t> g_report_dev{0}, g_report_ino{0};
+std::atomic<pid_t> g_state_pid{0};
+
+void RememberReportFile(int fd) {
+  struct stat st;
+  if (syscall(SYS_fstat, fd, &st) != 0) return;
+  g_report_dev.store(st.st_dev, std::memory_order_relaxed);
+  g_report_ino.store(st.st_ino, std::memory_order_release);
+}
+
+bool IsStillReportFile(int fd) {
+  struct stat st;
+  return syscall(SYS_fstat, fd, &st) == 0 &&
+         st.st_ino == g_report_ino.load(std::memory_order_acquire) &&
+         st.st_dev == g_report_dev.load(std::memory_order_relaxed);
+}
+
+// The report file's number was taken: open it again, high, as at init.
+int ReopenReportFile(int lost) {
+  int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, g_config->report_path.c_str(),
+                                    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  if (fd < 0) return -1;
+  DisownFd(lost);  // the number is the program's now
+  fd = AdoptOwnFd(fd);
+  RememberReportFile(fd);
+  int expected = lost;
+  if (!g_report_fd.compare_exchange_strong(expected, fd)) {
+    syscall(SYS_close, fd);  // another thread reopened it first
+    DisownFd(fd);
+    return expected;
+  }
+  return fd;
+}
 
 void WriteAll(int fd, const char* data, std::size_t size) {
   while (size > 0) {
@@ -49,6 +84,7 @@ void WriteAll(int fd, const char* data, std::size_t size) {
 // No prepare or parent handler: nothing the shim does takes a lock that a
 // fork could leave held (the stack walk is lock-free, site.cc).
 void ForkChild() {
+  g_state_pid.store(static_cast<pid_t>(syscall(SYS_getpid)), std::memory_order_release);
   // Per-process state: the child reports its sites again, has its own
   // POSIX timers (none: they are not inherited) and its own watch counters.
   ResetSitesAfterFork();
@@ -86,6 +122,7 @@ ShimState Initialize() {
       return ShimState::kInert;
     }
     fd = AdoptOwnFd(fd);  // high, and out of the program's reach
+    RememberReportFile(fd);
     g_report_fd.store(fd, std::memory_order_release);
     // Tells the driver the shim was loaded, even if no timer is ever used.
     char line[512];
@@ -94,6 +131,7 @@ ShimState Initialize() {
     if (n > 0)
       WriteAll(fd, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
   }
+  g_state_pid.store(static_cast<pid_t>(syscall(SYS_getpid)), std::memory_order_release);
   InitSites(*g_config);
   InitExecCheck();
   pthread_atfork(nullptr, nullptr, ForkChild);
@@ -122,15 +160,21 @@ const Config& GetConfig() {
   return *g_config;
 }
 int ReportFd() {
-  return g_report_fd.load(std::memory_order_acquire);
+  int fd = g_report_fd.load(std::memory_order_acquire);
+  if (fd <= 2 || IsStillReportFile(fd)) return fd;
+  return ReopenReportFile(fd);
+}
+
+bool InForeignProcess() {
+  return static_cast<pid_t>(syscall(SYS_getpid)) != g_state_pid.load(std::memory_order_acquire);
 }
 
 bool IsReportFile(int fd) {
-  return fd > 2 && fd == ReportFd();
+  return fd > 2 && fd == g_report_fd.load(std::memory_order_acquire);
 }
 
 void MoveReportFd() {
-  int old_fd = ReportFd();
+  int old_fd = g_report_fd.load(std::memory_order_acquire);
   int moved = static_cast<int>(syscall(SYS_fcntl, old_fd, F_DUPFD_CLOEXEC, old_fd + 1));
   if (moved < 0) return;  // no free number: the program's call goes ahead and reports stop
   DisownFd(old_fd);

@@ -4,8 +4,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <utility>
 #include <atomic>
+#include <utility>
 
 namespace timerbisect::shim {
 namespace {

@@ -34,7 +34,10 @@ inline bool ShimActive() {
 // The parsed configuration; valid once ShimActive() returned true.
 const Config& GetConfig();
 
-// The file descriptor match reports go to (the report file or 2).
+// The file descriptor match reports go to (the report file or 2). Checked
+// to be still the report file (a program's closefrom, or a raw close_range,
+// can close it and hand its number to a file of the program's own): if it
+// is not, the report file is opened again; -1 if it cannot be.
 int ReportFd();
 // True for the shim's own report file: a program's close, close_range,
 // dup2 or dup3 must not take it (a program that closes every descriptor at
@@ -43,6 +46,13 @@ bool IsReportFile(int fd);
 // Moves the report file to another descriptor number, before a program's
 // dup2/dup3 takes its number.
 void MoveReportFd();
+
+// True in a process the shim's per-process state does not belong to: a
+// child no fork handler ran in, i.e. a vfork child (which shares this
+// memory: it must not change the parent's tables) or an _Fork child (its
+// copy of the state is the parent's: counts and tables are not its own).
+// One getpid system call: call it only where state would change.
+bool InForeignProcess();
 
 // Nanoseconds on CLOCK_MONOTONIC.
 std::int64_t MonotonicNs();

@@ -94,6 +94,9 @@ void WriteOpenPosixTimer(std::uint64_t site, bool armed) {
 // is atomic.
 __attribute__((destructor)) void WriteWatchSummary() {
   if (g_state.load(std::memory_order_acquire) != ShimState::kActive || !GetConfig().watch) return;
+  // An _Fork child (no fork handler reset its counters): they are its
+  // parent's, which reports them itself.
+  if (InForeignProcess()) return;
   ReentrancyGuard guard;
   int saved_errno = errno;
   for (const Counters& c : g_counters) {
@@ -117,7 +120,7 @@ void CountWatched(std::uint64_t site, unsigned events) {
 }
 
 unsigned SettingEvents(bool armed_before, std::int64_t value_ns, std::int64_t remaining_ns) {
-  if (value_ns == 0) return kWatchRearm;  // a disarm
+  if (value_ns == 0) return 0;  // a disarm arms nothing
   unsigned events = armed_before ? kWatchRearm : kWatchArm;
   if (IsShort(remaining_ns, GetConfig().short_ns)) events |= kWatchShort;
   return events;
