@@ -21,14 +21,11 @@ TB_REAL(fcntl)
 TB_REAL(fcntl64)
 TB_REAL(close_range)
 TB_REAL(closefrom)
-TB_REAL(pipe)
-TB_REAL(pipe2)
 
 namespace {
 
 // A program's dup2/dup3 targets a number the shim holds: the report file
-// moves out of the way; libunwind's pipe cannot be renumbered behind its
-// back, so it is given up (libunwind reopens it when a write fails).
+// moves out of the way; anything else of the shim's is given up.
 void TakeOwnFdAway(int fd) {
   if (IsReportFile(fd)) {
     MoveReportFd();
@@ -53,7 +50,7 @@ using namespace timerbisect::shim;
 
 TB_EXPORT int close(int fd) {
   if (t_in_shim) {
-    DisownFd(fd);  // the shim's own machinery (libunwind) closing its own
+    DisownFd(fd);  // the shim's own machinery closing its own
   } else if (ShimActive()) {
     // Not the program's to close: as if that number were not open.
     if (IsOwnFd(fd)) {
@@ -63,29 +60,6 @@ TB_EXPORT int close(int fd) {
     ForgetFd(fd);
   }
   return real_close(fd);
-}
-
-// Pipes the shim's machinery opens (libunwind's memory validation, under
-// the reentrancy guard) become the shim's own descriptors: high numbers,
-// out of the program's way.
-TB_EXPORT int pipe2(int fds[2], int flags) {
-  int result = real_pipe2(fds, flags);
-  if (result == 0 && t_in_shim &&
-      g_state.load(std::memory_order_acquire) >= ShimState::kInitializing) {
-    fds[0] = AdoptOwnFd(fds[0]);
-    fds[1] = AdoptOwnFd(fds[1]);
-  }
-  return result;
-}
-
-TB_EXPORT int pipe(int fds[2]) {
-  int result = real_pipe(fds);
-  if (result == 0 && t_in_shim &&
-      g_state.load(std::memory_order_acquire) >= ShimState::kInitializing) {
-    fds[0] = AdoptOwnFd(fds[0]);
-    fds[1] = AdoptOwnFd(fds[1]);
-  }
-  return result;
 }
 
 TB_EXPORT int dup(int fd) {

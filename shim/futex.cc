@@ -17,9 +17,9 @@
 // both pass through, as do timeouts the kernel rejects (EINVAL stays its).
 //
 // Every other syscall passes through untouched, before any shim state is
-// looked at: libunwind calls syscall(SYS_write, ...) while the shim walks a
-// stack, and the loader and constructors call syscall() before the shim is
-// initialized. The pass-through issues the system call itself, as glibc's
+// looked at: the shim's own machinery may call syscall() (the first stack
+// walker, libunwind, did), and the loader and constructors call syscall()
+// before the shim is initialized. The pass-through issues the system call itself, as glibc's
 // syscall() does, instead of forwarding to the real syscall() found by dlsym
 // (resolving it could itself end up here).
 #include <linux/futex.h>

@@ -1,5 +1,5 @@
 // The per-thread reentrancy guard. Anything the shim itself calls (dlsym,
-// libunwind, re2, our own helpers) may reach an intercepted function; while
+// the unwinder, re2, our own helpers) may reach an intercepted function; while
 // the guard is held those calls go straight to libc. Initial-exec TLS: no
 // allocation and no lock on first access, unlike the global-dynamic model
 // (__tls_get_addr may call malloc).

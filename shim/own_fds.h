@@ -1,9 +1,7 @@
-// Descriptors the shim holds itself: its report file, and the pipe libunwind
-// opens (under the shim's reentrancy guard) to validate memory during stack
-// walks. A program that closes every descriptor at start (close_range(3,
-// ~0U), a loop over /proc/self/fd) must not take them: its next open would
-// get the number, and the shim would write reports into, or libunwind read
-// from and close, the program's own file. They live high (at or above
+// Descriptors the shim holds itself: its report file. A program that
+// closes every descriptor at start (close_range(3, ~0U), closefrom, a loop
+// over /proc/self/fd) must not take it: its next open would get the
+// number, and the shim would write reports into the program's own file. They live high (at or above
 // kOwnFdFloor, close-on-exec), and close/close_range leave them alone.
 #pragma once
 
