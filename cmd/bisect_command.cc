@@ -17,6 +17,7 @@
 #include "run/interrupt.h"
 #include "run/local_launcher.h"
 #include "run/preflight.h"
+#include "search/agreement.h"
 #include "search/search.h"
 #include "site_frames.h"
 #include "symbolize/symbolizer.h"
@@ -26,6 +27,9 @@ namespace timerbisect::cmd {
 namespace {
 
 constexpr int kExitUsage = report::kExitUsage;
+// Runs of each of all-old and all-new before "not timer-sensitive" stands
+// (search/agreement.h).
+constexpr int kAgreementRuns = 8;
 
 // NAME=VALUE with a shell variable name, as env(1) takes it.
 bool IsAssignment(const std::string& word) {
@@ -321,6 +325,27 @@ search::Result SearchTarget(Target& target, const BisectOptions& o, search::Algo
   // the target shows itself flaky.
   config.algorithm = search::Algorithm::kIdSplit;
   search::Result result = search::Search(config, std::ref(target));
+  if (result.outcome == search::Outcome::kNotSensitive) {
+    // One run each of all-old and all-new agreed: a flaky culprit does that
+    // half of the time. More runs of both before believing it.
+    if (!o.quiet) {
+      std::cerr << "timerbisect: all-old and all-new both "
+                << (result.agreed_failing ? "failed" : "passed") << "; running each up to "
+                << kAgreementRuns << " times to rule out a flaky failure\n";
+    }
+    search::Agreement agreement =
+        search::CheckAgreement(config, std::ref(target), result.agreed_failing, kAgreementRuns);
+    result.runs += agreement.runs;
+    if (!agreement.flaky) {
+      result.message += " (" + std::to_string(agreement.n_runs) + " runs of each)";
+      return result;
+    }
+    result.outcome = search::Outcome::kInconclusive;
+    result.message = "all-old failed " + std::to_string(agreement.n_failures) + " of " +
+                     std::to_string(agreement.n_runs) + " runs, all-new " +
+                     std::to_string(agreement.y_failures) + " of " +
+                     std::to_string(agreement.y_runs);
+  }
   if (result.outcome == search::Outcome::kFound && !o.quiet) {
     std::cerr << "timerbisect: checking that the set" << (result.sets.size() == 1 ? "" : "s")
               << " reproduce" << (result.sets.size() == 1 ? "s" : "")
@@ -330,7 +355,11 @@ search::Result SearchTarget(Target& target, const BisectOptions& o, search::Algo
                (result.outcome == search::Outcome::kFound && !SetsReproduce(target, result, 2));
   if (!flaky) return result;
   if (!o.quiet) {
-    std::cerr << "timerbisect: the target is flaky (" << result.message
+    std::string reason = result.outcome == search::Outcome::kFound
+                             ? "a set it found did not fail again on a rerun, or the passing "
+                               "baseline failed"
+                             : result.message;
+    std::cerr << "timerbisect: the target is flaky (" << reason
               << "); switching to the adaptive statistical search\n";
   }
   config.algorithm = search::Algorithm::kAdaptive;

@@ -30,3 +30,10 @@ foreach(example ${e2e_examples})
   string(TOUPPER "${example}" upper)
   target_compile_definitions(e2e_test PRIVATE E2E_${upper}="$<TARGET_FILE:${example}>")
 endforeach()
+
+# A protocol target whose culprit fails only sometimes, seeded per trial.
+add_executable(flaky_protocol_target progs/flaky_protocol_target.cc)
+target_link_libraries(flaky_protocol_target PRIVATE timerbisect_protocol)
+add_dependencies(e2e_test flaky_protocol_target)
+target_compile_definitions(e2e_test PRIVATE
+  E2E_FLAKY_PROTOCOL_TARGET="$<TARGET_FILE:flaky_protocol_target>")

@@ -29,6 +29,7 @@ Result Search(const Config& config, const Probe& probe) {
   std::optional<Observation> y = prober.Run("y");
   if (!n || !y) return finish(Outcome::kInconclusive, *prober.stop());
   if (n->failed == y->failed) {
+    result.agreed_failing = n->failed;
     return finish(Outcome::kNotSensitive,
                   n->failed ? "target fails with all sites enabled and with all sites disabled"
                             : "target passes with all sites enabled and with all sites disabled");

@@ -139,6 +139,7 @@ struct Result {
   int runs = 0;                     // target runs used (count included)
   int probes = 0;                   // distinct probes (runs / count)
   std::string message;              // one line: why not sensitive / inconclusive
+  bool agreed_failing = false;      // kNotSensitive: "n" and "y" both failed (else both passed)
   std::vector<MeasuredRate> rates;  // kAdaptive: "y" and "n", then one per set found
 };
 

@@ -1,0 +1,37 @@
+#include "search/agreement.h"
+
+#include <algorithm>
+
+namespace timerbisect::search {
+
+Agreement CheckAgreement(const Config& config, const Probe& probe, bool first_failed, int cap) {
+  Agreement a;
+  a.n_runs = a.y_runs = 1;
+  a.n_failures = a.y_failures = first_failed ? 1 : 0;
+  const int per_batch = std::max(1, config.parallelism / 2);
+  while (!a.flaky && a.n_runs < cap) {
+    int each = std::min(per_batch, cap - a.n_runs);
+    std::vector<std::string> patterns;
+    for (int i = 0; i < each; ++i) {
+      patterns.push_back("n");
+      patterns.push_back("y");
+    }
+    std::vector<ProbeResult> results;
+    if (config.batch_probe) {
+      results = config.batch_probe(patterns);
+    } else {
+      for (const std::string& p : patterns) results.push_back(probe(p));
+    }
+    for (std::size_t i = 0; i < results.size() && i < patterns.size(); ++i) {
+      bool n = patterns[i] == "n";
+      (n ? a.n_runs : a.y_runs) += 1;
+      (n ? a.n_failures : a.y_failures) += results[i].failed ? 1 : 0;
+      a.flaky |= results[i].failed != first_failed;
+      ++a.runs;
+    }
+    if (results.empty()) break;  // the probe stopped (interrupted)
+  }
+  return a;
+}
+
+}  // namespace timerbisect::search
