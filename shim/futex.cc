@@ -16,6 +16,10 @@
 // A zero relative timeout is a non-blocking check, and a null one no timer:
 // both pass through, as do timeouts the kernel rejects (EINVAL stays its).
 //
+// The timer system calls the shim intercepts in libc (nanosleep,
+// clock_nanosleep, ppoll, epoll_wait, epoll_pwait, timerfd_settime,
+// setitimer) go through those interceptors: the same semantics and sites.
+//
 // Every other syscall passes through untouched, before any shim state is
 // looked at: the shim's own machinery may call syscall() (the first stack
 // walker, libunwind, did), and the loader and constructors call syscall()
@@ -23,7 +27,11 @@
 // syscall() does, instead of forwarding to the real syscall() found by dlsym
 // (resolving it could itself end up here).
 #include <linux/futex.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
 #include <time.h>
 
 #include <algorithm>
@@ -135,6 +143,61 @@ const timespec* AdjustFutexTimeout(int op, const timespec* timeout, timespec& st
   return result;
 }
 
+// syscall() with the number of a timer function the shim intercepts in
+// libc: the same semantics, through that interceptor (the exported symbol,
+// which is this shim's when it is preloaded). Returns false for any other
+// number. timer_settime is not among them: a raw SYS_timer_settime names a
+// kernel timer from a raw SYS_timer_create, which the shim never saw.
+bool ForwardTimerSyscall(long number, long a1, long a2, long a3, long a4, long a5, long& result) {
+  switch (number) {
+    case SYS_nanosleep:
+      result = ::nanosleep(reinterpret_cast<const timespec*>(a1), reinterpret_cast<timespec*>(a2));
+      return true;
+    case SYS_clock_nanosleep: {
+      int err =
+          ::clock_nanosleep(static_cast<clockid_t>(a1), static_cast<int>(a2),
+                            reinterpret_cast<const timespec*>(a3), reinterpret_cast<timespec*>(a4));
+      if (err != 0) errno = err;  // syscall()'s contract, not clock_nanosleep's
+      result = err != 0 ? -1 : 0;
+      return true;
+    }
+    case SYS_ppoll:
+      // The raw system call would write the time left back into the
+      // timeout; glibc's ppoll, used here, does not.
+      result =
+          ::ppoll(reinterpret_cast<pollfd*>(a1), static_cast<nfds_t>(a2),
+                  reinterpret_cast<const timespec*>(a3), reinterpret_cast<const sigset_t*>(a4));
+      return true;
+    case SYS_epoll_wait:
+      result = ::epoll_wait(static_cast<int>(a1), reinterpret_cast<epoll_event*>(a2),
+                            static_cast<int>(a3), static_cast<int>(a4));
+      return true;
+    case SYS_epoll_pwait:
+      result = ::epoll_pwait(static_cast<int>(a1), reinterpret_cast<epoll_event*>(a2),
+                             static_cast<int>(a3), static_cast<int>(a4),
+                             reinterpret_cast<const sigset_t*>(a5));
+      return true;
+    case SYS_timerfd_settime:
+      result = ::timerfd_settime(static_cast<int>(a1), static_cast<int>(a2),
+                                 reinterpret_cast<const itimerspec*>(a3),
+                                 reinterpret_cast<itimerspec*>(a4));
+      return true;
+    case SYS_setitimer:
+      result =
+          ::setitimer(static_cast<__itimer_which_t>(a1), reinterpret_cast<const itimerval*>(a2),
+                      reinterpret_cast<itimerval*>(a3));
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsTimerSyscall(long number) {
+  return number == SYS_nanosleep || number == SYS_clock_nanosleep || number == SYS_ppoll ||
+         number == SYS_epoll_wait || number == SYS_epoll_pwait || number == SYS_timerfd_settime ||
+         number == SYS_setitimer;
+}
+
 bool IsTimedFutexWait(long number, long op, long timeout) {
   if (number != SYS_futex || timeout == 0) return false;
   const int command = static_cast<int>(op) & FUTEX_CMD_MASK;
@@ -162,6 +225,11 @@ TB_EXPORT __attribute__((no_sanitize_address)) long syscall(long number, ...) no
   long a5 = va_arg(args, long);
   long a6 = va_arg(args, long);
   va_end(args);
+  if (IsTimerSyscall(number) && ShimActive()) {
+    long result = -1;
+    ForwardTimerSyscall(number, a1, a2, a3, a4, a5, result);
+    return result;
+  }
   timespec storage;  // a replaced timeout; lives until the system call returns
   if (IsTimedFutexWait(number, a2, a4) && ShimActive()) {
     a4 = reinterpret_cast<long>(

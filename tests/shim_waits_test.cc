@@ -1,0 +1,73 @@
+// Waits the shim intercepts beyond the libc wrappers of DESIGN's tables:
+// timer system calls made through syscall(2). Each is a site with the same
+// semantics as its wrapper: old waits at least the lag, new has already
+// timed out (or expired), native is the kernel's.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+
+#include "shim_harness.h"
+
+namespace timerbisect::testing {
+namespace {
+
+constexpr const char* kSyscallProg = "shim_waits_syscall";
+
+std::int64_t Ns(const std::string& out, const std::string& key) {
+  std::string v = Field(out, key);
+  return v.empty() ? -1 : std::stoll(v);
+}
+
+class RawTimerSyscall : public ::testing::TestWithParam<std::string> {};
+
+// 10 us (1 ms for the epoll calls) against a 200 ms lag: old waits at
+// least the lag (a lower bound only: a loaded machine may add any amount).
+TEST_P(RawTimerSyscall, OldWaitsAtLeastTheLag) {
+  ShimRun run = RunProg(kSyscallProg, GetParam(), "old#y",
+                        {{"TIMERSEM_LAG", "200ms"}, {"TIMERSEM_SHORT", "5ms"}});
+  EXPECT_EQ(Field(run.out, "ret"), "0");
+  EXPECT_GE(Ns(run.out, "elapsed_ns"), 200'000'000) << run.out;
+  EXPECT_EQ(ReportedIds(run.report).size(), 1u) << run.report;
+}
+
+TEST_P(RawTimerSyscall, NewIsASiteThatHasAlreadyTimedOut) {
+  ShimRun run = RunProg(kSyscallProg, GetParam(), "new#y",
+                        {{"TIMERSEM_LAG", "200ms"}, {"TIMERSEM_SHORT", "5ms"}});
+  EXPECT_EQ(Field(run.out, "ret"), "0");
+  EXPECT_EQ(ReportedIds(run.report).size(), 1u) << run.report;
+  EXPECT_NE(run.report.find(GetParam() == "clock_nanosleep" ? "site clock_nanosleep"
+                            : GetParam() == "nanosleep"     ? "site nanosleep"
+                                                            : "site " + GetParam()),
+            std::string::npos)
+      << run.report;
+}
+
+TEST_P(RawTimerSyscall, WatchModeListsTheSite) {
+  ShimRun run = RunProg(kSyscallProg, GetParam(), "watch", {{"TIMERSEM_SHORT", "5ms"}});
+  EXPECT_EQ(Field(run.out, "ret"), "0");
+  EXPECT_EQ(ReportedIds(run.report).size(), 1u) << run.report;
+}
+
+TEST_P(RawTimerSyscall, NativeWaitsAsAskedAndIsNoSite) {
+  ShimRun run = RunProg(kSyscallProg, GetParam(), "native", {{"TIMERSEM_SHORT", "5ms"}});
+  EXPECT_EQ(Field(run.out, "ret"), "0");
+  EXPECT_GE(Ns(run.out, "elapsed_ns"), 10'000) << run.out;
+  EXPECT_TRUE(ReportedIds(run.report).empty()) << run.report;
+}
+
+INSTANTIATE_TEST_SUITE_P(Waits, RawTimerSyscall,
+                         ::testing::Values("nanosleep", "clock_nanosleep", "ppoll", "epoll_wait",
+                                           "epoll_pwait"));
+
+// Arming through the raw call: new has already expired when it returns.
+TEST(RawTimerSyscallArming, NewHasExpiredWhenTheCallReturns) {
+  for (const char* api : {"timerfd_settime", "setitimer"}) {
+    ShimRun run = RunProg(kSyscallProg, api, "new#y");
+    EXPECT_EQ(Field(run.out, "ret"), "0") << api;
+    EXPECT_EQ(Field(run.out, "now"), "1") << api << "\n" << run.out;
+  }
+}
+
+}  // namespace
+}  // namespace timerbisect::testing
