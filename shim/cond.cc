@@ -27,6 +27,7 @@
 // except pthread_cond_timedwait@GLIBC_2.2.5, the pre-2.3.2 condvar ABI (a
 // pointer to a lazily allocated condvar). Each version has its own
 // interceptor forwarding to exactly that version.
+#include <mqueue.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <threads.h>
@@ -58,6 +59,20 @@ TB_REAL_VERSIONED(pthread_mutex_clocklock, v2_34, "GLIBC_2.34")
 TB_REAL_VERSIONED(pthread_mutex_clocklock, v2_30, "GLIBC_2.30")
 TB_REAL_VERSIONED(mtx_timedlock, v2_34, "GLIBC_2.34")
 TB_REAL_VERSIONED(mtx_timedlock, v2_28, "GLIBC_2.28")
+TB_REAL_VERSIONED(pthread_rwlock_timedrdlock, v2_34, "GLIBC_2.34")
+TB_REAL_VERSIONED(pthread_rwlock_timedrdlock, v2_2_5, "GLIBC_2.2.5")
+TB_REAL_VERSIONED(pthread_rwlock_timedwrlock, v2_34, "GLIBC_2.34")
+TB_REAL_VERSIONED(pthread_rwlock_timedwrlock, v2_2_5, "GLIBC_2.2.5")
+TB_REAL_VERSIONED(pthread_rwlock_clockrdlock, v2_34, "GLIBC_2.34")
+TB_REAL_VERSIONED(pthread_rwlock_clockrdlock, v2_30, "GLIBC_2.30")
+TB_REAL_VERSIONED(pthread_rwlock_clockwrlock, v2_34, "GLIBC_2.34")
+TB_REAL_VERSIONED(pthread_rwlock_clockwrlock, v2_30, "GLIBC_2.30")
+TB_REAL_VERSIONED(pthread_timedjoin_np, v2_34, "GLIBC_2.34")
+TB_REAL_VERSIONED(pthread_timedjoin_np, v2_3_3, "GLIBC_2.3.3")
+TB_REAL_VERSIONED(mq_timedsend, v2_34, "GLIBC_2.34")
+TB_REAL_VERSIONED(mq_timedsend, v2_3_4, "GLIBC_2.3.4")
+TB_REAL_VERSIONED(mq_timedreceive, v2_34, "GLIBC_2.34")
+TB_REAL_VERSIONED(mq_timedreceive, v2_3_4, "GLIBC_2.3.4")
 
 namespace {
 
@@ -325,3 +340,82 @@ TB_EXPORT int tb_mtx_timedlock_v2_28(mtx_t* mutex, const timespec* abstime) {
   return real_mtx_timedlock_v2_28(mutex, deadline);
 }
 TB_SYMVER(tb_mtx_timedlock_v2_28, "mtx_timedlock@GLIBC_2.28");
+
+// --- pthread_rwlock_timed*/clock*lock (std::shared_timed_mutex) -------------
+// The same deadline rules as the mutexes: the real function takes the lock
+// when it is free before it looks at the clock.
+
+#define TB_RWLOCK_TIMED(fn, suffix, version)                                          \
+  TB_EXPORT int tb_##fn##_##suffix(pthread_rwlock_t* lock, const timespec* abstime) { \
+    if (!ShimActive()) return real_##fn##_##suffix(lock, abstime);                    \
+    timespec storage;                                                                 \
+    const timespec* deadline =                                                        \
+        AdjustDeadline(Api::kRwlockTimedlock, CLOCK_REALTIME, abstime, storage);      \
+    return real_##fn##_##suffix(lock, deadline);                                      \
+  }                                                                                   \
+  TB_SYMVER(tb_##fn##_##suffix, #fn version);
+
+#define TB_RWLOCK_CLOCK(fn, suffix, version)                                                   \
+  TB_EXPORT int tb_##fn##_##suffix(pthread_rwlock_t* lock, clockid_t clock,                    \
+                                   const timespec* abstime) {                                  \
+    if (!ShimActive()) return real_##fn##_##suffix(lock, clock, abstime);                      \
+    timespec storage;                                                                          \
+    const timespec* deadline = AdjustDeadline(Api::kRwlockClocklock, clock, abstime, storage); \
+    return real_##fn##_##suffix(lock, clock, deadline);                                        \
+  }                                                                                            \
+  TB_SYMVER(tb_##fn##_##suffix, #fn version);
+
+TB_RWLOCK_TIMED(pthread_rwlock_timedrdlock, v2_34, "@@GLIBC_2.34")
+TB_RWLOCK_TIMED(pthread_rwlock_timedrdlock, v2_2_5, "@GLIBC_2.2.5")
+TB_RWLOCK_TIMED(pthread_rwlock_timedwrlock, v2_34, "@@GLIBC_2.34")
+TB_RWLOCK_TIMED(pthread_rwlock_timedwrlock, v2_2_5, "@GLIBC_2.2.5")
+TB_RWLOCK_CLOCK(pthread_rwlock_clockrdlock, v2_34, "@@GLIBC_2.34")
+TB_RWLOCK_CLOCK(pthread_rwlock_clockrdlock, v2_30, "@GLIBC_2.30")
+TB_RWLOCK_CLOCK(pthread_rwlock_clockwrlock, v2_34, "@@GLIBC_2.34")
+TB_RWLOCK_CLOCK(pthread_rwlock_clockwrlock, v2_30, "@GLIBC_2.30")
+
+// --- pthread_timedjoin_np (deadline on CLOCK_REALTIME) ----------------------
+// New: "already timed out" means the join succeeds only for a thread that
+// has already ended (glibc checks before it waits), else ETIMEDOUT.
+
+#define TB_TIMEDJOIN(suffix, version)                                                             \
+  TB_EXPORT int tb_pthread_timedjoin_np_##suffix(pthread_t thread, void** value,                  \
+                                                 const timespec* abstime) {                       \
+    if (!ShimActive()) return real_pthread_timedjoin_np_##suffix(thread, value, abstime);         \
+    timespec storage;                                                                             \
+    const timespec* deadline = AdjustDeadline(Api::kTimedjoin, CLOCK_REALTIME, abstime, storage); \
+    return real_pthread_timedjoin_np_##suffix(thread, value, deadline);                           \
+  }                                                                                               \
+  TB_SYMVER(tb_pthread_timedjoin_np_##suffix, "pthread_timedjoin_np" version);
+
+TB_TIMEDJOIN(v2_34, "@@GLIBC_2.34")
+TB_TIMEDJOIN(v2_3_3, "@GLIBC_2.3.3")
+
+// --- mq_timedsend, mq_timedreceive (deadline on CLOCK_REALTIME) -------------
+
+#define TB_MQ_SEND(suffix, version)                                                            \
+  TB_EXPORT int tb_mq_timedsend_##suffix(mqd_t mq, const char* msg, size_t len, unsigned prio, \
+                                         const timespec* abstime) {                            \
+    if (!ShimActive()) return real_mq_timedsend_##suffix(mq, msg, len, prio, abstime);         \
+    timespec storage;                                                                          \
+    const timespec* deadline =                                                                 \
+        AdjustDeadline(Api::kMqTimedsend, CLOCK_REALTIME, abstime, storage);                   \
+    return real_mq_timedsend_##suffix(mq, msg, len, prio, deadline);                           \
+  }                                                                                            \
+  TB_SYMVER(tb_mq_timedsend_##suffix, "mq_timedsend" version);
+
+#define TB_MQ_RECEIVE(suffix, version)                                                           \
+  TB_EXPORT ssize_t tb_mq_timedreceive_##suffix(mqd_t mq, char* msg, size_t len, unsigned* prio, \
+                                                const timespec* abstime) {                       \
+    if (!ShimActive()) return real_mq_timedreceive_##suffix(mq, msg, len, prio, abstime);        \
+    timespec storage;                                                                            \
+    const timespec* deadline =                                                                   \
+        AdjustDeadline(Api::kMqTimedreceive, CLOCK_REALTIME, abstime, storage);                  \
+    return real_mq_timedreceive_##suffix(mq, msg, len, prio, deadline);                          \
+  }                                                                                              \
+  TB_SYMVER(tb_mq_timedreceive_##suffix, "mq_timedreceive" version);
+
+TB_MQ_SEND(v2_34, "@@GLIBC_2.34")
+TB_MQ_SEND(v2_3_4, "@GLIBC_2.3.4")
+TB_MQ_RECEIVE(v2_34, "@@GLIBC_2.34")
+TB_MQ_RECEIVE(v2_3_4, "@GLIBC_2.3.4")

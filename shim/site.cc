@@ -220,6 +220,13 @@ const char* ApiName(Api api) {
       "pthread_mutex_clocklock",
       "mtx_timedlock",
       "futex_wait",
+      "pthread_rwlock_timedlock",
+      "pthread_rwlock_clocklock",
+      "pthread_timedjoin_np",
+      "mq_timedsend",
+      "mq_timedreceive",
+      "sigtimedwait",
+      "setsockopt_timeout",
   };
   return kNames[static_cast<int>(api)];
 }

@@ -41,6 +41,13 @@ enum class Api : std::uint8_t {
   kMutexClocklock,
   kMtxTimedlock,
   kFutexWait,
+  kRwlockTimedlock,
+  kRwlockClocklock,
+  kTimedjoin,
+  kMqTimedsend,
+  kMqTimedreceive,
+  kSigtimedwait,
+  kSocketTimeout,
 };
 
 const char* ApiName(Api api);

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <map>
+#include <ostream>
 #include <string>
 
 #include "shim_harness.h"
@@ -68,6 +70,77 @@ TEST(RawTimerSyscallArming, NewHasExpiredWhenTheCallReturns) {
     EXPECT_EQ(Field(run.out, "now"), "1") << api << "\n" << run.out;
   }
 }
+
+constexpr const char* kMoreProg = "shim_waits_more";
+
+// What a timed-out wait of each API returns: an error number, or -1 with
+// errno set.
+struct TimedOut {
+  const char* api;
+  const char* ret;
+  const char* err;
+};
+
+void PrintTo(const TimedOut& t, std::ostream* os) {
+  *os << t.api;
+}
+
+class MoreTimedWaits : public ::testing::TestWithParam<TimedOut> {
+ protected:
+  // The run's output, or "" (and the test skipped) where the system lacks
+  // the API (POSIX message queues in some containers).
+  std::string Run(const std::string& timersem, const std::map<std::string, std::string>& env,
+                  ShimRun* run_out = nullptr) {
+    ShimRun run = RunProg(kMoreProg, GetParam().api, timersem, env);
+    if (run_out != nullptr) *run_out = run;
+    return run.out;
+  }
+  void ExpectTimedOut(const std::string& out) {
+    EXPECT_EQ(Field(out, "ret"), GetParam().ret) << out;
+    EXPECT_EQ(Field(out, "errno"), GetParam().err) << out;
+  }
+};
+
+TEST_P(MoreTimedWaits, OldTimesOutNoEarlierThanTheLag) {
+  std::string out = Run("old#y", {{"TIMERSEM_LAG", "200ms"}});
+  if (!Field(out, "skip").empty()) GTEST_SKIP() << out;
+  ExpectTimedOut(out);
+  EXPECT_GE(Ns(out, "elapsed_ns"), 200'000'000) << out;
+}
+
+TEST_P(MoreTimedWaits, NewHasTimedOutAlreadyAndIsASite) {
+  ShimRun run;
+  std::string out = Run("new#y", {{"TIMERSEM_LAG", "200ms"}}, &run);
+  if (!Field(out, "skip").empty()) GTEST_SKIP() << out;
+  ExpectTimedOut(out);
+  EXPECT_EQ(ReportedIds(run.report).size(), 1u) << run.report;
+}
+
+TEST_P(MoreTimedWaits, NativeTimesOutAsAskedAndIsNoSite) {
+  ShimRun run;
+  std::string out = Run("native", {}, &run);
+  if (!Field(out, "skip").empty()) GTEST_SKIP() << out;
+  ExpectTimedOut(out);
+  EXPECT_TRUE(ReportedIds(run.report).empty()) << run.report;
+}
+
+TEST_P(MoreTimedWaits, WatchModeListsTheSite) {
+  ShimRun run;
+  std::string out = Run("watch", {}, &run);
+  if (!Field(out, "skip").empty()) GTEST_SKIP() << out;
+  ExpectTimedOut(out);
+  EXPECT_EQ(ReportedIds(run.report).size(), 1u) << run.report;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Apis, MoreTimedWaits,
+    ::testing::Values(TimedOut{"rwlock_timedrd", "110", "0"},
+                      TimedOut{"rwlock_timedwr", "110", "0"},
+                      TimedOut{"rwlock_clockrd", "110", "0"},
+                      TimedOut{"rwlock_clockwr", "110", "0"}, TimedOut{"timedjoin", "110", "0"},
+                      TimedOut{"mq_timedreceive", "-1", "110"},
+                      TimedOut{"sigtimedwait", "-1", "11"}, TimedOut{"so_rcvtimeo", "-1", "11"}),
+    [](const ::testing::TestParamInfo<TimedOut>& info) { return std::string(info.param.api); });
 
 }  // namespace
 }  // namespace timerbisect::testing
