@@ -67,6 +67,7 @@ bool IsBisectSite(const report::SiteReport& r) {
 
 struct Listing {
   std::vector<std::string> command;
+  std::vector<int> io_uring_pids;  // processes whose io_uring waits the shim cannot see
   std::string result;       // the run's verdict: "pass", "exit 3", "signal SIGSEGV", "timeout"
   std::vector<Site> sites;  // by API, then most armed first
 };
@@ -149,6 +150,11 @@ std::string FormatText(const Listing& l) {
     if (!s.frames.empty()) out << "    at " << symbolize::FormatFrame(s.frames[0]) << "\n";
   }
   if (!any_open) out << "  none\n";
+  for (int pid : l.io_uring_pids) {
+    out << "\nnote: process " << pid
+        << " used io_uring: its timeouts bypass libc, so they are not sites and no mode changes "
+           "them\n";
+  }
   if (any_uncounted) {
     out << "\nnote: sites marked (not counted) were reached only by processes that did not exit "
            "through exit() (_exit, exec, a crash, the timeout): their counts and open timers are "
@@ -194,6 +200,7 @@ nlohmann::json ToJson(const Listing& l) {
   }
   return {{"command", l.command},
           {"result", l.result},
+          {"io_uring_pids", l.io_uring_pids},
           {"sites", sites},
           {"open_at_exit", open_at_exit}};
 }
@@ -266,6 +273,8 @@ int RunSites(const SitesOptions& o) {
   Listing listing;
   listing.command = o.command;
   listing.result = record.verdict.kind;
+  const auto& io_uring = target.reports().io_uring_pids();
+  listing.io_uring_pids.assign(io_uring.begin(), io_uring.end());
   symbolize::Symbolizer symbolizer;
   for (const auto& [id, site] : target.reports().sites()) {
     listing.sites.push_back({&site, SymbolizeSiteFrames(site, symbolizer)});

@@ -28,7 +28,8 @@ std::string ReportLines(const run::ProbeOutput& out) {
       std::string_view line = rest.substr(0, nl);
       if (line.find("[bisect-match ") != std::string_view::npos ||
           line.starts_with("timerbisect: shim active") ||
-          line.starts_with("timerbisect: shim dropped ")) {
+          line.starts_with("timerbisect: shim dropped ") ||
+          line.starts_with("timerbisect: io_uring ")) {
         kept.append(line);
         kept += '\n';
       }

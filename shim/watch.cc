@@ -1,5 +1,6 @@
 #include "watch.h"
 
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "fd_table.h"
 #include "guard.h"
@@ -16,6 +18,16 @@
 
 namespace timerbisect::shim {
 namespace {
+
+// The head of a getdents64 record (<dirent.h>'s struct dirent has the same
+// layout, but its name is a fixed array).
+struct linux_dirent64_view {
+  std::uint64_t ino;
+  std::int64_t off;
+  unsigned short reclen;
+  unsigned char type;
+  char name[1];
+};
 
 // Open addressing over a fixed array, lock-free: a slot is claimed by CAS
 // on its site ID (0: empty; site 0 has its own slot) and never freed.
@@ -87,6 +99,40 @@ void WriteOpenPosixTimer(std::uint64_t site, bool armed) {
                               : "timerbisect open posix_timer armed=0");
 }
 
+// io_uring's timeouts never pass through libc (liburing makes its own
+// system calls): the shim cannot see them. A process that holds an
+// io_uring descriptor at exit is named, so `sites` can say its waits are
+// not covered. Raw system calls over /proc/self/fd: nothing allocates.
+void ReportIoUring() {
+  int dir = static_cast<int>(
+      syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir < 0) return;
+  alignas(8) char buf[4096];
+  bool found = false;
+  for (;;) {
+    long n = syscall(SYS_getdents64, dir, buf, sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n && !found;) {
+      auto* entry = reinterpret_cast<struct linux_dirent64_view*>(buf + off);
+      char target[64];
+      long len = syscall(SYS_readlinkat, dir, entry->name, target, sizeof target - 1);
+      if (len > 0) {
+        target[len] = '\0';
+        found = std::strcmp(target, "anon_inode:[io_uring]") == 0;
+      }
+      off += entry->reclen;
+    }
+    if (found) break;
+  }
+  syscall(SYS_close, dir);
+  if (!found) return;
+  char line[128];
+  int len = std::snprintf(line, sizeof line,
+                          "timerbisect: io_uring pid=%d: its timeouts are not intercepted\n",
+                          static_cast<int>(syscall(SYS_getpid)));
+  if (len > 0) syscall(SYS_write, ReportFd(), line, static_cast<std::size_t>(len));
+}
+
 // Runs in exit() (whichever thread calls it) after the program's own
 // destructors and atexit handlers (the preloaded shim was initialized before
 // the program, so it is finalized after it), so timers those close are
@@ -106,6 +152,7 @@ __attribute__((destructor)) void WriteWatchSummary() {
   if (g_site_zero_used.load(std::memory_order_relaxed)) WriteStats(g_site_zero, 0);
   ForEachOwnWatchedTimerFd(WriteOpenTimerFd);
   ForEachWatchedPosixTimer(WriteOpenPosixTimer);
+  ReportIoUring();
   errno = saved_errno;
 }
 

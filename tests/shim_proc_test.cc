@@ -89,5 +89,16 @@ TEST(ShimProc, WatchCountsADisarmAsNeitherArmNorRearm) {
   EXPECT_EQ(SumStats(run.report, "rearms"), 0) << run.report;
 }
 
+// io_uring timeouts bypass libc: a process holding a ring at exit is named
+// in watch mode, so `sites` can say its waits are not covered.
+TEST(ShimProc, WatchModeNamesAProcessThatUsedIoUring) {
+  ShimRun run = RunUnderShim(kProg, {"io_uring"}, {{"TIMERSEM", "watch"}});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  if (!Field(run.out, "skip").empty()) GTEST_SKIP() << run.out;
+  EXPECT_NE(run.report.find("timerbisect: io_uring pid="), std::string::npos) << run.report;
+  ShimRun plain = RunUnderShim(kProg, {"disarm"}, {{"TIMERSEM", "watch"}});
+  EXPECT_EQ(plain.report.find("io_uring"), std::string::npos) << plain.report;
+}
+
 }  // namespace
 }  // namespace timerbisect::testing

@@ -1,5 +1,7 @@
 #include "report/site_reports.h"
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <charconv>
 
@@ -94,6 +96,11 @@ void ReportCollector::Add(std::string_view text) {
 void ReportCollector::AddLine(std::string_view line) {
   if (line.starts_with("timerbisect: shim active")) {
     shim_announced_ = true;
+    return;
+  }
+  constexpr std::string_view kIoUring = "timerbisect: io_uring pid=";
+  if (line.starts_with(kIoUring)) {
+    io_uring_pids_.insert(std::atoi(std::string(line.substr(kIoUring.size())).c_str()));
     return;
   }
   constexpr std::string_view kDropped = "timerbisect: shim dropped ";

@@ -73,6 +73,9 @@ class ReportCollector {
   // missing=..."), as "PATH (missing LD_PRELOAD,TIMERSEM)", deduplicated:
   // a wrapper that cleared the environment before the program ran.
   const std::set<std::string>& dropped_execs() const { return dropped_execs_; }
+  // Processes that held an io_uring at exit ("timerbisect: io_uring
+  // pid=N ..."): their io_uring timeouts are not intercepted.
+  const std::set<int>& io_uring_pids() const { return io_uring_pids_; }
 
  private:
   void AddLine(std::string_view line);
@@ -80,6 +83,7 @@ class ReportCollector {
   std::map<std::uint64_t, SiteReport> sites_;
   bool shim_announced_ = false;
   std::set<std::string> dropped_execs_;
+  std::set<int> io_uring_pids_;
 };
 
 }  // namespace timerbisect::report
