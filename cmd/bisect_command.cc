@@ -11,6 +11,7 @@
 
 #include "output_file.h"
 #include "preflight.h"
+#include "progress_line.h"
 #include "protocol/duration.h"
 #include "protocol/matcher.h"
 #include "report/bisect_report.h"
@@ -47,10 +48,6 @@ bool IsAssignment(const std::string& word) {
 int UsageError(const std::string& message) {
   std::cerr << message << "\n";
   return kExitUsage;
-}
-
-std::string Shorten(const std::string& s, std::size_t max) {
-  return s.size() <= max ? s : s.substr(0, max - 3) + "...";
 }
 
 // Symbolized stacks and report lines of the sites of one set.
@@ -305,11 +302,8 @@ search::Result SearchTarget(Target& target, const BisectOptions& o, search::Algo
     return results;
   };
   if (!o.quiet) {
-    config.progress = [](const search::ProgressEvent& e) {
-      std::cerr << "timerbisect: probe " << e.probe << " " << Shorten(e.pattern, 48) << " "
-                << (e.failed ? "FAIL" : "ok") << " (sites in play " << e.sites_in_play << ", ~"
-                << e.estimated_probes_left << " probes left)\n";
-    };
+    config.progress = [line = ProgressLine(target.uses_shim(), o.verbose)](
+                          const search::ProgressEvent& e) { std::cerr << line.Format(e); };
   }
   if (force) {
     config.algorithm = forced;

@@ -1,0 +1,65 @@
+#include "progress_line.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace timerbisect::cmd {
+
+std::string DescribePattern(const std::string& pattern, bool shim) {
+  std::string p = pattern;
+  while (!p.empty() && p[0] == 'v') p.erase(0, 1);  // verbose: reports frames too
+  bool inverted = !p.empty() && p[0] == '!';
+  if (inverted) p.erase(0, 1);
+  const char* unit = shim ? "sites" : "changes";
+  const char* on = shim ? "new" : "enabled";
+  const char* off = shim ? "old" : "disabled";
+  if (p == "y" || p.empty()) return std::string("all ") + unit + " " + (inverted ? off : on);
+  if (p == "n") return std::string("all ") + unit + " " + (inverted ? on : off);
+  // An explicit list "+x1+x2..." or "x1+x2": count its IDs.
+  int ids = 0;
+  bool only_ids = true;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == 'x' && (i == 0 || p[i - 1] == '+')) ++ids;
+    if (p[i] == '-') only_ids = false;
+  }
+  const char* picked = inverted ? off : on;
+  const char* rest = inverted ? on : off;
+  if (only_ids && ids > 0) {
+    return std::to_string(ids) +
+           (ids == 1 ? (shim ? " site " : " change ") : std::string(" ") + unit + " ") + picked +
+           ", the rest " + rest;
+  }
+  return std::string("a subset of ") + unit + " " + picked + ", the rest " + rest;
+}
+
+std::string FormatClock(std::chrono::seconds elapsed) {
+  long long s = std::max<long long>(0, elapsed.count());
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
+  }
+  return buf;
+}
+
+std::string ProgressLine::Format(const search::ProgressEvent& e) const {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  auto elapsed = std::chrono::steady_clock::now() - started_;
+  std::string line = "timerbisect: probe " + std::to_string(e.probe) + ": " +
+                     DescribePattern(e.pattern, shim_) + ": " + (e.failed ? "FAIL" : "ok");
+  if (verbose_) line += " (pattern " + e.pattern + ")";
+  if (e.sites_in_play > 0) {
+    line += "; " + std::to_string(e.sites_in_play) + " suspected";
+  }
+  line += ", ~" + std::to_string(e.estimated_probes_left) + " more for this set; " +
+          FormatClock(duration_cast<seconds>(elapsed)) + " elapsed";
+  if (e.probe > 0 && e.estimated_probes_left > 0) {
+    auto left = elapsed / e.probe * e.estimated_probes_left;
+    line += ", ~" + FormatClock(duration_cast<seconds>(left)) + " left";
+  }
+  return line + "\n";
+}
+
+}  // namespace timerbisect::cmd

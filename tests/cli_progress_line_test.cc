@@ -1,0 +1,40 @@
+// Progress lines say old/new (or enabled/disabled) instead of raw patterns,
+// with elapsed time and an estimate of the time left.
+#include <gtest/gtest.h>
+
+#include "progress_line.h"
+
+namespace timerbisect::cmd {
+namespace {
+
+TEST(ProgressLine, PatternsInWords) {
+  EXPECT_EQ(DescribePattern("y", true), "all sites new");
+  EXPECT_EQ(DescribePattern("n", true), "all sites old");
+  EXPECT_EQ(DescribePattern("!y", true), "all sites old");
+  EXPECT_EQ(DescribePattern("vx741113b201ea676f", true), "1 site new, the rest old");
+  EXPECT_EQ(DescribePattern("+x65a+x1f3", true), "2 sites new, the rest old");
+  EXPECT_EQ(DescribePattern("!+x65a+x1f3", true), "2 sites old, the rest new");
+  EXPECT_EQ(DescribePattern("y-x65a", true), "a subset of sites new, the rest old");
+  EXPECT_EQ(DescribePattern("y", false), "all changes enabled");
+  EXPECT_EQ(DescribePattern("x65a", false), "1 change enabled, the rest disabled");
+}
+
+TEST(ProgressLine, Clock) {
+  EXPECT_EQ(FormatClock(std::chrono::seconds(7)), "0:07");
+  EXPECT_EQ(FormatClock(std::chrono::seconds(750)), "12:30");
+  EXPECT_EQ(FormatClock(std::chrono::seconds(3723)), "1:02:03");
+}
+
+TEST(ProgressLine, PatternOnlyWhenVerbose) {
+  search::ProgressEvent e{3, "vx65a", true, 3, 4};
+  std::string quiet = ProgressLine(true, false).Format(e);
+  EXPECT_EQ(quiet.find("vx65a"), std::string::npos) << quiet;
+  EXPECT_NE(quiet.find("probe 3: 1 site new, the rest old: FAIL; 3 suspected, ~4 more"),
+            std::string::npos)
+      << quiet;
+  EXPECT_NE(quiet.find(" elapsed"), std::string::npos) << quiet;
+  EXPECT_NE(ProgressLine(true, true).Format(e).find("(pattern vx65a)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace timerbisect::cmd
