@@ -1,5 +1,7 @@
 #include "triage_command.h"
 
+#include <unistd.h>
+
 #include "output_file.h"
 #include "preflight.h"
 
@@ -73,6 +75,7 @@ Triage MeasureRates(Target& target, const TriageOptions& o) {
   compare.confidence = o.bisect.confidence;
   int per_round = std::max(1, JobsOrCores(o.bisect.jobs) / 3);
   constexpr int kMinRuns = 3;
+  const bool on_terminal = isatty(STDERR_FILENO) == 1;
   while (true) {
     std::vector<ProbeRequest> requests;
     for (const Config& c : t.configs) {
@@ -88,8 +91,14 @@ Triage MeasureRates(Target& target, const TriageOptions& o) {
     const stats::Counts& new_counts = t.configs[2].counts;
     stats::Comparison cmp = stats::CompareRates(old_counts, new_counts, compare);
     if (!o.bisect.quiet) {
-      std::cerr << "timerbisect: triage: old " << old_counts.failures << "/" << old_counts.runs
-                << " failed, new " << new_counts.failures << "/" << new_counts.runs << "\n";
+      // On a terminal one line that updates in place; in a log, a line a round.
+      std::cerr << (on_terminal ? "\r\033[K" : "")
+                << "timerbisect: triage: " << static_cast<long long>(old_counts.runs) * 3
+                << " runs; old " << static_cast<long long>(old_counts.failures) << "/"
+                << static_cast<long long>(old_counts.runs) << " failed, new "
+                << static_cast<long long>(new_counts.failures) << "/"
+                << static_cast<long long>(new_counts.runs) << (on_terminal ? "" : "\n")
+                << std::flush;
     }
     bool enough = old_counts.runs >= kMinRuns;
     if (enough && cmp.verdict == stats::Verdict::kBHigher) {
@@ -110,6 +119,7 @@ Triage MeasureRates(Target& target, const TriageOptions& o) {
     }
     break;
   }
+  if (on_terminal && !o.bisect.quiet) std::cerr << "\n";  // end the updating line
   return t;
 }
 
