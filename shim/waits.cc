@@ -10,8 +10,11 @@
 //        one means "no timeout at all" to the kernel.
 // A socket timeout is a site where setsockopt sets it (the wait happens in
 // every later recv or send). recvmmsg's timeout is not intercepted: the
-// kernel checks it only after a datagram arrived, so neither mode could
-// shorten or stretch a wait with it.
+// kernel checks it only after each datagram, and otherwise blocks for the
+// next one whatever the timeout says, so a stretched (old) timeout turns a
+// call that returned natively into one that blocks until more data comes
+// (seen here: a test hung), and a zeroed (new) one alone would be half a
+// semantics.
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
