@@ -3,7 +3,7 @@
 //                   thread spins through several functions: the handler's
 //                   site must not depend on the interrupted instruction
 //                   -> "handled N"
-//   fork_signal     500 forks while a 50 us periodic signal's handler calls
+//   fork_signal [N] N (default 500) forks while a 50 us periodic signal's handler calls
 //                   alarm(0), so some land inside fork() -> "forks N"
 //   dlclose A B     a timer made in library A (a path), A unloaded, library
 //                   B loaded and a timer made at the same offset
@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -70,7 +71,7 @@ static void OnSignalAlarmZero(int sig) {
   alarm(0);
 }
 
-static int ForkSignal(void) {
+static int ForkSignal(int count) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = OnSignalAlarmZero;
@@ -85,7 +86,7 @@ static int ForkSignal(void) {
   struct itimerspec every = {{0, 50000}, {0, 50000}};
   timer_settime(timer, 0, &every, NULL);
   int forks = 0;
-  for (int i = 0; i < 500; ++i) {
+  for (int i = 0; i < count; ++i) {
     pid_t pid = fork();
     if (pid == 0) _exit(0);
     if (pid < 0) break;
@@ -130,7 +131,7 @@ static int Dlclose(const char* a, const char* b) {
 int main(int argc, char** argv) {
   const char* what = argc > 1 ? argv[1] : "signal";
   if (strcmp(what, "signal") == 0) return Signal();
-  if (strcmp(what, "fork_signal") == 0) return ForkSignal();
+  if (strcmp(what, "fork_signal") == 0) return ForkSignal(argc > 2 ? atoi(argv[2]) : 500);
   if (strcmp(what, "dlclose") == 0 && argc > 3) return Dlclose(argv[2], argv[3]);
   fprintf(stderr, "usage: %s signal|fork_signal|dlclose A B\n", argv[0]);
   return 100;
