@@ -256,6 +256,20 @@ TEST(HangingTarget, TimeoutKillsGrandchildrenAndTheSiteIsFound) {
   EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
 }
 
+// Waits until a probe of the "hang" target is blocked for good (it marks
+// itself hung in `dir` first); false after the safety timeout.
+bool WaitUntilAProbeHangs(const ScratchDir& dir) {
+  auto give_up = std::chrono::steady_clock::now() + kSafetyTimeout;
+  while (std::chrono::steady_clock::now() < give_up) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      if (entry.path().filename().string().rfind("hung-", 0) == 0) return true;
+    }
+    timespec pause = {0, 10'000'000};
+    nanosleep(&pause, nullptr);
+  }
+  return false;
+}
+
 // Ctrl-C while a probe hangs: the driver stops it (its whole group), says
 // so in one line and exits 130, the shell's code for SIGINT.
 TEST(HangingTarget, SigintStopsTheRunningProbeInOneLineAndExits130) {
@@ -263,16 +277,7 @@ TEST(HangingTarget, SigintStopsTheRunningProbeInOneLineAndExits130) {
   pid_t driver = Start(dir, {ROBUST_DRIVER, "-q", "-j", "1", "--shim", ROBUST_SHIM, "--timeout",
                              "100s", "--", ROBUST_TARGET, "hang", dir.path()});
   // Wait until a probe is blocked for good: it marks itself hung first.
-  auto give_up = std::chrono::steady_clock::now() + kSafetyTimeout;
-  bool blocked = false;
-  while (!blocked && std::chrono::steady_clock::now() < give_up) {
-    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-      blocked |= entry.path().filename().string().rfind("hung-", 0) == 0;
-    }
-    timespec pause = {0, 10'000'000};
-    nanosleep(&pause, nullptr);
-  }
-  ASSERT_TRUE(blocked) << "no probe of the target ever hung";
+  ASSERT_TRUE(WaitUntilAProbeHangs(dir)) << "no probe of the target ever hung";
   ASSERT_FALSE(ProcessesWith(dir.path()).empty());
   ASSERT_EQ(kill(driver, SIGINT), 0);
   Exit got = Finish(dir, driver);
@@ -289,16 +294,7 @@ TEST(HangingTarget, SigkilledDriverLeavesNoProbeBehind) {
   ScratchDir dir("robust");
   pid_t driver = Start(dir, {ROBUST_DRIVER, "-q", "-j", "1", "--shim", ROBUST_SHIM, "--timeout",
                              "100s", "--", ROBUST_TARGET, "hang", dir.path()});
-  auto give_up = std::chrono::steady_clock::now() + kSafetyTimeout;
-  bool blocked = false;
-  while (!blocked && std::chrono::steady_clock::now() < give_up) {
-    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-      blocked |= entry.path().filename().string().rfind("hung-", 0) == 0;
-    }
-    timespec pause = {0, 10'000'000};
-    nanosleep(&pause, nullptr);
-  }
-  ASSERT_TRUE(blocked) << "no probe of the target ever hung";
+  ASSERT_TRUE(WaitUntilAProbeHangs(dir)) << "no probe of the target ever hung";
   ASSERT_FALSE(ProcessesWith(dir.path()).empty());
   ASSERT_EQ(kill(driver, SIGKILL), 0);
   int status = 0;

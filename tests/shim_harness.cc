@@ -146,6 +146,17 @@ std::string OldRunWithinLag(const std::string& prog, const std::string& behaviou
   return "";
 }
 
+std::string LookedInTime(const std::string& prog, const std::string& behaviour,
+                         const std::string& timersem,
+                         const std::map<std::string, std::string>& extra) {
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    std::string out = Out(prog, behaviour, timersem, extra);
+    if (Field(out, "looked_in_time") == "1") return out;
+  }
+  ADD_FAILURE() << prog << " " << behaviour << ": no run looked before the request was due";
+  return "";
+}
+
 std::string OldPattern(std::uint64_t id) {
   char pattern[64];
   std::snprintf(pattern, sizeof pattern, "old#x%016llx", static_cast<unsigned long long>(id));

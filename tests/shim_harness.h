@@ -48,6 +48,14 @@ std::string Kernel(const std::string& prog, const std::string& behaviour);
 std::string OldRunWithinLag(const std::string& prog, const std::string& behaviour,
                             const std::map<std::string, std::string>& extra = {});
 
+// A run of an "early_*" behaviour (tests/progs/shim_timerfd.c and
+// friends) that looked before the request was due ("looked_in_time 1"): a
+// loaded machine may deschedule the program past it, and such a run proves
+// nothing, so this retries, counting evidence rather than speed.
+std::string LookedInTime(const std::string& prog, const std::string& behaviour,
+                         const std::string& timersem,
+                         const std::map<std::string, std::string>& extra);
+
 // "old#x<16 hex digits>": the pattern that makes exactly site `id` old.
 std::string OldPattern(std::uint64_t id);
 

@@ -15,19 +15,6 @@ namespace {
 
 constexpr const char* kProg = "shim_itimer";
 
-// A run of an "early_*" behaviour that looked before the request was due
-// (a loaded machine may deschedule the program past it: such a run proves
-// nothing, so this retries, counting evidence rather than speed).
-std::string LookedInTime(const std::string& behaviour, const std::string& timersem,
-                         const std::map<std::string, std::string>& extra) {
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    std::string out = Out(kProg, behaviour, timersem, extra);
-    if (Field(out, "looked_in_time") == "1") return out;
-  }
-  ADD_FAILURE() << behaviour << ": no run looked before the request was due";
-  return "";
-}
-
 class StaleAlarmAfter : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(StaleAlarmAfter, OldStillDeliversThePendingSigalrm) {
@@ -156,7 +143,7 @@ TEST(ShimItimer, PatternFlipsOnlyTheChosenCallSite) {
 TEST(ShimItimer, OldNeverFiresBeforeTheRequestWithAShortThresholdAboveTheLag) {
   std::map<std::string, std::string> long_short = {{"TIMERSEM_SHORT", "2s"}};
   for (const char* behaviour : {"early_setitimer", "early_ualarm", "early_alarm"}) {
-    EXPECT_EQ(Field(LookedInTime(behaviour, "old", long_short), "fired"), "0") << behaviour;
+    EXPECT_EQ(Field(LookedInTime(kProg, behaviour, "old", long_short), "fired"), "0") << behaviour;
   }
 }
 

@@ -14,19 +14,6 @@ namespace {
 
 constexpr const char* kProg = "shim_posix_timer";
 
-// A run of an "early_*" behaviour that looked before the request was due
-// (a loaded machine may deschedule the program past it: such a run proves
-// nothing, so this retries, counting evidence rather than speed).
-std::string LookedInTime(const std::string& behaviour, const std::string& timersem,
-                         const std::map<std::string, std::string>& extra) {
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    std::string out = Out(kProg, behaviour, timersem, extra);
-    if (Field(out, "looked_in_time") == "1") return out;
-  }
-  ADD_FAILURE() << behaviour << ": no run looked before the request was due";
-  return "";
-}
-
 class StaleAfter : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(StaleAfter, OldDeliversTheOldSignal) {
@@ -153,7 +140,7 @@ TEST(ShimPosixTimer, ForkedChildReportsTheParentsSiteAndGetsItsMode) {
 TEST(ShimPosixTimer, OldNeverFiresBeforeTheRequestWithAShortThresholdAboveTheLag) {
   std::map<std::string, std::string> long_short = {{"TIMERSEM_SHORT", "2s"}};
   for (const char* behaviour : {"early_rel", "early_abs"}) {
-    EXPECT_EQ(Field(LookedInTime(behaviour, "old", long_short), "fired"), "0") << behaviour;
+    EXPECT_EQ(Field(LookedInTime(kProg, behaviour, "old", long_short), "fired"), "0") << behaviour;
   }
 }
 
