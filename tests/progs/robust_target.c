@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timer_util.h"
+
 // Read by ASan and TSan when they are linked in: leave these signals to
 // the kernel, so the driver sees the signal itself.
 __attribute__((used)) const char* __asan_default_options(void) {
@@ -47,14 +49,6 @@ __attribute__((used)) const char* __tsan_default_options(void) {
 }
 
 static const char* g_self;
-
-static void SpinNs(long ns) {
-  struct timespec start, now;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  do {
-    clock_gettime(CLOCK_MONOTONIC, &now);
-  } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < ns);
-}
 
 __attribute__((noinline)) static int NewHeartbeat(void) {
   return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
@@ -82,7 +76,7 @@ static int TimersBehaveOld(void) {
   timerfd_settime(stats, 0, &later, NULL);
   // Armed behind the shim's back (not a site): only the disarm is.
   struct itimerval once = {{0, 0}, {0, 1000}};
-  syscall(SYS_setitimer, ITIMER_REAL, &once, NULL);
+  RawSetitimer(&once);
   SpinNs(20000000);
   StopWatchdog();
   sigset_t pending;

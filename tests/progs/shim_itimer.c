@@ -42,14 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
-// A busy loop on clock_gettime: the shim must not stretch this wait.
-static void SpinNs(long ns) {
-  struct timespec start, now;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  do {
-    clock_gettime(CLOCK_MONOTONIC, &now);
-  } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < ns);
-}
+#include "timer_util.h"
 
 static int Pending(void) {
   sigset_t set;
@@ -70,14 +63,14 @@ static int Take(siginfo_t* info) {
 // Arms ITIMER_REAL for 1 ms behind the shim's back and lets it expire.
 static int ExpireRaw(void) {
   struct itimerval v = {{0, 0}, {0, 1000}};
-  if (syscall(SYS_setitimer, ITIMER_REAL, &v, NULL) != 0) return -1;
+  if (RawSetitimer(&v) != 0) return -1;
   SpinNs(20000000);
   return 0;
 }
 
 static int Disarm(void) {
   struct itimerval zero = {{0, 0}, {0, 0}};
-  return (int)syscall(SYS_setitimer, ITIMER_REAL, &zero, NULL);
+  return RawSetitimer(&zero);
 }
 
 static void PrintStale(void) {
