@@ -220,6 +220,8 @@ const char* ApiName(Api api) {
       "pthread_mutex_clocklock",
       "mtx_timedlock",
       "futex_wait",
+      "uv_timer_start",
+      "uv_timer_again",
   };
   return kNames[static_cast<int>(api)];
 }

@@ -41,6 +41,8 @@ enum class Api : std::uint8_t {
   kMutexClocklock,
   kMtxTimedlock,
   kFutexWait,
+  kUvTimerStart,
+  kUvTimerAgain,
 };
 
 const char* ApiName(Api api);
