@@ -27,6 +27,7 @@ std::atomic<unsigned> g_timer_libs{0};
 struct Slot {
   const void* timer = nullptr;
   bool stale_old = false;
+  void* extra = nullptr;
 };
 constexpr std::size_t kSlots = 4096;
 Slot g_slots[kSlots];
@@ -112,18 +113,22 @@ LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rea
   return arm;
 }
 
-void RememberLibraryTimer(const void* timer, bool stale_old) {
+void RememberLibraryTimer(const void* timer, bool stale_old, void* extra) {
   SlotsLock lock;
   Slot& slot = SlotOf(timer);
   slot.timer = timer;
   slot.stale_old = stale_old;
+  slot.extra = extra;
 }
 
 LibTimerRecord RecallLibraryTimer(const void* timer) {
   SlotsLock lock;
   const Slot& slot = SlotOf(timer);
   LibTimerRecord record;
-  if (slot.timer == timer) record.stale_old = slot.stale_old;
+  if (slot.timer == timer) {
+    record.stale_old = slot.stale_old;
+    record.extra = slot.extra;
+  }
   return record;
 }
 
@@ -131,6 +136,16 @@ void ForgetLibraryTimer(const void* timer) {
   SlotsLock lock;
   Slot& slot = SlotOf(timer);
   if (slot.timer == timer) slot = Slot{};
+}
+
+}  // namespace timerbisect::shim
+
+namespace timerbisect::shim {
+
+void ForgetLibraryTimer(const void* timer, const void* extra) {
+  SlotsLock lock;
+  Slot& slot = SlotOf(timer);
+  if (slot.timer == timer && slot.extra == extra) slot = Slot{};
 }
 
 }  // namespace timerbisect::shim

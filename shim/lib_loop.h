@@ -83,10 +83,13 @@ LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rea
 // collision forgets the older timer, which then behaves natively.
 struct LibTimerRecord {
   bool stale_old = false;
+  void* extra = nullptr;  // the library file's own per-timer data, if any
 };
-void RememberLibraryTimer(const void* timer, bool stale_old);
+void RememberLibraryTimer(const void* timer, bool stale_old, void* extra = nullptr);
 // The record of `timer`, or a default (native) one.
 LibTimerRecord RecallLibraryTimer(const void* timer);
 void ForgetLibraryTimer(const void* timer);
+// Forgets `timer` only while its record still holds `extra`.
+void ForgetLibraryTimer(const void* timer, const void* extra);
 
 }  // namespace timerbisect::shim

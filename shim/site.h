@@ -43,6 +43,14 @@ enum class Api : std::uint8_t {
   kFutexWait,
   kUvTimerStart,
   kUvTimerAgain,
+  kGTimeoutAdd,
+  kGTimeoutAddFull,
+  kGTimeoutAddOnce,
+  kGTimeoutAddSeconds,
+  kGTimeoutAddSecondsFull,
+  kGTimeoutSourceNew,
+  kGTimeoutSourceNewSeconds,
+  kGSourceSetReadyTime,
 };
 
 const char* ApiName(Api api);

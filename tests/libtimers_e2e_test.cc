@@ -112,5 +112,10 @@ TEST(LibTimersDriver, UvLateTimer_PinsTheGreetingFlushUnderOld) {
       {"uv_late_timer", LIBTIMERS_UV_LATE_TIMER, "ScheduleGreetingFlush", "uv_timer_start", "old"});
 }
 
+TEST(LibTimersDriver, GlibLateTimer_PinsTheGreetingFlushUnderOld) {
+  ExpectFinds({"glib_late_timer", LIBTIMERS_GLIB_LATE_TIMER, "ScheduleGreetingFlush",
+               "g_timeout_add_full", "old"});
+}
+
 }  // namespace
 }  // namespace timerbisect::libtimers

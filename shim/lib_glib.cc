@@ -1,0 +1,340 @@
+// GLib timeouts: g_timeout_add, g_timeout_add_full, g_timeout_add_once,
+// g_timeout_add_seconds, g_timeout_add_seconds_full, g_timeout_source_new,
+// g_timeout_source_new_seconds, g_source_set_ready_time; g_source_remove and
+// g_source_destroy (destroying a timeout); g_main_loop_run and
+// g_main_context_iteration (the loop scope of lib_loop.h).
+//
+// Each arming call is a site, keyed by its stack.
+//
+// latency (a first expiry at most TIMERSEM_SHORT away; GLib's intervals are
+// milliseconds or seconds, so only TIMERSEM_SHORT >= 1ms reaches them; an
+// interval of 0, "next iteration", is no timer for this aspect and stays
+// native, but is a site for the stale aspect):
+//   old: the first expiry comes max(interval, TIMERSEM_LAG) after the call;
+//   new: the source is ready at once (ready time 0).
+//   Later expiries of a repeating timeout (its callback returned TRUE) keep
+//   the interval: GLib computes them from the interval itself.
+// stale (a timeout due, its ready time passed but not dispatched, when
+// g_source_remove or g_source_destroy destroys it, or when
+// g_source_set_ready_time re-arms or disarms it):
+//   old: its callback still runs once, from a one-shot source of the shim's
+//        own at the same priority in the same context; the program's
+//        GDestroyNotify runs after that stale run, not before it;
+//   new: it never runs (GLib's own behaviour).
+//   Only timeouts added with g_timeout_add* get stale runs: the shim knows
+//   their callbacks (for an old site it wraps them). A source the program
+//   builds with g_timeout_source_new and g_source_set_callback gets the
+//   latency aspect only.
+//
+// GLib calls its own functions directly, not through the PLT, so only the
+// program's calls reach these interceptors. The shim does not link GLib:
+// glib.h is used for types only and every function is resolved at run time.
+#include <glib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <new>
+
+#include "interceptor.h"
+#include "lib_loop.h"
+
+namespace timerbisect::shim {
+
+TB_REAL(g_timeout_add)
+TB_REAL(g_timeout_add_full)
+TB_REAL(g_timeout_add_once)
+TB_REAL(g_timeout_add_seconds)
+TB_REAL(g_timeout_add_seconds_full)
+TB_REAL(g_timeout_source_new)
+TB_REAL(g_timeout_source_new_seconds)
+TB_REAL(g_source_set_ready_time)
+TB_REAL(g_source_remove)
+TB_REAL(g_source_destroy)
+TB_REAL(g_main_loop_run)
+TB_REAL(g_main_context_iteration)
+TB_REAL(g_source_set_priority)
+TB_REAL(g_source_get_priority)
+TB_REAL(g_source_set_callback)
+TB_REAL(g_source_attach)
+TB_REAL(g_source_unref)
+TB_REAL(g_source_get_context)
+TB_REAL(g_source_get_ready_time)
+TB_REAL(g_source_is_destroyed)
+TB_REAL(g_main_context_find_source_by_id)
+TB_REAL(g_get_monotonic_time)
+
+namespace {
+
+constexpr const char* kSoname = "libglib-2.0.so.0";
+
+template <typename Fn>
+Fn Get(RealFunction<Fn>& real, const char* name) {
+  Fn fn = real.get();
+  return fn != nullptr ? fn : reinterpret_cast<Fn>(ResolveInLibrary(name, kSoname));
+}
+#define G_REAL(name) Get(real_##name, #name)
+
+// Everything a stale run needs; resolved once per call that may need it.
+bool HaveSourceFunctions() {
+  return G_REAL(g_source_set_priority) != nullptr && G_REAL(g_source_get_priority) != nullptr &&
+         G_REAL(g_source_set_callback) != nullptr && G_REAL(g_source_attach) != nullptr &&
+         G_REAL(g_source_unref) != nullptr && G_REAL(g_source_get_context) != nullptr &&
+         G_REAL(g_source_get_ready_time) != nullptr && G_REAL(g_source_is_destroyed) != nullptr &&
+         G_REAL(g_get_monotonic_time) != nullptr && G_REAL(g_timeout_source_new) != nullptr &&
+         G_REAL(g_timeout_source_new_seconds) != nullptr &&
+         G_REAL(g_source_set_ready_time) != nullptr;
+}
+
+// The callback of a timeout of an old site, wrapped so that a stale run
+// can call it after the source is gone: the program's GDestroyNotify runs
+// when the last of the source and its pending stale runs lets go.
+struct Callback {
+  GSourceFunc func = nullptr;
+  GSourceOnceFunc once = nullptr;
+  gpointer data = nullptr;
+  GDestroyNotify notify = nullptr;
+  GSource* source = nullptr;  // the timeout, until GLib destroys it
+  std::atomic<int> refs{1};
+};
+
+void Release(Callback* callback) {
+  if (callback->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (callback->notify != nullptr) callback->notify(callback->data);
+  delete callback;
+}
+
+gboolean CallWrapped(gpointer p) {
+  auto* callback = static_cast<Callback*>(p);
+  if (callback->once != nullptr) {
+    callback->once(callback->data);
+    return G_SOURCE_REMOVE;
+  }
+  return callback->func(callback->data);
+}
+
+// GLib drops the timeout's reference (it was destroyed, by the program or
+// by its callback returning FALSE): forget the timer.
+void SourceLetGo(gpointer p) {
+  auto* callback = static_cast<Callback*>(p);
+  ForgetLibraryTimer(callback->source, callback);
+  Release(callback);
+}
+
+gboolean RunStale(gpointer p) {
+  auto* callback = static_cast<Callback*>(p);
+  if (callback->once != nullptr) {
+    callback->once(callback->data);
+  } else {
+    callback->func(callback->data);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+void StaleLetGo(gpointer p) {
+  Release(static_cast<Callback*>(p));
+}
+
+std::int64_t UsFromNs(std::int64_t ns) {
+  return (ns + 999) / 1000;
+}
+
+// Old stale semantics: a due timeout of an old site that is about to be
+// destroyed, re-armed or disarmed leaves one run of its callback behind.
+void LeaveStaleRun(GSource* source) {
+  if (source == nullptr || !HaveSourceFunctions()) return;
+  LibTimerRecord record = RecallLibraryTimer(source);
+  auto* callback = static_cast<Callback*>(record.extra);
+  if (!record.stale_old || callback == nullptr || G_REAL(g_source_is_destroyed)(source)) return;
+  gint64 ready = G_REAL(g_source_get_ready_time)(source);
+  if (ready < 0 || ready > G_REAL(g_get_monotonic_time)()) return;  // not due
+  int saved_errno = errno;
+  GSource* stale = G_REAL(g_timeout_source_new)(0);
+  G_REAL(g_source_set_priority)(stale, G_REAL(g_source_get_priority)(source));
+  callback->refs.fetch_add(1, std::memory_order_relaxed);
+  G_REAL(g_source_set_callback)(stale, RunStale, callback, StaleLetGo);
+  G_REAL(g_source_attach)(stale, G_REAL(g_source_get_context)(source));
+  G_REAL(g_source_unref)(stale);
+  errno = saved_errno;
+}
+
+// Applies the latency decision to a source's first expiry.
+void AdjustFirstExpiry(GSource* source, const LibArm& arm) {
+  if (arm.timeout_ns < 0 || source == nullptr) return;
+  auto set_ready_time = G_REAL(g_source_set_ready_time);
+  auto now = G_REAL(g_get_monotonic_time);
+  if (set_ready_time == nullptr || now == nullptr) return;
+  set_ready_time(source, arm.timeout_ns == 0 ? 0 : now() + UsFromNs(arm.timeout_ns));
+}
+
+std::int64_t NsFromMs(guint ms) {
+  return std::int64_t{ms} * 1'000'000;
+}
+std::int64_t NsFromS(guint s) {
+  return std::int64_t{s} * 1'000'000'000;
+}
+
+// g_timeout_add* for a counted call: builds the source as GLib does, with
+// the callback wrapped for an old site, adjusts its first expiry, attaches
+// it to the default context.
+guint AddTimeout(Api api, gint priority, guint interval, bool seconds, GSourceFunc func,
+                 GSourceOnceFunc once, gpointer data, GDestroyNotify notify) {
+  LibArm arm =
+      DecideLibraryArm(api, kLibGlib, seconds ? NsFromS(interval) : NsFromMs(interval), false);
+  GSource* source = seconds ? G_REAL(g_timeout_source_new_seconds)(interval)
+                            : G_REAL(g_timeout_source_new)(interval);
+  if (priority != G_PRIORITY_DEFAULT) G_REAL(g_source_set_priority)(source, priority);
+  Callback* callback = nullptr;
+  if (arm.stale_old || once != nullptr) {
+    callback = new (std::nothrow) Callback;
+  }
+  if (callback != nullptr) {
+    callback->func = func;
+    callback->once = once;
+    callback->data = data;
+    callback->notify = notify;
+    callback->source = source;
+    G_REAL(g_source_set_callback)(source, CallWrapped, callback, SourceLetGo);
+    if (arm.stale_old) RememberLibraryTimer(source, true, callback);
+  } else {
+    G_REAL(g_source_set_callback)(source, func, data, notify);
+  }
+  AdjustFirstExpiry(source, arm);
+  guint id = G_REAL(g_source_attach)(source, nullptr);
+  G_REAL(g_source_unref)(source);
+  return id;
+}
+
+}  // namespace
+}  // namespace timerbisect::shim
+
+using namespace timerbisect::shim;
+
+TB_EXPORT guint g_timeout_add_full(gint priority, guint interval, GSourceFunc func, gpointer data,
+                                   GDestroyNotify notify) {
+  auto real = G_REAL(g_timeout_add_full);
+  if (real == nullptr) return 0;
+  if (!ShimActive() || func == nullptr || !HaveSourceFunctions()) {
+    return real(priority, interval, func, data, notify);
+  }
+  return AddTimeout(Api::kGTimeoutAddFull, priority, interval, false, func, nullptr, data, notify);
+}
+
+TB_EXPORT guint g_timeout_add(guint interval, GSourceFunc func, gpointer data) {
+  auto real = G_REAL(g_timeout_add);
+  if (real == nullptr) return 0;
+  if (!ShimActive() || func == nullptr || !HaveSourceFunctions()) {
+    return real(interval, func, data);
+  }
+  return AddTimeout(Api::kGTimeoutAdd, G_PRIORITY_DEFAULT, interval, false, func, nullptr, data,
+                    nullptr);
+}
+
+TB_EXPORT guint g_timeout_add_once(guint interval, GSourceOnceFunc func, gpointer data) {
+  auto real = G_REAL(g_timeout_add_once);
+  if (real == nullptr) return 0;
+  if (!ShimActive() || func == nullptr || !HaveSourceFunctions()) {
+    return real(interval, func, data);
+  }
+  return AddTimeout(Api::kGTimeoutAddOnce, G_PRIORITY_DEFAULT, interval, false, nullptr, func, data,
+                    nullptr);
+}
+
+TB_EXPORT guint g_timeout_add_seconds_full(gint priority, guint interval, GSourceFunc func,
+                                           gpointer data, GDestroyNotify notify) {
+  auto real = G_REAL(g_timeout_add_seconds_full);
+  if (real == nullptr) return 0;
+  if (!ShimActive() || func == nullptr || !HaveSourceFunctions()) {
+    return real(priority, interval, func, data, notify);
+  }
+  return AddTimeout(Api::kGTimeoutAddSecondsFull, priority, interval, true, func, nullptr, data,
+                    notify);
+}
+
+TB_EXPORT guint g_timeout_add_seconds(guint interval, GSourceFunc func, gpointer data) {
+  auto real = G_REAL(g_timeout_add_seconds);
+  if (real == nullptr) return 0;
+  if (!ShimActive() || func == nullptr || !HaveSourceFunctions()) {
+    return real(interval, func, data);
+  }
+  return AddTimeout(Api::kGTimeoutAddSeconds, G_PRIORITY_DEFAULT, interval, true, func, nullptr,
+                    data, nullptr);
+}
+
+TB_EXPORT GSource* g_timeout_source_new(guint interval) {
+  auto real = G_REAL(g_timeout_source_new);
+  if (real == nullptr) return nullptr;
+  GSource* source = real(interval);
+  if (!ShimActive() || source == nullptr) return source;
+  AdjustFirstExpiry(source,
+                    DecideLibraryArm(Api::kGTimeoutSourceNew, kLibGlib, NsFromMs(interval), false));
+  return source;
+}
+
+TB_EXPORT GSource* g_timeout_source_new_seconds(guint interval) {
+  auto real = G_REAL(g_timeout_source_new_seconds);
+  if (real == nullptr) return nullptr;
+  GSource* source = real(interval);
+  if (!ShimActive() || source == nullptr) return source;
+  AdjustFirstExpiry(
+      source, DecideLibraryArm(Api::kGTimeoutSourceNewSeconds, kLibGlib, NsFromS(interval), false));
+  return source;
+}
+
+// A ready time > 0 arms the source at that monotonic time (µs); 0 makes it
+// ready at once (no timer), -1 disarms it.
+TB_EXPORT void g_source_set_ready_time(GSource* source, gint64 ready_time) {
+  auto real = G_REAL(g_source_set_ready_time);
+  if (real == nullptr) return;
+  if (!ShimActive() || source == nullptr || !HaveSourceFunctions()) {
+    real(source, ready_time);
+    return;
+  }
+  LeaveStaleRun(source);
+  if (ready_time > 0) {
+    gint64 now = G_REAL(g_get_monotonic_time)();
+    std::int64_t remaining_ns =
+        ready_time - now >= INT64_MAX / 1000 ? INT64_MAX : (ready_time - now) * 1000;
+    LibArm arm = DecideLibraryArm(Api::kGSourceSetReadyTime, kLibGlib,
+                                  std::max<std::int64_t>(remaining_ns, 1), true);
+    if (arm.timeout_ns == 0) ready_time = 0;
+    if (arm.timeout_ns > 0) ready_time = now + UsFromNs(arm.timeout_ns);
+  }
+  real(source, ready_time);
+}
+
+TB_EXPORT gboolean g_source_remove(guint tag) {
+  auto real = G_REAL(g_source_remove);
+  if (real == nullptr) return FALSE;
+  if (ShimActive() && tag != 0) {
+    if (auto find = G_REAL(g_main_context_find_source_by_id)) LeaveStaleRun(find(nullptr, tag));
+  }
+  return real(tag);
+}
+
+TB_EXPORT void g_source_destroy(GSource* source) {
+  auto real = G_REAL(g_source_destroy);
+  if (real == nullptr) return;
+  if (ShimActive()) LeaveStaleRun(source);
+  real(source);
+}
+
+TB_EXPORT void g_main_loop_run(GMainLoop* loop) {
+  auto real = G_REAL(g_main_loop_run);
+  if (real == nullptr) return;
+  if (!ShimActive()) {
+    real(loop);
+    return;
+  }
+  LibraryLoopScope scope(kLibGlib);
+  real(loop);
+}
+
+TB_EXPORT gboolean g_main_context_iteration(GMainContext* context, gboolean may_block) {
+  auto real = G_REAL(g_main_context_iteration);
+  if (real == nullptr) return FALSE;
+  if (!ShimActive()) return real(context, may_block);
+  LibraryLoopScope scope(kLibGlib);
+  return real(context, may_block);
+}
