@@ -27,6 +27,7 @@ std::atomic<unsigned> g_timer_libs{0};
 struct Slot {
   const void* timer = nullptr;
   bool stale_old = false;
+  bool stale_new = false;
   void* extra = nullptr;
 };
 constexpr std::size_t kSlots = 4096;
@@ -107,17 +108,19 @@ LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rea
   errno = saved_errno;
   if (!arm.site.counts) return arm;
   arm.stale_old = (cfg.aspects & kAspectStale) != 0 && arm.site.mode == Mode::kOld;
+  arm.stale_new = (cfg.aspects & kAspectStale) != 0 && arm.site.mode == Mode::kNew;
   if ((cfg.aspects & kAspectLatency) != 0 && timeout_ns > 0 && IsShort(timeout_ns, cfg.short_ns)) {
     arm.timeout_ns = arm.site.mode == Mode::kOld ? std::max(cfg.lag_ns, timeout_ns) : 0;
   }
   return arm;
 }
 
-void RememberLibraryTimer(const void* timer, bool stale_old, void* extra) {
+void RememberLibraryTimer(const void* timer, bool stale_old, void* extra, bool stale_new) {
   SlotsLock lock;
   Slot& slot = SlotOf(timer);
   slot.timer = timer;
   slot.stale_old = stale_old;
+  slot.stale_new = stale_new;
   slot.extra = extra;
 }
 
@@ -127,6 +130,7 @@ LibTimerRecord RecallLibraryTimer(const void* timer) {
   LibTimerRecord record;
   if (slot.timer == timer) {
     record.stale_old = slot.stale_old;
+    record.stale_new = slot.stale_new;
     record.extra = slot.extra;
   }
   return record;

@@ -68,6 +68,7 @@ bool CalledFromLibrary(const void* return_address, const void* library_function)
 struct LibArm {
   SiteDecision site;
   bool stale_old = false;  // stale aspect, old: a due callback survives stop/re-arm
+  bool stale_new = false;  // stale aspect, new: a due callback never runs after them
   // Latency: -1 native; otherwise the new timeout in ns (0: at once).
   std::int64_t timeout_ns = -1;
 };
@@ -83,9 +84,11 @@ LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rea
 // collision forgets the older timer, which then behaves natively.
 struct LibTimerRecord {
   bool stale_old = false;
+  bool stale_new = false;
   void* extra = nullptr;  // the library file's own per-timer data, if any
 };
-void RememberLibraryTimer(const void* timer, bool stale_old, void* extra = nullptr);
+void RememberLibraryTimer(const void* timer, bool stale_old, void* extra = nullptr,
+                          bool stale_new = false);
 // The record of `timer`, or a default (native) one.
 LibTimerRecord RecallLibraryTimer(const void* timer);
 void ForgetLibraryTimer(const void* timer);

@@ -230,6 +230,7 @@ const char* ApiName(Api api) {
       "g_timeout_source_new",
       "g_timeout_source_new_seconds",
       "g_source_set_ready_time",
+      "event_add",
   };
   return kNames[static_cast<int>(api)];
 }

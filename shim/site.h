@@ -51,6 +51,7 @@ enum class Api : std::uint8_t {
   kGTimeoutSourceNew,
   kGTimeoutSourceNewSeconds,
   kGSourceSetReadyTime,
+  kEventAdd,
 };
 
 const char* ApiName(Api api);

@@ -117,5 +117,10 @@ TEST(LibTimersDriver, GlibLateTimer_PinsTheGreetingFlushUnderOld) {
                "g_timeout_add_full", "old"});
 }
 
+TEST(LibTimersDriver, EventLateTimer_PinsTheGreetingFlushUnderOld) {
+  ExpectFinds({"event_late_timer", LIBTIMERS_EVENT_LATE_TIMER, "ScheduleGreetingFlush", "event_add",
+               "old"});
+}
+
 }  // namespace
 }  // namespace timerbisect::libtimers
