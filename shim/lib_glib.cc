@@ -64,6 +64,11 @@ TB_REAL(g_source_get_ready_time)
 TB_REAL(g_source_is_destroyed)
 TB_REAL(g_main_context_find_source_by_id)
 TB_REAL(g_get_monotonic_time)
+TB_REAL(g_main_context_default)
+TB_REAL(g_main_context_find_source_by_user_data)
+TB_REAL(g_main_context_find_source_by_funcs_user_data)
+TB_REAL(g_source_remove_by_user_data)
+TB_REAL(g_source_remove_by_funcs_user_data)
 
 namespace {
 
@@ -97,7 +102,59 @@ struct Callback {
   GDestroyNotify notify = nullptr;
   GSource* source = nullptr;  // the timeout, until GLib destroys it
   std::atomic<int> refs{1};
+  Callback* next = nullptr;  // in g_live while `source` holds it
+  Callback* prev = nullptr;
 };
+
+// Wrapped callbacks whose timeout is not destroyed yet: GLib's lookups by
+// user data (g_source_remove_by_user_data ...) see the wrapper, not the
+// program's data, so their interceptors look here too.
+Callback* g_live = nullptr;
+std::atomic_flag g_live_lock = ATOMIC_FLAG_INIT;
+
+class LiveLock {
+ public:
+  LiveLock() {
+    while (g_live_lock.test_and_set(std::memory_order_acquire)) {
+    }
+  }
+  ~LiveLock() { g_live_lock.clear(std::memory_order_release); }
+  LiveLock(const LiveLock&) = delete;
+  LiveLock& operator=(const LiveLock&) = delete;
+};
+
+void Link(Callback* callback) {
+  LiveLock lock;
+  callback->next = g_live;
+  if (g_live != nullptr) g_live->prev = callback;
+  g_live = callback;
+}
+
+void Unlink(Callback* callback) {
+  LiveLock lock;
+  if (callback->prev != nullptr) callback->prev->next = callback->next;
+  if (callback->next != nullptr) callback->next->prev = callback->prev;
+  if (g_live == callback) g_live = callback->next;
+  callback->next = callback->prev = nullptr;
+}
+
+// The live wrapped timeout in `context` (null: the default one) whose
+// program data is `data` (and whose source functions are `funcs`, unless
+// null), or null.
+GSource* FindWrapped(GMainContext* context, gpointer data, GSourceFuncs* funcs) {
+  auto get_context = G_REAL(g_source_get_context);
+  auto default_context = G_REAL(g_main_context_default);
+  if (get_context == nullptr || default_context == nullptr) return nullptr;
+  if (context == nullptr) context = default_context();
+  LiveLock lock;
+  for (Callback* c = g_live; c != nullptr; c = c->next) {
+    if (c->data == data && get_context(c->source) == context &&
+        (funcs == nullptr || c->source->source_funcs == funcs)) {
+      return c->source;
+    }
+  }
+  return nullptr;
+}
 
 void Release(Callback* callback) {
   if (callback->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
@@ -118,6 +175,7 @@ gboolean CallWrapped(gpointer p) {
 // by its callback returning FALSE): forget the timer.
 void SourceLetGo(gpointer p) {
   auto* callback = static_cast<Callback*>(p);
+  Unlink(callback);
   ForgetLibraryTimer(callback->source, callback);
   Release(callback);
 }
@@ -196,6 +254,8 @@ guint AddTimeout(Api api, gint priority, guint interval, bool seconds, GSourceFu
     callback->notify = notify;
     callback->source = source;
     G_REAL(g_source_set_callback)(source, CallWrapped, callback, SourceLetGo);
+    // (A once callback is GLib's own closure there too: never found by data.)
+    if (once == nullptr) Link(callback);
     if (arm.stale_old) RememberLibraryTimer(source, true, callback);
   } else {
     G_REAL(g_source_set_callback)(source, func, data, notify);
@@ -318,6 +378,53 @@ TB_EXPORT void g_source_destroy(GSource* source) {
   if (real == nullptr) return;
   if (ShimActive()) LeaveStaleRun(source);
   real(source);
+}
+
+// Lookups by user data: a timeout of an old site carries the shim's wrapper
+// as its callback data, so GLib's own search misses it; these find it.
+TB_EXPORT GSource* g_main_context_find_source_by_user_data(GMainContext* context,
+                                                           gpointer user_data) {
+  auto real = G_REAL(g_main_context_find_source_by_user_data);
+  if (real == nullptr) return nullptr;
+  GSource* source = real(context, user_data);
+  if (source != nullptr || !ShimActive()) return source;
+  return FindWrapped(context, user_data, nullptr);
+}
+
+TB_EXPORT GSource* g_main_context_find_source_by_funcs_user_data(GMainContext* context,
+                                                                 GSourceFuncs* funcs,
+                                                                 gpointer user_data) {
+  auto real = G_REAL(g_main_context_find_source_by_funcs_user_data);
+  if (real == nullptr) return nullptr;
+  GSource* source = real(context, funcs, user_data);
+  if (source != nullptr || !ShimActive()) return source;
+  return FindWrapped(context, user_data, funcs);
+}
+
+TB_EXPORT gboolean g_source_remove_by_user_data(gpointer user_data) {
+  auto real = G_REAL(g_source_remove_by_user_data);
+  if (real == nullptr) return FALSE;
+  if (!ShimActive()) return real(user_data);
+  // GLib removes the first source it finds; the shim's lookup first, so
+  // that a wrapped timeout leaves its stale run.
+  GSource* wrapped = FindWrapped(nullptr, user_data, nullptr);
+  auto destroy = G_REAL(g_source_destroy);
+  if (wrapped == nullptr || destroy == nullptr) return real(user_data);
+  LeaveStaleRun(wrapped);
+  destroy(wrapped);
+  return TRUE;
+}
+
+TB_EXPORT gboolean g_source_remove_by_funcs_user_data(GSourceFuncs* funcs, gpointer user_data) {
+  auto real = G_REAL(g_source_remove_by_funcs_user_data);
+  if (real == nullptr) return FALSE;
+  if (!ShimActive()) return real(funcs, user_data);
+  GSource* wrapped = FindWrapped(nullptr, user_data, funcs);
+  auto destroy = G_REAL(g_source_destroy);
+  if (wrapped == nullptr || destroy == nullptr) return real(funcs, user_data);
+  LeaveStaleRun(wrapped);
+  destroy(wrapped);
+  return TRUE;
 }
 
 TB_EXPORT void g_main_loop_run(GMainLoop* loop) {

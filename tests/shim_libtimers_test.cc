@@ -194,6 +194,18 @@ TEST_P(LibTimers, Inert_ReportsNothing) {
   EXPECT_EQ(run.report, "");
 }
 
+// GLib: an old site's timeout carries the shim's wrapper as its callback
+// data; lookups and removals by the program's data still find it.
+TEST(LibTimersGlib, LookupsByUserDataFindWrappedTimeouts) {
+  if (!Built("glib")) GTEST_SKIP() << "prog_lib_glib was not built (libglib2.0-dev)";
+  for (const char* timersem : {"old", "new", "native"}) {
+    ShimRun run = RunUnderShim("lib_glib", {"by_user_data"}, {{"TIMERSEM", timersem}}, 60);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_NE(run.out.find("found 1 removed 1 runs 0"), std::string::npos)
+        << timersem << ": " << run.out;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Libraries, LibTimers, ::testing::Values("uv", "glib", "event"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;

@@ -15,6 +15,10 @@
 //                  0 otherwise.
 //   loop_wait      one 3 ms timeout: with TIMERSEM_SHORT=5ms the loop's
 //                  poll would be a short wait; it must be no site.
+//   by_user_data   adds a 100 ms timeout with data D, finds it with
+//                  g_main_context_find_source_by_user_data and removes it
+//                  with g_source_remove_by_user_data(D): prints "found 1
+//                  removed 1 runs 0" in every mode (old wraps the callback).
 // T's GDestroyNotify must run exactly once, after its last run
 // ("notified 1").
 #include <glib.h>
@@ -84,6 +88,14 @@ int main(int argc, char** argv) {
     g_main_loop_run(loop);
     printf("stale_runs %d\n", stale_runs);
     printf("notified %d%s\n", notified, notified_before_run ? " before a run" : "");
+  } else if (strcmp(behaviour, "by_user_data") == 0) {
+    static int d;
+    g_timeout_add(100, CountRun, &d);
+    g_timeout_add(200, Quit, NULL);
+    int found = g_main_context_find_source_by_user_data(NULL, &d) != NULL;
+    int removed = g_source_remove_by_user_data(&d);
+    g_main_loop_run(loop);
+    printf("found %d removed %d runs %d\n", found, removed, stale_runs);
   } else if (strcmp(behaviour, "loop_wait") == 0) {
     g_timeout_add(3, Quit, NULL);
     g_main_loop_run(loop);
