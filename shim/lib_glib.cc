@@ -1,8 +1,8 @@
 // GLib timeouts: g_timeout_add, g_timeout_add_full, g_timeout_add_once,
 // g_timeout_add_seconds, g_timeout_add_seconds_full, g_timeout_source_new,
-// g_timeout_source_new_seconds, g_source_set_ready_time; g_source_remove and
-// g_source_destroy (destroying a timeout); g_main_loop_run and
-// g_main_context_iteration (the loop scope of lib_loop.h).
+// g_timeout_source_new_seconds, g_source_set_ready_time; g_main_loop_run and
+// g_main_context_iteration (the loop scope of lib_loop.h); the lookups and
+// removals by user data (below).
 //
 // Each arming call is a site, keyed by its stack.
 //
@@ -14,17 +14,21 @@
 //   new: the source is ready at once (ready time 0).
 //   Later expiries of a repeating timeout (its callback returned TRUE) keep
 //   the interval: GLib computes them from the interval itself.
-// stale (a timeout due, its ready time passed but not dispatched, when
-// g_source_remove or g_source_destroy destroys it, or when
-// g_source_set_ready_time re-arms or disarms it):
-//   old: its callback still runs once, from a one-shot source of the shim's
-//        own at the same priority in the same context; the program's
-//        GDestroyNotify runs after that stale run, not before it;
+// stale (g_source_set_ready_time re-arming or disarming a g_timeout_add*
+// timeout that was due: its ready time passed, not dispatched yet):
+//   old: its callback still runs once, from a one-shot source of the
+//        shim's own at the same priority in the same context; the timeout's
+//        GDestroyNotify runs after that;
 //   new: it never runs (GLib's own behaviour).
+//   Destroying a timeout (g_source_remove, g_source_destroy, its callback
+//   returning FALSE) leaves no stale run, and cancels one still pending, in
+//   both modes: GLib programs remove a timeout and then free what its
+//   callback uses (often on the stack), so a stale run after a destroy
+//   could only touch freed memory.
 //   Only timeouts added with g_timeout_add* get stale runs: the shim knows
-//   their callbacks (for an old site it wraps them). A source the program
-//   builds with g_timeout_source_new and g_source_set_callback gets the
-//   latency aspect only.
+//   their callbacks (for an old site it wraps them, and so also intercepts
+//   the lookups by user data, which would see the wrapper). A source the
+//   program builds with g_timeout_source_new gets the latency aspect only.
 //
 // GLib calls its own functions directly, not through the PLT, so only the
 // program's calls reach these interceptors. The shim does not link GLib:
@@ -50,7 +54,6 @@ TB_REAL(g_timeout_add_seconds_full)
 TB_REAL(g_timeout_source_new)
 TB_REAL(g_timeout_source_new_seconds)
 TB_REAL(g_source_set_ready_time)
-TB_REAL(g_source_remove)
 TB_REAL(g_source_destroy)
 TB_REAL(g_main_loop_run)
 TB_REAL(g_main_context_iteration)
@@ -102,7 +105,8 @@ struct Callback {
   GDestroyNotify notify = nullptr;
   GSource* source = nullptr;  // the timeout, until GLib destroys it
   std::atomic<int> refs{1};
-  Callback* next = nullptr;  // in g_live while `source` holds it
+  std::atomic<bool> destroyed{false};  // a pending stale run does nothing
+  Callback* next = nullptr;            // in g_live while `source` holds it
   Callback* prev = nullptr;
 };
 
@@ -175,6 +179,7 @@ gboolean CallWrapped(gpointer p) {
 // by its callback returning FALSE): forget the timer.
 void SourceLetGo(gpointer p) {
   auto* callback = static_cast<Callback*>(p);
+  callback->destroyed.store(true, std::memory_order_release);
   Unlink(callback);
   ForgetLibraryTimer(callback->source, callback);
   Release(callback);
@@ -182,6 +187,7 @@ void SourceLetGo(gpointer p) {
 
 gboolean RunStale(gpointer p) {
   auto* callback = static_cast<Callback*>(p);
+  if (callback->destroyed.load(std::memory_order_acquire)) return G_SOURCE_REMOVE;
   if (callback->once != nullptr) {
     callback->once(callback->data);
   } else {
@@ -199,7 +205,8 @@ std::int64_t UsFromNs(std::int64_t ns) {
 }
 
 // Old stale semantics: a due timeout of an old site that is about to be
-// destroyed, re-armed or disarmed leaves one run of its callback behind.
+// re-armed or disarmed (g_source_set_ready_time) leaves one run of its
+// callback behind, which a later destroy of the timeout cancels.
 void LeaveStaleRun(GSource* source) {
   if (source == nullptr || !HaveSourceFunctions()) return;
   LibTimerRecord record = RecallLibraryTimer(source);
@@ -364,22 +371,6 @@ TB_EXPORT void g_source_set_ready_time(GSource* source, gint64 ready_time) {
   real(source, ready_time);
 }
 
-TB_EXPORT gboolean g_source_remove(guint tag) {
-  auto real = G_REAL(g_source_remove);
-  if (real == nullptr) return FALSE;
-  if (ShimActive() && tag != 0) {
-    if (auto find = G_REAL(g_main_context_find_source_by_id)) LeaveStaleRun(find(nullptr, tag));
-  }
-  return real(tag);
-}
-
-TB_EXPORT void g_source_destroy(GSource* source) {
-  auto real = G_REAL(g_source_destroy);
-  if (real == nullptr) return;
-  if (ShimActive()) LeaveStaleRun(source);
-  real(source);
-}
-
 // Lookups by user data: a timeout of an old site carries the shim's wrapper
 // as its callback data, so GLib's own search misses it; these find it.
 TB_EXPORT GSource* g_main_context_find_source_by_user_data(GMainContext* context,
@@ -410,7 +401,6 @@ TB_EXPORT gboolean g_source_remove_by_user_data(gpointer user_data) {
   GSource* wrapped = FindWrapped(nullptr, user_data, nullptr);
   auto destroy = G_REAL(g_source_destroy);
   if (wrapped == nullptr || destroy == nullptr) return real(user_data);
-  LeaveStaleRun(wrapped);
   destroy(wrapped);
   return TRUE;
 }
@@ -422,7 +412,6 @@ TB_EXPORT gboolean g_source_remove_by_funcs_user_data(GSourceFuncs* funcs, gpoin
   GSource* wrapped = FindWrapped(nullptr, user_data, funcs);
   auto destroy = G_REAL(g_source_destroy);
   if (wrapped == nullptr || destroy == nullptr) return real(funcs, user_data);
-  LeaveStaleRun(wrapped);
   destroy(wrapped);
   return TRUE;
 }

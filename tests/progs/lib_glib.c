@@ -6,13 +6,13 @@
 //                  (old, with TIMERSEM_SHORT=300ms and a 1 s lag).
 //   stale_stop     a high-priority 0 ms timeout B spins until a 1 ms
 //                  timeout T is due, then removes it (g_source_remove):
-//                  prints "stale_runs N", how often T's callback ran (1
-//                  under old, 0 otherwise).
+//                  prints "stale_runs N", how often T's callback ran (0 in
+//                  every mode: a destroyed timeout never runs).
 //   stale_rearm    B re-arms the due T 30 ms ahead (g_source_set_ready_time):
 //                  T runs twice under old (the stale run, then the new
 //                  deadline), once otherwise.
-//   stale_destroy  B destroys the due T (g_source_destroy): 1 under old,
-//                  0 otherwise.
+//   stale_destroy  B destroys the due T (g_source_destroy): 0 in every
+//                  mode.
 //   loop_wait      one 3 ms timeout: with TIMERSEM_SHORT=5ms the loop's
 //                  poll would be a short wait; it must be no site.
 //   by_user_data   adds a 100 ms timeout with data D, finds it with
