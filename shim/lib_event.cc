@@ -62,17 +62,7 @@ TB_REAL(event_active)
 namespace {
 
 constexpr const char* kSonames[] = {"libevent-2.1.so.7", "libevent_core-2.1.so.7"};
-
-template <typename Fn>
-Fn Get(RealFunction<Fn>& real, const char* name) {
-  Fn fn = real.get();
-  for (const char* soname : kSonames) {
-    if (fn != nullptr) break;
-    fn = reinterpret_cast<Fn>(ResolveInLibrary(name, soname));
-  }
-  return fn;
-}
-#define EV_REAL(name) Get(real_##name, #name)
+#define EV_REAL(name) LibReal<real_##name>(#name, kSonames)
 
 bool HaveEventFunctions() {
   return EV_REAL(event_pending) != nullptr && EV_REAL(event_base_once) != nullptr &&

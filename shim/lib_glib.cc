@@ -75,14 +75,8 @@ TB_REAL(g_source_remove_by_funcs_user_data)
 
 namespace {
 
-constexpr const char* kSoname = "libglib-2.0.so.0";
-
-template <typename Fn>
-Fn Get(RealFunction<Fn>& real, const char* name) {
-  Fn fn = real.get();
-  return fn != nullptr ? fn : reinterpret_cast<Fn>(ResolveInLibrary(name, kSoname));
-}
-#define G_REAL(name) Get(real_##name, #name)
+constexpr const char* kSonames[] = {"libglib-2.0.so.0"};
+#define G_REAL(name) LibReal<real_##name>(#name, kSonames)
 
 // Everything a stale run needs; resolved once per call that may need it.
 bool HaveSourceFunctions() {

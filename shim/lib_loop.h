@@ -14,6 +14,8 @@
 // steps aside.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "site.h"
@@ -57,6 +59,30 @@ class LibraryLoopScope {
 // fallback when dlsym(RTLD_NEXT) finds nothing because the library was
 // loaded after the shim's initialization with RTLD_LOCAL. Null when absent.
 void* ResolveInLibrary(const char* name, const char* soname);
+
+// The real function behind `Real` (a TB_REAL declaration): dlsym(RTLD_NEXT)
+// as usual, else the first of `sonames` that the program has loaded
+// (resolved once, then cached). Null when the library is not loaded (then
+// each call looks again: a library the program dlopens later is found).
+template <auto& Real, std::size_t N>
+auto LibReal(const char* name, const char* const (&sonames)[N]) {
+  using Fn = decltype(Real.get());
+  // The fallback first: while RTLD_NEXT finds nothing, Real.get() calls
+  // dlsym again on every call.
+  static std::atomic<void*> fallback{nullptr};
+  void* p = fallback.load(std::memory_order_acquire);
+  if (p != nullptr) return reinterpret_cast<Fn>(p);
+  Fn fn = Real.get();
+  if (fn != nullptr) return fn;
+  {
+    for (const char* soname : sonames) {
+      p = ResolveInLibrary(name, soname);
+      if (p != nullptr) break;
+    }
+    if (p != nullptr) fallback.store(p, std::memory_order_release);
+  }
+  return reinterpret_cast<Fn>(p);
+}
 
 // True when `return_address` lies in the same module as `library_function`:
 // the library calling its own exported function (libuv's loop re-arms

@@ -49,14 +49,8 @@ TB_REAL(uv_is_closing)
 
 namespace {
 
-constexpr const char* kSoname = "libuv.so.1";
-
-template <typename Fn>
-Fn Get(RealFunction<Fn>& real, const char* name) {
-  Fn fn = real.get();
-  return fn != nullptr ? fn : reinterpret_cast<Fn>(ResolveInLibrary(name, kSoname));
-}
-#define UV_REAL(name) Get(real_##name, #name)
+constexpr const char* kSonames[] = {"libuv.so.1"};
+#define UV_REAL(name) LibReal<real_##name>(#name, kSonames)
 
 bool IsActive(const uv_timer_t* handle) {
   auto fn = UV_REAL(uv_is_active);
