@@ -29,6 +29,18 @@ endfunction()
 
 if(LIBTIMERS_LIBUV_FOUND)
   libtimers_prog(uv PkgConfig::LIBTIMERS_LIBUV)
+  # A libuv plugin the program dlopens RTLD_LOCAL: the shim finds libuv's
+  # real functions in a library loaded after it initialized.
+  add_library(lib_uv_plugin SHARED progs/lib_plugin/uv_plugin.c)
+  target_link_libraries(lib_uv_plugin PRIVATE PkgConfig::LIBTIMERS_LIBUV)
+  set_target_properties(lib_uv_plugin PROPERTIES LIBRARY_OUTPUT_DIRECTORY
+                                                 ${CMAKE_CURRENT_BINARY_DIR}/progs)
+  add_executable(prog_lib_dlopen progs/lib_dlopen.c)
+  target_link_libraries(prog_lib_dlopen PRIVATE ${CMAKE_DL_LIBS})
+  set_target_properties(prog_lib_dlopen PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+                                                   ${CMAKE_CURRENT_BINARY_DIR}/progs)
+  add_dependencies(prog_lib_dlopen lib_uv_plugin)
+  list(APPEND libtimers_prog_targets prog_lib_dlopen)
 else()
   message(STATUS "tests/libtimers: libuv not found (libuv1-dev), its tests are skipped")
 endif()

@@ -207,6 +207,22 @@ TEST(LibTimersGlib, LookupsByUserDataFindWrappedTimeouts) {
   }
 }
 
+// libuv loaded by the program with dlopen(RTLD_LOCAL), after the shim
+// initialized, through a plugin that links it: the plugin's calls reach the
+// shim, whose dlsym(RTLD_NEXT) cannot see libuv; it finds the library the
+// program loaded, and the timers get their semantics.
+TEST(LibTimersUv, LibraryLoadedLaterWithDlopenIsFound) {
+  if (!Built("uv")) GTEST_SKIP() << "prog_lib_uv was not built (libuv1-dev)";
+  const std::string plugin = std::string(TIMERBISECT_PROGS_DIR) + "/liblib_uv_plugin.so";
+  std::map<std::string, std::string> env = kShortMs;
+  env["TIMERSEM"] = kUnset;
+  EXPECT_EQ(Field(RunUnderShim("lib_dlopen", {plugin}, env, 60).out, "order"), "TM");
+  env["TIMERSEM"] = "old#y";
+  ShimRun old = RunUnderShim("lib_dlopen", {plugin}, env, 60);
+  EXPECT_EQ(Field(old.out, "order"), "MT") << old.out << old.err;
+  EXPECT_EQ(ReportedIds(old.report).size(), 2u) << old.report;
+}
+
 INSTANTIATE_TEST_SUITE_P(Libraries, LibTimers, ::testing::Values("uv", "glib", "event"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
