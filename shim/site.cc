@@ -227,6 +227,17 @@ const char* ApiName(Api api) {
       "mq_timedreceive",
       "sigtimedwait",
       "setsockopt_timeout",
+      "uv_timer_start",
+      "uv_timer_again",
+      "g_timeout_add",
+      "g_timeout_add_full",
+      "g_timeout_add_once",
+      "g_timeout_add_seconds",
+      "g_timeout_add_seconds_full",
+      "g_timeout_source_new",
+      "g_timeout_source_new_seconds",
+      "g_source_set_ready_time",
+      "event_add",
   };
   return kNames[static_cast<int>(api)];
 }

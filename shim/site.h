@@ -48,6 +48,17 @@ enum class Api : std::uint8_t {
   kMqTimedreceive,
   kSigtimedwait,
   kSocketTimeout,
+  kUvTimerStart,
+  kUvTimerAgain,
+  kGTimeoutAdd,
+  kGTimeoutAddFull,
+  kGTimeoutAddOnce,
+  kGTimeoutAddSeconds,
+  kGTimeoutAddSecondsFull,
+  kGTimeoutSourceNew,
+  kGTimeoutSourceNewSeconds,
+  kGSourceSetReadyTime,
+  kEventAdd,
 };
 
 const char* ApiName(Api api);

@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "guard.h"
+#include "lib_loop.h"
 #include "site.h"
 #include "state.h"
 #include "timespec.h"
@@ -35,6 +36,7 @@ enum class Latency : std::uint8_t {
 // Decides a finite, non-zero wait due in `remaining_ns` (<= 0: a deadline
 // already past, which is short). Keeps errno.
 inline Latency DecideLatency(Api api, std::int64_t remaining_ns) {
+  if (InsideLibraryLoop(api)) return Latency::kNative;
   const Config& cfg = GetConfig();
   if (cfg.watch) {
     WatchTimedCall(api, remaining_ns);

@@ -1,0 +1,134 @@
+// Per-call cost of the shim's library-timer interceptors (shim/lib_*.cc)
+// against the bare library call, the way bench/shim_overhead.cc measures
+// the libc ones: private copies of libtimerbisect.so loaded with dlopen
+// (one per configuration, each reading the environment when it loads), each
+// copy's interceptor called directly; the bare call goes to the library.
+//
+//   bench/libtimer_overhead --shim build/shim/libtimerbisect.so
+//
+// Rows: uv_timer_start (+ uv_timer_stop, 1 s timeout: never short) and
+// g_timeout_add (+ g_source_remove, not intercepted: GLib's own in every
+// row); configurations bare, inert (TIMERSEM
+// unset), active (new#y, depth 16: a warm site, one stack walk per arming)
+// and active old (old#y: the arming records the timer's mode, stop checks
+// whether it was due).
+#include <benchmark/benchmark.h>
+#include <dlfcn.h>
+#include <glib.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Functions {
+  const char* name;
+  decltype(&::uv_timer_start) uv_timer_start;
+  decltype(&::uv_timer_stop) uv_timer_stop;
+  decltype(&::g_timeout_add) g_timeout_add;
+  decltype(&::g_source_remove) g_source_remove;
+};
+
+std::vector<Functions> g_configs;
+std::vector<std::string> g_copies;
+
+template <typename Fn>
+Fn Lookup(void* handle, const char* symbol) {
+  void* p = dlsym(handle, symbol);
+  if (p == nullptr) {
+    std::fprintf(stderr, "libtimer_overhead: the shim has no %s (built without its headers?)\n",
+                 symbol);
+    std::exit(2);
+  }
+  return reinterpret_cast<Fn>(p);
+}
+
+Functions Load(const char* name, const std::string& shim, const char* timersem) {
+  std::string copy = std::filesystem::temp_directory_path() /
+                     ("timerbisect-libbench-" + std::to_string(getpid()) + "-" + name + ".so");
+  std::filesystem::copy_file(shim, copy, std::filesystem::copy_options::overwrite_existing);
+  g_copies.push_back(copy);
+  if (timersem) {
+    setenv("TIMERSEM", timersem, 1);
+  } else {
+    unsetenv("TIMERSEM");
+  }
+  setenv("TIMERSEM_DEPTH", "16", 1);
+  setenv("TIMERSEM_REPORT", "/dev/null", 1);
+  void* handle = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    std::fprintf(stderr, "libtimer_overhead: cannot load %s: %s\n", copy.c_str(), dlerror());
+    std::exit(2);
+  }
+  return {name, Lookup<decltype(&::uv_timer_start)>(handle, "uv_timer_start"),
+          Lookup<decltype(&::uv_timer_stop)>(handle, "uv_timer_stop"),
+          Lookup<decltype(&::g_timeout_add)>(handle, "g_timeout_add"),
+          &::g_source_remove};  // not intercepted
+}
+
+void Tick(uv_timer_t*) {}
+
+gboolean Never(gpointer) {
+  return G_SOURCE_REMOVE;
+}
+
+void BM_UvTimerStartStop(benchmark::State& state) {
+  const Functions& f = g_configs[state.range(0)];
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uv_timer_t timer;
+  uv_timer_init(&loop, &timer);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(f.uv_timer_start(&timer, Tick, 1000, 0));
+    f.uv_timer_stop(&timer);
+  }
+  state.SetLabel(f.name);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+}
+
+void BM_GTimeoutAddRemove(benchmark::State& state) {
+  const Functions& f = g_configs[state.range(0)];
+  for (auto _ : state) {
+    guint id = f.g_timeout_add(1000, Never, nullptr);
+    f.g_source_remove(id);
+  }
+  state.SetLabel(f.name);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string shim;
+  std::vector<char*> rest = {argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--shim") == 0 && i + 1 < argc) {
+      shim = argv[++i];
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (shim.empty()) shim = TIMERBISECT_SHIM_PATH;
+  g_configs.push_back(
+      {"bare", &::uv_timer_start, &::uv_timer_stop, &::g_timeout_add, &::g_source_remove});
+  g_configs.push_back(Load("inert", shim, nullptr));
+  g_configs.push_back(Load("active-depth16", shim, "new#y"));
+  g_configs.push_back(Load("active-old-depth16", shim, "old#y"));
+  for (auto* bm : {benchmark::RegisterBenchmark("uv_timer_start_stop", BM_UvTimerStartStop),
+                   benchmark::RegisterBenchmark("g_timeout_add_remove", BM_GTimeoutAddRemove)}) {
+    bm->DenseRange(0, static_cast<int>(g_configs.size()) - 1);
+  }
+  int n = static_cast<int>(rest.size());
+  benchmark::Initialize(&n, rest.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  for (const auto& copy : g_copies) std::filesystem::remove(copy);
+  return 0;
+}

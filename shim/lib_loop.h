@@ -1,0 +1,124 @@
+// Library timers (lib_uv.cc, lib_glib.cc, lib_event.cc): what the
+// interceptors of event-loop libraries share.
+//
+// A library timer is a site keyed by the stack of its arming call
+// (uv_timer_start, g_timeout_add, event_add with a timeout ...). The loop's
+// own wait (the epoll_wait or poll inside uv_run, g_main_context_iteration,
+// event_base_loop) would be a second site for the same timers: lagging it
+// moves every timer of the loop together. So once a library's timer API has
+// been intercepted in this process, a poll-family wait made while the thread
+// is inside that library's run function is native, not a site
+// (InsideLibraryLoop, consulted at the top of DecideLatency in timeout.h).
+// Sleeps, condvar and futex waits, and timerfds made inside the loop (from a
+// callback) stay sites: only the wait that multiplexes the loop's timers
+// steps aside.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "site.h"
+
+namespace timerbisect::shim {
+
+// One bit per library.
+enum LibraryBit : unsigned {
+  kLibUv = 1u << 0,
+  kLibGlib = 1u << 1,
+  kLibEvent = 1u << 2,
+  kLibSdEvent = 1u << 3,
+};
+
+// The libraries whose run function the calling thread is inside.
+extern thread_local unsigned t_inside_loops __attribute__((tls_model("initial-exec")));
+
+// True when `api` (a wait) is the loop's own multiplexing wait of a library
+// whose timers are sites in this process: the wait stays native.
+bool InsideLibraryLoopSlow(Api api);
+inline bool InsideLibraryLoop(Api api) {
+  return t_inside_loops != 0 && InsideLibraryLoopSlow(api);
+}
+
+// Records that a timer API of `lib` was intercepted (active shim).
+void NoteLibraryTimers(unsigned lib);
+
+// Marks the calling thread as inside `lib`'s run function for its lifetime.
+class LibraryLoopScope {
+ public:
+  explicit LibraryLoopScope(unsigned lib) : saved_(t_inside_loops) { t_inside_loops |= lib; }
+  ~LibraryLoopScope() { t_inside_loops = saved_; }
+  LibraryLoopScope(const LibraryLoopScope&) = delete;
+  LibraryLoopScope& operator=(const LibraryLoopScope&) = delete;
+
+ private:
+  unsigned saved_;
+};
+
+// Resolves `name` in an already loaded `soname` (dlopen RTLD_NOLOAD): the
+// fallback when dlsym(RTLD_NEXT) finds nothing because the library was
+// loaded after the shim's initialization with RTLD_LOCAL. Null when absent.
+void* ResolveInLibrary(const char* name, const char* soname);
+
+// The real function behind `Real` (a TB_REAL declaration): dlsym(RTLD_NEXT)
+// as usual, else the first of `sonames` that the program has loaded
+// (resolved once, then cached). Null when the library is not loaded (then
+// each call looks again: a library the program dlopens later is found).
+template <auto& Real, std::size_t N>
+auto LibReal(const char* name, const char* const (&sonames)[N]) {
+  using Fn = decltype(Real.get());
+  // The fallback first: while RTLD_NEXT finds nothing, Real.get() calls
+  // dlsym again on every call.
+  static std::atomic<void*> fallback{nullptr};
+  void* p = fallback.load(std::memory_order_acquire);
+  if (p != nullptr) return reinterpret_cast<Fn>(p);
+  Fn fn = Real.get();
+  if (fn != nullptr) return fn;
+  {
+    for (const char* soname : sonames) {
+      p = ResolveInLibrary(name, soname);
+      if (p != nullptr) break;
+    }
+    if (p != nullptr) fallback.store(p, std::memory_order_release);
+  }
+  return reinterpret_cast<Fn>(p);
+}
+
+// True when `return_address` lies in the same module as `library_function`:
+// the library calling its own exported function (libuv's loop re-arms
+// repeating timers through uv_timer_stop/uv_timer_again), not a site.
+bool CalledFromLibrary(const void* return_address, const void* library_function);
+
+// The decision for one arming of a library timer: its site, its mode, and
+// what the latency aspect makes of its first expiry.
+struct LibArm {
+  SiteDecision site;
+  bool stale_old = false;  // stale aspect, old: a due callback survives stop/re-arm
+  bool stale_new = false;  // stale aspect, new: a due callback never runs after them
+  // Latency: -1 native; otherwise the new timeout in ns (0: at once).
+  std::int64_t timeout_ns = -1;
+};
+
+// Decides an arming of `api` whose first expiry is `timeout_ns` away (0:
+// "next iteration", not a timer for the latency aspect), counting it in
+// watch mode (`rearm`: the timer was armed). Takes the reentrancy guard
+// itself; keeps errno.
+LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rearm);
+
+// The per-timer record: the mode of a timer's last arming, keyed by the
+// library's timer object (a handle, a source, an event). Lossy: a
+// collision forgets the older timer, which then behaves natively.
+struct LibTimerRecord {
+  bool stale_old = false;
+  bool stale_new = false;
+  void* extra = nullptr;  // the library file's own per-timer data, if any
+};
+void RememberLibraryTimer(const void* timer, bool stale_old, void* extra = nullptr,
+                          bool stale_new = false);
+// The record of `timer`, or a default (native) one.
+LibTimerRecord RecallLibraryTimer(const void* timer);
+void ForgetLibraryTimer(const void* timer);
+// Forgets `timer` only while its record still holds `extra`.
+void ForgetLibraryTimer(const void* timer, const void* extra);
+
+}  // namespace timerbisect::shim

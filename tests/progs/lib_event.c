@@ -1,0 +1,96 @@
+// libevent timers under the shim (tests/shim_libtimers_test.cc). argv[1]:
+//   order          adds T (200 ms), Z (0 ms, low priority) and M (400 ms),
+//                  in that order, and prints the order they ran in:
+//                  "order ZTM" natively, "TZM" when T is activated at once
+//                  (new: T outranks Z), "ZMT" when T comes after the lag
+//                  (old, with TIMERSEM_SHORT=300ms and a 1 s lag).
+//   stale_stop     a high-priority 0 ms timer B spins until a 1 ms timer T
+//                  is due, then deletes it (event_del): prints
+//                  "stale_runs N", how often T's callback ran (0 in every
+//                  mode: a deleted event never runs).
+//   stale_rearm    B re-adds the due T 30 ms ahead (event_add): T runs
+//                  twice under old (the stale run, then the new deadline),
+//                  once otherwise.
+//   stale_destroy  B frees the due T (event_free): 0 in every mode.
+//   loop_wait      one 3 ms timer: with TIMERSEM_SHORT=5ms the loop's
+//                  epoll_wait would be a short wait; it must be no site.
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "timer_util.h"
+
+static char order[8];
+static int order_len = 0;
+static int stale_runs = 0;
+static const char* behaviour;
+static struct event* t;
+
+static void Mark(evutil_socket_t fd, short what, void* arg) {
+  (void)fd;
+  (void)what;
+  order[order_len++] = *(const char*)arg;
+}
+
+static void CountRun(evutil_socket_t fd, short what, void* arg) {
+  (void)fd;
+  (void)what;
+  (void)arg;
+  ++stale_runs;
+}
+
+static void StopDueTimer(evutil_socket_t fd, short what, void* arg) {
+  (void)fd;
+  (void)what;
+  (void)arg;
+  SpinNs(5000000);  // T (1 ms) is due now; the loop has not run it
+  if (strcmp(behaviour, "stale_stop") == 0) event_del(t);
+  if (strcmp(behaviour, "stale_rearm") == 0) {
+    struct timeval later = {0, 30000};
+    event_add(t, &later);
+  }
+  if (strcmp(behaviour, "stale_destroy") == 0) {
+    event_free(t);
+    t = NULL;
+  }
+}
+
+static struct event* Timer(struct event_base* base, event_callback_fn cb, void* arg, int priority,
+                           long us) {
+  struct event* ev = evtimer_new(base, cb, arg);
+  event_priority_set(ev, priority);
+  struct timeval tv = {us / 1000000, us % 1000000};
+  evtimer_add(ev, &tv);
+  return ev;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) return 2;
+  behaviour = argv[1];
+  struct event_base* base = event_base_new();
+  if (base == NULL || event_base_priority_init(base, 2) != 0) return 1;
+  struct event* others[3] = {NULL, NULL, NULL};
+  if (strcmp(behaviour, "order") == 0) {
+    others[0] = Timer(base, Mark, "T", 0, 200000);
+    others[1] = Timer(base, Mark, "Z", 1, 0);
+    others[2] = Timer(base, Mark, "M", 0, 400000);
+    event_base_dispatch(base);
+    printf("order %s\n", order);
+  } else if (strncmp(behaviour, "stale_", 6) == 0) {
+    others[0] = Timer(base, StopDueTimer, NULL, 0, 0);
+    t = Timer(base, CountRun, NULL, 1, 1000);
+    event_base_dispatch(base);
+    printf("stale_runs %d\n", stale_runs);
+  } else if (strcmp(behaviour, "loop_wait") == 0) {
+    t = Timer(base, CountRun, NULL, 0, 3000);
+    event_base_dispatch(base);
+  } else {
+    return 2;
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (others[i] != NULL) event_free(others[i]);
+  }
+  if (t != NULL) event_free(t);
+  event_base_free(base);
+  return 0;
+}

@@ -1,0 +1,81 @@
+// libuv timers under the shim (tests/shim_libtimers_test.cc). argv[1]:
+//   order        arms T (2 ms), Z (0 ms) and M (20 ms), in that order, and
+//                prints the order they ran in: "order ZTM" natively (libuv
+//                runs due timers by deadline), "TZM" when T fires at once
+//                (new), "ZMT" when T fires after the lag (old, with
+//                TIMERSEM_SHORT=5ms and a 50 ms lag).
+//   stale_stop   a 0 ms timer B spins until a 1 ms timer T is due, then
+//                stops T: prints "stale_runs N", how often T's callback ran
+//                (1 under old: the due callback still runs; 0 otherwise).
+//   stale_rearm  B re-arms the due T for 30 ms instead: T runs twice under
+//                old (the stale run and the new deadline), once otherwise.
+//   stale_destroy  B closes the due T: it never runs, in every mode.
+//   loop_wait    a 3 ms timer, then uv_run: with TIMERSEM_SHORT=5ms the
+//                loop's epoll_wait would be a short wait; it must not be a
+//                site once uv timers are.
+// Exit 0 unless libuv fails.
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+
+#include "timer_util.h"
+
+static char order[8];
+static int order_len = 0;
+static int stale_runs = 0;
+static uv_timer_t t, z, m, b;
+static const char* behaviour;
+
+static void Mark(uv_timer_t* timer) {
+  order[order_len++] = *(const char*)timer->data;
+}
+
+static void CountRun(uv_timer_t* timer) {
+  (void)timer;
+  ++stale_runs;
+}
+
+static void StopDueTimer(uv_timer_t* timer) {
+  (void)timer;
+  SpinNs(5000000);  // T (1 ms) is due now; the loop has not run it yet
+  if (strcmp(behaviour, "stale_stop") == 0) uv_timer_stop(&t);
+  if (strcmp(behaviour, "stale_rearm") == 0) uv_timer_start(&t, CountRun, 30, 0);
+  if (strcmp(behaviour, "stale_destroy") == 0) uv_close((uv_handle_t*)&t, NULL);
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) return 2;
+  behaviour = argv[1];
+  uv_loop_t* loop = uv_default_loop();
+  uv_timer_init(loop, &t);
+  uv_timer_init(loop, &z);
+  uv_timer_init(loop, &m);
+  uv_timer_init(loop, &b);
+  if (strcmp(behaviour, "order") == 0) {
+    t.data = "T";
+    z.data = "Z";
+    m.data = "M";
+    uv_timer_start(&t, Mark, 2, 0);
+    uv_timer_start(&z, Mark, 0, 0);
+    uv_timer_start(&m, Mark, 20, 0);
+    uv_run(loop, UV_RUN_DEFAULT);
+    printf("order %s\n", order);
+  } else if (strncmp(behaviour, "stale_", 6) == 0) {
+    uv_timer_start(&b, StopDueTimer, 0, 0);
+    uv_timer_start(&t, CountRun, 1, 0);
+    uv_run(loop, UV_RUN_DEFAULT);
+    printf("stale_runs %d\n", stale_runs);
+  } else if (strcmp(behaviour, "loop_wait") == 0) {
+    uv_timer_start(&t, CountRun, 3, 0);
+    uv_run(loop, UV_RUN_DEFAULT);
+    printf("runs %d\n", stale_runs);
+  } else {
+    return 2;
+  }
+  uv_close((uv_handle_t*)&z, NULL);
+  uv_close((uv_handle_t*)&m, NULL);
+  uv_close((uv_handle_t*)&b, NULL);
+  if (!uv_is_closing((uv_handle_t*)&t)) uv_close((uv_handle_t*)&t, NULL);
+  uv_run(loop, UV_RUN_DEFAULT);
+  return uv_loop_close(loop) == 0 ? 0 : 1;
+}
