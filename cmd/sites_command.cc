@@ -49,11 +49,35 @@ struct Site {
 // Waits (sleeps, polls, timed locks and condition waits): their one aspect
 // is latency, which changes short ones only.
 bool IsWait(std::string_view api) {
-  static constexpr std::string_view kTimerObjects[] = {"timerfd_create", "timer_create",
-                                                       "setitimer", "alarm", "ualarm"};
-  return std::find(std::begin(kTimerObjects), std::end(kTimerObjects), api) ==
-             std::end(kTimerObjects) &&
-         !api.empty();
+  static constexpr std::string_view kWaits[] = {"nanosleep",
+                                                "clock_nanosleep",
+                                                "usleep",
+                                                "sleep",
+                                                "thrd_sleep",
+                                                "poll",
+                                                "ppoll",
+                                                "select",
+                                                "pselect",
+                                                "epoll_wait",
+                                                "epoll_pwait",
+                                                "epoll_pwait2",
+                                                "pthread_cond_timedwait",
+                                                "pthread_cond_clockwait",
+                                                "cnd_timedwait",
+                                                "sem_timedwait",
+                                                "sem_clockwait",
+                                                "pthread_mutex_timedlock",
+                                                "pthread_mutex_clocklock",
+                                                "mtx_timedlock",
+                                                "futex_wait",
+                                                "pthread_rwlock_timedlock",
+                                                "pthread_rwlock_clocklock",
+                                                "pthread_timedjoin_np",
+                                                "mq_timedsend",
+                                                "mq_timedreceive",
+                                                "sigtimedwait",
+                                                "setsockopt_timeout"};
+  return std::find(std::begin(kWaits), std::end(kWaits), api) != std::end(kWaits);
 }
 
 // A site bisect sees and can toggle, by the one definition both use: a
