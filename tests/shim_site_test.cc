@@ -96,7 +96,9 @@ ShimRun Edges(const std::vector<std::string>& args, const std::string& timersem)
 // signal landed (before: one per interrupted instruction).
 TEST(ShimSiteEdges, SignalHandlerSiteHasOneIdWhereverTheSignalLands) {
   ShimRun run = Edges({"signal"}, "new#vy");
-  EXPECT_EQ(Field(run.out, "handled"), "40");
+  // At least 40: one more signal may land before the timer is turned off.
+  ASSERT_FALSE(Field(run.out, "handled").empty()) << run.out;
+  EXPECT_GE(std::stoi(Field(run.out, "handled")), 40) << run.out;
   std::set<std::uint64_t> ids = ReportedIds(run.report);
   // The setitimer calls are two sites of their own; the handler's sleep one.
   EXPECT_EQ(ids.size(), 3u) << run.report;
