@@ -47,6 +47,12 @@ bool IsShim(const std::string& object) {
 }
 
 TEST(ShimBindings, InertShimLeavesEveryBindingOfTheProgramWhereItWas) {
+#if TIMERBISECT_TSAN
+  // The TSan-built program exits 66 (a report on std::timed_mutex, which
+  // clang 14's TSan does not follow) with or without the shim; the bindings
+  // are checked in the plain and ASan builds.
+  GTEST_SKIP() << "ThreadSanitizer reports on this program with or without the shim";
+#endif
   Bindings native = BindingsOf({{"LD_PRELOAD", ""}});
   Bindings inert = BindingsOf({{"TIMERSEM", "\x01"}});
   ASSERT_GT(native.size(), 100u) << "LD_DEBUG=bindings printed too little to compare";

@@ -95,6 +95,11 @@ ShimRun Edges(const std::vector<std::string>& args, const std::string& timersem)
 // A site in a signal handler ends at the signal frame: one ID, wherever the
 // signal landed (before: one per interrupted instruction).
 TEST(ShimSiteEdges, SignalHandlerSiteHasOneIdWhereverTheSignalLands) {
+#if TIMERBISECT_TSAN
+  // ThreadSanitizer defers asynchronous signals to its own safe points; the
+  // program's busy loop has none, and the handler never ran (a 120 s hang).
+  GTEST_SKIP() << "ThreadSanitizer defers asynchronous signals";
+#endif
   ShimRun run = Edges({"signal"}, "new#vy");
   // At least 40: one more signal may land before the timer is turned off.
   ASSERT_FALSE(Field(run.out, "handled").empty()) << run.out;
