@@ -10,8 +10,8 @@
 namespace timerbisect::shim {
 namespace {
 
-// A handful: the report file (and its reopened copy), with room to spare. -1 marks a free slot. Lock-free: adopted and disowned under the
-// reentrancy guard, read by any thread's close.
+// A handful: the report file (and its reopened copy), with room to spare. -1 marks a free slot.
+// Lock-free: adopted and disowned under the reentrancy guard, read by any thread's close.
 constexpr int kSlots = 8;
 std::atomic<int> g_own[kSlots] = {-1, -1, -1, -1, -1, -1, -1, -1};
 
