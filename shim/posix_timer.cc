@@ -329,19 +329,6 @@ bool SettleHeld(timer_t timer, const PosixTimer& t, HeldSignal& held, bool due_s
   return false;
 }
 
-// old_value of a setting whose next expiration old mode counted as fired:
-// a one-shot timer is no longer pending; a periodic one is due one interval
-// after the expiration counted (unless the kernel saw it fire already).
-void ReportFired(itimerspec& old, std::int64_t lag_ns) {
-  std::int64_t value = ToNs(old.it_value);
-  std::int64_t interval = ToNs(old.it_interval);
-  if (interval == 0) {
-    old.it_value = timespec{0, 0};
-  } else if (value != 0 && value <= lag_ns) {
-    old.it_value = FromNs(value + interval);
-  }
-}
-
 // Old mode re-delivered a signal with `overrun` at a re-arm whose first
 // expiry is `until` on the timer's clock: timer_getoverrun reports it
 // until then.
@@ -353,12 +340,6 @@ void RecordRedeliveredOverrun(timer_t timer, int overrun, std::int64_t until) {
 }
 
 // ---- latency ----
-
-std::int64_t RequestedRemainingNs(const itimerspec& value, int flags, clockid_t clock) {
-  std::int64_t v = ToNs(value.it_value);
-  if (flags & TIMER_ABSTIME) return v - ClockNowNs(clock);
-  return v;
-}
 
 // Waits until the short timer has expired: a one-shot timer reads zero once
 // it fired, a periodic one once its first expiry time has passed. When this
@@ -407,7 +388,8 @@ int WatchedSetTimer(Real& real, timer_t timer, const PosixTimer& t, int flags,
   {
     ReentrancyGuard guard;
     std::int64_t value_ns = ToNs(new_value->it_value);
-    std::int64_t remaining_ns = RequestedRemainingNs(*new_value, flags, t.clock);
+    std::int64_t remaining_ns =
+        RequestedRemainingNs(*new_value, (flags & TIMER_ABSTIME) != 0, t.clock);
     CountWatched(t.site, SettingEvents(ToNs(previous_out->it_value) != 0, value_ns, remaining_ns));
   }
   errno = saved_errno;
@@ -466,7 +448,7 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
     }
     bool arming = request.it_value.tv_sec != 0 || request.it_value.tv_nsec != 0;
     if ((cfg.aspects & kAspectLatency) && arming) {
-      remaining = RequestedRemainingNs(request, flags, t.clock);
+      remaining = RequestedRemainingNs(request, (flags & TIMER_ABSTIME) != 0, t.clock);
       if (IsShort(remaining, cfg.short_ns)) {
         if (t.mode == Mode::kNew) {
           wait_for_expiry = true;

@@ -114,26 +114,6 @@ void RestoreTicks(int fd, std::uint64_t owed) {
   }
 }
 
-// Remaining time until the first expiry of an arming request.
-std::int64_t RequestedRemainingNs(const itimerspec& value, int flags, int clock) {
-  std::int64_t v = ToNs(value.it_value);
-  if (flags & TFD_TIMER_ABSTIME) return v - ClockNowNs(clock);
-  return v;
-}
-
-// old_value of a setting whose next expiration old mode counted as fired:
-// a one-shot timer is no longer pending; a periodic one is due one interval
-// after the expiration counted (unless the kernel saw it fire already).
-void ReportFired(itimerspec& old, std::int64_t lag_ns) {
-  std::int64_t value = ToNs(old.it_value);
-  std::int64_t interval = ToNs(old.it_interval);
-  if (interval == 0) {
-    old.it_value = timespec{0, 0};
-  } else if (value != 0 && value <= lag_ns) {
-    old.it_value = FromNs(value + interval);
-  }
-}
-
 // Waits until the timerfd has expired; the request was short, so this is
 // short too. Bounded in case the clock was changed under us.
 void WaitForExpiry(int fd, std::int64_t bound_ns) {
@@ -155,7 +135,8 @@ int WatchedSettime(int fd, int flags, const itimerspec* new_value, itimerspec* o
   {
     ReentrancyGuard guard;
     std::int64_t value_ns = ToNs(new_value->it_value);
-    std::int64_t remaining_ns = RequestedRemainingNs(*new_value, flags, timer.clock);
+    std::int64_t remaining_ns =
+        RequestedRemainingNs(*new_value, (flags & TFD_TIMER_ABSTIME) != 0, timer.clock);
     CountWatched(timer.site,
                  SettingEvents(ToNs(previous_out->it_value) != 0, value_ns, remaining_ns));
   }
@@ -211,7 +192,8 @@ TB_EXPORT int timerfd_settime(int fd, int flags, const itimerspec* new_value,
       may_discard_unread = ArmedOrReadable(fd);
     }
     bool arming = request.it_value.tv_sec != 0 || request.it_value.tv_nsec != 0;
-    std::int64_t remaining = arming ? RequestedRemainingNs(request, flags, timer.clock) : 0;
+    std::int64_t remaining =
+        arming ? RequestedRemainingNs(request, (flags & TFD_TIMER_ABSTIME) != 0, timer.clock) : 0;
     if ((cfg.aspects & kAspectLatency) && arming && IsShort(remaining, cfg.short_ns)) {
       if (timer.mode == Mode::kNew) {
         wait_for_expiry = true;

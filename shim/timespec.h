@@ -31,4 +31,24 @@ inline bool IsShort(std::int64_t remaining_ns, std::int64_t short_ns) {
   return remaining_ns <= short_ns;
 }
 
+// Time until the first expiry an arming request asks for (timerfd_settime,
+// timer_settime): relative, or absolute on `clock`.
+inline std::int64_t RequestedRemainingNs(const itimerspec& value, bool absolute, clockid_t clock) {
+  std::int64_t v = ToNs(value.it_value);
+  return absolute ? v - ClockNowNs(clock) : v;
+}
+
+// old_value of a setting whose next expiration old mode counted as fired:
+// a one-shot timer is no longer pending; a periodic one is due one interval
+// after the expiration counted (unless the kernel saw it fire already).
+inline void ReportFired(itimerspec& old, std::int64_t lag_ns) {
+  std::int64_t value = ToNs(old.it_value);
+  std::int64_t interval = ToNs(old.it_interval);
+  if (interval == 0) {
+    old.it_value = timespec{0, 0};
+  } else if (value != 0 && value <= lag_ns) {
+    old.it_value = FromNs(value + interval);
+  }
+}
+
 }  // namespace timerbisect::shim
