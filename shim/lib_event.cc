@@ -110,22 +110,11 @@ struct StaleRun {
 StaleRun* g_pending = nullptr;
 std::atomic_flag g_pending_lock = ATOMIC_FLAG_INIT;
 
-class PendingLock {
- public:
-  PendingLock() {
-    while (g_pending_lock.test_and_set(std::memory_order_acquire)) {
-    }
-  }
-  ~PendingLock() { g_pending_lock.clear(std::memory_order_release); }
-  PendingLock(const PendingLock&) = delete;
-  PendingLock& operator=(const PendingLock&) = delete;
-};
-
 void FireStaleRun(evutil_socket_t, short, void* p) {
   auto* run = static_cast<StaleRun*>(p);
   bool live;
   {
-    PendingLock lock;
+    SpinGuard lock(g_pending_lock);
     for (StaleRun** q = &g_pending; *q != nullptr; q = &(*q)->next) {
       if (*q == run) {
         *q = run->next;
@@ -148,20 +137,20 @@ void ScheduleStaleRun(event* ev) {
   run->fd = EV_REAL(event_get_fd)(ev);
   run->arg = EV_REAL(event_get_callback_arg)(ev);
   {
-    PendingLock lock;
+    SpinGuard lock(g_pending_lock);
     run->next = g_pending;
     g_pending = run;
   }
   timeval now = {0, 0};
   if (EV_REAL(event_base_once)(EV_REAL(event_get_base)(ev), -1, EV_TIMEOUT, FireStaleRun, run,
                                &now) != 0) {
-    PendingLock lock;
+    SpinGuard lock(g_pending_lock);
     run->ev = nullptr;  // never scheduled: leaked rather than unlinked
   }
 }
 
 void DropStaleRuns(const event* ev) {
-  PendingLock lock;
+  SpinGuard lock(g_pending_lock);
   for (StaleRun* run = g_pending; run != nullptr; run = run->next) {
     if (run->ev == ev) run->ev = nullptr;
   }

@@ -110,26 +110,15 @@ struct Callback {
 Callback* g_live = nullptr;
 std::atomic_flag g_live_lock = ATOMIC_FLAG_INIT;
 
-class LiveLock {
- public:
-  LiveLock() {
-    while (g_live_lock.test_and_set(std::memory_order_acquire)) {
-    }
-  }
-  ~LiveLock() { g_live_lock.clear(std::memory_order_release); }
-  LiveLock(const LiveLock&) = delete;
-  LiveLock& operator=(const LiveLock&) = delete;
-};
-
 void Link(Callback* callback) {
-  LiveLock lock;
+  SpinGuard lock(g_live_lock);
   callback->next = g_live;
   if (g_live != nullptr) g_live->prev = callback;
   g_live = callback;
 }
 
 void Unlink(Callback* callback) {
-  LiveLock lock;
+  SpinGuard lock(g_live_lock);
   if (callback->prev != nullptr) callback->prev->next = callback->next;
   if (callback->next != nullptr) callback->next->prev = callback->prev;
   if (g_live == callback) g_live = callback->next;
@@ -144,7 +133,7 @@ GSource* FindWrapped(GMainContext* context, gpointer data, GSourceFuncs* funcs) 
   auto default_context = G_REAL(g_main_context_default);
   if (get_context == nullptr || default_context == nullptr) return nullptr;
   if (context == nullptr) context = default_context();
-  LiveLock lock;
+  SpinGuard lock(g_live_lock);
   for (Callback* c = g_live; c != nullptr; c = c->next) {
     if (c->data == data && get_context(c->source) == context &&
         (funcs == nullptr || c->source->source_funcs == funcs)) {

@@ -34,17 +34,6 @@ constexpr std::size_t kSlots = 4096;
 Slot g_slots[kSlots];
 std::atomic_flag g_slots_lock = ATOMIC_FLAG_INIT;
 
-class SlotsLock {
- public:
-  SlotsLock() {
-    while (g_slots_lock.test_and_set(std::memory_order_acquire)) {
-    }
-  }
-  ~SlotsLock() { g_slots_lock.clear(std::memory_order_release); }
-  SlotsLock(const SlotsLock&) = delete;
-  SlotsLock& operator=(const SlotsLock&) = delete;
-};
-
 Slot& SlotOf(const void* timer) {
   auto p = reinterpret_cast<std::uintptr_t>(timer);
   return g_slots[(p >> 4 ^ p >> 16) % kSlots];
@@ -116,7 +105,7 @@ LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rea
 }
 
 void RememberLibraryTimer(const void* timer, bool stale_old, void* extra, bool stale_new) {
-  SlotsLock lock;
+  SpinGuard lock(g_slots_lock);
   Slot& slot = SlotOf(timer);
   slot.timer = timer;
   slot.stale_old = stale_old;
@@ -125,7 +114,7 @@ void RememberLibraryTimer(const void* timer, bool stale_old, void* extra, bool s
 }
 
 LibTimerRecord RecallLibraryTimer(const void* timer) {
-  SlotsLock lock;
+  SpinGuard lock(g_slots_lock);
   const Slot& slot = SlotOf(timer);
   LibTimerRecord record;
   if (slot.timer == timer) {
@@ -137,7 +126,7 @@ LibTimerRecord RecallLibraryTimer(const void* timer) {
 }
 
 void ForgetLibraryTimer(const void* timer) {
-  SlotsLock lock;
+  SpinGuard lock(g_slots_lock);
   Slot& slot = SlotOf(timer);
   if (slot.timer == timer) slot = Slot{};
 }
@@ -147,7 +136,7 @@ void ForgetLibraryTimer(const void* timer) {
 namespace timerbisect::shim {
 
 void ForgetLibraryTimer(const void* timer, const void* extra) {
-  SlotsLock lock;
+  SpinGuard lock(g_slots_lock);
   Slot& slot = SlotOf(timer);
   if (slot.timer == timer && slot.extra == extra) slot = Slot{};
 }

@@ -43,6 +43,23 @@ inline bool InsideLibraryLoop(Api api) {
 // Records that a timer API of `lib` was intercepted (active shim).
 void NoteLibraryTimers(unsigned lib);
 
+// Holds a spinlock (an std::atomic_flag) for its lifetime: the short
+// critical sections over the library-timer tables, entered from loop
+// threads, never from signal handlers.
+class SpinGuard {
+ public:
+  explicit SpinGuard(std::atomic_flag& flag) : flag_(flag) {
+    while (flag_.test_and_set(std::memory_order_acquire)) {
+    }
+  }
+  ~SpinGuard() { flag_.clear(std::memory_order_release); }
+  SpinGuard(const SpinGuard&) = delete;
+  SpinGuard& operator=(const SpinGuard&) = delete;
+
+ private:
+  std::atomic_flag& flag_;
+};
+
 // Marks the calling thread as inside `lib`'s run function for its lifetime.
 class LibraryLoopScope {
  public:

@@ -84,17 +84,6 @@ struct StaleRun {
 StaleRun* g_pending = nullptr;
 std::atomic_flag g_pending_lock = ATOMIC_FLAG_INIT;
 
-class PendingLock {
- public:
-  PendingLock() {
-    while (g_pending_lock.test_and_set(std::memory_order_acquire)) {
-    }
-  }
-  ~PendingLock() { g_pending_lock.clear(std::memory_order_release); }
-  PendingLock(const PendingLock&) = delete;
-  PendingLock& operator=(const PendingLock&) = delete;
-};
-
 void FreeStaleRun(uv_handle_t* handle) {
   std::free(reinterpret_cast<StaleRun*>(handle));
 }
@@ -103,7 +92,7 @@ void FireStaleRun(uv_timer_t* timer) {
   auto* run = reinterpret_cast<StaleRun*>(timer);
   uv_timer_t* user;
   {
-    PendingLock lock;
+    SpinGuard lock(g_pending_lock);
     for (StaleRun** p = &g_pending; *p != nullptr; p = &(*p)->next) {
       if (*p == run) {
         *p = run->next;
@@ -131,7 +120,7 @@ void ScheduleStaleRun(uv_timer_t* handle, uv_timer_cb cb) {
     run->user = handle;
     run->cb = cb;
     {
-      PendingLock lock;
+      SpinGuard lock(g_pending_lock);
       run->next = g_pending;
       g_pending = run;
     }
@@ -143,7 +132,7 @@ void ScheduleStaleRun(uv_timer_t* handle, uv_timer_cb cb) {
 }
 
 void DropStaleRuns(const uv_timer_t* handle) {
-  PendingLock lock;
+  SpinGuard lock(g_pending_lock);
   for (StaleRun* run = g_pending; run != nullptr; run = run->next) {
     if (run->user == handle) run->user = nullptr;
   }
