@@ -46,47 +46,13 @@ struct Site {
   std::vector<symbolize::SourceFrame> frames;
 };
 
-// Waits (sleeps, polls, timed locks and condition waits): their one aspect
-// is latency, which changes short ones only.
-bool IsWait(std::string_view api) {
-  static constexpr std::string_view kWaits[] = {"nanosleep",
-                                                "clock_nanosleep",
-                                                "usleep",
-                                                "sleep",
-                                                "thrd_sleep",
-                                                "poll",
-                                                "ppoll",
-                                                "select",
-                                                "pselect",
-                                                "epoll_wait",
-                                                "epoll_pwait",
-                                                "epoll_pwait2",
-                                                "pthread_cond_timedwait",
-                                                "pthread_cond_clockwait",
-                                                "cnd_timedwait",
-                                                "sem_timedwait",
-                                                "sem_clockwait",
-                                                "pthread_mutex_timedlock",
-                                                "pthread_mutex_clocklock",
-                                                "mtx_timedlock",
-                                                "futex_wait",
-                                                "pthread_rwlock_timedlock",
-                                                "pthread_rwlock_clocklock",
-                                                "pthread_timedjoin_np",
-                                                "mq_timedsend",
-                                                "mq_timedreceive",
-                                                "sigtimedwait",
-                                                "setsockopt_timeout"};
-  return std::find(std::begin(kWaits), std::end(kWaits), api) != std::end(kWaits);
-}
-
 // A site bisect sees and can toggle, by the one definition both use: a
 // timer object (its re-arms have the stale aspect whatever their length),
 // or a wait that was short at least once (or whose counts are unknown). A
 // wait that was always longer than the short threshold is no site: no
 // mode changes it, and bisect's runs never report it.
 bool IsBisectSite(const report::SiteReport& r) {
-  return !IsWait(r.api) || !r.has_counters || r.counters.short_timeouts > 0;
+  return !r.wait || !r.has_counters || r.counters.short_timeouts > 0;
 }
 
 struct Listing {

@@ -115,8 +115,8 @@ void Report(const SiteDecision& d, Api api, void* const* pcs, int n) {
   const int mlen = static_cast<int>(protocol::kMarkerSize);
   const char* mode = d.watched ? "native" : (d.mode == Mode::kNew ? "new" : "old");
   char line[1024];
-  int len = std::snprintf(line, sizeof line, "%.*s timerbisect site %s mode=%s\n", mlen, marker,
-                          ApiName(api), mode);
+  int len = std::snprintf(line, sizeof line, "%.*s timerbisect site %s mode=%s kind=%s\n", mlen,
+                          marker, ApiName(api), mode, IsWaitApi(api) ? "wait" : "timer");
   WriteLine(line, len < 0 ? 0 : std::min(len, 1023));
   if (!g_cfg->matcher.Verbose() && !g_cfg->watch) return;
   for (int i = 0; i < n; ++i) {
@@ -191,6 +191,58 @@ SiteDecision CachedDecision(std::uint64_t key, void* const* pcs, int n) {
 }
 
 }  // namespace
+
+bool IsWaitApi(Api api) {
+  switch (api) {
+    case Api::kTimerfdCreate:
+    case Api::kTimerCreate:
+    case Api::kSetitimer:
+    case Api::kAlarm:
+    case Api::kUalarm:
+    case Api::kUvTimerStart:
+    case Api::kUvTimerAgain:
+    case Api::kGTimeoutAdd:
+    case Api::kGTimeoutAddFull:
+    case Api::kGTimeoutAddOnce:
+    case Api::kGTimeoutAddSeconds:
+    case Api::kGTimeoutAddSecondsFull:
+    case Api::kGTimeoutSourceNew:
+    case Api::kGTimeoutSourceNewSeconds:
+    case Api::kGSourceSetReadyTime:
+    case Api::kEventAdd:
+      return false;
+    case Api::kNanosleep:
+    case Api::kClockNanosleep:
+    case Api::kUsleep:
+    case Api::kSleep:
+    case Api::kThrdSleep:
+    case Api::kPoll:
+    case Api::kPpoll:
+    case Api::kSelect:
+    case Api::kPselect:
+    case Api::kEpollWait:
+    case Api::kEpollPwait:
+    case Api::kEpollPwait2:
+    case Api::kCondTimedwait:
+    case Api::kCondClockwait:
+    case Api::kCndTimedwait:
+    case Api::kSemTimedwait:
+    case Api::kSemClockwait:
+    case Api::kMutexTimedlock:
+    case Api::kMutexClocklock:
+    case Api::kMtxTimedlock:
+    case Api::kFutexWait:
+    case Api::kRwlockTimedlock:
+    case Api::kRwlockClocklock:
+    case Api::kTimedjoin:
+    case Api::kMqTimedsend:
+    case Api::kMqTimedreceive:
+    case Api::kSigtimedwait:
+    case Api::kSocketTimeout:
+      return true;
+  }
+  return false;
+}
 
 const char* ApiName(Api api) {
   static constexpr const char* kNames[] = {

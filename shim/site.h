@@ -63,6 +63,13 @@ enum class Api : std::uint8_t {
 
 const char* ApiName(Api api);
 
+// A wait (a sleep, poll, timed lock, join or receive): its one aspect is
+// latency, which changes only short waits. Otherwise a timer object (a
+// timerfd, POSIX timer, interval timer, library timer), whose re-arms the
+// stale aspect changes whatever their length. Reports say which ("kind="),
+// so the driver's `sites` needs no list of its own.
+bool IsWaitApi(Api api);
+
 struct SiteDecision {
   bool counts = false;  // false: out of TIMERSEM_SCOPE or watch mode; the call stays native
   Mode mode = Mode::kNew;

@@ -39,7 +39,8 @@ std::map<std::uint64_t, WatchedSite> ParseReport(const std::string& report) {
     if (rest.rfind("timerbisect site ", 0) == 0) {
       std::string words = after("timerbisect site ");
       site.apis.push_back(words.substr(0, words.find(' ')));
-      site.modes.push_back(words.substr(words.find("mode=") + 5));
+      std::string mode = words.substr(words.find("mode=") + 5);
+      site.modes.push_back(mode.substr(0, mode.find(' ')));
     } else if (rest.rfind("timerbisect stats ", 0) == 0) {
       site.stats.push_back(after("timerbisect stats "));
     } else if (rest.rfind("timerbisect open ", 0) == 0) {

@@ -127,6 +127,9 @@ void ReportCollector::AddLine(std::string_view line) {
       std::string_view mode = rest.substr(m + 5);
       site.mode = std::string(mode.substr(0, mode.find(' ')));
     }
+    if (auto k = rest.find("kind="); k != std::string_view::npos) {
+      site.wait = rest.substr(k + 5).starts_with("wait");
+    }
     return;
   }
   // Watch mode's exit lines: every process writes its own, so they add up.

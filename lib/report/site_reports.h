@@ -50,8 +50,9 @@ struct OpenTimers {
 
 struct SiteReport {
   std::uint64_t id = 0;
-  std::string api;                    // "timerfd_create"; empty for a target other than the shim
-  std::string mode;                   // "old", "new" or "native" (watch) as the shim applied it
+  std::string api;    // "timerfd_create"; empty for a target other than the shim
+  std::string mode;   // "old", "new" or "native" (watch) as the shim applied it
+  bool wait = false;  // "kind=wait": a wait, not a timer object (shim/site.h IsWaitApi)
   std::vector<ReportedFrame> frames;  // from a verbose probe, innermost first
   std::vector<std::string> lines;     // other report lines, marker removed, deduplicated
   bool has_counters = false;          // a stats line arrived (watch mode, process exited)
