@@ -13,19 +13,19 @@
 // and active old (old#y: the arming records the timer's mode, stop checks
 // whether it was due).
 #include <benchmark/benchmark.h>
-#include <dlfcn.h>
 #include <glib.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "shim_copies.h"
+
 namespace {
+
+namespace bench = timerbisect::bench;
 
 struct Functions {
   const char* name;
@@ -36,39 +36,13 @@ struct Functions {
 };
 
 std::vector<Functions> g_configs;
-std::vector<std::string> g_copies;
-
-template <typename Fn>
-Fn Lookup(void* handle, const char* symbol) {
-  void* p = dlsym(handle, symbol);
-  if (p == nullptr) {
-    std::fprintf(stderr, "libtimer_overhead: the shim has no %s (built without its headers?)\n",
-                 symbol);
-    std::exit(2);
-  }
-  return reinterpret_cast<Fn>(p);
-}
+bench::ShimCopies g_copies("timerbisect-libbench");
 
 Functions Load(const char* name, const std::string& shim, const char* timersem) {
-  std::string copy = std::filesystem::temp_directory_path() /
-                     ("timerbisect-libbench-" + std::to_string(getpid()) + "-" + name + ".so");
-  std::filesystem::copy_file(shim, copy, std::filesystem::copy_options::overwrite_existing);
-  g_copies.push_back(copy);
-  if (timersem) {
-    setenv("TIMERSEM", timersem, 1);
-  } else {
-    unsetenv("TIMERSEM");
-  }
-  setenv("TIMERSEM_DEPTH", "16", 1);
-  setenv("TIMERSEM_REPORT", "/dev/null", 1);
-  void* handle = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    std::fprintf(stderr, "libtimer_overhead: cannot load %s: %s\n", copy.c_str(), dlerror());
-    std::exit(2);
-  }
-  return {name, Lookup<decltype(&::uv_timer_start)>(handle, "uv_timer_start"),
-          Lookup<decltype(&::uv_timer_stop)>(handle, "uv_timer_stop"),
-          Lookup<decltype(&::g_timeout_add)>(handle, "g_timeout_add"),
+  void* h = g_copies.Load(name, shim, timersem, "16");
+  return {name, g_copies.Lookup<decltype(&::uv_timer_start)>(h, "uv_timer_start"),
+          g_copies.Lookup<decltype(&::uv_timer_stop)>(h, "uv_timer_stop"),
+          g_copies.Lookup<decltype(&::g_timeout_add)>(h, "g_timeout_add"),
           &::g_source_remove};  // not intercepted
 }
 
@@ -106,16 +80,8 @@ void BM_GTimeoutAddRemove(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string shim;
-  std::vector<char*> rest = {argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--shim") == 0 && i + 1 < argc) {
-      shim = argv[++i];
-    } else {
-      rest.push_back(argv[i]);
-    }
-  }
-  if (shim.empty()) shim = TIMERBISECT_SHIM_PATH;
+  std::vector<char*> rest;
+  std::string shim = bench::TakeShimArgument(argc, argv, TIMERBISECT_SHIM_PATH, rest);
   g_configs.push_back(
       {"bare", &::uv_timer_start, &::uv_timer_stop, &::g_timeout_add, &::g_source_remove});
   g_configs.push_back(Load("inert", shim, nullptr));
@@ -129,6 +95,5 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&n, rest.data());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  for (const auto& copy : g_copies) std::filesystem::remove(copy);
   return 0;
 }

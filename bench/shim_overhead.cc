@@ -11,7 +11,6 @@
 // after the first report), and old at depth 16 (old#y: re-arms check for
 // stale expirations to keep).
 #include <benchmark/benchmark.h>
-#include <dlfcn.h>
 #include <poll.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -19,14 +18,16 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "shim_copies.h"
+
 namespace {
+
+namespace bench = timerbisect::bench;
 
 using PollFn = int (*)(pollfd*, nfds_t, int);
 using SettimeFn = int (*)(int, int, const itimerspec*, itimerspec*);
@@ -42,39 +43,13 @@ struct Functions {
 };
 
 std::vector<Functions> g_configs;
-std::vector<std::string> g_copies;
-
-template <typename Fn>
-Fn Lookup(void* handle, const char* symbol) {
-  void* p = dlsym(handle, symbol);
-  if (p == nullptr) {
-    std::fprintf(stderr, "shim_overhead: %s has no %s\n", "library", symbol);
-    std::exit(2);
-  }
-  return reinterpret_cast<Fn>(p);
-}
+bench::ShimCopies g_copies("timerbisect-bench");
 
 Functions Load(const char* name, const std::string& shim, const char* timersem, const char* depth) {
-  // A private copy per configuration: dlopen of the same file would share
-  // one state.
-  std::string copy = std::filesystem::temp_directory_path() /
-                     ("timerbisect-bench-" + std::to_string(getpid()) + "-" + name + ".so");
-  std::filesystem::copy_file(shim, copy, std::filesystem::copy_options::overwrite_existing);
-  g_copies.push_back(copy);
-  if (timersem) {
-    setenv("TIMERSEM", timersem, 1);
-  } else {
-    unsetenv("TIMERSEM");
-  }
-  setenv("TIMERSEM_DEPTH", depth, 1);
-  setenv("TIMERSEM_REPORT", "/dev/null", 1);
-  void* handle = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    std::fprintf(stderr, "shim_overhead: cannot load %s: %s\n", copy.c_str(), dlerror());
-    std::exit(2);
-  }
-  return {name, Lookup<PollFn>(handle, "poll"), Lookup<SettimeFn>(handle, "timerfd_settime"),
-          Lookup<CreateFn>(handle, "timerfd_create"), Lookup<CloseFn>(handle, "close")};
+  void* h = g_copies.Load(name, shim, timersem, depth);
+  return {name, g_copies.Lookup<PollFn>(h, "poll"),
+          g_copies.Lookup<SettimeFn>(h, "timerfd_settime"),
+          g_copies.Lookup<CreateFn>(h, "timerfd_create"), g_copies.Lookup<CloseFn>(h, "close")};
 }
 
 // poll on a pipe with a zero timeout: the event-loop call. Zero timeouts are
@@ -154,16 +129,8 @@ void BM_FirstCallInNewThread(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string shim;
-  std::vector<char*> rest = {argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--shim") == 0 && i + 1 < argc) {
-      shim = argv[++i];
-    } else {
-      rest.push_back(argv[i]);
-    }
-  }
-  if (shim.empty()) shim = TIMERBISECT_SHIM_PATH;
+  std::vector<char*> rest;
+  std::string shim = bench::TakeShimArgument(argc, argv, TIMERBISECT_SHIM_PATH, rest);
   g_configs.push_back({"bare", &::poll, &::timerfd_settime, &::timerfd_create, &::close});
   g_configs.push_back(Load("inert", shim, nullptr, "16"));
   g_configs.push_back(Load("active-depth8", shim, "new#y", "8"));
@@ -184,6 +151,5 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&n, rest.data());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  for (const auto& copy : g_copies) std::filesystem::remove(copy);
   return 0;
 }
