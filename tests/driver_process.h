@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace timerbisect::testing {
 
@@ -120,6 +121,32 @@ inline Exit RunCommand(const ScratchDir& dir, const std::vector<std::string>& ar
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
   return result;
+}
+
+// Swaps the mode of TIMERSEM in a reproduction command: the culprit sites
+// get the passing semantics and every other site the failing one; "" when
+// the command sets no TIMERSEM=new#/old#.
+inline std::string FlipMode(std::string command_line) {
+  auto at = command_line.find("TIMERSEM=");
+  if (at == std::string::npos) return "";
+  at += 9;
+  if (at < command_line.size() && command_line[at] == '\'') ++at;
+  std::string mode = command_line.substr(at, 4);
+  if (mode != "new#" && mode != "old#") return "";
+  command_line.replace(at, 4, mode == "new#" ? "old#" : "new#");
+  return command_line;
+}
+
+// The culprit's frame of a found site (a --json "sites" entry): the
+// innermost frame in examples/<example>/main.c, as "function main.c:line".
+inline std::string CulpritFrame(const nlohmann::json& site, const std::string& example) {
+  const std::string source = "examples/" + example + "/main.c";
+  for (const nlohmann::json& frame : site.value("frames", nlohmann::json::array())) {
+    if (frame.value("file", "").ends_with(source)) {
+      return frame.value("function", "") + " main.c:" + std::to_string(frame.value("line", 0));
+    }
+  }
+  return "(no frame in " + source + ")";
 }
 
 }  // namespace timerbisect::testing

@@ -37,7 +37,9 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
+using testing::CulpritFrame;
 using testing::Exit;
+using testing::FlipMode;
 using testing::ReadFile;
 using testing::RunCommand;
 using testing::ScratchDir;
@@ -77,19 +79,6 @@ std::vector<int> MarkedLines(const std::string& example, const std::string& mark
                               marker);
 }
 
-// The culprit's frame of a found site: the innermost frame in the
-// example's own source, as "function main.c:line".
-std::string CulpritFrame(const json& site, const std::string& example) {
-  const std::string source = "examples/" + example + "/main.c";
-  for (const json& frame : site.value("frames", json::array())) {
-    std::string file = frame.value("file", "");
-    if (file.ends_with(source)) {
-      return frame.value("function", "") + " main.c:" + std::to_string(frame.value("line", 0));
-    }
-  }
-  return "(no frame in " + source + ")";
-}
-
 // What a shim example is expected to yield: one set holding exactly the
 // sites whose lines carry `marker`, created in `functions` (in the order of
 // the markers in the source), by `api`.
@@ -104,19 +93,6 @@ struct ShimExpectation {
   bool hangs = false;  // the failure is a hang: probes need --timeout
   std::vector<std::string> extra_flags;
 };
-
-// Swaps the mode of TIMERSEM in a reproduction command: the culprit sites
-// get the passing semantics and every other site the failing one.
-std::string FlipMode(std::string command_line) {
-  auto at = command_line.find("TIMERSEM=");
-  if (at == std::string::npos) return "";
-  at += 9;
-  if (at < command_line.size() && command_line[at] == '\'') ++at;
-  std::string mode = command_line.substr(at, 4);
-  if (mode != "new#" && mode != "old#") return "";
-  command_line.replace(at, 4, mode == "new#" ? "old#" : "new#");
-  return command_line;
-}
 
 // The expectation for an example whose culprits carry `// CULPRIT`.
 ShimExpectation Expect(std::string example, std::string path, std::vector<std::string> functions,

@@ -23,7 +23,9 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
+using testing::CulpritFrame;
 using testing::Exit;
+using testing::FlipMode;
 using testing::ReadFile;
 using testing::RunCommand;
 using testing::ScratchDir;
@@ -38,30 +40,6 @@ struct Expectation {
   std::string api;       // the culprit site's API
   std::string mode;      // the semantics that fail
 };
-
-// The innermost frame of `site` in the example's own source, as
-// "function main.c:line".
-std::string CulpritFrame(const json& site, const std::string& example) {
-  const std::string source = "examples/" + example + "/main.c";
-  for (const json& frame : site.value("frames", json::array())) {
-    if (frame.value("file", "").ends_with(source)) {
-      return frame.value("function", "") + " main.c:" + std::to_string(frame.value("line", 0));
-    }
-  }
-  return "(no frame in " + source + ")";
-}
-
-// Swaps the mode of TIMERSEM in a reproduction command.
-std::string FlipMode(std::string command_line) {
-  auto at = command_line.find("TIMERSEM=");
-  if (at == std::string::npos) return "";
-  at += 9;
-  if (at < command_line.size() && command_line[at] == '\'') ++at;
-  std::string mode = command_line.substr(at, 4);
-  if (mode != "new#" && mode != "old#") return "";
-  command_line.replace(at, 4, mode == "new#" ? "old#" : "new#");
-  return command_line;
-}
 
 void ExpectFinds(const Expectation& want) {
   if (want.path.empty()) {

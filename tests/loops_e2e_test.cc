@@ -32,6 +32,7 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 using testing::Exit;
+using testing::FlipMode;
 using testing::ReadFile;
 using testing::RunCommand;
 using testing::ScratchDir;
@@ -87,19 +88,6 @@ std::vector<std::string> AsioFrames(const json& site) {
 bool AnyContains(const std::vector<std::string>& items, const std::string& part) {
   return std::any_of(items.begin(), items.end(),
                      [&](const std::string& s) { return s.find(part) != std::string::npos; });
-}
-
-// Swaps the mode of TIMERSEM in a reproduction command: the culprit sites
-// get the passing semantics and every other site the failing one.
-std::string FlipMode(std::string command_line) {
-  auto at = command_line.find("TIMERSEM=");
-  if (at == std::string::npos) return "";
-  at += 9;
-  if (at < command_line.size() && command_line[at] == '\'') ++at;
-  std::string mode = command_line.substr(at, 4);
-  if (mode != "new#" && mode != "old#") return "";
-  command_line.replace(at, 4, mode == "new#" ? "old#" : "new#");
-  return command_line;
 }
 
 TEST(AsioDeadlineUnits, DriverPinsTheLookupsTimerThroughAsioFrames) {
