@@ -270,12 +270,18 @@ bool WaitUntilAProbeHangs(const ScratchDir& dir) {
   return false;
 }
 
+// The driver, one probe at a time and a 100 s timeout, on the target's
+// "hang" behaviour (it marks itself hung in `dir`, then blocks for good).
+pid_t StartOnHangingTarget(const ScratchDir& dir) {
+  return Start(dir, {ROBUST_DRIVER, "-q", "-j", "1", "--shim", ROBUST_SHIM, "--timeout", "100s",
+                     "--", ROBUST_TARGET, "hang", dir.path()});
+}
+
 // Ctrl-C while a probe hangs: the driver stops it (its whole group), says
 // so in one line and exits 130, the shell's code for SIGINT.
 TEST(HangingTarget, SigintStopsTheRunningProbeInOneLineAndExits130) {
   ScratchDir dir("robust");
-  pid_t driver = Start(dir, {ROBUST_DRIVER, "-q", "-j", "1", "--shim", ROBUST_SHIM, "--timeout",
-                             "100s", "--", ROBUST_TARGET, "hang", dir.path()});
+  pid_t driver = StartOnHangingTarget(dir);
   // Wait until a probe is blocked for good: it marks itself hung first.
   ASSERT_TRUE(WaitUntilAProbeHangs(dir)) << "no probe of the target ever hung";
   ASSERT_FALSE(ProcessesWith(dir.path()).empty());
@@ -292,8 +298,7 @@ TEST(HangingTarget, SigintStopsTheRunningProbeInOneLineAndExits130) {
 // included, is in a process group of its own): no probe outlives it.
 TEST(HangingTarget, SigkilledDriverLeavesNoProbeBehind) {
   ScratchDir dir("robust");
-  pid_t driver = Start(dir, {ROBUST_DRIVER, "-q", "-j", "1", "--shim", ROBUST_SHIM, "--timeout",
-                             "100s", "--", ROBUST_TARGET, "hang", dir.path()});
+  pid_t driver = StartOnHangingTarget(dir);
   ASSERT_TRUE(WaitUntilAProbeHangs(dir)) << "no probe of the target ever hung";
   ASSERT_FALSE(ProcessesWith(dir.path()).empty());
   ASSERT_EQ(kill(driver, SIGKILL), 0);
