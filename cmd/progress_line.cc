@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "protocol/pattern.h"
+
 namespace timerbisect::cmd {
 
 std::string DescribePattern(const std::string& pattern, bool shim) {
-  std::string p = pattern;
-  while (!p.empty() && p[0] == 'v') p.erase(0, 1);  // verbose: reports frames too
-  bool inverted = !p.empty() && p[0] == '!';
-  if (inverted) p.erase(0, 1);
+  protocol::PatternPrefix prefix = protocol::SplitPrefix(pattern);
+  const std::string_view p = prefix.body;
+  const bool inverted = prefix.invert;
   const char* unit = shim ? "sites" : "changes";
   const char* on = shim ? "new" : "enabled";
   const char* off = shim ? "old" : "disabled";

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "protocol/pattern.h"
 #include "report/bisect_report.h"
 
 namespace timerbisect::cmd {
@@ -169,14 +170,8 @@ std::string Target::ReproduceCommand(const std::string& pattern) const {
   std::string line;
   if (uses_shim()) {
     // "!P" under new# means: P's sites old, all others new, i.e. old#P.
-    std::string p = pattern;
-    while (!p.empty() && p[0] == 'v') p.erase(0, 1);
-    std::string mode = "new";
-    if (!p.empty() && p[0] == '!') {
-      p.erase(0, 1);
-      mode = "old";
-    }
-    line = "TIMERSEM=" + report::ShellQuote(mode + "#" + p);
+    protocol::PatternPrefix p = protocol::SplitPrefix(pattern);
+    line = "TIMERSEM=" + report::ShellQuote((p.invert ? "old#" : "new#") + std::string(p.body));
     for (const auto& [k, v] : options_.shim_env) line += " " + k + "=" + report::ShellQuote(v);
     line += " LD_PRELOAD=" + report::ShellQuote(options_.shim_path);
   } else if (!options_.pattern_var.empty()) {

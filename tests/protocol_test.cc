@@ -135,5 +135,20 @@ TEST(PatternBuilder, ExplicitIdSets) {
   EXPECT_FALSE(none->ShouldReport(0x65a));
 }
 
+TEST(PatternPrefix, SplitsTheLeadingVsAndBangsAsTheMatcherReadsThem) {
+  PatternPrefix p = SplitPrefix("vx65a");
+  EXPECT_TRUE(p.verbose);
+  EXPECT_FALSE(p.invert);
+  EXPECT_EQ(p.body, "x65a");
+  p = SplitPrefix("vv!+x1+x2");
+  EXPECT_TRUE(p.verbose);
+  EXPECT_TRUE(p.invert);
+  EXPECT_EQ(p.body, "+x1+x2");
+  p = SplitPrefix("!!y");  // two inversions cancel, as in the matcher
+  EXPECT_FALSE(p.invert);
+  EXPECT_EQ(p.body, "y");
+  EXPECT_EQ(SplitPrefix("n").body, "n");
+}
+
 }  // namespace
 }  // namespace timerbisect::protocol

@@ -69,4 +69,18 @@ std::string PatternForIds(std::span<const std::uint64_t> ids, bool invert, bool 
   return BuildPattern(spec);
 }
 
+PatternPrefix SplitPrefix(std::string_view pattern) {
+  PatternPrefix prefix;
+  while (!pattern.empty() && pattern.front() == 'v') {
+    prefix.verbose = true;
+    pattern.remove_prefix(1);
+  }
+  while (!pattern.empty() && pattern.front() == '!') {
+    prefix.invert = !prefix.invert;
+    pattern.remove_prefix(1);
+  }
+  prefix.body = pattern;
+  return prefix;
+}
+
 }  // namespace timerbisect::protocol

@@ -49,4 +49,13 @@ std::string BuildPattern(const PatternSpec& spec);
 std::string PatternForIds(std::span<const std::uint64_t> ids, bool invert = false,
                           bool verbose = false);
 
+// A pattern's leading prefixes as the matcher reads them: any number of 'v'
+// (verbose), then any number of '!' (each one inverts), then the body.
+struct PatternPrefix {
+  bool verbose = false;
+  bool invert = false;
+  std::string_view body;
+};
+PatternPrefix SplitPrefix(std::string_view pattern);
+
 }  // namespace timerbisect::protocol
