@@ -91,6 +91,10 @@ struct ShimExpectation {
   std::string mode;    // the semantics that fail: "new" or "old"
   std::string aspect;  // the aspect that fails on its own (the driver may name more)
   bool hangs = false;  // the failure is a hang: probes need --timeout
+  // The passing side rests on a native wait staying short: a loaded machine
+  // can preempt it past the example's deadline now and then, so the flipped
+  // reproduce line must pass in one of a few runs rather than in the first.
+  int passing_tries = 1;
   std::vector<std::string> extra_flags;
 };
 
@@ -155,7 +159,11 @@ void ExpectFinds(const ShimExpectation& want) {
   }
   std::string flipped = FlipMode(reproduce);
   ASSERT_FALSE(flipped.empty()) << reproduce;
-  Exit passing = RunShell(dir, flipped, kSafetyTimeout);
+  Exit passing;
+  for (int i = 0; i < want.passing_tries; ++i) {
+    passing = RunShell(dir, flipped, kSafetyTimeout);
+    if (passing.code == 0) break;
+  }
   EXPECT_EQ(passing.code, 0) << flipped << "\n" << passing.out << passing.err;
 }
 
@@ -203,8 +211,10 @@ TEST(Driver, ShortTimeoutRace_FindsTheOneMicrosecondDeadlineUnderNew) {
 }
 
 TEST(Driver, SleepOrdering_FindsTheWorkersShortSleepUnderOld) {
-  ExpectFinds(
-      Expect("sleep_ordering", E2E_SLEEP_ORDERING, {"BackOff"}, "select", "old", "latency"));
+  ShimExpectation want =
+      Expect("sleep_ordering", E2E_SLEEP_ORDERING, {"BackOff"}, "select", "old", "latency");
+  want.passing_tries = 5;
+  ExpectFinds(want);
 }
 
 TEST(Driver, ManySites_FindsTheOneChildTimerAmongEightyOne) {
