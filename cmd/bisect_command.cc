@@ -18,7 +18,8 @@
 #include "run/interrupt.h"
 #include "run/local_launcher.h"
 #include "run/preflight.h"
-#include "search/agreement.h"
+#include "search/auto_search.h"
+#include "search/run_pool.h"
 #include "search/search.h"
 #include "site_frames.h"
 #include "symbolize/symbolizer.h"
@@ -28,10 +29,6 @@ namespace timerbisect::cmd {
 namespace {
 
 constexpr int kExitUsage = report::kExitUsage;
-// Runs of each of all-old and all-new before "not timer-sensitive" stands
-// (search/agreement.h).
-constexpr int kAgreementRuns = 8;
-
 // NAME=VALUE with a shell variable name, as env(1) takes it.
 bool IsAssignment(const std::string& word) {
   auto eq = word.find('=');
@@ -264,28 +261,9 @@ std::string OpenJournal(const std::string& path, const nlohmann::json& identity,
   return "";
 }
 
-namespace {
-
-// A found set reproduces: its own configuration fails and the passing
-// baseline passes, `runs` more times each. A deterministic target always
-// does; a flaky one that slipped through the ID split's checks usually
-// does not.
-bool SetsReproduce(Target& target, const search::Result& result, int runs) {
-  std::string baseline = result.invert ? "y" : "n";
-  for (const search::ChangeSet& set : result.sets) {
-    for (int i = 0; i < runs; ++i) {
-      if (!target.Run(set.pattern).verdict.failed || target.Run(baseline).verdict.failed) {
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
-search::Result SearchTarget(Target& target, const BisectOptions& o, search::Algorithm forced,
-                            bool force) {
+search::Result SearchTarget(Target& target, const BisectOptions& o,
+                            const std::vector<ProbeRecord>& earlier,
+                            std::optional<search::Algorithm> forced) {
   search::Config config;
   config.count = o.count;
   config.max_sets = o.max_sets;
@@ -304,61 +282,18 @@ search::Result SearchTarget(Target& target, const BisectOptions& o, search::Algo
   if (!o.quiet) {
     config.progress = [line = ProgressLine(target.uses_shim(), o.verbose)](
                           const search::ProgressEvent& e) { std::cerr << line.Format(e); };
+    config.notice = [](const std::string& line) { std::cerr << "timerbisect: " << line << "\n"; };
   }
-  if (force) {
-    config.algorithm = forced;
-    return search::Search(config, std::ref(target));
-  }
-  if (o.algorithm == "suffix" || o.algorithm == "id" || o.algorithm == "adaptive") {
-    config.algorithm = o.algorithm == "suffix"     ? search::Algorithm::kSuffix
-                       : o.algorithm == "adaptive" ? search::Algorithm::kAdaptive
-                                                   : search::Algorithm::kIdSplit;
-    return search::Search(config, std::ref(target));
-  }
-  // auto: the cheap deterministic search first; the statistical one when
-  // the target shows itself flaky.
-  config.algorithm = search::Algorithm::kIdSplit;
-  search::Result result = search::Search(config, std::ref(target));
-  if (result.outcome == search::Outcome::kNotSensitive) {
-    // One run each of all-old and all-new agreed: a flaky culprit does that
-    // half of the time. More runs of both before believing it.
-    if (!o.quiet) {
-      std::cerr << "timerbisect: all-old and all-new both "
-                << (result.agreed_failing ? "failed" : "passed") << "; running each up to "
-                << kAgreementRuns << " times to rule out a flaky failure\n";
-    }
-    search::Agreement agreement =
-        search::CheckAgreement(config, std::ref(target), result.agreed_failing, kAgreementRuns);
-    result.runs += agreement.runs;
-    if (!agreement.flaky) {
-      result.message += " (" + std::to_string(agreement.n_runs) + " runs of each)";
-      return result;
-    }
-    result.outcome = search::Outcome::kInconclusive;
-    result.message = "all-old failed " + std::to_string(agreement.n_failures) + " of " +
-                     std::to_string(agreement.n_runs) + " runs, all-new " +
-                     std::to_string(agreement.y_failures) + " of " +
-                     std::to_string(agreement.y_runs);
-  }
-  if (result.outcome == search::Outcome::kFound && !o.quiet) {
-    std::cerr << "timerbisect: checking that the set" << (result.sets.size() == 1 ? "" : "s")
-              << " reproduce" << (result.sets.size() == 1 ? "s" : "")
-              << " (2 more runs of each, and of the passing baseline)\n";
-  }
-  bool flaky = result.outcome == search::Outcome::kInconclusive ||
-               (result.outcome == search::Outcome::kFound && !SetsReproduce(target, result, 2));
-  if (!flaky) return result;
-  if (!o.quiet) {
-    std::string reason = result.outcome == search::Outcome::kFound
-                             ? "a set it found did not fail again on a rerun, or the passing "
-                               "baseline failed"
-                             : result.message;
-    std::cerr << "timerbisect: the target is flaky (" << reason
-              << "); switching to the adaptive statistical search\n";
-  }
-  config.algorithm = search::Algorithm::kAdaptive;
-  config.count = 1;
-  return search::Search(config, std::ref(target));
+  config.algorithm = o.algorithm == "suffix"     ? search::Algorithm::kSuffix
+                     : o.algorithm == "adaptive" ? search::Algorithm::kAdaptive
+                     : o.algorithm == "id"       ? search::Algorithm::kIdSplit
+                                                 : search::Algorithm::kAuto;
+  if (forced) config.algorithm = *forced;
+  search::Probe probe = std::ref(target);
+  search::RunPool pool(config, probe);
+  for (const ProbeRecord& r : earlier) pool.Offer(r.pattern, {r.verdict.failed, r.reported});
+  if (config.algorithm == search::Algorithm::kAuto) return search::AutoSearch(config, pool);
+  return search::Search(pool.Wrap(config), pool.probe());
 }
 
 report::BisectReport DescribeResult(Target& target, const BisectOptions& o,

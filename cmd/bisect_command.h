@@ -53,12 +53,12 @@ int RunBisect(const BisectOptions& options);
 // Validates the options and fills the target's options; "" or one error line.
 std::string PrepareTarget(const BisectOptions& options, TargetOptions& target,
                           std::optional<run::FailureClassifier>& classifier);
-// Searches with the chosen algorithm. "auto": the ID split, then, if the
-// target turns out flaky (an inconsistent probe, or a found set that does
-// not reproduce on reruns), the adaptive statistical search.
+// Searches with --algorithm (search::Algorithm::kAuto for "auto"), or with
+// `forced`. Runs in `earlier` (triage's measurements) are handed to the
+// search: a probe of the same pattern takes one instead of running.
 search::Result SearchTarget(Target& target, const BisectOptions& options,
-                            search::Algorithm forced = search::Algorithm::kIdSplit,
-                            bool force = false);
+                            const std::vector<ProbeRecord>& earlier = {},
+                            std::optional<search::Algorithm> forced = std::nullopt);
 // The report of a search: symbolized sets, reproduce lines, aspects.
 report::BisectReport DescribeResult(Target& target, const BisectOptions& options,
                                     const search::Result& result, const ProbeRecord& native);

@@ -37,6 +37,9 @@ struct Triage {
   int runs_to_settle = 0;  // when inconclusive: more runs per configuration, -1 unknown
   bool reached_sites = true;
   std::chrono::milliseconds duration{0};  // the whole triage
+  // The all-old and all-new runs, handed to the bisection so it does not
+  // measure them again.
+  std::vector<ProbeRecord> baseline_runs;
 };
 
 const char* VerdictText(Sensitivity s) {
@@ -86,6 +89,7 @@ Triage MeasureRates(Target& target, const TriageOptions& o) {
       stats::Counts& c = t.configs[i / static_cast<std::size_t>(per_round)].counts;
       c.runs += 1;
       c.failures += records[i].verdict.failed ? 1 : 0;
+      if (!records[i].pattern.empty()) t.baseline_runs.push_back(records[i]);
     }
     const stats::Counts& old_counts = t.configs[1].counts;
     const stats::Counts& new_counts = t.configs[2].counts;
@@ -305,7 +309,8 @@ int RunTriage(const TriageOptions& o) {
       triage.verdict == Sensitivity::kUnderNew || triage.verdict == Sensitivity::kUnderOld;
   if (sensitive && !o.no_bisect) {
     ProbeRecord native{"", {}, {}, {}};
-    search::Result result = SearchTarget(target, o.bisect, search::Algorithm::kAdaptive, true);
+    search::Result result =
+        SearchTarget(target, o.bisect, triage.baseline_runs, search::Algorithm::kAdaptive);
     rep = DescribeResult(target, o.bisect, result, native);
     std::string bisect_text = report::FormatText(*rep);
     text_out << "\n" << bisect_text;
