@@ -51,8 +51,7 @@ const char* Find(char* const* env, const char* name) {
 // same settings in it. Keeps errno.
 void CheckExec(const char* path, char* const* env) {
   if (!ShimActive()) return;
-  int saved_errno = errno;
-  ReentrancyGuard guard;
+  ShimScope scope;
   const Config& cfg = GetConfig();
   char missing[64] = "";
   const char* preload = Find(env, "LD_PRELOAD");
@@ -76,7 +75,6 @@ void CheckExec(const char* path, char* const* env) {
       }
     }
   }
-  errno = saved_errno;
 }
 
 // execl's argument list is collected on the stack (32 KiB): exec either

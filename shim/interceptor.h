@@ -11,8 +11,11 @@
 //      TB_REAL(nanosleep)
 //      TB_EXPORT int nanosleep(const timespec* req, timespec* rem) {
 //        if (!ShimActive()) return real_nanosleep(req, rem);
-//        ...decide the site under a ReentrancyGuard, adjust the request...
-//        return real_nanosleep(adjusted, rem);   // outside the guard
+//        {
+//          ShimScope scope;   // reentrancy guard + the caller's errno kept
+//          ...decide the site, adjust the request...
+//        }
+//        return real_nanosleep(adjusted, rem);   // outside the scope
 //      }
 //
 //    ShimActive() is the whole inert path: a TLS load, an atomic load, one

@@ -384,15 +384,13 @@ int WatchedSetTimer(Real& real, timer_t timer, const PosixTimer& t, int flags,
   itimerspec* previous_out = old_value != nullptr ? old_value : &previous;
   int result = real(timer, flags, new_value, previous_out);
   if (result != 0) return result;
-  int saved_errno = errno;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     std::int64_t value_ns = ToNs(new_value->it_value);
     std::int64_t remaining_ns =
         RequestedRemainingNs(*new_value, (flags & TIMER_ABSTIME) != 0, t.clock);
     CountWatched(t.site, SettingEvents(ToNs(previous_out->it_value) != 0, value_ns, remaining_ns));
   }
-  errno = saved_errno;
   return result;
 }
 
@@ -403,9 +401,8 @@ int CreateTimer(Real& real, clockid_t clock, sigevent* sevp, timer_t* timerid) {
   if (!ShimActive()) return real(clock, sevp, timerid);
   int result = real(clock, sevp, timerid);
   if (result != 0) return result;
-  int saved_errno = errno;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     SiteDecision site = DecideSite(Api::kTimerCreate);
     if (site.counts || site.watched) {
       PosixTimer t = Describe(sevp, site.mode, clock, *timerid);
@@ -414,7 +411,6 @@ int CreateTimer(Real& real, clockid_t clock, sigevent* sevp, timer_t* timerid) {
       TrackPosixTimer(*timerid, t);
     }
   }
-  errno = saved_errno;
   return result;
 }
 
@@ -437,8 +433,7 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
   std::int64_t remaining = 0;
   std::int64_t first_expiry = INT64_MAX;  // on the timer's clock; a disarm never expires
   {
-    ReentrancyGuard guard;
-    int saved_errno = errno;
+    ShimScope scope;
     if (cfg.aspects & kAspectStale) {
       due_soon = t.mode == Mode::kOld && DueWithin(timer, t, cfg.lag_ns);
       held = TakeTimerSignal(timer, t);
@@ -470,12 +465,10 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
       first_expiry = (flags & TIMER_ABSTIME) ? ToNs(request.it_value)
                                              : ClockNowNs(t.clock) + ToNs(request.it_value);
     }
-    errno = saved_errno;
   }
   int result = real(timer, flags, &request, old_value);
-  int saved_errno = errno;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     bool dropped = held.held && t.mode == Mode::kNew && result == 0;
     if (SettleHeld(timer, t, held, due_soon, result == 0)) {
       RecordRedeliveredOverrun(timer, held.info.si_overrun, first_expiry);
@@ -491,7 +484,6 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
       WaitForExpiry(timer, t, periodic, remaining, cfg.short_ns + 10'000'000);
     }
   }
-  errno = saved_errno;
   return result;
 }
 
@@ -526,8 +518,7 @@ int DeleteTimer(Real& real, timer_t timer) {
   HeldSignal held;
   bool due_soon = false;
   {
-    ReentrancyGuard guard;
-    int saved_errno = errno;
+    ShimScope scope;
     if (cfg.aspects & kAspectStale) {
       due_soon = t.mode == Mode::kOld && DueWithin(timer, t, cfg.lag_ns);
       held = TakeTimerSignal(timer, t);
@@ -535,15 +526,12 @@ int DeleteTimer(Real& real, timer_t timer) {
     // Before the real call: once the kernel frees the ID, a concurrent
     // timer_create may get it, and its entry must not be forgotten.
     ForgetPosixTimer(timer);
-    errno = saved_errno;
   }
   int result = real(timer);
-  int saved_errno = errno;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     SettleHeld(timer, t, held, due_soon, result == 0);
   }
-  errno = saved_errno;
   return result;
 }
 
