@@ -71,9 +71,10 @@ std::vector<report::FoundSite> DescribeSites(const std::vector<std::uint64_t>& i
 // fails and the passing baseline passes. Both runs are needed because the
 // native behaviour of an aspect may itself be the failing one (Linux
 // timerfds discard stale expirations: native is new for them).
-// Each configuration runs `count` times and every run must agree: with one
-// aspect native, a load-dependent native behaviour could otherwise implicate
-// an aspect by chance.
+// Each configuration runs `count` times (--count) and every run must agree.
+// Only for sets a deterministic search found: on a flaky target one run of
+// a configuration tells nothing, and enough runs to tell would cost more
+// than the search did.
 std::vector<std::string> AspectsThatFail(Target& target, const std::string& pattern,
                                          const std::string& baseline, int count) {
   std::vector<std::string> aspects;
@@ -320,8 +321,13 @@ report::BisectReport DescribeResult(Target& target, const BisectOptions& o,
                   " natively)";
   }
   symbolize::Symbolizer symbolizer;
+  // The adaptive search gives each set its confidence; the others do not.
+  const bool flaky = !result.sets.empty() && result.sets.front().confidence > 0;
   if (target.uses_shim() && !result.sets.empty() && !o.quiet) {
-    std::cerr << "timerbisect: finding which aspect (stale, latency) each set needs\n";
+    std::cerr << (flaky ? "timerbisect: the target is flaky: aspects (stale, latency) are not "
+                          "attributed; add TIMERSEM_ASPECTS=stale or =latency to a reproduce "
+                          "line to try one\n"
+                        : "timerbisect: finding which aspect (stale, latency) each set needs\n");
   }
   for (const search::ChangeSet& set : result.sets) {
     report::FoundSet found;
@@ -333,8 +339,10 @@ report::BisectReport DescribeResult(Target& target, const BisectOptions& o,
       found.mode = result.invert ? "old" : "new";
       // The passing baseline: every site old ("n") when sets need new, and
       // every site new ("y") when they need old.
-      found.aspects =
-          AspectsThatFail(target, set.pattern, result.invert ? "y" : "n", std::max(o.count, 2));
+      if (!flaky) {
+        found.aspects =
+            AspectsThatFail(target, set.pattern, result.invert ? "y" : "n", std::max(o.count, 1));
+      }
     }
     rep.sets.push_back(std::move(found));
   }
