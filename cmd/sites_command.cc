@@ -12,6 +12,7 @@
 #include "output_file.h"
 #include "preflight.h"
 #include "protocol/duration.h"
+#include "protocol/marker.h"
 #include "report/bisect_report.h"
 #include "run/interrupt.h"
 #include "run/local_launcher.h"
@@ -29,12 +30,6 @@ constexpr std::size_t kTextFrames = 8;
 int UsageError(const std::string& message) {
   std::cerr << message << "\n";
   return kExitUsage;
-}
-
-std::string Hex(std::uint64_t id) {
-  char buf[19];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(id));
-  return buf;
 }
 
 std::string Plural(std::uint64_t n, const std::string& word) {
@@ -102,7 +97,7 @@ std::string FormatText(const Listing& l) {
       while (i + n < sites.size() && sites[i + n]->report->api == r.api) ++n;
       out << "\n" << (r.api.empty() ? "(unknown API)" : r.api) << ": " << Plural(n, "site") << "\n";
     }
-    out << "  site " << Hex(r.id);
+    out << "  site " << protocol::IdHex(r.id);
     if (r.has_counters) {
       out << "  arms " << r.counters.arms << "  re-arms " << r.counters.rearms << "  short "
           << r.counters.short_timeouts << "\n";
@@ -136,7 +131,8 @@ std::string FormatText(const Listing& l) {
     const report::SiteReport& r = *s.report;
     if (!r.open.any()) continue;
     any_open = true;
-    out << "  site " << Hex(r.id) << "  " << r.api << ": " << OpenSummary(r.open) << "\n";
+    out << "  site " << protocol::IdHex(r.id) << "  " << r.api << ": " << OpenSummary(r.open)
+        << "\n";
     if (!s.frames.empty()) out << "    at " << symbolize::FormatFrame(s.frames[0]) << "\n";
   }
   if (!any_open) out << "  none\n";
@@ -154,9 +150,13 @@ std::string FormatText(const Listing& l) {
 }
 
 nlohmann::json FrameJson(const symbolize::SourceFrame& f) {
-  return {{"function", f.function}, {"file", f.file},       {"line", f.line},
-          {"column", f.column},     {"inlined", f.inlined}, {"module", f.module},
-          {"offset", Hex(f.offset)}};
+  return {{"function", f.function},
+          {"file", f.file},
+          {"line", f.line},
+          {"column", f.column},
+          {"inlined", f.inlined},
+          {"module", f.module},
+          {"offset", protocol::IdHex(f.offset)}};
 }
 
 nlohmann::json OpenJson(const report::OpenTimers& o) {
@@ -173,7 +173,7 @@ nlohmann::json ToJson(const Listing& l) {
     const report::SiteReport& r = *s.report;
     nlohmann::json frames = nlohmann::json::array();
     for (const auto& f : s.frames) frames.push_back(FrameJson(f));
-    nlohmann::json site = {{"id", Hex(r.id)},
+    nlohmann::json site = {{"id", protocol::IdHex(r.id)},
                            {"api", r.api},
                            {"counted", r.has_counters},
                            {"arms", r.counters.arms},
@@ -184,8 +184,10 @@ nlohmann::json ToJson(const Listing& l) {
                            {"frames", frames}};
     sites.push_back(site);
     if (r.open.any()) {
-      open_at_exit.push_back(
-          {{"id", Hex(r.id)}, {"api", r.api}, {"open", OpenJson(r.open)}, {"frames", frames}});
+      open_at_exit.push_back({{"id", protocol::IdHex(r.id)},
+                              {"api", r.api},
+                              {"open", OpenJson(r.open)},
+                              {"frames", frames}});
     }
   }
   return {{"command", l.command},

@@ -56,6 +56,12 @@ TEST(Matcher, SuffixSemantics) {
   EXPECT_FALSE(inv->ShouldReport(0b10));
 }
 
+TEST(Marker, IdHexIsTheMarkersIdWithItsLeadingZeros) {
+  EXPECT_EQ(protocol::IdHex(0x7979a1b9cc1f91b4), "0x7979a1b9cc1f91b4");
+  EXPECT_EQ(protocol::IdHex(0x2a), "0x000000000000002a");
+  EXPECT_EQ(protocol::Marker(0x2a), "[bisect-match " + protocol::IdHex(0x2a) + "]");
+}
+
 TEST(Marker, FormatsSixteenHexDigits) {
   EXPECT_EQ(Marker(0x65a), "[bisect-match 0x000000000000065a]");
   std::string line = "x " + Marker(0xdeadbeef) + " y";  // CutResult views into it

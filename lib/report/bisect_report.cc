@@ -1,16 +1,12 @@
 #include "report/bisect_report.h"
 
+#include "protocol/marker.h"
+
 #include <cstdio>
 #include <sstream>
 
 namespace timerbisect::report {
 namespace {
-
-std::string Hex(std::uint64_t id) {
-  char buf[19];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(id));
-  return buf;
-}
 
 std::string Join(const std::vector<std::string>& words, const char* sep) {
   std::string out;
@@ -57,7 +53,7 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
   }
   out << "\n";
   for (const FoundSite& site : set.sites) {
-    out << "  site " << Hex(site.id);
+    out << "  site " << protocol::IdHex(site.id);
     if (!site.api.empty()) out << "  " << site.api;
     out << "\n";
     int user = FirstUserFrame(site.frames);
@@ -152,9 +148,9 @@ nlohmann::json ToJson(const BisectReport& report) {
                           {"column", f.column},
                           {"inlined", f.inlined},
                           {"module", f.module},
-                          {"offset", Hex(f.offset)}});
+                          {"offset", protocol::IdHex(f.offset)}});
       }
-      nlohmann::json one = {{"id", Hex(site.id)},
+      nlohmann::json one = {{"id", protocol::IdHex(site.id)},
                             {"frames", frames},
                             {"first_user_frame", FirstUserFrame(site.frames)},
                             {"lines", site.lines}};
