@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "exit_codes.h"
 #include "protocol/pattern.h"
 #include "report/bisect_report.h"
 #include "shim_locator.h"
@@ -21,7 +22,7 @@ using EnvLines = std::vector<std::pair<std::string, std::string>>;
 
 int UsageError(const std::string& message) {
   std::cerr << message << "\n";
-  return report::kExitUsage;
+  return kExitUsage;
 }
 
 // "0x65a,1f3" -> IDs; also the pattern form of reproduce lines and match

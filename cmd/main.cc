@@ -15,6 +15,7 @@
 
 #include "bisect_command.h"
 #include "env_command.h"
+#include "exit_codes.h"
 #include "report/bisect_report.h"
 #include "sites_command.h"
 #include "triage_command.h"
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
       "Environment: TIMERBISECT_SHIM, the shim to preload when --shim is not given.");
 
   // The root command is bisect; `timerbisect bisect ...` says it explicitly.
-  cmd::BisectOptions root_bisect, bisect;
+  cmd::SessionOptions root_bisect, bisect;
   cmd::AddBisectFlags(app, root_bisect);
   CLI::App* bisect_app =
       app.add_subcommand("bisect", "Find the minimal sets of timer sites that make CMD fail");
@@ -106,7 +107,7 @@ int main(int argc, char** argv) {
       std::cerr << "timerbisect: unknown subcommand \"" << argv[1]
                 << "\"; did you mean `timerbisect " << sub
                 << "`? (to bisect a program of that name, give its path: ./" << argv[1] << ")\n";
-      return timerbisect::report::kExitUsage;
+      return timerbisect::cmd::kExitUsage;
     }
   }
   try {
@@ -116,7 +117,7 @@ int main(int argc, char** argv) {
     std::string what = e.what();
     std::replace(what.begin(), what.end(), '\n', ' ');
     std::cerr << "timerbisect: " << what << "; see timerbisect --help\n";
-    return timerbisect::report::kExitUsage;
+    return timerbisect::cmd::kExitUsage;
   }
   if (*bisect_app) return cmd::RunBisect(bisect);
   if (*triage_app) return cmd::RunTriage(triage);

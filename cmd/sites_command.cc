@@ -9,28 +9,22 @@
 #include <iostream>
 #include <sstream>
 
+#include "exit_codes.h"
 #include "output_file.h"
-#include "preflight.h"
 #include "protocol/duration.h"
 #include "protocol/marker.h"
 #include "report/bisect_report.h"
 #include "run/interrupt.h"
 #include "run/local_launcher.h"
+#include "session.h"
 #include "site_frames.h"
 #include "symbolize/symbolizer.h"
-#include "target.h"
 
 namespace timerbisect::cmd {
 namespace {
 
-constexpr int kExitUsage = report::kExitUsage;
 // Frames shown per site in the text; the JSON has them all.
 constexpr std::size_t kTextFrames = 8;
-
-int UsageError(const std::string& message) {
-  std::cerr << message << "\n";
-  return kExitUsage;
-}
 
 std::string Plural(std::uint64_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
@@ -225,40 +219,31 @@ CLI::App* AddSitesCommand(CLI::App& app, SitesOptions& o) {
 
 int RunSites(const SitesOptions& o) {
   // 1. The same setup checks as bisect, before the run.
-  if (o.command.empty()) {
-    return UsageError("timerbisect: no command; usage: timerbisect sites [flags] -- CMD ARGS...");
+  SessionOptions options;
+  options.command = o.command;
+  options.shell = o.shell;
+  options.timeout = o.timeout;
+  options.scope = o.scope;
+  options.depth = o.depth;
+  options.short_threshold = o.short_threshold;
+  options.shim_path = o.shim_path;
+  options.quiet = true;
+  run::InterruptGuard interrupt_guard;
+  run::LocalLauncher launcher;
+  auto session = Session::Open("sites", options, launcher,
+                               {.output_paths = {{"--json", o.json_path}}, .shim_only = true});
+  if (!session) {
+    PrintErrors(session.errors());
+    return kExitUsage;
   }
-  TargetOptions t;
-  t.argv = o.command;
-  t.shell = o.shell;
-  t.verbosity = 0;
-  if (std::string error = ParseTimeoutFlag(o.timeout, t.timeout); !error.empty()) {
-    return UsageError(error);
-  }
-  if (std::string error = CheckOutputPath("--json", o.json_path); !error.empty()) {
-    return UsageError(error);
-  }
-  std::string error;
-  ShimFlags flags;
-  flags.depth = o.depth;
-  flags.scope = o.scope;
-  flags.short_threshold = o.short_threshold;
-  if (!ShimEnvFromFlags(flags, t.shim_env, error)) return UsageError(error);
-  if (error = PreflightShimTarget(o.command, o.shell, o.shim_path, t.shim_path); !error.empty()) {
-    return UsageError(error);
-  }
-  auto classifier = run::FailureClassifier::Make({}, &error);
-  if (!classifier) return UsageError(error);
+  Target& target = (*session)->target();
 
   // 2. One run in watch mode: TIMERSEM=watch overrides the "native" that
   // an empty pattern sets (the last value of a variable wins).
-  run::InterruptGuard interrupt_guard;
-  run::LocalLauncher launcher;
-  Target target(t, launcher, *classifier);
   ProbeRecord record = target.Run("", {{"TIMERSEM", "watch"}});
-  if (!target.start_error().empty()) return UsageError(target.start_error());
-  if (std::string error = ShimNotReachedError(target.reports()); !error.empty()) {
-    return UsageError(error);
+  if (std::string error = (*session)->RunError(); !error.empty()) {
+    PrintErrors({error});
+    return kExitUsage;
   }
 
   // 3. The listing, symbolized.
@@ -273,9 +258,7 @@ int RunSites(const SitesOptions& o) {
   }
   SortSites(listing.sites);
   (o.json_path == "-" ? std::cerr : std::cout) << FormatText(listing);
-  if (!WriteOutput("--json", o.json_path, ToJson(listing).dump(2) + "\n")) {
-    return report::kExitUsage;
-  }
+  if (!WriteOutput("--json", o.json_path, ToJson(listing).dump(2) + "\n")) return kExitUsage;
   return 0;
 }
 

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
+#include "exit_codes.h"
 #include "output_file.h"
-#include "preflight.h"
 
 #include <algorithm>
 #include <chrono>
@@ -252,55 +252,29 @@ CLI::App* AddTriageCommand(CLI::App& app, TriageOptions& o) {
 }
 
 int RunTriage(const TriageOptions& o) {
-  const auto started = std::chrono::steady_clock::now();
-  TargetOptions t;
-  std::optional<run::FailureClassifier> classifier;
-  if (std::string error = PrepareTarget(o.bisect, t, classifier); !error.empty()) {
-    std::cerr << error << "\n";
-    return report::kExitUsage;
+  run::InterruptGuard interrupt_guard;  // Ctrl-C stops every probe
+  run::LocalLauncher launcher;
+  SessionChecks checks;
+  checks.output_paths = {{"--json", o.bisect.json_path}, {"--junit", o.junit_path}};
+  checks.shim_only = true;
+  checks.identity_extra = {{"budget", o.budget}, {"no_bisect", o.no_bisect}};
+  auto session = Session::Open("triage", o.bisect, launcher, checks);
+  if (!session) {
+    PrintErrors(session.errors());
+    return kExitUsage;
   }
-  for (auto [flag, path] : {std::pair{"--json", &o.bisect.json_path}, {"--junit", &o.junit_path}}) {
-    if (std::string error = CheckOutputPath(flag, *path); !error.empty()) {
-      std::cerr << error << "\n";
-      return report::kExitUsage;
-    }
-  }
-  if (o.bisect.json_path == "-" && o.junit_path == "-") {
-    std::cerr << "timerbisect: --json - and --junit - cannot both be standard output\n";
-    return report::kExitUsage;
-  }
+  Session& s = **session;
   // With --json - or --junit -, that file is standard output; the text goes to stderr.
   std::ostream& text_out =
       (o.bisect.json_path == "-" || o.junit_path == "-") ? std::cerr : std::cout;
-  if (t.shim_path.empty()) {
-    std::cerr << "timerbisect: triage measures timer semantics through the shim; --env, "
-                 "--godebug and PATTERN are for bisect\n";
-    return report::kExitUsage;
-  }
-  std::optional<run::Journal> journal;
-  nlohmann::json identity = JournalIdentity("triage", o.bisect, t);
-  identity["budget"] = o.budget;
-  identity["no_bisect"] = o.no_bisect;
-  if (std::string error = OpenJournal(o.bisect.journal_path, identity, t.verbosity, journal);
-      !error.empty()) {
-    std::cerr << error << "\n";
-    return report::kExitUsage;
-  }
-  run::InterruptGuard interrupt_guard;
-  run::LocalLauncher launcher;
-  Target target(t, launcher, *classifier, journal ? &*journal : nullptr);
 
-  Triage triage = MeasureRates(target, o);
-  if (!target.start_error().empty()) {
-    std::cerr << target.start_error() << "\n";
-    return report::kExitUsage;
+  Triage triage = MeasureRates(s.target(), o);
+  if (std::string error = s.RunError(); !error.empty()) {
+    PrintErrors({error});
+    return kExitUsage;
   }
-  if (std::string error = ShimNotReachedError(target.reports()); !error.empty()) {
-    std::cerr << error << "\n";
-    return report::kExitUsage;
-  }
-  triage.reached_sites = !target.reports().Ids().empty();
-  std::string text = "timerbisect triage: " + std::to_string(target.runs()) + " runs\n" +
+  triage.reached_sites = !s.target().reports().Ids().empty();
+  std::string text = "timerbisect triage: " + std::to_string(s.target().runs()) + " runs\n" +
                      RatesText(triage, o.bisect.confidence);
   text_out << text;
 
@@ -308,29 +282,27 @@ int RunTriage(const TriageOptions& o) {
   bool sensitive =
       triage.verdict == Sensitivity::kUnderNew || triage.verdict == Sensitivity::kUnderOld;
   if (sensitive && !o.no_bisect) {
-    ProbeRecord native{"", {}, {}, {}};
-    search::Result result =
-        SearchTarget(target, o.bisect, triage.baseline_runs, search::Algorithm::kAdaptive);
-    rep = DescribeResult(target, o.bisect, result, native);
+    // Triage's own all-old and all-new runs are where the adaptive search starts.
+    search::Result result = s.Search(triage.baseline_runs, search::Algorithm::kAdaptive);
+    rep = s.Describe(result, ProbeRecord{});
     std::string bisect_text = report::FormatText(*rep);
     text_out << "\n" << bisect_text;
     text += "\n" + bisect_text;
   }
-  triage.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
+  triage.duration = s.Elapsed();
   if (rep) rep->duration = triage.duration;
   const report::BisectReport* rep_ptr = rep ? &*rep : nullptr;
   bool ok = WriteOutput("--junit", o.junit_path, JUnit(triage, text, rep_ptr)) &&
             WriteOutput("--json", o.bisect.json_path,
                         TriageJson(triage, o.bisect.confidence, rep_ptr).dump(2) + "\n");
-  if (!ok) return report::kExitUsage;
+  if (!ok) return kExitUsage;
   switch (triage.verdict) {
     case Sensitivity::kNotSensitive:
-      return report::kExitNotSensitive;
+      return kExitNotSensitive;
     case Sensitivity::kInconclusive:
-      return report::kExitInconclusive;
+      return kExitInconclusive;
     default:
-      return rep ? report::ExitCode(*rep) : report::kExitFound;
+      return rep ? ExitCode(rep->outcome) : kExitFound;
   }
 }
 

@@ -18,13 +18,10 @@ target_compile_definitions(cli_env_test PRIVATE
   CLI_DRIVER="$<TARGET_FILE:timerbisect>"
   CLI_SHIM="$<TARGET_FILE:timerbisect_shim>")
 
-# --timeout's parser, compiled from cmd/ (it has no library of its own).
+# --timeout's parser and the progress line's wording (timerbisect_driver).
 timerbisect_test(cli_timeout_flag_test
-  SOURCES cli_timeout_flag_test.cc ${PROJECT_SOURCE_DIR}/cmd/timeout_flag.cc)
-target_include_directories(cli_timeout_flag_test PRIVATE ${PROJECT_SOURCE_DIR}/cmd)
-
-# The progress line's wording, compiled from cmd/.
+  SOURCES cli_timeout_flag_test.cc
+  LIBS timerbisect_driver)
 timerbisect_test(cli_progress_line_test
-  SOURCES cli_progress_line_test.cc ${PROJECT_SOURCE_DIR}/cmd/progress_line.cc)
-target_include_directories(cli_progress_line_test PRIVATE ${PROJECT_SOURCE_DIR}/cmd)
-target_link_libraries(cli_progress_line_test PRIVATE timerbisect_search)
+  SOURCES cli_progress_line_test.cc
+  LIBS timerbisect_driver)

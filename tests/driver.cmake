@@ -29,3 +29,8 @@ if(TIMERBISECT_SANITIZE)
 endif()
 add_dependencies(driver_triage_test timerbisect timerbisect_shim driver_random_flake
   watchdog_spurious)
+
+# The session (cmd/session.h) with a fake launcher: no executable, no process.
+timerbisect_test(driver_session_test
+  SOURCES driver_session_test.cc
+  LIBS timerbisect_driver)

@@ -86,18 +86,6 @@ const char* OutcomeName(Outcome outcome) {
   return "inconclusive";
 }
 
-int ExitCode(const BisectReport& report) {
-  switch (report.outcome) {
-    case Outcome::kFound:
-      return kExitFound;
-    case Outcome::kNotSensitive:
-      return kExitNotSensitive;
-    case Outcome::kInconclusive:
-      return kExitInconclusive;
-  }
-  return kExitInconclusive;
-}
-
 std::string ShellQuote(const std::string& word) {
   if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                               "0123456789@%_-+=:,./#!") == std::string::npos) {

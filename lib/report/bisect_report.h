@@ -10,15 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "search/search.h"
 #include "symbolize/symbolizer.h"
 
 namespace timerbisect::report {
-
-// Exit codes of `timerbisect` (documented in the README).
-inline constexpr int kExitFound = 0;
-inline constexpr int kExitNotSensitive = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitInconclusive = 3;
 
 struct FoundSite {
   std::uint64_t id = 0;
@@ -35,7 +30,8 @@ struct FoundSet {
   double confidence = 0;  // adaptive search: posterior probability of the set; 0: not estimated
 };
 
-enum class Outcome { kFound, kNotSensitive, kInconclusive };
+// The search's outcome, reported as it is.
+using Outcome = search::Outcome;
 
 struct BisectReport {
   Outcome outcome = Outcome::kInconclusive;
@@ -58,7 +54,6 @@ int FirstUserFrame(const std::vector<symbolize::SourceFrame>& frames);
 
 std::string FormatText(const BisectReport& report);
 nlohmann::json ToJson(const BisectReport& report);
-int ExitCode(const BisectReport& report);
 
 // The word for an outcome: "found", "not-timer-sensitive", "inconclusive".
 const char* OutcomeName(Outcome outcome);
