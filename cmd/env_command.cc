@@ -13,6 +13,7 @@
 #include "exit_codes.h"
 #include "protocol/pattern.h"
 #include "report/bisect_report.h"
+#include "report/format.h"
 #include "shim_locator.h"
 
 namespace timerbisect::cmd {

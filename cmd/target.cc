@@ -4,6 +4,7 @@
 
 #include "protocol/pattern.h"
 #include "report/bisect_report.h"
+#include "report/format.h"
 
 namespace timerbisect::cmd {
 namespace {

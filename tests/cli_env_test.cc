@@ -15,6 +15,7 @@
 #include "protocol/matcher.h"
 #include "protocol/pattern.h"
 #include "report/bisect_report.h"
+#include "report/format.h"
 
 namespace timerbisect::testing {
 namespace {

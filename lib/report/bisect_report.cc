@@ -1,21 +1,13 @@
 #include "report/bisect_report.h"
 
 #include "protocol/marker.h"
+#include "report/format.h"
 
 #include <cstdio>
 #include <sstream>
 
 namespace timerbisect::report {
 namespace {
-
-std::string Join(const std::vector<std::string>& words, const char* sep) {
-  std::string out;
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    if (i > 0) out += sep;
-    out += words[i];
-  }
-  return out;
-}
 
 bool IsSystemPath(const std::string& path) {
   for (const char* dir :
@@ -86,22 +78,6 @@ const char* OutcomeName(Outcome outcome) {
   return "inconclusive";
 }
 
-std::string ShellQuote(const std::string& word) {
-  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                              "0123456789@%_-+=:,./#!") == std::string::npos) {
-    return word;
-  }
-  std::string out = "'";
-  for (char c : word) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
 std::string FormatText(const BisectReport& report) {
   std::ostringstream out;
   switch (report.outcome) {
@@ -129,15 +105,7 @@ nlohmann::json ToJson(const BisectReport& report) {
     nlohmann::json sites = nlohmann::json::array();
     for (const FoundSite& site : set.sites) {
       nlohmann::json frames = nlohmann::json::array();
-      for (const auto& f : site.frames) {
-        frames.push_back({{"function", f.function},
-                          {"file", f.file},
-                          {"line", f.line},
-                          {"column", f.column},
-                          {"inlined", f.inlined},
-                          {"module", f.module},
-                          {"offset", protocol::IdHex(f.offset)}});
-      }
+      for (const auto& f : site.frames) frames.push_back(FrameJson(f));
       nlohmann::json one = {{"id", protocol::IdHex(site.id)},
                             {"frames", frames},
                             {"first_user_frame", FirstUserFrame(site.frames)},

@@ -58,7 +58,4 @@ nlohmann::json ToJson(const BisectReport& report);
 // The word for an outcome: "found", "not-timer-sensitive", "inconclusive".
 const char* OutcomeName(Outcome outcome);
 
-// Quotes a word for a POSIX shell when it needs it.
-std::string ShellQuote(const std::string& word);
-
 }  // namespace timerbisect::report
