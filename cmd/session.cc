@@ -325,7 +325,7 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
   for (const search::ChangeSet& set : result.sets) {
     report::FoundSet found;
     found.sites = DescribeSites(set.ids, target.reports(), symbolizer);
-    found.reproduce = target.ReproduceCommand(set.pattern);
+    found.reproduction = target.Reproduction(set.pattern);
     // A set the deterministic searches found: every probe agreed.
     found.confidence = set.confidence > 0 ? set.confidence : 1.0;
     if (target.uses_shim()) {

@@ -46,15 +46,17 @@ report::BisectReport TwoSets() {
   report::FoundSet a;
   a.mode = "new";
   a.sites.push_back({0x65a, "poll", {}, {}});
-  a.reproduce =
-      "TIMERSEM=new#+x65a TIMERSEM_DEPTH=8 LD_PRELOAD=/opt/tb/libtimerbisect.so "
-      "./my_test --filter=Foo";
+  a.reproduction = {{{"TIMERSEM", "new#+x65a"},
+                     {"TIMERSEM_DEPTH", "8"},
+                     {"LD_PRELOAD", "/opt/tb/libtimerbisect.so"}},
+                    {"./my_test", "--filter=Foo"}};
   report::FoundSet b;
   b.mode = "old";
   b.sites.push_back({0x1f3, "timerfd_create", {}, {}});
-  b.reproduce = "TIMERSEM=" + report::ShellQuote("old#+x1f3") +
-                " TIMERSEM_SCOPE=" + report::ShellQuote("my lib|other's") +
-                " LD_PRELOAD=/opt/tb/libtimerbisect.so ./my_test --filter=Foo";
+  b.reproduction = {{{"TIMERSEM", "old#+x1f3"},
+                     {"TIMERSEM_SCOPE", "my lib|other's"},
+                     {"LD_PRELOAD", "/opt/tb/libtimerbisect.so"}},
+                    {"./my_test", "--filter=Foo"}};
   rep.sets = {a, b};
   return rep;
 }
@@ -122,12 +124,14 @@ TEST(CliEnv, FromJsonPicksTheSetAndKeepsQuotedValues) {
                 CLI_SHIM + "\n");
 }
 
-// `triage --json` nests the bisect result under "bisect"; a --shell set's
-// line starts with env and ends in sh -c.
+// `triage --json` nests the bisect result under "bisect"; a --shell set
+// (its line: env ... sh -c '...') gives its variables the same way.
 TEST(CliEnv, FromJsonReadsTriageResultsAndShellLines) {
   report::BisectReport rep = TwoSets();
-  rep.sets[0].reproduce =
-      "env TIMERSEM=new#+x65a LD_PRELOAD=/opt/tb/libtimerbisect.so sh -c 'true && ./my_test'";
+  rep.sets[0].reproduction = {
+      {{"TIMERSEM", "new#+x65a"}, {"LD_PRELOAD", "/opt/tb/libtimerbisect.so"}},
+      {"true", "&&", "./my_test"},
+      /*shell=*/true};
   std::string path = TempPath("triage.json");
   nlohmann::json triage = {{"verdict", "fails-under-new"}, {"bisect", report::ToJson(rep)}};
   std::ofstream(path) << triage.dump(2) << "\n";
@@ -178,6 +182,14 @@ TEST(CliEnv, BadInputIsOneLineAndExitTwo) {
   std::string empty = WriteBisectJson(none);
   ExpectBadInput({"--from-json", empty}, "no sets to reproduce (outcome: not-timer-sensitive)");
   std::remove(empty.c_str());
+
+  // A file from before the reproduction was data; and data of the wrong shape.
+  std::string old = TempPath("old.json");
+  std::ofstream(old) << R"({"sets": [{"reproduce": "TIMERSEM=new#+x65a ./t"}]})";
+  ExpectBadInput({"--from-json", old}, "set 1 has no \"reproduction\"");
+  std::ofstream(old) << R"({"sets": [{"reproduction": {"env": [["TIMERSEM"]], "argv": []}}]})";
+  ExpectBadInput({"--from-json", old}, "not a [name, value] pair");
+  std::remove(old.c_str());
 }
 
 }  // namespace

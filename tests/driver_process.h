@@ -21,6 +21,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "report/reproduction.h"
+
 namespace timerbisect::testing {
 
 inline std::string ReadFile(const std::filesystem::path& path) {
@@ -123,18 +125,22 @@ inline Exit RunCommand(const ScratchDir& dir, const std::vector<std::string>& ar
   return result;
 }
 
-// Swaps the mode of TIMERSEM in a reproduction command: the culprit sites
-// get the passing semantics and every other site the failing one; "" when
-// the command sets no TIMERSEM=new#/old#.
-inline std::string FlipMode(std::string command_line) {
-  auto at = command_line.find("TIMERSEM=");
-  if (at == std::string::npos) return "";
-  at += 9;
-  if (at < command_line.size() && command_line[at] == '\'') ++at;
-  std::string mode = command_line.substr(at, 4);
-  if (mode != "new#" && mode != "old#") return "";
-  command_line.replace(at, 4, mode == "new#" ? "old#" : "new#");
-  return command_line;
+// The command that reproduces a found set (a --json "sets" entry) with its
+// mode swapped: the culprit sites get the passing semantics and every other
+// site the failing one. Built from the set's "reproduction" data; "" when it
+// has none or sets no TIMERSEM=new#/old#.
+inline std::string FlippedCommand(const nlohmann::json& set) {
+  std::string error;
+  std::optional<report::Reproduction> r =
+      report::ReproductionFromJson(set.value("reproduction", nlohmann::json()), error);
+  if (!r) return "";
+  for (auto& [name, value] : r->env) {
+    if (name != "TIMERSEM") continue;
+    if (!value.starts_with("new#") && !value.starts_with("old#")) return "";
+    value.replace(0, 3, value.starts_with("new#") ? "old" : "new");
+    return report::ShellLine(*r);
+  }
+  return "";
 }
 
 // The culprit's frame of a found site (a --json "sites" entry): the

@@ -110,7 +110,10 @@ TEST(Session, BisectsTheFakeTargetAndWritesTheReproduceLine) {
   ASSERT_EQ(rep.sets.size(), 1u);
   ASSERT_EQ(rep.sets[0].sites.size(), 1u);
   EXPECT_EQ(rep.sets[0].sites[0].id, 7u);
-  EXPECT_EQ(rep.sets[0].reproduce, "MYTOOL_BISECT=#x0000000000000007 /bin/true --flag");
+  EXPECT_EQ(report::ShellLine(rep.sets[0].reproduction),
+            "MYTOOL_BISECT=#x0000000000000007 /bin/true --flag");
+  report::Reproduction want = {{{"MYTOOL_BISECT", "#x0000000000000007"}}, {"/bin/true", "--flag"}};
+  EXPECT_EQ(rep.sets[0].reproduction, want);
   EXPECT_EQ(rep.runs, static_cast<int>(launcher.specs.size())) << "every run is counted";
 }
 
@@ -119,7 +122,7 @@ TEST(Session, JournalReplaysEveryRecordedRunWithoutTheLauncher) {
   std::filesystem::remove(journal);
   SessionOptions o = ProtocolOptions();
   o.journal_path = journal;
-  std::vector<std::string> first_sets;
+  std::vector<report::Reproduction> first_sets;
   int first_runs = 0;
   {
     FakeLauncher launcher;
@@ -128,7 +131,7 @@ TEST(Session, JournalReplaysEveryRecordedRunWithoutTheLauncher) {
     ProbeRecord native = (*session)->RunNative();
     report::BisectReport rep = (*session)->Describe((*session)->Search(), native);
     ASSERT_EQ(rep.outcome, search::Outcome::kFound);
-    first_sets.push_back(rep.sets[0].reproduce);
+    first_sets.push_back(rep.sets[0].reproduction);
     first_runs = static_cast<int>(launcher.specs.size());
   }
   FakeLauncher again;
@@ -139,7 +142,7 @@ TEST(Session, JournalReplaysEveryRecordedRunWithoutTheLauncher) {
   EXPECT_TRUE(again.specs.empty()) << "a recorded run ran again";
   EXPECT_EQ((*session)->target().replayed(), first_runs);
   ASSERT_EQ(rep.sets.size(), 1u);
-  EXPECT_EQ(rep.sets[0].reproduce, first_sets[0]);
+  EXPECT_EQ(rep.sets[0].reproduction, first_sets[0]);
 
   // Another command is another run: the journal is refused.
   o.command.push_back("--other");

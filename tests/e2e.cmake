@@ -12,7 +12,7 @@ target_link_options(e2e_static_target PRIVATE -fno-sanitize=all -static)
 
 timerbisect_test(e2e_test
   SOURCES e2e_test.cc
-  LIBS timerbisect_protocol nlohmann_json::nlohmann_json)
+  LIBS timerbisect_protocol timerbisect_report nlohmann_json::nlohmann_json)
 set(e2e_examples drain_after_disarm watchdog_spurious short_timeout_race sleep_ordering
     many_sites pair_only_together protocol_target)
 add_dependencies(e2e_test timerbisect timerbisect_shim e2e_static_target ${e2e_examples})

@@ -39,7 +39,7 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using testing::CulpritFrame;
 using testing::Exit;
-using testing::FlipMode;
+using testing::FlippedCommand;
 using testing::ReadFile;
 using testing::RunCommand;
 using testing::ScratchDir;
@@ -157,7 +157,7 @@ void ExpectFinds(const ShimExpectation& want) {
   } else {
     EXPECT_EQ(failing.code, 1) << reproduce << "\n" << failing.out << failing.err;
   }
-  std::string flipped = FlipMode(reproduce);
+  std::string flipped = FlippedCommand(set);
   ASSERT_FALSE(flipped.empty()) << reproduce;
   Exit passing;
   for (int i = 0; i < want.passing_tries; ++i) {

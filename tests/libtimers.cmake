@@ -64,7 +64,7 @@ endif()
 target_compile_definitions(shim_libtimers_test PRIVATE LIBTIMERS_BUILT="${libtimers_built_list}")
 
 timerbisect_test(libtimers_e2e_test SOURCES libtimers_e2e_test.cc
-                 LIBS nlohmann_json::nlohmann_json)
+                 LIBS timerbisect_report nlohmann_json::nlohmann_json)
 add_dependencies(libtimers_e2e_test timerbisect timerbisect_shim)
 target_compile_definitions(libtimers_e2e_test PRIVATE
   LIBTIMERS_DRIVER="$<TARGET_FILE:timerbisect>"

@@ -25,7 +25,7 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using testing::CulpritFrame;
 using testing::Exit;
-using testing::FlipMode;
+using testing::FlippedCommand;
 using testing::ReadFile;
 using testing::RunCommand;
 using testing::ScratchDir;
@@ -79,7 +79,7 @@ void ExpectFinds(const Expectation& want) {
   EXPECT_NE(reproduce.find("TIMERSEM=" + want.mode + "#"), std::string::npos) << reproduce;
   Exit failing = RunCommand(dir, {"/bin/sh", "-c", reproduce}, kSafetyTimeout);
   EXPECT_EQ(failing.code, 1) << reproduce << "\n" << failing.out << failing.err;
-  std::string flipped = FlipMode(reproduce);
+  std::string flipped = FlippedCommand(set);
   ASSERT_FALSE(flipped.empty()) << reproduce;
   Exit passing = RunCommand(dir, {"/bin/sh", "-c", flipped}, kSafetyTimeout);
   EXPECT_EQ(passing.code, 0) << flipped << "\n" << passing.out << passing.err;

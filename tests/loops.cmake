@@ -55,7 +55,8 @@ endif()
 list(JOIN loops_built "," loops_built_list)
 target_compile_definitions(loops_test PRIVATE LOOPS_BUILT="${loops_built_list}")
 
-timerbisect_test(loops_e2e_test SOURCES loops_e2e_test.cc LIBS nlohmann_json::nlohmann_json)
+timerbisect_test(loops_e2e_test SOURCES loops_e2e_test.cc
+                 LIBS timerbisect_report nlohmann_json::nlohmann_json)
 add_dependencies(loops_e2e_test timerbisect timerbisect_shim)
 target_compile_definitions(loops_e2e_test PRIVATE
   LOOPS_DRIVER="$<TARGET_FILE:timerbisect>"

@@ -32,7 +32,7 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 using testing::Exit;
-using testing::FlipMode;
+using testing::FlippedCommand;
 using testing::ReadFile;
 using testing::RunCommand;
 using testing::ScratchDir;
@@ -129,7 +129,7 @@ TEST(AsioDeadlineUnits, DriverPinsTheLookupsTimerThroughAsioFrames) {
   Exit failing = RunCommand(dir, {"/bin/sh", "-c", reproduce}, kSafetyTimeout);
   EXPECT_EQ(failing.code, 1) << reproduce << "\n" << failing.out << failing.err;
   EXPECT_NE(failing.out.find("timed out"), std::string::npos) << failing.out;
-  std::string flipped = FlipMode(reproduce);
+  std::string flipped = FlippedCommand(set);
   ASSERT_FALSE(flipped.empty()) << reproduce;
   Exit passing = RunCommand(dir, {"/bin/sh", "-c", flipped}, kSafetyTimeout);
   EXPECT_EQ(passing.code, 0) << flipped << "\n" << passing.out << passing.err;

@@ -13,7 +13,7 @@ add_executable(robust_target progs/robust_target.c)
 
 timerbisect_test(robust_driver_test
   SOURCES robust_driver_test.cc
-  LIBS nlohmann_json::nlohmann_json)
+  LIBS timerbisect_report nlohmann_json::nlohmann_json)
 add_dependencies(robust_driver_test timerbisect timerbisect_shim robust_target)
 target_compile_definitions(robust_driver_test PRIVATE
   ROBUST_DRIVER="$<TARGET_FILE:timerbisect>"

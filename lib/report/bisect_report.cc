@@ -56,11 +56,11 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
     }
     for (const std::string& line : site.lines) out << "    " << line << "\n";
   }
-  if (!set.reproduce.empty()) {
+  if (!set.reproduction.argv.empty()) {
     out << (set.confidence < 1.0 ? "  reproduce (a flaky failure: this fails only as often as "
                                    "measured, not every run):\n"
                                  : "  reproduce:\n")
-        << "    " << set.reproduce << "\n";
+        << "    " << ShellLine(set.reproduction) << "\n";
   }
 }
 
@@ -113,8 +113,10 @@ nlohmann::json ToJson(const BisectReport& report) {
       if (!site.api.empty()) one["api"] = site.api;  // shim sites only
       sites.push_back(std::move(one));
     }
-    nlohmann::json one = {
-        {"sites", sites}, {"confidence", set.confidence}, {"reproduce", set.reproduce}};
+    nlohmann::json one = {{"sites", sites},
+                          {"confidence", set.confidence},
+                          {"reproduce", ShellLine(set.reproduction)},
+                          {"reproduction", ToJson(set.reproduction)}};
     if (!set.mode.empty()) one["mode"] = set.mode;  // shim targets only
     if (!set.mode.empty()) one["aspects"] = set.aspects;
     sets.push_back(std::move(one));

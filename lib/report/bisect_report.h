@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "report/reproduction.h"
 #include "search/search.h"
 #include "symbolize/symbolizer.h"
 
@@ -26,7 +27,7 @@ struct FoundSet {
   std::vector<FoundSite> sites;
   std::string mode;  // "new"/"old": what these sites' timers need for the failure; "" for others
   std::vector<std::string> aspects;  // aspects that reproduce it on their own
-  std::string reproduce;             // a shell command line
+  Reproduction reproduction;         // its shell line: ShellLine(reproduction)
   double confidence = 0;  // adaptive search: posterior probability of the set; 0: not estimated
 };
 
