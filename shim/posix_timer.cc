@@ -97,11 +97,10 @@ using OldTimerCreateFn = int (*)(clockid_t, sigevent*, int*);
 using OldTimerSettimeFn = int (*)(int, int, const itimerspec*, itimerspec*);
 using OldTimerDeleteFn = int (*)(int);
 using OldTimerGetoverrunFn = int (*)(int);
-inline RealFunction<OldTimerCreateFn> real_timer_create_v2_2_5{"timer_create", "GLIBC_2.2.5"};
-inline RealFunction<OldTimerSettimeFn> real_timer_settime_v2_2_5{"timer_settime", "GLIBC_2.2.5"};
-inline RealFunction<OldTimerDeleteFn> real_timer_delete_v2_2_5{"timer_delete", "GLIBC_2.2.5"};
-inline RealFunction<OldTimerGetoverrunFn> real_timer_getoverrun_v2_2_5{"timer_getoverrun",
-                                                                       "GLIBC_2.2.5"};
+TB_REAL_VERSIONED_AS(OldTimerCreateFn, timer_create, v2_2_5, "GLIBC_2.2.5")
+TB_REAL_VERSIONED_AS(OldTimerSettimeFn, timer_settime, v2_2_5, "GLIBC_2.2.5")
+TB_REAL_VERSIONED_AS(OldTimerDeleteFn, timer_delete, v2_2_5, "GLIBC_2.2.5")
+TB_REAL_VERSIONED_AS(OldTimerGetoverrunFn, timer_getoverrun, v2_2_5, "GLIBC_2.2.5")
 
 namespace {
 
@@ -447,16 +446,8 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
       if (IsShort(remaining, cfg.short_ns)) {
         if (t.mode == Mode::kNew) {
           wait_for_expiry = true;
-        } else if (remaining < cfg.lag_ns) {
-          // No earlier than the lag, and never earlier than asked: a request
-          // at or beyond the lag is armed as it is.
-          timespec now;
-          if ((flags & TIMER_ABSTIME) && clock_gettime(t.clock, &now) == 0) {
-            request.it_value = FromNs(ToNs(now) + cfg.lag_ns);
-          } else {
-            request.it_value = FromNs(cfg.lag_ns);
-            flags &= ~TIMER_ABSTIME;
-          }
+        } else {
+          ArmNoEarlierThanLag(request, flags, TIMER_ABSTIME, t.clock, remaining, cfg.lag_ns);
         }
       }
     }

@@ -193,16 +193,8 @@ TB_EXPORT int timerfd_settime(int fd, int flags, const itimerspec* new_value,
     if ((cfg.aspects & kAspectLatency) && arming && IsShort(remaining, cfg.short_ns)) {
       if (timer.mode == Mode::kNew) {
         wait_for_expiry = true;
-      } else if (remaining < cfg.lag_ns) {
-        // No earlier than the lag, and never earlier than asked: a request
-        // at or beyond the lag is armed as it is.
-        timespec now;
-        if ((flags & TFD_TIMER_ABSTIME) && clock_gettime(timer.clock, &now) == 0) {
-          request.it_value = FromNs(ToNs(now) + cfg.lag_ns);
-        } else {
-          request.it_value = FromNs(cfg.lag_ns);
-          flags &= ~TFD_TIMER_ABSTIME;
-        }
+      } else {
+        ArmNoEarlierThanLag(request, flags, TFD_TIMER_ABSTIME, timer.clock, remaining, cfg.lag_ns);
       }
     }
   }
