@@ -14,10 +14,10 @@ void Notice(const Config& config, const std::string& line) {
 
 // Step 3: each set fails once more, the passing baseline passes once more,
 // and a set of two or more still needs each member: without any one of them
-// it passes. (A flaky culprit that passed once by luck when tried alone
+// it passes, 3 times (kLeaveOutRuns). (A flaky culprit that passed once by luck when tried alone
 // leaves it in a set with an innocent site; the minimality check that the
 // search made once does not catch that, a second one usually does.)
-constexpr int kLeaveOutRuns = 2;
+constexpr int kLeaveOutRuns = 3;
 
 bool SetsReproduce(const Config& config, RunPool& pool, const Result& result) {
   std::vector<std::pair<std::string, bool>> checks;  // pattern, must fail

@@ -11,16 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include "files.h"
 
 namespace timerbisect {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::ReadFile;
 
 int Shell(const std::string& command) {
   int status = std::system(command.c_str());
@@ -32,7 +28,7 @@ std::string Scratch(const std::string& name) {
 }
 
 int CulpritLine(const std::string& source) {
-  std::istringstream in(Slurp(source));
+  std::istringstream in(ReadFile(source));
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     if (line.find("// CULPRIT") != std::string::npos) return n;
@@ -41,7 +37,7 @@ int CulpritLine(const std::string& source) {
 }
 
 TEST(DriverTriage, TimerFlakyCtestIsSensitiveUnderOldAndBisected) {
-#ifdef TIMERBISECT_SHIM_SANITIZED
+#ifdef TIMERBISECT_SANITIZED
   GTEST_SKIP() << "a sanitized shim cannot load into ctest";
 #endif
   std::string build = Scratch("ci_ctest");
@@ -55,7 +51,7 @@ TEST(DriverTriage, TimerFlakyCtestIsSensitiveUnderOldAndBisected) {
                    " --junit " + junit + " -- " + TIMERBISECT_CTEST + " --test-dir " + build +
                    " -R flaky_timer >/dev/null");
   EXPECT_EQ(code, 0);
-  auto j = nlohmann::json::parse(Slurp(json));
+  auto j = nlohmann::json::parse(ReadFile(json));
   EXPECT_EQ(j["verdict"], "sensitive-under-old") << j.dump(2);
   ASSERT_TRUE(j["bisect"].is_object());
   ASSERT_EQ(j["bisect"]["sets"].size(), 1u) << j.dump(2);
@@ -72,20 +68,20 @@ TEST(DriverTriage, TimerFlakyCtestIsSensitiveUnderOldAndBisected) {
   EXPECT_GT(j["rates"][1]["failures"].get<double>(), 0);
   EXPECT_EQ(j["rates"][0]["failures"].get<double>(), 0);
   EXPECT_EQ(j["rates"][2]["failures"].get<double>(), 0);
-  std::string xml = Slurp(junit);
+  std::string xml = ReadFile(junit);
   EXPECT_NE(xml.find("<testsuite name=\"timerbisect-triage\""), std::string::npos);
   EXPECT_NE(xml.find("name=\"timer-sensitivity\"><failure"), std::string::npos) << xml;
   EXPECT_NE(xml.find("name=\"all-new\"></testcase>"), std::string::npos) << xml;
 }
 
 TEST(DriverTriage, RandomFlakeIsNeverCalledTimerSensitive) {
-#ifdef TIMERBISECT_SHIM_SANITIZED
+#ifdef TIMERBISECT_SANITIZED
   GTEST_SKIP() << "a sanitized shim cannot load into an uninstrumented target";
 #endif
   std::string json = Scratch("flake.json");
   int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage -q --budget 80 --json " + json +
                    " -- " + TIMERBISECT_RANDOM_FLAKE + " >/dev/null");
-  auto j = nlohmann::json::parse(Slurp(json));
+  auto j = nlohmann::json::parse(ReadFile(json));
   std::string verdict = j["verdict"];
   EXPECT_TRUE(verdict == "not-timer-sensitive" || verdict == "inconclusive") << j.dump(2);
   EXPECT_EQ(code, verdict == "not-timer-sensitive" ? 1 : 3);
@@ -109,14 +105,14 @@ namespace {
 // The adaptive search with several runs in flight (-j 4) still finds the
 // exact culprit of a deterministic example.
 TEST(DriverTriage, AdaptiveBisectWithJobsFindsTheWatchdog) {
-#ifdef TIMERBISECT_SHIM_SANITIZED
+#ifdef TIMERBISECT_SANITIZED
   GTEST_SKIP() << "covered by e2e_test in sanitizer builds";
 #endif
   std::string json = Scratch("adaptive.json");
   int code = Shell(std::string(TIMERBISECT_DRIVER) + " -q --algorithm adaptive -j 4 --json " +
                    json + " -- " + TIMERBISECT_WATCHDOG_EXAMPLE + " >/dev/null");
   ASSERT_EQ(code, 0);
-  auto j = nlohmann::json::parse(Slurp(json));
+  auto j = nlohmann::json::parse(ReadFile(json));
   ASSERT_EQ(j["sets"].size(), 1u) << j.dump(2);
   EXPECT_EQ(j["sets"][0]["mode"], "old");
   EXPECT_GE(j["sets"][0]["confidence"].get<double>(), 0.99);

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "cli_run.h"
+#include "driver_harness.h"
 #include "protocol/matcher.h"
 #include "protocol/pattern.h"
 #include "report/bisect_report.h"
@@ -21,7 +21,7 @@ namespace timerbisect::testing {
 namespace {
 
 CliRun Env(std::vector<std::string> flags) {
-  flags.insert(flags.begin(), {CLI_DRIVER, "env"});
+  flags.insert(flags.begin(), {TIMERBISECT_DRIVER, "env"});
   return RunCli(flags);
 }
 
@@ -62,24 +62,24 @@ report::BisectReport TwoSets() {
 }
 
 TEST(CliEnv, DefaultIsNewForEverySite) {
-  CliRun run = Env({"--shim", CLI_SHIM});
+  CliRun run = Env({"--shim", TIMERBISECT_SHIM});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(run.out, std::string("export LD_PRELOAD=") + CLI_SHIM + "\nexport TIMERSEM=new\n");
+  EXPECT_EQ(run.out, std::string("export LD_PRELOAD=") + TIMERBISECT_SHIM + "\nexport TIMERSEM=new\n");
 }
 
 TEST(CliEnv, FindsTheShimBesideTheDriver) {
   CliRun run = Env({"--mode", "old"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  std::string shim = std::filesystem::weakly_canonical(CLI_SHIM).string();
+  std::string shim = std::filesystem::weakly_canonical(TIMERBISECT_SHIM).string();
   EXPECT_EQ(run.out, "export LD_PRELOAD=" + shim + "\nexport TIMERSEM=old\n");
 }
 
 TEST(CliEnv, SitesBecomeAPatternThatSelectsExactlyThem) {
-  CliRun run = Env({"--mode", "old", "--sites", "0x65a,1F3", "--shim", CLI_SHIM});
+  CliRun run = Env({"--mode", "old", "--sites", "0x65a,1F3", "--shim", TIMERBISECT_SHIM});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<std::uint64_t> ids = {0x65a, 0x1f3};
   std::string pattern = protocol::PatternForIds(ids);
-  EXPECT_EQ(run.out, std::string("export LD_PRELOAD=") + CLI_SHIM +
+  EXPECT_EQ(run.out, std::string("export LD_PRELOAD=") + TIMERBISECT_SHIM +
                          "\nexport TIMERSEM=" + report::ShellQuote("old#" + pattern) + "\n");
   // The value a shell ends up with selects those two sites and no other.
   std::string value = Evaluated(run.out, {"TIMERSEM"});
@@ -95,9 +95,9 @@ TEST(CliEnv, SitesBecomeAPatternThatSelectsExactlyThem) {
 
 // The x... form of reproduce lines and match reports is accepted too.
 TEST(CliEnv, SitesInThePatternFormOfReproduceLines) {
-  CliRun commas = Env({"--mode", "old", "--sites", "0x65a,1F3", "--shim", CLI_SHIM});
+  CliRun commas = Env({"--mode", "old", "--sites", "0x65a,1F3", "--shim", TIMERBISECT_SHIM});
   for (const char* form : {"x65a+x1f3", "+x65a+x1f3", "x65a,x1f3"}) {
-    CliRun run = Env({"--mode", "old", "--sites", form, "--shim", CLI_SHIM});
+    CliRun run = Env({"--mode", "old", "--sites", form, "--shim", TIMERBISECT_SHIM});
     EXPECT_EQ(run.exit_code, 0) << form << ": " << run.err;
     EXPECT_EQ(run.out, commas.out) << form;
   }
@@ -116,12 +116,12 @@ TEST(CliEnv, FromJsonReproducesTheFirstSet) {
 
 TEST(CliEnv, FromJsonPicksTheSetAndKeepsQuotedValues) {
   std::string path = WriteBisectJson(TwoSets());
-  CliRun run = Env({"--from-json", path, "--set", "2", "--shim", CLI_SHIM});
+  CliRun run = Env({"--from-json", path, "--set", "2", "--shim", TIMERBISECT_SHIM});
   std::remove(path.c_str());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(Evaluated(run.out, {"TIMERSEM", "TIMERSEM_SCOPE", "LD_PRELOAD"}),
             std::string("TIMERSEM=old#+x1f3\nTIMERSEM_SCOPE=my lib|other's\nLD_PRELOAD=") +
-                CLI_SHIM + "\n");
+                TIMERBISECT_SHIM + "\n");
 }
 
 // `triage --json` nests the bisect result under "bisect"; a --shell set
@@ -159,9 +159,9 @@ void ExpectBadInput(const std::vector<std::string>& flags, const std::string& sa
 }
 
 TEST(CliEnv, BadInputIsOneLineAndExitTwo) {
-  ExpectBadInput({"--mode", "fast", "--shim", CLI_SHIM}, "--mode fast");
-  ExpectBadInput({"--sites", "0x65a,zz", "--shim", CLI_SHIM}, "--sites 0x65a,zz");
-  ExpectBadInput({"--sites", "0x65a,,1", "--shim", CLI_SHIM}, "--sites");
+  ExpectBadInput({"--mode", "fast", "--shim", TIMERBISECT_SHIM}, "--mode fast");
+  ExpectBadInput({"--sites", "0x65a,zz", "--shim", TIMERBISECT_SHIM}, "--sites 0x65a,zz");
+  ExpectBadInput({"--sites", "0x65a,,1", "--shim", TIMERBISECT_SHIM}, "--sites");
   ExpectBadInput({"--shim", "/no/such/libtimerbisect.so"}, "--shim");
   ExpectBadInput({"--set", "2"}, "--set needs --from-json");
   ExpectBadInput({"--from-json", "/no/such/file.json"}, "cannot read it");

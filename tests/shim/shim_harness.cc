@@ -14,17 +14,12 @@
 
 #include <gtest/gtest.h>
 
+#include "files.h"
 #include "protocol/marker.h"
 
 namespace timerbisect::testing {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string TempPath(const char* tag) {
   std::string tmpl = std::string(::testing::TempDir()) + "tb-" + tag + "-XXXXXX";
@@ -42,7 +37,7 @@ std::string ProgPath(const std::string& name) {
 }
 
 std::string ShimPath() {
-  return TIMERBISECT_SHIM_PATH;
+  return TIMERBISECT_SHIM;
 }
 
 ShimRun RunUnderShim(const std::string& prog, const std::vector<std::string>& args,

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "files.h"
 #include "shim_harness.h"
 
 namespace timerbisect::testing {
@@ -16,12 +17,6 @@ namespace {
 
 constexpr const char* kProg = "shim_proc_edges";
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string ScratchFile(const std::string& name) {
   std::string path = ::testing::TempDir() + "tb-proc-" + std::to_string(getpid()) + "-" + name;
@@ -37,7 +32,7 @@ void ExpectReportsKeptApart(const char* scenario) {
   ShimRun run = RunUnderShim(kProg, {scenario, mine}, {{"TIMERSEM", "new#y"}});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(Field(run.out, "done"), "1");
-  EXPECT_EQ(Slurp(mine), "mine\n");
+  EXPECT_EQ(ReadFile(mine), "mine\n");
   EXPECT_EQ(ReportedIds(run.report).size(), 1u) << run.report;
   unlink(mine.c_str());
 }

@@ -31,7 +31,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "driver_process.h"
+#include "driver_harness.h"
 
 namespace timerbisect::robust {
 namespace {
@@ -149,9 +149,9 @@ DriverAnswer RunDriver(const ScratchDir& dir, const std::vector<std::string>& su
                        const std::vector<std::string>& flags,
                        const std::vector<std::string>& target) {
   std::string json_path = dir.File("answer.json");
-  std::vector<std::string> argv = {ROBUST_DRIVER};
+  std::vector<std::string> argv = {TIMERBISECT_DRIVER};
   argv.insert(argv.end(), subcommand.begin(), subcommand.end());
-  argv.insert(argv.end(), {"--shim", ROBUST_SHIM, "--json", json_path});
+  argv.insert(argv.end(), {"--shim", TIMERBISECT_SHIM, "--json", json_path});
   argv.insert(argv.end(), flags.begin(), flags.end());
   argv.push_back("--");
   argv.push_back(ROBUST_TARGET);
@@ -273,7 +273,7 @@ bool WaitUntilAProbeHangs(const ScratchDir& dir) {
 // The driver, one probe at a time and a 100 s timeout, on the target's
 // "hang" behaviour (it marks itself hung in `dir`, then blocks for good).
 pid_t StartOnHangingTarget(const ScratchDir& dir) {
-  return Start(dir, {ROBUST_DRIVER, "-q", "-j", "1", "--shim", ROBUST_SHIM, "--timeout", "100s",
+  return Start(dir, {TIMERBISECT_DRIVER, "-q", "-j", "1", "--shim", TIMERBISECT_SHIM, "--timeout", "100s",
                      "--", ROBUST_TARGET, "hang", dir.path()});
 }
 

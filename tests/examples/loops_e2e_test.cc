@@ -24,7 +24,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "driver_process.h"
+#include "driver_harness.h"
 
 namespace timerbisect::loops {
 namespace {
@@ -44,7 +44,7 @@ const std::string kExample = "asio_deadline_units";
 
 // Lines (1-based) of the example's main.cc that contain `marker`.
 std::vector<int> MarkedLines(const std::string& marker) {
-  return testing::MarkedLines(std::string(LOOPS_EXAMPLES_SOURCE_DIR) + "/" + kExample + "/main.cc",
+  return testing::MarkedLines(std::string(TIMERBISECT_EXAMPLES_DIR) + "/" + kExample + "/main.cc",
                               marker);
 }
 
@@ -96,7 +96,7 @@ TEST(AsioDeadlineUnits, DriverPinsTheLookupsTimerThroughAsioFrames) {
   ScratchDir dir;
   const std::string json_path = dir.File("answer.json");
   Exit driver = RunCommand(
-      dir, {LOOPS_DRIVER, "--json", json_path, "-q", "--shim", LOOPS_SHIM, "--", example},
+      dir, {TIMERBISECT_DRIVER, "--json", json_path, "-q", "--shim", TIMERBISECT_SHIM, "--", example},
       kSafetyTimeout);
   ASSERT_EQ(driver.code, 0) << driver.out << driver.err;
   json answer = json::parse(ReadFile(json_path), nullptr, /*allow_exceptions=*/false);
@@ -124,7 +124,7 @@ TEST(AsioDeadlineUnits, DriverPinsTheLookupsTimerThroughAsioFrames) {
   EXPECT_TRUE(AnyContains(asio, "basic_waitable_timer")) << driver.out;
 
   std::string reproduce = set.value("reproduce", "");
-  EXPECT_NE(reproduce.find(std::string("LD_PRELOAD=") + LOOPS_SHIM), std::string::npos)
+  EXPECT_NE(reproduce.find(std::string("LD_PRELOAD=") + TIMERBISECT_SHIM), std::string::npos)
       << reproduce;
   Exit failing = RunCommand(dir, {"/bin/sh", "-c", reproduce}, kSafetyTimeout);
   EXPECT_EQ(failing.code, 1) << reproduce << "\n" << failing.out << failing.err;

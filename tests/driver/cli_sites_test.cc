@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "cli_run.h"
+#include "driver_harness.h"
 #include "report/site_reports.h"
 
 namespace timerbisect::testing {
@@ -20,7 +20,7 @@ using nlohmann::json;
 
 // The line of the test program holding `marker`; 0 if absent.
 int LineOf(const std::string& marker) {
-  std::istringstream in(ReadWholeFile(CLI_WATCH_SOURCE));
+  std::istringstream in(ReadFile(CLI_WATCH_SOURCE));
   int n = 0;
   for (std::string line; std::getline(in, line);) {
     ++n;
@@ -35,7 +35,7 @@ std::string PollLine() {
 
 // --short 5ms makes the program's 1 ms polls short.
 CliRun Sites(std::vector<std::string> flags, const std::string& behaviour = "timers") {
-  std::vector<std::string> argv = {CLI_DRIVER, "sites", "--short", "5ms"};
+  std::vector<std::string> argv = {TIMERBISECT_DRIVER, "sites", "--short", "5ms"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   argv.insert(argv.end(), {"--", CLI_WATCH_PROG, behaviour});
   return RunCli(argv);
@@ -73,7 +73,7 @@ TEST(CliSites, ListsEverySiteWithCountsAndSourceLines) {
 // short is no site (no mode changes it, and bisect never sees it); sites
 // lists it apart. With --short 100us the three 1 ms polls are such waits.
 TEST(CliSites, WaitsLongerThanTheShortThresholdAreListedApart) {
-  CliRun run = RunCli({CLI_DRIVER, "sites", "--short", "100us", "--", CLI_WATCH_PROG, "timers"});
+  CliRun run = RunCli({TIMERBISECT_DRIVER, "sites", "--short", "100us", "--", CLI_WATCH_PROG, "timers"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("timerbisect: 4 timer sites reached in one run (pass)"), std::string::npos)
       << run.out;
@@ -101,7 +101,7 @@ TEST(CliSites, JsonHasTheSameContent) {
   std::string path = TempPath("sites.json");
   CliRun run = Sites({"--json", path});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  json doc = json::parse(ReadWholeFile(path));
+  json doc = json::parse(ReadFile(path));
   std::remove(path.c_str());
   EXPECT_EQ(doc["result"], "pass");
   ASSERT_EQ(doc["sites"].size(), 5u) << doc.dump(2);
@@ -166,14 +166,14 @@ void ExpectSetupError(const std::vector<std::string>& argv, const std::string& s
 }
 
 TEST(CliSites, SetupErrorsExitTwo) {
-  ExpectSetupError({CLI_DRIVER, "sites"}, "no command");
-  ExpectSetupError({CLI_DRIVER, "sites", "--", "/no/such/program"}, "/no/such/program");
-  ExpectSetupError({CLI_DRIVER, "sites", "--scope", "(", "--", CLI_WATCH_PROG},
+  ExpectSetupError({TIMERBISECT_DRIVER, "sites"}, "no command");
+  ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--", "/no/such/program"}, "/no/such/program");
+  ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--scope", "(", "--", CLI_WATCH_PROG},
                    "not a valid re2 regex");
-  ExpectSetupError({CLI_DRIVER, "sites", "--depth", "65", "--", CLI_WATCH_PROG}, "--depth");
-  ExpectSetupError({CLI_DRIVER, "sites", "--short", "soon", "--", CLI_WATCH_PROG}, "--short");
-  ExpectSetupError({CLI_DRIVER, "sites", "--timeout", "later", "--", CLI_WATCH_PROG}, "--timeout");
-  ExpectSetupError({CLI_DRIVER, "sites", "--shim", "/no/such/lib.so", "--", CLI_WATCH_PROG},
+  ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--depth", "65", "--", CLI_WATCH_PROG}, "--depth");
+  ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--short", "soon", "--", CLI_WATCH_PROG}, "--short");
+  ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--timeout", "later", "--", CLI_WATCH_PROG}, "--timeout");
+  ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--shim", "/no/such/lib.so", "--", CLI_WATCH_PROG},
                    "--shim");
 }
 

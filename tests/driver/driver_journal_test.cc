@@ -20,19 +20,15 @@
 #include <nlohmann/json.hpp>
 
 #include "run/journal.h"
+#include "files.h"
 
 namespace timerbisect {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::ReadFile;
 
 int Lines(const std::string& path) {
-  std::string text = Slurp(path);
+  std::string text = ReadFile(path);
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
 }
 
@@ -54,7 +50,7 @@ void KillMarkedProcesses() {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string env = Slurp(entry.path().string() + "/environ");
+    std::string env = ReadFile(entry.path().string() + "/environ");
     std::replace(env.begin(), env.end(), '\0', '\n');
     if (("\n" + env).find("\n" + marker + "\n") != std::string::npos) {
       kill(std::stoi(name), SIGKILL);
@@ -96,7 +92,7 @@ pid_t StartDriver(const std::string& journal, const std::string& out,
 // The JSON answer without its wall-clock duration, the one field a resumed
 // run may not share with an uninterrupted one.
 nlohmann::json AnswerWithoutDuration(const std::string& path) {
-  nlohmann::json answer = nlohmann::json::parse(Slurp(path), nullptr, false);
+  nlohmann::json answer = nlohmann::json::parse(ReadFile(path), nullptr, false);
   if (answer.is_object()) answer.erase("duration_ms");
   return answer;
 }
@@ -130,7 +126,7 @@ TEST(DriverJournal, ResumesAfterSigkillWithoutRerunningAndSameAnswer) {
   ASSERT_EQ(Wait(StartDriver(journal, out)), 0);
   // Every probe ran once in all: the resumed driver replayed the recorded ones.
   EXPECT_EQ(Lines(journal), total);
-  EXPECT_EQ(Slurp(out), Slurp(fresh_out));
+  EXPECT_EQ(ReadFile(out), ReadFile(fresh_out));
   EXPECT_EQ(AnswerWithoutDuration(out + ".json"), AnswerWithoutDuration(fresh_out + ".json"));
 }
 
@@ -202,10 +198,10 @@ TEST(DriverJournal, JournalOfAnotherCommandOrFlagsIsASetupError) {
        std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>{
            {{}, {"another-argument"}}, {{"--count", "2"}, {}}}) {
     EXPECT_EQ(Wait(StartDriver(journal, out, flags, args)), 2);
-    std::string err = Slurp(out + ".err");
+    std::string err = ReadFile(out + ".err");
     EXPECT_NE(err.find("was recorded for another run"), std::string::npos) << err;
     EXPECT_EQ(Lines(out + ".err"), 1) << err;
-    EXPECT_EQ(Slurp(out), "");
+    EXPECT_EQ(ReadFile(out), "");
     EXPECT_EQ(Lines(journal), recorded);  // nothing ran, nothing appended
   }
 }

@@ -29,7 +29,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "driver_process.h"
+#include "driver_harness.h"
 #include "protocol/hash.h"
 
 namespace timerbisect::e2e {
@@ -59,7 +59,7 @@ struct DriverAnswer {
 
 DriverAnswer RunDriver(const ScratchDir& dir, std::vector<std::string> args) {
   std::string json_path = dir.File("answer.json");
-  std::vector<std::string> argv = {E2E_DRIVER, "--json", json_path, "-q"};
+  std::vector<std::string> argv = {TIMERBISECT_DRIVER, "--json", json_path, "-q"};
   argv.insert(argv.end(), args.begin(), args.end());
   DriverAnswer result;
   result.exit = RunCommand(dir, argv, kSafetyTimeout);
@@ -75,7 +75,7 @@ Exit RunShell(const ScratchDir& dir, const std::string& command_line, millisecon
 
 // Lines (1-based) of `example`'s main.c that contain `marker`.
 std::vector<int> MarkedLines(const std::string& example, const std::string& marker) {
-  return testing::MarkedLines(std::string(E2E_EXAMPLES_SOURCE_DIR) + "/" + example + "/main.c",
+  return testing::MarkedLines(std::string(TIMERBISECT_EXAMPLES_DIR) + "/" + example + "/main.c",
                               marker);
 }
 
@@ -113,7 +113,7 @@ ShimExpectation Expect(std::string example, std::string path, std::vector<std::s
 
 void ExpectFinds(const ShimExpectation& want) {
   ScratchDir dir;
-  std::vector<std::string> args = {"--shim", E2E_SHIM};
+  std::vector<std::string> args = {"--shim", TIMERBISECT_SHIM};
   if (want.hangs) args.insert(args.end(), {"--timeout", kHangTimeoutFlag});
   args.insert(args.end(), want.extra_flags.begin(), want.extra_flags.end());
   args.insert(args.end(), {"--", want.path});
@@ -149,7 +149,7 @@ void ExpectFinds(const ShimExpectation& want) {
       << set.value("aspects", json::array()).dump();
 
   std::string reproduce = set.value("reproduce", "");
-  EXPECT_NE(reproduce.find(std::string("LD_PRELOAD=") + E2E_SHIM), std::string::npos) << reproduce;
+  EXPECT_NE(reproduce.find(std::string("LD_PRELOAD=") + TIMERBISECT_SHIM), std::string::npos) << reproduce;
   EXPECT_NE(reproduce.find("TIMERSEM=" + want.mode + "#"), std::string::npos) << reproduce;
   Exit failing = RunShell(dir, reproduce, want.hangs ? kHangTimeout : kSafetyTimeout);
   if (want.hangs) {
@@ -195,7 +195,7 @@ TEST(Driver, WatchdogSpurious_FindsTheWatchdogUnderOld) {
 // --shell: the reproduce line gives the variables to the whole shell
 // command (env ... sh -c '...'), not only to its first simple command.
 TEST(Driver, WatchdogSpurious_ThroughAShellCommandReproduces) {
-#ifdef E2E_SHIM_SANITIZED
+#ifdef TIMERBISECT_SANITIZED
   GTEST_SKIP() << "a sanitized shim loads only into sanitized programs, not /bin/sh";
 #endif
   ShimExpectation want =
@@ -314,23 +314,23 @@ void ExpectNotTimerSensitive(const std::vector<std::string>& args) {
 }
 
 TEST(Driver, TargetWithoutTimers_IsNotTimerSensitive) {
-#ifdef E2E_SHIM_SANITIZED
+#ifdef TIMERBISECT_SANITIZED
   GTEST_SKIP() << "a sanitized shim loads only into sanitized programs, not /bin/true";
 #endif
-  ExpectNotTimerSensitive({"--shim", E2E_SHIM, "--", "/bin/true"});
+  ExpectNotTimerSensitive({"--shim", TIMERBISECT_SHIM, "--", "/bin/true"});
 }
 
 // pair_only_together fails only through stale expirations; its timers are
 // not short, so with the latency aspect alone no semantics makes it fail.
 TEST(Driver, TimersThatDoNotMatter_AreNotTimerSensitive) {
   ExpectNotTimerSensitive(
-      {"--shim", E2E_SHIM, "--aspects", "latency", "--", E2E_PAIR_ONLY_TOGETHER});
+      {"--shim", TIMERBISECT_SHIM, "--aspects", "latency", "--", E2E_PAIR_ONLY_TOGETHER});
 }
 
 TEST(Driver, MissingCommand_IsAOneLineSetupError) {
   ScratchDir dir;
   const std::string missing = dir.File("no-such-program");
-  DriverAnswer got = RunDriver(dir, {"--shim", E2E_SHIM, "--", missing});
+  DriverAnswer got = RunDriver(dir, {"--shim", TIMERBISECT_SHIM, "--", missing});
   EXPECT_EQ(got.exit.code, 2);
   EXPECT_EQ(std::count(got.exit.err.begin(), got.exit.err.end(), '\n'), 1) << got.exit.err;
   EXPECT_NE(got.exit.err.find(missing), std::string::npos) << got.exit.err;
@@ -339,7 +339,7 @@ TEST(Driver, MissingCommand_IsAOneLineSetupError) {
 
 TEST(Driver, StaticBinary_IsAOneLineSetupError) {
   ScratchDir dir;
-  DriverAnswer got = RunDriver(dir, {"--shim", E2E_SHIM, "--", E2E_STATIC_TARGET});
+  DriverAnswer got = RunDriver(dir, {"--shim", TIMERBISECT_SHIM, "--", E2E_STATIC_TARGET});
   EXPECT_EQ(got.exit.code, 2);
   EXPECT_EQ(std::count(got.exit.err.begin(), got.exit.err.end(), '\n'), 1) << got.exit.err;
   EXPECT_NE(got.exit.err.find("static"), std::string::npos) << got.exit.err;
@@ -351,7 +351,7 @@ TEST(Driver, StaticBinary_IsAOneLineSetupError) {
 // subcommand calls that a setup error instead of "not timer-sensitive",
 // "inconclusive" or "0 timer sites".
 TEST(Driver, WrapperThatClearsTheEnvironment_IsAOneLineSetupError) {
-#ifdef E2E_SHIM_SANITIZED
+#ifdef TIMERBISECT_SANITIZED
   GTEST_SKIP() << "a sanitized shim loads only into sanitized programs, not env or sh";
 #endif
   for (const char* subcommand : {"bisect", "triage", "sites"}) {
@@ -359,7 +359,7 @@ TEST(Driver, WrapperThatClearsTheEnvironment_IsAOneLineSetupError) {
          {std::string("env -i ") + E2E_PAIR_ONLY_TOGETHER,
           std::string("exec env -i ") + E2E_PAIR_ONLY_TOGETHER + " --no-such-flag-is-fine"}) {
       ScratchDir dir;
-      std::vector<std::string> argv = {E2E_DRIVER, subcommand, "--shim", E2E_SHIM};
+      std::vector<std::string> argv = {TIMERBISECT_DRIVER, subcommand, "--shim", TIMERBISECT_SHIM};
       if (std::string(subcommand) != "sites") argv.push_back("-q");  // sites prints no progress
       for (const char* word : {"--", "/bin/sh", "-c"}) argv.push_back(word);
       argv.push_back(wrapper);
@@ -380,7 +380,7 @@ TEST(Driver, TimeoutUnderAMillisecond_IsAOneLineSetupError) {
     for (const char* value : {"0", "999us"}) {
       ScratchDir dir;
       Exit got = RunCommand(dir,
-                            {E2E_DRIVER, subcommand, "--shim", E2E_SHIM, "--timeout", value, "--",
+                            {TIMERBISECT_DRIVER, subcommand, "--shim", TIMERBISECT_SHIM, "--timeout", value, "--",
                              E2E_PAIR_ONLY_TOGETHER},
                             kSafetyTimeout);
       EXPECT_EQ(got.code, 2) << subcommand << " " << value << "\n" << got.err;
@@ -400,7 +400,7 @@ TEST(Driver, UnwritableOutputPath_FailsBeforeTheFirstProbe) {
     ScratchDir dir;
     const std::string path = dir.File("no-such-dir/out");
     Exit got = RunCommand(
-        dir, {E2E_DRIVER, subcommand, "--shim", E2E_SHIM, flag, path, "--", E2E_PAIR_ONLY_TOGETHER},
+        dir, {TIMERBISECT_DRIVER, subcommand, "--shim", TIMERBISECT_SHIM, flag, path, "--", E2E_PAIR_ONLY_TOGETHER},
         kSafetyTimeout);
     EXPECT_EQ(got.code, 2) << subcommand << " " << flag << "\n" << got.err;
     EXPECT_EQ(std::count(got.err.begin(), got.err.end(), '\n'), 1) << got.err;
@@ -413,7 +413,7 @@ TEST(Driver, UnwritableOutputPath_FailsBeforeTheFirstProbe) {
 TEST(Driver, JsonDashWritesTheAnswerToStdout) {
   ScratchDir dir;
   Exit got = RunCommand(
-      dir, {E2E_DRIVER, "-q", "--shim", E2E_SHIM, "--json", "-", "--", E2E_WATCHDOG_SPURIOUS},
+      dir, {TIMERBISECT_DRIVER, "-q", "--shim", TIMERBISECT_SHIM, "--json", "-", "--", E2E_WATCHDOG_SPURIOUS},
       kSafetyTimeout);
   EXPECT_EQ(got.code, 0) << got.err;
   json answer = json::parse(got.out, nullptr, /*allow_exceptions=*/false);
@@ -438,7 +438,7 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
            {{"--no-such-flag"}, "timerbisect: "},
        }) {
     ScratchDir dir;
-    std::vector<std::string> argv = {E2E_DRIVER};
+    std::vector<std::string> argv = {TIMERBISECT_DRIVER};
     argv.insert(argv.end(), c.args.begin(), c.args.end());
     Exit got = RunCommand(dir, argv, kSafetyTimeout);
     EXPECT_EQ(got.code, 2) << c.args[0] << "\n" << got.err;
@@ -448,7 +448,7 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
     EXPECT_LT(got.err.size(), 200u) << got.err;
   }
   ScratchDir dir;
-  Exit help = RunCommand(dir, {E2E_DRIVER, "help"}, kSafetyTimeout);
+  Exit help = RunCommand(dir, {TIMERBISECT_DRIVER, "help"}, kSafetyTimeout);
   EXPECT_EQ(help.code, 0);
   std::string lower = help.out;
   std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
@@ -461,7 +461,7 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
   for (const char* documented : {"--shell", "TIMERBISECT_SHIM", "(default 60)"}) {
     std::string text = help.out;
     if (std::string(documented) == "(default 60)") {
-      text = RunCommand(dir, {E2E_DRIVER, "triage", "--help"}, kSafetyTimeout).out;
+      text = RunCommand(dir, {TIMERBISECT_DRIVER, "triage", "--help"}, kSafetyTimeout).out;
     }
     EXPECT_NE(text.find(documented), std::string::npos) << documented << "\n" << text;
   }
@@ -472,7 +472,7 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
 TEST(Driver, ClosedOutputPipe_DoesNotKillTheDriver) {
   ScratchDir dir;
   Exit got = RunShell(dir,
-                      std::string("( ") + E2E_DRIVER + " -q --shim " + E2E_SHIM + " -- " +
+                      std::string("( ") + TIMERBISECT_DRIVER + " -q --shim " + TIMERBISECT_SHIM + " -- " +
                           E2E_WATCHDOG_SPURIOUS + "; echo \"rc=$?\" >&2 ) | true",
                       kSafetyTimeout);
   EXPECT_NE(got.err.find("rc=0"), std::string::npos) << got.err;

@@ -16,7 +16,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "driver_process.h"
+#include "driver_harness.h"
 
 namespace timerbisect::libtimers {
 namespace {
@@ -48,7 +48,7 @@ void ExpectFinds(const Expectation& want) {
   ScratchDir dir;
   const std::string json_path = dir.File("answer.json");
   Exit driver = RunCommand(dir,
-                           {LIBTIMERS_DRIVER, "--json", json_path, "-q", "--shim", LIBTIMERS_SHIM,
+                           {TIMERBISECT_DRIVER, "--json", json_path, "-q", "--shim", TIMERBISECT_SHIM,
                             "--short", "5ms", "--lag", "50ms", "--", want.path},
                            kSafetyTimeout);
   ASSERT_EQ(driver.code, 0) << driver.out << driver.err;
@@ -68,13 +68,13 @@ void ExpectFinds(const Expectation& want) {
   const json& site = set["sites"][0];
   EXPECT_EQ(site.value("api", ""), want.api);
   std::vector<int> lines = testing::MarkedLines(
-      std::string(LIBTIMERS_EXAMPLES_SOURCE_DIR) + "/" + want.example + "/main.c", "// CULPRIT");
+      std::string(TIMERBISECT_EXAMPLES_DIR) + "/" + want.example + "/main.c", "// CULPRIT");
   ASSERT_EQ(lines.size(), 1u) << "one // CULPRIT marker in examples/" << want.example;
   EXPECT_EQ(CulpritFrame(site, want.example), want.function + " main.c:" + std::to_string(lines[0]))
       << driver.out;
 
   std::string reproduce = set.value("reproduce", "");
-  EXPECT_NE(reproduce.find(std::string("LD_PRELOAD=") + LIBTIMERS_SHIM), std::string::npos)
+  EXPECT_NE(reproduce.find(std::string("LD_PRELOAD=") + TIMERBISECT_SHIM), std::string::npos)
       << reproduce;
   EXPECT_NE(reproduce.find("TIMERSEM=" + want.mode + "#"), std::string::npos) << reproduce;
   Exit failing = RunCommand(dir, {"/bin/sh", "-c", reproduce}, kSafetyTimeout);

@@ -1,6 +1,8 @@
-// Running the built driver (or any program) from a test: a scratch
-// directory per test, and a child in its own process group with stdout and
-// stderr in files, killed with its group after a deadline.
+// The one harness of the driver and example tests: running the built driver
+// (TIMERBISECT_DRIVER, with the shim TIMERBISECT_SHIM) or any program, with
+// a scratch directory per test, the child in its own process group with
+// stdout and stderr in files, killed with its group after a deadline; and
+// reading what it found (culprit frames, the reproduction data).
 #pragma once
 
 #include <fcntl.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,16 +24,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "files.h"
 #include "report/reproduction.h"
 
 namespace timerbisect::testing {
-
-inline std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A scratch directory per test, removed afterwards. Its path is unique, so
 // it can double as a marker that finds a target's processes in /proc.
@@ -153,6 +150,53 @@ inline std::string CulpritFrame(const nlohmann::json& site, const std::string& e
     }
   }
   return "(no frame in " + source + ")";
+}
+
+// RunCli: argv run to completion (no deadline), exit code and output.
+struct CliRun {
+  int exit_code = -1;  // -1 when it did not exit normally
+  std::string out;
+  std::string err;
+};
+
+// A file name in the test's temp dir, unique per call.
+inline std::string TempPath(const std::string& stem) {
+  static int counter = 0;
+  return ::testing::TempDir() + "tb-cli-" + std::to_string(getpid()) + "-" +
+         std::to_string(counter++) + "-" + stem;
+}
+
+// Runs argv with stdout and stderr in temp files; no shell involved.
+inline CliRun RunCli(const std::vector<std::string>& argv) {
+  std::string out_path = TempPath("out"), err_path = TempPath("err");
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    // Killed with the test (ctest's timeout): a driver outliving its test
+    // would go on running probes.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (out < 0 || err < 0) _exit(127);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  CliRun run;
+  int status = 0;
+  if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
+    run.exit_code = WEXITSTATUS(status);
+  }
+  run.out = ReadFile(out_path);
+  run.err = ReadFile(err_path);
+  std::remove(out_path.c_str());
+  std::remove(err_path.c_str());
+  return run;
 }
 
 }  // namespace timerbisect::testing
