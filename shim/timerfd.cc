@@ -47,6 +47,7 @@
 
 #include "fd_table.h"
 #include "interceptor.h"
+#include "lib_loop.h"
 #include "timespec.h"
 #include "watch.h"
 
@@ -152,6 +153,8 @@ using namespace timerbisect::shim;
 TB_EXPORT int timerfd_create(int clock, int flags) {
   int fd = real_timerfd_create(clock, flags);
   if (fd < 0 || !ShimActive()) return fd;
+  // sd-event's own per-clock timerfd, whose timers are sites (lib_loop.h).
+  if (LoopOwnsTimerfd(__builtin_return_address(0))) return fd;
   int saved_errno = errno;
   {
     ReentrancyGuard guard;

@@ -1,15 +1,16 @@
-# Library timers (issue 14): the shim's interceptors of libuv, GLib and
-# libevent timer APIs (shim/lib_*.cc).
+# Library timers (issue 14): the shim's interceptors of libuv, GLib,
+# libevent and sd-event timer APIs (shim/lib_*.cc).
 #   shim_libtimers_test  runs tests/progs/lib_<lib>.c (built as prog_lib_<lib>,
 #                        linked with the library) under the shim and checks
 #                        old, new and native behaviour per library;
 #   libtimers_e2e_test   bisects examples/<lib>_late_timer with the driver.
 # A library that is not installed is skipped with a message, and its tests
 # report themselves skipped. Debian packages: libuv1-dev, libglib2.0-dev,
-# libevent-dev.
+# libevent-dev, libsystemd-dev.
 pkg_check_modules(LIBTIMERS_LIBUV QUIET IMPORTED_TARGET libuv)
 pkg_check_modules(LIBTIMERS_GLIB QUIET IMPORTED_TARGET glib-2.0)
 pkg_check_modules(LIBTIMERS_LIBEVENT QUIET IMPORTED_TARGET libevent)
+pkg_check_modules(LIBTIMERS_LIBSYSTEMD QUIET IMPORTED_TARGET libsystemd)
 
 set(libtimers_built)
 set(libtimers_prog_targets)
@@ -54,6 +55,11 @@ if(LIBTIMERS_LIBEVENT_FOUND AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/progs/lib_eve
 else()
   message(STATUS "tests/libtimers: libevent not found (libevent-dev), its tests are skipped")
 endif()
+if(LIBTIMERS_LIBSYSTEMD_FOUND AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/progs/lib_sdevent.c)
+  libtimers_prog(sdevent PkgConfig::LIBTIMERS_LIBSYSTEMD)
+else()
+  message(STATUS "tests/libtimers: libsystemd not found (libsystemd-dev), its tests are skipped")
+endif()
 list(JOIN libtimers_built "," libtimers_built_list)
 
 # shim_libtimers_test itself is made by tests/shim.cmake's glob of
@@ -72,7 +78,7 @@ target_compile_definitions(libtimers_e2e_test PRIVATE
   LIBTIMERS_EXAMPLES_SOURCE_DIR="${PROJECT_SOURCE_DIR}/examples")
 # Each example's path reaches the test as LIBTIMERS_<NAME> ("" when its
 # library is not installed and the example was skipped).
-foreach(example uv_late_timer glib_late_timer event_late_timer)
+foreach(example uv_late_timer glib_late_timer event_late_timer sd_late_timer)
   string(TOUPPER "${example}" upper)
   if(TARGET ${example})
     add_dependencies(libtimers_e2e_test ${example})
