@@ -55,9 +55,27 @@ bool IsBisectSite(const report::SiteReport& r) {
   return !r.wait || !r.has_counters || r.counters.short_timeouts > 0;
 }
 
+// A timer queue compiled into the program from headers (Boost.Asio,
+// standalone Asio): no library symbol arms its timers, so the shim cannot
+// interpose them; its site is the loop's timerfd or wait.
+struct HeaderOnlyLoop {
+  std::string library;
+  std::uint64_t site;
+};
+
+// The header-only timer queue whose frames `frames` show, or "".
+std::string HeaderOnlyLibrary(const std::vector<symbolize::SourceFrame>& frames) {
+  for (const auto& f : frames) {
+    if (f.function.find("boost::asio::") != std::string::npos) return "Boost.Asio";
+    if (f.function.rfind("asio::", 0) == 0) return "Asio";
+  }
+  return "";
+}
+
 struct Listing {
   std::vector<std::string> command;
-  std::vector<int> io_uring_pids;  // processes whose io_uring waits the shim cannot see
+  std::vector<int> io_uring_pids;           // processes whose io_uring waits the shim cannot see
+  std::vector<HeaderOnlyLoop> header_only;  // one per library, its first site
   std::string result;       // the run's verdict: "pass", "exit 3", "signal SIGSEGV", "timeout"
   std::vector<Site> sites;  // by API, then most armed first
 };
@@ -145,6 +163,12 @@ std::string FormatText(const Listing& l) {
         << " used io_uring: its timeouts bypass libc, so they are not sites and no mode changes "
            "them\n";
   }
+  for (const HeaderOnlyLoop& loop : l.header_only) {
+    out << "\nnote: a " << loop.library << " loop was seen (site " << Hex(loop.site)
+        << "): its timers are a header-only timer queue compiled into the program, which the "
+           "shim cannot interpose; its site is the loop's timerfd or wait, and the stack shows "
+           "which line built the loop\n";
+  }
   if (any_uncounted) {
     out << "\nnote: sites marked (not counted) were reached only by processes that did not exit "
            "through exit() (_exit, exec, a crash, the timeout): their counts and open timers are "
@@ -188,9 +212,14 @@ nlohmann::json ToJson(const Listing& l) {
           {{"id", Hex(r.id)}, {"api", r.api}, {"open", OpenJson(r.open)}, {"frames", frames}});
     }
   }
+  nlohmann::json header_only = nlohmann::json::array();
+  for (const HeaderOnlyLoop& loop : l.header_only) {
+    header_only.push_back({{"library", loop.library}, {"site", Hex(loop.site)}});
+  }
   return {{"command", l.command},
           {"result", l.result},
           {"io_uring_pids", l.io_uring_pids},
+          {"header_only_timer_queues", header_only},
           {"sites", sites},
           {"open_at_exit", open_at_exit}};
 }
@@ -270,6 +299,14 @@ int RunSites(const SitesOptions& o) {
     listing.sites.push_back({&site, SymbolizeSiteFrames(site, symbolizer)});
   }
   SortSites(listing.sites);
+  for (const Site& site : listing.sites) {
+    std::string library = HeaderOnlyLibrary(site.frames);
+    if (library.empty()) continue;
+    if (std::none_of(listing.header_only.begin(), listing.header_only.end(),
+                     [&](const HeaderOnlyLoop& l) { return l.library == library; })) {
+      listing.header_only.push_back({library, site.report->id});
+    }
+  }
   (o.json_path == "-" ? std::cerr : std::cout) << FormatText(listing);
   if (!WriteOutput("--json", o.json_path, ToJson(listing).dump(2) + "\n")) {
     return report::kExitUsage;

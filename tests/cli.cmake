@@ -9,6 +9,14 @@ target_compile_definitions(cli_sites_test PRIVATE
   CLI_DRIVER="$<TARGET_FILE:timerbisect>"
   CLI_WATCH_PROG="$<TARGET_FILE:prog_shim_watch>"
   CLI_WATCH_SOURCE="${CMAKE_CURRENT_SOURCE_DIR}/progs/shim_watch.c")
+# A Boost.Asio program (a header-only timer queue), "" without Boost.
+if(TARGET asio_deadline_units)
+  add_dependencies(cli_sites_test asio_deadline_units)
+  target_compile_definitions(cli_sites_test PRIVATE
+    CLI_ASIO_PROG="$<TARGET_FILE:asio_deadline_units>")
+else()
+  target_compile_definitions(cli_sites_test PRIVATE CLI_ASIO_PROG="")
+endif()
 
 timerbisect_test(cli_env_test
   SOURCES cli_env_test.cc
