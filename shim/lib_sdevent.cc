@@ -30,6 +30,8 @@
 //        value is ignored: the source may be re-armed by then);
 //   new: it never runs (sd-event's own behaviour: set_time takes the
 //        pending state back, and a source turned off is not dispatched).
+//   A source whose handler ran in the loop's current iteration (a handler
+//   re-arming its own source, sd-event's periodic pattern) owes nothing.
 //   Destroying a source (sd_event_source_unref or
 //   sd_event_source_disable_unref by the program) leaves no stale run and
 //   drops one still pending, in both modes, as for the other libraries: its
@@ -47,12 +49,19 @@
 // (LoopOwnsTimerfd, lib_loop.h), and the epoll wait inside sd_event_run,
 // sd_event_loop and sd_event_wait is native too.
 //
-// libsystemd calls its own exported functions through the PLT
-// (sd_event_add_time_relative calls sd_event_add_time, disable_unref calls
-// set_enabled and unref, sd-bus adds its own time sources): calls from
-// libsystemd's module go straight through and are no sites. The shim does
-// not link libsystemd: systemd/sd-event.h is used for types only and every
-// function is resolved at run time.
+// libsystemd calls its own exported functions through the PLT, some as
+// tail calls (sd_event_add_time_relative jumps to sd_event_add_time, so the
+// return address is its caller's): the shim calls every real function that
+// may do so under its reentrancy guard, so those calls go straight through.
+// The arming calls are not filtered by their return address: a handler
+// that ends in `return sd_event_source_set_time(...)` tail-calls it from
+// libsystemd's dispatch, and is the program's arming all the same. So time
+// sources libsystemd arms for itself (sd-bus timeouts) are sites too, keyed
+// by their stack. Turning off and unref are filtered (libsystemd turns off
+// a source whose handler failed, and unrefs sources it frees): a program's
+// handler that tail-calls sd_event_source_set_enabled(OFF) gets no stale
+// run. The shim does not link libsystemd: systemd/sd-event.h is used for
+// types only and every function is resolved at run time.
 #include <systemd/sd-event.h>
 #include <time.h>
 
@@ -89,6 +98,7 @@ TB_REAL(sd_event_source_set_floating)
 TB_REAL(sd_event_source_set_destroy_callback)
 TB_REAL(sd_event_add_defer)
 TB_REAL(sd_event_exit)
+TB_REAL(sd_event_now)
 
 namespace {
 
@@ -110,7 +120,7 @@ bool HaveSourceFunctions() {
          SD_REAL(sd_event_source_set_floating) != nullptr &&
          SD_REAL(sd_event_source_set_destroy_callback) != nullptr &&
          SD_REAL(sd_event_source_unref) != nullptr && SD_REAL(sd_event_add_defer) != nullptr &&
-         SD_REAL(sd_event_exit) != nullptr;
+         SD_REAL(sd_event_exit) != nullptr && SD_REAL(sd_event_now) != nullptr;
 }
 
 bool FromLibsystemd(const void* return_address) {
@@ -161,8 +171,12 @@ void* ExtraOf(Handler handler) {
   return reinterpret_cast<void*>(handler != nullptr ? handler : ExitHandler);
 }
 
-// Due (for an enabled source): its time passed, or sd-event already marked
-// it pending. `usec` gets its time.
+// Due (for an enabled source): sd-event marked it pending, or its time
+// passed after the loop's current iteration looked (sd_event_now's cached
+// timestamp). A source whose time is no later than that timestamp and that
+// is not pending was dispatched in this iteration: its handler is running
+// or ran (a handler that re-arms its own source), so nothing is owed.
+// `usec` gets its time.
 bool Due(sd_event_source* source, std::uint64_t* usec) {
   clockid_t clock;
   if (SD_REAL(sd_event_source_get_time)(source, usec) < 0 ||
@@ -170,7 +184,12 @@ bool Due(sd_event_source* source, std::uint64_t* usec) {
     return false;
   }
   if (SD_REAL(sd_event_source_get_pending)(source) > 0) return true;
-  return *usec != kInfinity && *usec <= NowUs(clock);
+  if (*usec == kInfinity || *usec > NowUs(clock)) return false;
+  std::uint64_t iteration = 0;
+  // 0: the cached timestamp of the iteration (1: the loop never ran).
+  return SD_REAL(sd_event_now)(SD_REAL(sd_event_source_get_event)(source), clock, &iteration) !=
+             0 ||
+         *usec > iteration;
 }
 
 // A stale run pending: the shim's defer source that calls the handler once,
@@ -343,8 +362,7 @@ TB_EXPORT int sd_event_add_time(sd_event* e, sd_event_source** ret, clockid_t cl
                                 void* userdata) {
   auto real = SD_REAL(sd_event_add_time);
   if (real == nullptr) return -ENOSYS;
-  if (!ShimActive() || e == nullptr || !HaveSourceFunctions() ||
-      CalledFromLibrary(__builtin_return_address(0), reinterpret_cast<void*>(real))) {
+  if (!ShimActive() || e == nullptr || !HaveSourceFunctions()) {
     return real(e, ret, clock, usec, accuracy, handler, userdata);
   }
   return AddTime(Api::kSdEventAddTime, real, e, ret, clock, usec, accuracy, handler, userdata);
@@ -355,8 +373,7 @@ TB_EXPORT int sd_event_add_time_relative(sd_event* e, sd_event_source** ret, clo
                                          Handler handler, void* userdata) {
   auto real = SD_REAL(sd_event_add_time_relative);
   if (real == nullptr) return -ENOSYS;
-  if (!ShimActive() || e == nullptr || !HaveSourceFunctions() ||
-      FromLibsystemd(__builtin_return_address(0))) {
+  if (!ShimActive() || e == nullptr || !HaveSourceFunctions()) {
     return real(e, ret, clock, usec, accuracy, handler, userdata);
   }
   return AddTime(Api::kSdEventAddTimeRelative, real, e, ret, clock, usec, accuracy, handler,
@@ -366,20 +383,14 @@ TB_EXPORT int sd_event_add_time_relative(sd_event* e, sd_event_source** ret, clo
 TB_EXPORT int sd_event_source_set_time(sd_event_source* source, std::uint64_t usec) {
   auto real = SD_REAL(sd_event_source_set_time);
   if (real == nullptr) return -ENOSYS;
-  if (!ShimActive() || source == nullptr || !HaveSourceFunctions() ||
-      FromLibsystemd(__builtin_return_address(0))) {
-    return real(source, usec);
-  }
+  if (!ShimActive() || source == nullptr || !HaveSourceFunctions()) return real(source, usec);
   return SetTime(Api::kSdEventSourceSetTime, real, source, usec);
 }
 
 TB_EXPORT int sd_event_source_set_time_relative(sd_event_source* source, std::uint64_t usec) {
   auto real = SD_REAL(sd_event_source_set_time_relative);
   if (real == nullptr) return -ENOSYS;
-  if (!ShimActive() || source == nullptr || !HaveSourceFunctions() ||
-      FromLibsystemd(__builtin_return_address(0))) {
-    return real(source, usec);
-  }
+  if (!ShimActive() || source == nullptr || !HaveSourceFunctions()) return real(source, usec);
   return SetTime(Api::kSdEventSourceSetTimeRelative, real, source, usec);
 }
 
@@ -391,12 +402,15 @@ TB_EXPORT int sd_event_source_set_enabled(sd_event_source* source, int enabled) 
       FromLibsystemd(__builtin_return_address(0))) {
     return real(source, enabled);
   }
-  clockid_t clock;
-  int saved_errno = errno;
-  if (SD_REAL(sd_event_source_get_time_clock)(source, &clock) >= 0) {
-    LeaveStaleRun(source, RecallLibraryTimer(source));
+  // Only a source the shim saw added as a time source by an old site is
+  // asked anything: sd-event's accessors log an assertion for a source of
+  // another type (libsystemd-shared does, on stderr).
+  LibTimerRecord record = RecallLibraryTimer(source);
+  if (record.stale_old && record.extra != nullptr) {
+    int saved_errno = errno;
+    LeaveStaleRun(source, record);
+    errno = saved_errno;
   }
-  errno = saved_errno;
   return real(source, enabled);
 }
 
@@ -413,10 +427,13 @@ TB_EXPORT sd_event_source* sd_event_source_unref(sd_event_source* source) {
 TB_EXPORT sd_event_source* sd_event_source_disable_unref(sd_event_source* source) {
   auto real = SD_REAL(sd_event_source_disable_unref);
   if (real == nullptr) return nullptr;
-  if (ShimActive() && source != nullptr && !FromLibsystemd(__builtin_return_address(0))) {
-    DropStaleRuns(source);
-    ForgetLibraryTimer(source);
+  if (!ShimActive() || source == nullptr || FromLibsystemd(__builtin_return_address(0))) {
+    return real(source);
   }
+  // Its own set_enabled(OFF) comes from libsystemd (filtered); its unref is
+  // a tail call, seen as the program's (drops and forgets again).
+  DropStaleRuns(source);
+  ForgetLibraryTimer(source);
   return real(source);
 }
 

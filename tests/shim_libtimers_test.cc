@@ -266,6 +266,13 @@ TEST_P(LibTimersSdEvent, Stale_DisableUnrefOfADueTimer) {
   EXPECT_EQ(Out("stale_disable_unref", "notified"), "1");
 }
 
+// A handler that re-arms its own source (sd-event's periodic pattern) owes
+// no stale run for the expiry it is handling: ten runs, no time twice.
+TEST_P(LibTimersSdEvent, Stale_HandlerRearmingItsOwnSourceOwesNothing) {
+  EXPECT_EQ(Out("periodic", "runs"), "10");
+  EXPECT_EQ(Out("periodic", "repeats"), "0");
+}
+
 // A floating source (null `ret`), which the shim adds with a reference of
 // its own and hands to the loop: it runs, and freeing the loop frees it.
 TEST_P(LibTimersSdEvent, FloatingTimerRunsAndIsFreedWithTheLoop) {

@@ -23,6 +23,11 @@
 //   floating       T (1 ms) is a floating source (a null `ret`): it runs
 //                  once ("runs 1"), and the loop owns it: freeing the loop
 //                  frees T, whose destroy callback then runs ("notified 1").
+//   periodic       sd-event's periodic pattern: an SD_EVENT_ON source whose
+//                  handler re-arms it 1 ms after the time it was due, ten
+//                  times: prints "runs 10", "repeats 0" in every mode (the
+//                  expiry whose handler is running is owed no stale run;
+//                  a repeat is a second call with the same time).
 //   loop_wait      one 3 ms timer, run by sd_event_run with a 4 ms timeout:
 //                  with TIMERSEM_SHORT=5ms the loop's epoll wait and its
 //                  timerfd would be sites; they must be none.
@@ -78,6 +83,18 @@ static int Busy(sd_event_source* s, void* data) {
   (void)s, (void)data;
   ++stale_runs;
   return 0;
+}
+
+static uint64_t last_usec = 0;
+static int repeats = 0;
+
+static int Periodic(sd_event_source* s, uint64_t usec, void* data) {
+  (void)data;
+  if (usec == last_usec) ++repeats;
+  last_usec = usec;
+  if (++stale_runs == 10) return sd_event_exit(loop, 0);
+  sd_event_source_set_enabled(s, SD_EVENT_ON);
+  return sd_event_source_set_time(s, usec + 1000);
 }
 
 static uint64_t NowUs(void) {
@@ -150,6 +167,10 @@ int main(int argc, char** argv) {
     }
     sd_event_loop(loop);
     printf("runs %d\n", stale_runs > 1);
+  } else if (strcmp(behaviour, "periodic") == 0) {
+    t = Timer(0, NowUs(), 0, Periodic, NULL);
+    sd_event_loop(loop);
+    printf("runs %d\nrepeats %d\n", stale_runs, repeats);
   } else if (strcmp(behaviour, "loop_wait") == 0) {
     t = Timer(1, 3000, 0, Quit, NULL);
     while (sd_event_get_state(loop) != SD_EVENT_FINISHED) {
