@@ -78,4 +78,9 @@ if(NOT TIMERBISECT_SANITIZE)
            COMMAND ${PROJECT_SOURCE_DIR}/scripts/third_party_suite.sh
                    --shim $<TARGET_FILE:timerbisect_shim>)
   set_tests_properties(third_party_glib_suite PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+  # systemd's sd-event test (systemd-tests), the same way: about 30 s.
+  add_test(NAME third_party_sdevent_suite
+           COMMAND ${PROJECT_SOURCE_DIR}/scripts/third_party_suite.sh --suite sdevent
+                   --shim $<TARGET_FILE:timerbisect_shim>)
+  set_tests_properties(third_party_sdevent_suite PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 endif()
