@@ -6,9 +6,10 @@
 //
 //   bench/libtimer_overhead --shim build/shim/libtimerbisect.so
 //
-// Rows: uv_timer_start (+ uv_timer_stop, 1 s timeout: never short) and
+// Rows: uv_timer_start (+ uv_timer_stop, 1 s timeout: never short),
 // g_timeout_add (+ g_source_remove, not intercepted: GLib's own in every
-// row); configurations bare, inert (TIMERSEM
+// row) and, when libsystemd-dev is installed, sd_event_add_time (+
+// sd_event_source_unref, 1 s ahead); configurations bare, inert (TIMERSEM
 // unset), active (new#y, depth 16: a warm site, one stack walk per arming)
 // and active old (old#y: the arming records the timer's mode, stop checks
 // whether it was due).
@@ -16,7 +17,11 @@
 #include <glib.h>
 #include <unistd.h>
 #include <uv.h>
+#ifdef TIMERBISECT_BENCH_SDEVENT
+#include <systemd/sd-event.h>
+#endif
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -33,6 +38,10 @@ struct Functions {
   decltype(&::uv_timer_stop) uv_timer_stop;
   decltype(&::g_timeout_add) g_timeout_add;
   decltype(&::g_source_remove) g_source_remove;
+#ifdef TIMERBISECT_BENCH_SDEVENT
+  decltype(&::sd_event_add_time) sd_event_add_time;
+  decltype(&::sd_event_source_unref) sd_event_source_unref;
+#endif
 };
 
 std::vector<Functions> g_configs;
@@ -40,10 +49,17 @@ bench::ShimCopies g_copies("timerbisect-libbench");
 
 Functions Load(const char* name, const std::string& shim, const char* timersem) {
   void* h = g_copies.Load(name, shim, timersem, "16");
-  return {name, g_copies.Lookup<decltype(&::uv_timer_start)>(h, "uv_timer_start"),
-          g_copies.Lookup<decltype(&::uv_timer_stop)>(h, "uv_timer_stop"),
-          g_copies.Lookup<decltype(&::g_timeout_add)>(h, "g_timeout_add"),
-          &::g_source_remove};  // not intercepted
+  return {
+      name,
+      g_copies.Lookup<decltype(&::uv_timer_start)>(h, "uv_timer_start"),
+      g_copies.Lookup<decltype(&::uv_timer_stop)>(h, "uv_timer_stop"),
+      g_copies.Lookup<decltype(&::g_timeout_add)>(h, "g_timeout_add"),
+      &::g_source_remove,  // not intercepted
+#ifdef TIMERBISECT_BENCH_SDEVENT
+      g_copies.Lookup<decltype(&::sd_event_add_time)>(h, "sd_event_add_time"),
+      g_copies.Lookup<decltype(&::sd_event_source_unref)>(h, "sd_event_source_unref"),
+#endif
+  };
 }
 
 void Tick(uv_timer_t*) {}
@@ -77,20 +93,49 @@ void BM_GTimeoutAddRemove(benchmark::State& state) {
   state.SetLabel(f.name);
 }
 
+#ifdef TIMERBISECT_BENCH_SDEVENT
+int SdTick(sd_event_source*, std::uint64_t, void*) {
+  return 0;
+}
+
+void BM_SdEventAddTimeUnref(benchmark::State& state) {
+  const Functions& f = g_configs[state.range(0)];
+  sd_event* e = nullptr;
+  sd_event_new(&e);
+  std::uint64_t now = 0;
+  sd_event_now(e, CLOCK_MONOTONIC, &now);
+  for (auto _ : state) {
+    sd_event_source* s = nullptr;
+    benchmark::DoNotOptimize(
+        f.sd_event_add_time(e, &s, CLOCK_MONOTONIC, now + 1'000'000, 1, SdTick, nullptr));
+    f.sd_event_source_unref(s);
+  }
+  state.SetLabel(f.name);
+  sd_event_unref(e);
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<char*> rest;
   std::string shim = bench::TakeShimArgument(argc, argv, TIMERBISECT_SHIM_PATH, rest);
-  g_configs.push_back(
-      {"bare", &::uv_timer_start, &::uv_timer_stop, &::g_timeout_add, &::g_source_remove});
+  g_configs.push_back({"bare", &::uv_timer_start, &::uv_timer_stop, &::g_timeout_add,
+                       &::g_source_remove,
+#ifdef TIMERBISECT_BENCH_SDEVENT
+                       &::sd_event_add_time, &::sd_event_source_unref
+#endif
+  });
   g_configs.push_back(Load("inert", shim, nullptr));
   g_configs.push_back(Load("active-depth16", shim, "new#y"));
   g_configs.push_back(Load("active-old-depth16", shim, "old#y"));
-  for (auto* bm : {benchmark::RegisterBenchmark("uv_timer_start_stop", BM_UvTimerStartStop),
-                   benchmark::RegisterBenchmark("g_timeout_add_remove", BM_GTimeoutAddRemove)}) {
-    bm->DenseRange(0, static_cast<int>(g_configs.size()) - 1);
-  }
+  std::vector<benchmark::internal::Benchmark*> rows = {
+      benchmark::RegisterBenchmark("uv_timer_start_stop", BM_UvTimerStartStop),
+      benchmark::RegisterBenchmark("g_timeout_add_remove", BM_GTimeoutAddRemove)};
+#ifdef TIMERBISECT_BENCH_SDEVENT
+  rows.push_back(benchmark::RegisterBenchmark("sd_event_add_time_unref", BM_SdEventAddTimeUnref));
+#endif
+  for (auto* bm : rows) bm->DenseRange(0, static_cast<int>(g_configs.size()) - 1);
   int n = static_cast<int>(rest.size());
   benchmark::Initialize(&n, rest.data());
   benchmark::RunSpecifiedBenchmarks();

@@ -86,6 +86,7 @@ int RunSites(const SitesOptions& o) {
     listing.sites.push_back({&site, SymbolizeSiteFrames(site, symbolizer)});
   }
   report::SortSites(listing.sites);
+  report::FindHeaderOnlyLoops(listing);
   (o.json_path == "-" ? std::cerr : std::cout) << report::FormatText(listing);
   if (!WriteOutput("--json", o.json_path, report::ToJson(listing).dump(2) + "\n")) {
     return kExitUsage;

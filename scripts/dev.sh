@@ -21,7 +21,7 @@ PACKAGES=(
   cmake ninja-build pkg-config g++ clang libclang-rt-14-dev
   libcli11-dev libre2-dev libdw-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libevent-dev libglib2.0-dev libuv1-dev libboost-dev libglib2.0-tests help2man
+  libevent-dev libglib2.0-dev libuv1-dev libsystemd-dev libboost-dev libglib2.0-tests systemd-tests help2man
 )
 
 say() { printf '\n== %s\n' "$*" >&2; }

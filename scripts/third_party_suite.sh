@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Runs a timer-related subset of GLib's own test suite (Debian's
-# libglib2.0-tests: /usr/libexec/installed-tests/glib) without the shim, then
-# under the shim in each MODE, and compares every subtest's TAP result with
-# the run without the shim. An inert shim, and one that only watches, must
-# change nothing a test can observe.
+# Runs a timer-related subset of an event-loop library's own test suite,
+# as Debian installs it, without the shim, then under the shim in each
+# MODE, and compares every subtest's TAP result (and each binary's exit
+# status) with the run without the shim. An inert shim, and one that only
+# watches, must change nothing a test can observe. Suites:
+#   glib     GLib's installed tests (libglib2.0-tests:
+#            /usr/libexec/installed-tests/glib), TAP per subtest;
+#   sdevent  systemd's sd-event test (systemd-tests:
+#            /usr/lib/systemd/tests/test-event), which aborts on a failed
+#            assertion: its exit status is its result.
+# libuv's and libevent's own suites (test/run-tests, test/regress) are not
+# installed by any Debian binary package; they need the source packages
+# (apt-get source, with deb-src configured), which this script does not
+# fetch.
 #
-# usage: scripts/third_party_suite.sh --shim PATH [--modes "inert watch old new"]
+# usage: scripts/third_party_suite.sh --shim PATH [--suite glib|sdevent]
+#                                     [--modes "inert watch old new"]
 #                                     [--tests "timeout mainloop ..."] [--keep DIR]
 #   MODE inert: LD_PRELOAD set, TIMERSEM unset.
 #   MODE watch: TIMERSEM=watch where the shim knows it, else TIMERSEM=native.
@@ -13,16 +23,16 @@
 #   change results; they are reported, and fail the run only with --strict).
 # Default modes: "inert watch". Exit 0 when every compared mode agrees with
 # the run without the shim, 1 when one differs, 2 on usage errors, 77
-# (skipped) when the GLib tests are not installed.
+# (skipped) when the suite's tests are not installed.
 #
 # A subtest whose result differs is run again, with and without the shim,
-# before it counts: GLib's timing tests can be flaky on a loaded machine.
+# before it counts: timing tests can be flaky on a loaded machine.
 set -u
 
-suite_dir=/usr/libexec/installed-tests/glib
+suite=glib
 shim=""
 modes="inert watch"
-tests="timeout timer mainloop cond asyncqueue thread-pool contexts cancellable unix"
+tests=""
 keep=""
 strict=0
 # Each binary is stopped after this long (a hang is a difference).
@@ -31,6 +41,7 @@ per_test_timeout=300
 while [ $# -gt 0 ]; do
   case "$1" in
     --shim) shim="$2"; shift 2 ;;
+    --suite) suite="$2"; shift 2 ;;
     --modes) modes="$2"; shift 2 ;;
     --tests) tests="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
@@ -42,8 +53,22 @@ if [ -z "$shim" ] || [ ! -f "$shim" ]; then
   echo "third_party_suite: --shim PATH to libtimerbisect.so is required (got '${shim}')" >&2
   exit 2
 fi
+case "$suite" in
+  glib)
+    suite_dir=/usr/libexec/installed-tests/glib
+    package=libglib2.0-tests
+    default_tests="timeout timer mainloop cond asyncqueue thread-pool contexts cancellable unix"
+    ;;
+  sdevent)
+    suite_dir=/usr/lib/systemd/tests
+    package=systemd-tests
+    default_tests="test-event"
+    ;;
+  *) echo "third_party_suite: unknown --suite '$suite' (glib, sdevent)" >&2; exit 2 ;;
+esac
+tests="${tests:-$default_tests}"
 if [ ! -d "$suite_dir" ]; then
-  echo "third_party_suite: $suite_dir not found: install libglib2.0-tests; skipped"
+  echo "third_party_suite: $suite_dir not found: install $package; skipped"
   exit 77
 fi
 
@@ -149,7 +174,7 @@ for test in $tests; do
     esac
   done
 done
-echo "third_party_suite: GLib $(dpkg-query -W -f='${Version}' libglib2.0-tests 2>/dev/null)," \
+echo "third_party_suite: $suite ($package $(dpkg-query -W -f='${Version}' "$package" 2>/dev/null))," \
   "modes: $modes (watch = TIMERSEM=$(timersem_of watch))"
 echo "third_party_suite: $agree runs agree with the run without the shim, $differ differ"
 [ "$differ" -eq 0 ]

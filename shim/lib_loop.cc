@@ -62,6 +62,19 @@ void NoteLibraryTimers(unsigned lib) {
   }
 }
 
+std::atomic<const void*> g_loop_timerfd_owner{nullptr};
+
+void NoteLoopTimerfdOwner(const void* library_function) {
+  if (library_function != nullptr &&
+      g_loop_timerfd_owner.load(std::memory_order_relaxed) != library_function) {
+    g_loop_timerfd_owner.store(library_function, std::memory_order_relaxed);
+  }
+}
+
+bool LoopOwnsTimerfdSlow(const void* return_address) {
+  return CalledFromLibrary(return_address, g_loop_timerfd_owner.load(std::memory_order_relaxed));
+}
+
 void* ResolveInLibrary(const char* name, const char* soname) {
   ShimScope scope;
   void* fn = nullptr;

@@ -1,5 +1,5 @@
-// Library timers (lib_uv.cc, lib_glib.cc, lib_event.cc): what the
-// interceptors of event-loop libraries share.
+// Library timers (lib_uv.cc, lib_glib.cc, lib_event.cc, lib_sdevent.cc):
+// what the interceptors of event-loop libraries share.
 //
 // A library timer is a site keyed by the stack of its arming call
 // (uv_timer_start, g_timeout_add, event_add with a timeout ...). The loop's
@@ -11,7 +11,10 @@
 // (InsideLibraryLoop, consulted at the top of DecideLatency in timeout.h).
 // Sleeps, condvar and futex waits, and timerfds made inside the loop (from a
 // callback) stay sites: only the wait that multiplexes the loop's timers
-// steps aside.
+// steps aside. sd-event multiplexes its timers with a timerfd per clock,
+// not with the wait's timeout: a timerfd that libsystemd itself creates is
+// native too, once sd-event's timer API has been intercepted
+// (LoopOwnsTimerfd, consulted first in timerfd_create).
 #pragma once
 
 #include <atomic>
@@ -42,6 +45,18 @@ inline bool InsideLibraryLoop(Api api) {
 
 // Records that a timer API of `lib` was intercepted (active shim).
 void NoteLibraryTimers(unsigned lib);
+
+// Records that the module holding `library_function` (libsystemd) makes
+// its loop's own timerfds: from now on a timerfd it creates is no site.
+void NoteLoopTimerfdOwner(const void* library_function);
+extern std::atomic<const void*> g_loop_timerfd_owner;
+bool LoopOwnsTimerfdSlow(const void* return_address);
+// True when timerfd_create, returning to `return_address`, was called by a
+// loop library that multiplexes its (intercepted) timers on it.
+inline bool LoopOwnsTimerfd(const void* return_address) {
+  return g_loop_timerfd_owner.load(std::memory_order_relaxed) != nullptr &&
+         LoopOwnsTimerfdSlow(return_address);
+}
 
 // Holds a spinlock (an std::atomic_flag) for its lifetime: the short
 // critical sections over the library-timer tables, entered from loop

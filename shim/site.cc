@@ -210,6 +210,10 @@ bool IsWaitApi(Api api) {
     case Api::kGTimeoutSourceNewSeconds:
     case Api::kGSourceSetReadyTime:
     case Api::kEventAdd:
+    case Api::kSdEventAddTime:
+    case Api::kSdEventAddTimeRelative:
+    case Api::kSdEventSourceSetTime:
+    case Api::kSdEventSourceSetTimeRelative:
       return false;
     case Api::kNanosleep:
     case Api::kClockNanosleep:
@@ -290,6 +294,10 @@ const char* ApiName(Api api) {
       "g_timeout_source_new_seconds",
       "g_source_set_ready_time",
       "event_add",
+      "sd_event_add_time",
+      "sd_event_add_time_relative",
+      "sd_event_source_set_time",
+      "sd_event_source_set_time_relative",
   };
   return kNames[static_cast<int>(api)];
 }

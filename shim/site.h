@@ -59,6 +59,10 @@ enum class Api : std::uint8_t {
   kGTimeoutSourceNewSeconds,
   kGSourceSetReadyTime,
   kEventAdd,
+  kSdEventAddTime,
+  kSdEventAddTimeRelative,
+  kSdEventSourceSetTime,
+  kSdEventSourceSetTimeRelative,
 };
 
 const char* ApiName(Api api);

@@ -47,6 +47,7 @@
 
 #include "fd_table.h"
 #include "interceptor.h"
+#include "lib_loop.h"
 #include "timespec.h"
 #include "watch.h"
 
@@ -151,6 +152,8 @@ TB_EXPORT int timerfd_create(int clock, int flags) {
   if (!ShimActive()) return real_timerfd_create(clock, flags);
   int fd = real_timerfd_create(clock, flags);
   if (fd < 0) return fd;
+  // sd-event's own per-clock timerfd, whose timers are sites (lib_loop.h).
+  if (LoopOwnsTimerfd(__builtin_return_address(0))) return fd;
   {
     ShimScope scope;
     SiteDecision site = DecideSite(Api::kTimerfdCreate);

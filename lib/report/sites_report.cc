@@ -24,6 +24,15 @@ void SortSites(std::vector<ListedSite>& sites) {
 
 namespace {
 
+// The header-only timer queue whose frames `frames` show, or "".
+std::string HeaderOnlyLibrary(const std::vector<symbolize::SourceFrame>& frames) {
+  for (const auto& f : frames) {
+    if (f.function.find("boost::asio::") != std::string::npos) return "Boost.Asio";
+    if (f.function.rfind("asio::", 0) == 0) return "Asio";
+  }
+  return "";
+}
+
 // Frames shown per site in the text; the JSON has them all.
 constexpr std::size_t kTextFrames = 8;
 
@@ -49,6 +58,17 @@ nlohmann::json OpenJson(const OpenTimers& o) {
 }
 
 }  // namespace
+
+void FindHeaderOnlyLoops(SitesListing& listing) {
+  for (const ListedSite& site : listing.sites) {
+    std::string library = HeaderOnlyLibrary(site.frames);
+    if (library.empty()) continue;
+    if (std::none_of(listing.header_only.begin(), listing.header_only.end(),
+                     [&](const HeaderOnlyLoop& l) { return l.library == library; })) {
+      listing.header_only.push_back({library, site.report->id});
+    }
+  }
+}
 
 std::string FormatText(const SitesListing& l) {
   std::ostringstream out;
@@ -109,6 +129,12 @@ std::string FormatText(const SitesListing& l) {
         << " used io_uring: its timeouts bypass libc, so they are not sites and no mode changes "
            "them\n";
   }
+  for (const HeaderOnlyLoop& loop : l.header_only) {
+    out << "\nnote: a " << loop.library << " loop was seen (site " << protocol::IdHex(loop.site)
+        << "): its timers are a header-only timer queue compiled into the program, which the "
+           "shim cannot interpose; its site is the loop's timerfd or wait, and the stack shows "
+           "which line built the loop\n";
+  }
   if (any_uncounted) {
     out << "\nnote: sites marked (not counted) were reached only by processes that did not exit "
            "through exit() (_exit, exec, a crash, the timeout): their counts and open timers are "
@@ -141,9 +167,14 @@ nlohmann::json ToJson(const SitesListing& l) {
                               {"frames", frames}});
     }
   }
+  nlohmann::json header_only = nlohmann::json::array();
+  for (const HeaderOnlyLoop& loop : l.header_only) {
+    header_only.push_back({{"library", loop.library}, {"site", protocol::IdHex(loop.site)}});
+  }
   return {{"command", l.command},
           {"result", l.result},
           {"io_uring_pids", l.io_uring_pids},
+          {"header_only_timer_queues", header_only},
           {"sites", sites},
           {"open_at_exit", open_at_exit}};
 }

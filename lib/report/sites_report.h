@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,9 +19,18 @@ struct ListedSite {
   std::vector<symbolize::SourceFrame> frames;
 };
 
+// A timer queue compiled into the program from headers (Boost.Asio,
+// standalone Asio): no library symbol arms its timers, so the shim cannot
+// interpose them; its site is the loop's timerfd or wait.
+struct HeaderOnlyLoop {
+  std::string library;  // "Boost.Asio", "Asio"
+  std::uint64_t site;   // its first site in the listing
+};
+
 struct SitesListing {
   std::vector<std::string> command;
-  std::vector<int> io_uring_pids;  // processes whose io_uring waits the shim cannot see
+  std::vector<int> io_uring_pids;           // processes whose io_uring waits the shim cannot see
+  std::vector<HeaderOnlyLoop> header_only;  // one per library (FindHeaderOnlyLoops)
   std::string result;  // the run's verdict: "pass", "exit 3", "signal SIGSEGV", "timeout"
   std::vector<ListedSite> sites;  // SortSites' order
 };
@@ -34,6 +44,9 @@ bool IsBisectSite(const SiteReport& report);
 
 // Grouped per API, busiest first: the order a reader scans for hot timers.
 void SortSites(std::vector<ListedSite>& sites);
+
+// Fills listing.header_only from the sites' frames (after SortSites).
+void FindHeaderOnlyLoops(SitesListing& listing);
 
 std::string FormatText(const SitesListing& listing);
 nlohmann::json ToJson(const SitesListing& listing);

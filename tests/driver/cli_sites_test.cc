@@ -140,6 +140,22 @@ TEST(CliSites, ForkedChildrenAddTheirCounts) {
       << run.out;
 }
 
+// Boost.Asio's timers are compiled into the program: sites says that it
+// cannot interpose them when it sees such a loop, and only then.
+TEST(CliSites, SaysWhenItSeesAHeaderOnlyTimerQueue) {
+  if (std::string(CLI_ASIO_PROG).empty()) {
+    GTEST_SKIP() << "examples/asio_deadline_units was not built (libboost-dev)";
+  }
+  CliRun run = RunCli({TIMERBISECT_DRIVER, "sites", "--", CLI_ASIO_PROG});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("note: a Boost.Asio loop was seen (site 0x"), std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("cannot interpose"), std::string::npos) << run.out;
+  CliRun plain = Sites({});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.out.find("header-only"), std::string::npos) << plain.out;
+}
+
 TEST(CliSites, ATargetWithoutTimersIsNotAnError) {
   CliRun run = Sites({}, "no-such-behaviour");  // the program exits 2 at once
   EXPECT_EQ(run.exit_code, 0) << run.err;

@@ -100,5 +100,10 @@ TEST(LibTimersDriver, EventLateTimer_PinsTheGreetingFlushUnderOld) {
                "old"});
 }
 
+TEST(LibTimersDriver, SdLateTimer_PinsTheGreetingFlushUnderOld) {
+  ExpectFinds({"sd_late_timer", LIBTIMERS_SD_LATE_TIMER, "ScheduleGreetingFlush",
+               "sd_event_add_time", "old"});
+}
+
 }  // namespace
 }  // namespace timerbisect::libtimers

@@ -130,14 +130,16 @@ TEST_P(LibTimers, Latency_EachArmingCallIsItsOwnSite) {
   EXPECT_EQ(late, 1);
 }
 
-// Stopping a due timer: libuv's uv_timer_stop leaves a stale run under old
-// (the handle lives until uv_close). GLib's g_source_remove and libevent's
+// Stopping a due timer: libuv's uv_timer_stop and sd-event's
+// sd_event_source_set_enabled(OFF) leave a stale run under old (the timer
+// lives until uv_close or the last unref). GLib's g_source_remove and libevent's
 // event_del also destroy the timer, and programs free what its callback
 // uses right after: no stale run follows them (shim/lib_glib.cc,
 // shim/lib_event.cc).
 TEST_P(LibTimers, Stale_StopOfADueTimer) {
   EXPECT_EQ(StaleRuns("stale_stop", "none"), "0");
-  EXPECT_EQ(StaleRuns("stale_stop", "old"), GetParam() == "uv" ? "1" : "0");
+  bool stops = GetParam() == "uv" || GetParam() == "sdevent";
+  EXPECT_EQ(StaleRuns("stale_stop", "old"), stops ? "1" : "0");
   EXPECT_EQ(StaleRuns("stale_stop", "new"), "0");
 }
 
@@ -154,7 +156,8 @@ TEST_P(LibTimers, Stale_AspectOffRunsNothingStale) {
             "1");
 }
 
-// Destroying a due timer (uv_close, g_source_destroy, event_free) drops
+// Destroying a due timer (uv_close, g_source_destroy, event_free,
+// sd_event_source_unref) drops
 // its stale run in every mode: the program may free its memory next.
 TEST_P(LibTimers, Stale_DestroyOfADueTimer) {
   EXPECT_EQ(StaleRuns("stale_destroy", "none"), "0");
@@ -175,6 +178,7 @@ TEST_P(LibTimers, Sites_OnlyTheArmingCallIsASite) {
     ++sites;
     EXPECT_EQ(line.find("poll"), std::string::npos) << run.report;
     EXPECT_EQ(line.find("select"), std::string::npos) << run.report;
+    EXPECT_EQ(line.find("timerfd"), std::string::npos) << run.report;
   }
   EXPECT_EQ(sites, 1) << run.report;
 }
@@ -223,7 +227,76 @@ TEST(LibTimersUv, LibraryLoadedLaterWithDlopenIsFound) {
   EXPECT_EQ(ReportedIds(old.report).size(), 2u) << old.report;
 }
 
-INSTANTIATE_TEST_SUITE_P(Libraries, LibTimers, ::testing::Values("uv", "glib", "event"),
+// sd-event: the other arming and destroying calls.
+class LibTimersSdEvent : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!Built("sdevent")) GTEST_SKIP() << "prog_lib_sdevent was not built (libsystemd-dev)";
+  }
+  std::string Out(const std::string& behaviour, const std::string& field) {
+    std::map<std::string, std::string> env;
+    if (GetParam() == "none") {
+      env["LD_PRELOAD"] = "";
+      env["TIMERSEM"] = kUnset;
+    } else {
+      env["TIMERSEM"] = GetParam();
+    }
+    ShimRun run = RunUnderShim("lib_sdevent", {behaviour}, env, 60);
+    EXPECT_EQ(run.signal, 0) << run.out << run.err;
+    EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+    return Field(run.out, field);
+  }
+  bool Old() const { return GetParam() == "old"; }
+};
+
+TEST_P(LibTimersSdEvent, Stale_RelativeRearmOfADueTimer) {
+  EXPECT_EQ(Out("stale_rearm_relative", "stale_runs"), Old() ? "2" : "1");
+  EXPECT_EQ(Out("stale_rearm_relative", "notified"), "1");
+}
+
+// The stale run old leaves behind when the due T is turned off is dropped
+// when T is destroyed: its user data may be gone.
+TEST_P(LibTimersSdEvent, Stale_DestroyAfterStopDropsTheStaleRun) {
+  EXPECT_EQ(Out("stale_stop_destroy", "stale_runs"), "0");
+  EXPECT_EQ(Out("stale_stop_destroy", "notified"), "1");
+}
+
+TEST_P(LibTimersSdEvent, Stale_DisableUnrefOfADueTimer) {
+  EXPECT_EQ(Out("stale_disable_unref", "stale_runs"), "0");
+  EXPECT_EQ(Out("stale_disable_unref", "notified"), "1");
+}
+
+// A handler that re-arms its own source (sd-event's periodic pattern) owes
+// no stale run for the expiry it is handling: ten runs, no time twice.
+TEST_P(LibTimersSdEvent, Stale_HandlerRearmingItsOwnSourceOwesNothing) {
+  EXPECT_EQ(Out("periodic", "runs"), "10");
+  EXPECT_EQ(Out("periodic", "repeats"), "0");
+}
+
+// A floating source (null `ret`), which the shim adds with a reference of
+// its own and hands to the loop: it runs, and freeing the loop frees it.
+TEST_P(LibTimersSdEvent, FloatingTimerRunsAndIsFreedWithTheLoop) {
+  EXPECT_EQ(Out("floating", "runs"), "1");
+  EXPECT_EQ(Out("floating", "notified"), "1");
+}
+
+// sd-event multiplexes its timers on a timerfd per clock. libsystemd makes
+// the CLOCK_MONOTONIC one itself, inside the loop, to end a rate limit:
+// once the program's sd-event timers are sites, that timerfd is none.
+TEST(LibTimersSdEventLoop, TimerfdLibsystemdMakesIsNoSite) {
+  if (!Built("sdevent")) GTEST_SKIP() << "prog_lib_sdevent was not built (libsystemd-dev)";
+  ShimRun run = RunUnderShim("lib_sdevent", {"ratelimit"}, {{"TIMERSEM", "watch"}}, 60);
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(Field(run.out, "runs"), "1") << run.out;
+  EXPECT_EQ(ReportedIds(run.report).size(), 1u) << run.report;
+  EXPECT_EQ(run.report.find("timerfd"), std::string::npos) << run.report;
+  EXPECT_NE(run.report.find("site sd_event_add_time_relative"), std::string::npos) << run.report;
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, LibTimersSdEvent,
+                         ::testing::Values("none", "native", "old", "new"));
+
+INSTANTIATE_TEST_SUITE_P(Libraries, LibTimers, ::testing::Values("uv", "glib", "event", "sdevent"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });
