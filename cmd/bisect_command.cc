@@ -16,7 +16,6 @@
 #include "protocol/matcher.h"
 #include "report/bisect_report.h"
 #include "run/interrupt.h"
-#include "run/local_launcher.h"
 #include "run/preflight.h"
 #include "search/agreement.h"
 #include "search/search.h"
@@ -141,6 +140,7 @@ void AddBisectFlags(CLI::App& app, BisectOptions& o) {
   app.add_option("--lag", o.lag, "Latency aspect: how late old mode sees short timers (1ms)");
   app.add_flag("-q,--quiet", o.quiet, "No progress on stderr");
   app.add_flag("-v,--verbose", o.verbose, "Show every probe's output on stderr");
+  AddLauncherFlags(app, o.launcher);
 }
 
 int JobsOrCores(int jobs) {
@@ -432,8 +432,12 @@ int RunBisect(const BisectOptions& o) {
 
   // 2. Search, with progress on stderr and Ctrl-C stopping every probe.
   run::InterruptGuard interrupt_guard;
-  run::LocalLauncher launcher;
-  Target target(t, launcher, *classifier, journal ? &*journal : nullptr);
+  std::unique_ptr<run::Launcher> launcher;
+  if (std::string error = MakeLauncher(o.launcher, t.shim_path, t.verbosity, launcher);
+      !error.empty()) {
+    return UsageError(error);
+  }
+  Target target(t, *launcher, *classifier, journal ? &*journal : nullptr);
   ProbeRecord native = target.Run("");
   if (!target.start_error().empty()) return UsageError(target.start_error());
   if (t.verbosity >= 1) std::cerr << "timerbisect: native run: " << native.verdict.kind << "\n";

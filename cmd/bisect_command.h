@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "launcher_flags.h"
 #include "report/bisect_report.h"
 #include "run/failure.h"
 #include "search/search.h"
@@ -41,6 +42,7 @@ struct BisectOptions {
   std::string lag;
   bool quiet = false;
   bool verbose = false;
+  LauncherFlags launcher;  // --launcher, --launcher-arg, --partition, --time-limit
 };
 
 // Registers the flags on `app` (the root command: bisect is the default).

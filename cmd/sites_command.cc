@@ -14,7 +14,6 @@
 #include "protocol/duration.h"
 #include "report/bisect_report.h"
 #include "run/interrupt.h"
-#include "run/local_launcher.h"
 #include "site_frames.h"
 #include "symbolize/symbolizer.h"
 #include "target.h"
@@ -218,6 +217,7 @@ CLI::App* AddSitesCommand(CLI::App& app, SitesOptions& o) {
       "--shim", o.shim_path,
       "libtimerbisect.so to preload (default: $TIMERBISECT_SHIM, else found beside the "
       "timerbisect executable)");
+  AddLauncherFlags(*sites, o.launcher);
   return sites;
 }
 
@@ -251,8 +251,11 @@ int RunSites(const SitesOptions& o) {
   // 2. One run in watch mode: TIMERSEM=watch overrides the "native" that
   // an empty pattern sets (the last value of a variable wins).
   run::InterruptGuard interrupt_guard;
-  run::LocalLauncher launcher;
-  Target target(t, launcher, *classifier);
+  std::unique_ptr<run::Launcher> launcher;
+  if (error = MakeLauncher(o.launcher, t.shim_path, 0, launcher); !error.empty()) {
+    return UsageError(error);
+  }
+  Target target(t, *launcher, *classifier);
   ProbeRecord record = target.Run("", {{"TIMERSEM", "watch"}});
   if (!target.start_error().empty()) return UsageError(target.start_error());
   if (std::string error = ShimNotReachedError(target.reports()); !error.empty()) {

@@ -13,7 +13,6 @@
 #include <sstream>
 
 #include "run/interrupt.h"
-#include "run/local_launcher.h"
 #include "stats/compare.h"
 #include "stats/rate.h"
 
@@ -283,8 +282,13 @@ int RunTriage(const TriageOptions& o) {
     return report::kExitUsage;
   }
   run::InterruptGuard interrupt_guard;
-  run::LocalLauncher launcher;
-  Target target(t, launcher, *classifier, journal ? &*journal : nullptr);
+  std::unique_ptr<run::Launcher> launcher;
+  if (std::string error = MakeLauncher(o.bisect.launcher, t.shim_path, t.verbosity, launcher);
+      !error.empty()) {
+    std::cerr << error << "\n";
+    return report::kExitUsage;
+  }
+  Target target(t, *launcher, *classifier, journal ? &*journal : nullptr);
 
   Triage triage = MeasureRates(target, o);
   if (!target.start_error().empty()) {
