@@ -47,8 +47,16 @@ std::string CheckShim(run::Launcher& launcher, const LauncherFlags& flags,
     return "timerbisect: checking for the shim through " + launcher_name +
            " took over 10 minutes; is the cluster usable?";
   }
+  if (out.where.empty()) {
+    std::string said = out.output;
+    while (!said.empty() && said.back() == '\n') said.pop_back();
+    said = said.substr(said.rfind('\n') == std::string::npos ? 0 : said.rfind('\n') + 1);
+    return "timerbisect: cannot run a probe through " + launcher_name + " (exit " +
+           std::to_string(out.exit_code) + (said.empty() ? "" : ": " + said) +
+           "); it needs perl where probes run";
+  }
   if (out.signal != 0 || out.exit_code != 0) {
-    std::string where = out.where.empty() ? "where probes run" : "on node " + out.where;
+    std::string where = "on " + out.where;
     return "timerbisect: the shim " + shim_path + " does not exist " + where + " (through " +
            launcher_name + "): put it on a filesystem the nodes share, or give --shim a path " +
            "that exists there";

@@ -5,23 +5,12 @@
 #include "run/remote_command.h"
 
 namespace timerbisect::run {
-namespace {
-
-std::string Joined(const std::vector<std::string>& words) {
-  std::string text;
-  for (const std::string& w : words) text += (text.empty() ? "" : " ") + w;
-  return text;
-}
-
-}  // namespace
-
-PrefixLauncher::PrefixLauncher(std::vector<std::string> prefix)
-    : prefix_(std::move(prefix)), where_(Joined(prefix_)) {}
+PrefixLauncher::PrefixLauncher(std::vector<std::string> prefix) : prefix_(std::move(prefix)) {}
 
 Launcher::Handle PrefixLauncher::Start(const ProbeSpec& spec) {
   ProbeSpec local = spec;
   local.argv = prefix_;
-  std::vector<std::string> command = RemoteCommand(spec, "stderr");
+  std::vector<std::string> command = RemoteCommand(spec);
   local.argv.insert(local.argv.end(), command.begin(), command.end());
   local.shell = false;
   local.env.clear();  // all of it is in the command: the prefix itself runs without the shim
@@ -30,8 +19,7 @@ Launcher::Handle PrefixLauncher::Start(const ProbeSpec& spec) {
 
 ProbeOutput PrefixLauncher::Wait(Handle handle) {
   ProbeOutput out = local_.Wait(handle);
-  SeparateReports(out);
-  if (out.started) out.where = where_;
+  SeparateWrapperLines(out);
   return out;
 }
 

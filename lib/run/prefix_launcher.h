@@ -1,7 +1,8 @@
-// `--launcher 'ssh host'`, `--launcher 'kubectl exec pod --'`: each probe
-// runs as PREFIX... env NAME=VALUE... CMD ARGS... (run/remote_command.h),
-// started and timed out locally by a LocalLauncher (the prefix's process
-// is a local process); reports come back in the output.
+// `--launcher 'kubectl exec pod --'`, `--launcher 'docker exec box'`: each
+// probe runs as PREFIX... perl -e WRAPPER env NAME=VALUE... CMD ARGS...
+// (run/remote_command.h), started and timed out locally by a LocalLauncher
+// (the prefix's process is a local process); reports, where it ran and its
+// exit status come back through the wrapper.
 //
 // What the prefix does with the words is its own affair: a --timeout or a
 // Ctrl-C kills the local prefix process's group, and whether that stops
@@ -25,7 +26,6 @@ class PrefixLauncher final : public Launcher {
 
  private:
   const std::vector<std::string> prefix_;
-  const std::string where_;  // the prefix, for the journal
   LocalLauncher local_;
 };
 

@@ -13,38 +13,6 @@
 namespace timerbisect::run {
 namespace {
 
-// Runs on the node (perl: in Debian's essential perl-base, on nearly every
-// cluster node; sh cannot tell a child's exit 137 from its SIGKILL). Says
-// where it is, gives the probe a fresh report file in $TMPDIR, runs it,
-// prints the report's lines with kReportLinePrefix, removes the file, and
-// ends exactly as the probe did: the same exit code, or the same signal.
-constexpr char kWrapper[] = R"(use POSIX ();
-use Fcntl qw(O_WRONLY O_CREAT O_EXCL);
-print STDERR "timerbisect-node: ", ($ENV{SLURMD_NODENAME} || (POSIX::uname())[1]), "\n";
-my $dir = $ENV{TMPDIR} || "/tmp";
-my ($path, $fh);
-for (1 .. 100) {
-  $path = "$dir/timerbisect-report-$$-" . int(rand(1e9));
-  last if sysopen($fh, $path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-  undef $path;
-}
-if (defined $path) { close $fh; $ENV{TIMERSEM_REPORT} = $path; }
-my $pid = fork;
-if (defined $pid && $pid == 0) { exec { $ARGV[0] } @ARGV or POSIX::_exit(127); }
-my $status = defined $pid && waitpid($pid, 0) == $pid ? $? : 255 << 8;
-if (defined $path) {
-  if (open my $in, "<", $path) { print STDERR "timerbisect-report: $_" while <$in>; close $in; }
-  unlink $path;
-}
-if (my $sig = $status & 127) {
-  $SIG{$_} = "DEFAULT" for keys %SIG;
-  kill $sig, $$;
-  sleep 1;
-  POSIX::_exit(128 + $sig);
-}
-POSIX::_exit($status >> 8);
-)";
-
 std::string JobPrefix() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
@@ -113,8 +81,7 @@ Launcher::Handle SlurmLauncher::Start(const ProbeSpec& spec) {
   if (!options_.partition.empty()) srun.argv.push_back("--partition=" + options_.partition);
   if (!options_.time_limit.empty()) srun.argv.push_back("--time=" + options_.time_limit);
   srun.argv.insert(srun.argv.end(), options_.extra.begin(), options_.extra.end());
-  srun.argv.insert(srun.argv.end(), {"perl", "-e", kWrapper});
-  std::vector<std::string> command = RemoteCommand(spec, "");
+  std::vector<std::string> command = RemoteCommand(spec);
   srun.argv.insert(srun.argv.end(), command.begin(), command.end());
   srun.shell = false;
   srun.env.clear();  // all of it is in the command: srun itself runs without the shim

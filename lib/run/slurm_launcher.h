@@ -18,7 +18,7 @@
 //    of the driver when it exits or is killed, Ctrl-C and SIGKILL included.
 //  - A small perl wrapper on the node prints "timerbisect-node: NAME", runs
 //    the probe with a report file of its own on the node, prints that file
-//    after it and exits as the probe did (slurm_launcher.cc). The node line
+//    after it and exits as the probe did (run/remote_command.h). The node line
 //    says where it ran (for the journal), and that it ran at all. A run that never started, or that
 //    Slurm cancelled (not for our --timeout), or whose node failed, is lost (ProbeOutput::lost).
 //  - srun exits with 128+N when the task died of signal N and says so on

@@ -36,16 +36,15 @@ void InterpretSrunOutput(ProbeOutput& out) {
     std::string_view line = rest.substr(0, nl == std::string_view::npos ? rest.size() : nl + 1);
     rest.remove_prefix(line.size());
     std::string_view text = line.ends_with('\n') ? line.substr(0, line.size() - 1) : line;
-    if (text.starts_with(kNodeLinePrefix)) {
-      if (out.where.empty()) out.where = text.substr(sizeof kNodeLinePrefix - 1);
-    } else if (text.starts_with("srun: ") || text.starts_with("slurmstepd: ")) {
+    // slurmstepd's lines start "slurmstepd-NODE: " or "slurmstepd: ".
+    if (text.starts_with("srun: ") || text.starts_with("slurmstepd")) {
       slurm_lines.emplace_back(text);
     } else {
       kept.append(line);
     }
   }
   out.output = std::move(kept);
-  SeparateReports(out);
+  SeparateWrapperLines(out);
   if (!out.started) return;
 
   const bool ran = !out.where.empty();

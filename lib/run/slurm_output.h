@@ -1,5 +1,5 @@
 // What a finished srun says about its probe, read from its output: srun's
-// and slurmstepd's own lines and the node line of SlurmLauncher's wrapper
+// and slurmstepd's own lines and the wrapper's lines (run/remote_command.h)
 // are taken out of it (so --fail-on and -v see the target's output only),
 // and turn into where it ran, a lost run, a signal, or a time limit.
 #pragma once
@@ -7,9 +7,6 @@
 #include "run/probe.h"
 
 namespace timerbisect::run {
-
-// The first line the wrapper prints on the node, before it runs the probe.
-inline constexpr char kNodeLinePrefix[] = "timerbisect-node: ";
 
 // Interprets `out`, the result of one `srun ... wrapper ... probe` run:
 //  - where: the node of the wrapper's line;
@@ -19,7 +16,7 @@ inline constexpr char kNodeLinePrefix[] = "timerbisect-node: ";
 //  - no node line, a cancelled job or step, a node failure, a revoked
 //    allocation: lost, with srun's first error line as the reason;
 //  - exit 128+N with srun's "task 0: <strsignal(N)>": death by signal N.
-// Then moves the shim's report lines to out.report (run/remote_command.h).
+// The wrapper's node and report lines go to out.where and out.report.
 void InterpretSrunOutput(ProbeOutput& out);
 
 }  // namespace timerbisect::run
