@@ -38,8 +38,8 @@ fail() {
   exit "$code"
 }
 
-alive() { # alive PIDFILE: the pid in it is a live process
-  [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+alive() { # alive PIDFILE: the pid in it is a live process (any user's: /proc, not kill -0)
+  [ -s "$1" ] && [ -d "/proc/$(cat "$1")" ]
 }
 
 node_state() {

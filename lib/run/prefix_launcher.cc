@@ -5,6 +5,7 @@
 #include "run/remote_command.h"
 
 namespace timerbisect::run {
+
 PrefixLauncher::PrefixLauncher(std::vector<std::string> prefix) : prefix_(std::move(prefix)) {}
 
 Launcher::Handle PrefixLauncher::Start(const ProbeSpec& spec) {

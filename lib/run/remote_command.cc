@@ -5,11 +5,12 @@
 namespace timerbisect::run {
 namespace {
 
-// Runs where the probe runs (perl: in Debian's essential perl-base, on nearly every
-// cluster node; sh cannot tell a child's exit 137 from its SIGKILL). Says
-// where it is, gives the probe a fresh report file in $TMPDIR, runs it,
-// prints the report's lines with kReportLinePrefix, removes the file, and
-// ends exactly as the probe did: the same exit code, or the same signal.
+// Runs where the probe runs (perl: in Debian's essential perl-base and on
+// nearly every cluster node; sh cannot tell a child's exit 137 from its
+// SIGKILL). Says where it is, gives the probe a fresh report file in
+// $TMPDIR, runs it, prints the report's lines with kReportLinePrefix,
+// removes the file, and ends exactly as the probe did: the same exit code,
+// or the same signal.
 constexpr char kWrapper[] = R"(use POSIX ();
 use Fcntl qw(O_WRONLY O_CREAT O_EXCL);
 print STDERR "timerbisect-node: ", ($ENV{SLURMD_NODENAME} || (POSIX::uname())[1]), "\n";
