@@ -174,7 +174,7 @@ void SlurmLauncher::Poll(std::string& last_progress) {
     }
   }
   for (const std::string& name : to_cancel) Cancel(name);
-  if (!options_.progress) return;
+  if (!options_.progress || queued + running == 0) return;
   std::string line = "slurm: " + std::to_string(queued) + " queued, " + std::to_string(running) +
                      " running, " + std::to_string(done) + " done";
   if (line != last_progress) options_.progress(line);

@@ -51,8 +51,8 @@ class SlurmLauncher final : public Launcher {
     // A job pending this long is cancelled, and the run is lost.
     std::chrono::seconds max_pending{30 * 60};
     // When set, called with one line ("slurm: 2 queued, 1 running, 14
-    // done") whenever those counts change. Called from the launcher's own
-    // thread.
+    // done") whenever those counts change while jobs are queued or
+    // running. Called from the launcher's own thread.
     std::function<void(const std::string&)> progress;
   };
 
