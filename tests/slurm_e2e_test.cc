@@ -186,6 +186,50 @@ TEST_F(SlurmE2E, TriagesCiCtestToTheLocalAnswerAndLeavesNoJob) {
   EXPECT_EQ(testing::JobsLeftAfter(testing::DriverJobPrefix(slurm.pid), 30s), "");
 }
 
+// A job Slurm cancels mid-search (scancel from outside, as an operator or a
+// preemption would) is a lost run: the driver says so, runs it again, and
+// reaches the local answer.
+TEST_F(SlurmE2E, AJobCancelledMidSearchIsRunAgainNotCounted) {
+  ScratchDir dir("slurm");
+  Exit local = RunCommand(
+      dir, Driver({"-q", "-j", "2", "--json", dir.File("local.json"), "--", SLURM_E2E_MANY_SITES}),
+      kPatience);
+  ASSERT_EQ(local.code, 0) << local.err;
+  // Each run sleeps first, so a job is sure to be running when it is cancelled.
+  pid_t driver =
+      Spawn(dir, Driver({"-j", "2", "--launcher", "slurm", "--json", dir.File("slurm.json"),
+                         "--shell", "--", "sleep 0.8; exec", SLURM_E2E_MANY_SITES}));
+  std::string prefix = testing::DriverJobPrefix(driver);
+  std::string cancelled;
+  auto give_up = std::chrono::steady_clock::now() + 60s;
+  while (cancelled.empty() && std::chrono::steady_clock::now() < give_up) {
+    std::string jobs = testing::JobsNamed(prefix);
+    // The third job or later: the first is the shim check.
+    for (std::size_t at = jobs.find(prefix); at != std::string::npos;
+         at = jobs.find(prefix, at + 1)) {
+      std::string name = jobs.substr(at, jobs.find(' ', at) - at);
+      if (jobs.find("RUNNING", at) == jobs.find(' ', at) + 1 && !name.ends_with("-1")) {
+        std::this_thread::sleep_for(100ms);
+        ASSERT_EQ(testing::Capture("scancel --name=" + name, nullptr), 0);
+        cancelled = name;
+        break;
+      }
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(cancelled.empty()) << "no job of the driver ever ran";
+  int status = 0;
+  waitpid(driver, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  std::string err = ReadFile(dir.File("spawn.err"));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << err;
+  EXPECT_NE(err.find("timerbisect: lost run ("), std::string::npos) << err;
+  EXPECT_NE(err.find("); running it again (attempt 2)"), std::string::npos) << err;
+  EXPECT_EQ(SetIds(nlohmann::json::parse(ReadFile(dir.File("slurm.json")))),
+            SetIds(nlohmann::json::parse(ReadFile(dir.File("local.json")))));
+  EXPECT_EQ(testing::JobsLeftAfter(prefix, 30s), "");
+}
+
 // How many processes' command lines start with `text` (the driver's and
 // srun's hold the target's path too, further on).
 int ProcessesWith(const std::string& text) {
