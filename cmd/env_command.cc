@@ -10,8 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include "exit_codes.h"
 #include "protocol/pattern.h"
 #include "report/bisect_report.h"
+#include "report/format.h"
+#include "report/reproduction.h"
 #include "shim_locator.h"
 
 namespace timerbisect::cmd {
@@ -21,7 +24,7 @@ using EnvLines = std::vector<std::pair<std::string, std::string>>;
 
 int UsageError(const std::string& message) {
   std::cerr << message << "\n";
-  return report::kExitUsage;
+  return kExitUsage;
 }
 
 // "0x65a,1f3" -> IDs; also the pattern form of reproduce lines and match
@@ -45,67 +48,8 @@ bool ParseIds(std::string_view text, std::vector<std::uint64_t>& ids) {
   }
 }
 
-// The words of a POSIX shell command line as report::ShellQuote writes
-// them: plain characters, '...' (no escapes inside), "..." and backslash
-// escapes. False if a quote is left open.
-bool SplitShellWords(std::string_view line, std::vector<std::string>& words) {
-  std::string word;
-  bool in_word = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (c == ' ' || c == '\t') {
-      if (in_word) words.push_back(std::move(word));
-      word.clear();
-      in_word = false;
-      continue;
-    }
-    in_word = true;
-    if (c == '\'') {
-      auto end = line.find('\'', i + 1);
-      if (end == std::string_view::npos) return false;
-      word.append(line.substr(i + 1, end - i - 1));
-      i = end;
-    } else if (c == '"') {
-      for (++i; i < line.size() && line[i] != '"'; ++i) {
-        if (line[i] == '\\' && i + 1 < line.size()) ++i;
-        word += line[i];
-      }
-      if (i >= line.size()) return false;
-    } else if (c == '\\' && i + 1 < line.size()) {
-      word += line[++i];
-    } else {
-      word += c;
-    }
-  }
-  if (in_word) words.push_back(std::move(word));
-  return true;
-}
-
-bool IsVariableName(std::string_view name) {
-  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
-  for (char c : name) {
-    bool ok =
-        c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
-
-// The variable assignments a reproduce line starts with (after an optional
-// `env`): LD_PRELOAD, TIMERSEM, TIMERSEM_*, or a protocol target's variable.
-EnvLines LeadingAssignments(const std::vector<std::string>& words) {
-  EnvLines env;
-  std::size_t i = !words.empty() && words[0] == "env" ? 1 : 0;
-  for (; i < words.size(); ++i) {
-    auto eq = words[i].find('=');
-    if (eq == std::string::npos || !IsVariableName(std::string_view(words[i]).substr(0, eq))) break;
-    env.emplace_back(words[i].substr(0, eq), words[i].substr(eq + 1));
-  }
-  return env;
-}
-
-// The environment of set `set_text` (from 1) of a bisect --json file, as its
-// reproduce line sets it. Returns "" or one error line.
+// The environment of set `set_text` (from 1) of a bisect --json file: its
+// "reproduction" data. Returns "" or one error line.
 std::string EnvFromJson(const std::string& path, const std::string& set_text, EnvLines& env) {
   const std::string prefix = "timerbisect: --from-json " + path + ": ";
   std::ifstream in(path);
@@ -143,19 +87,18 @@ std::string EnvFromJson(const std::string& path, const std::string& set_text, En
            ")";
   }
   const nlohmann::json& chosen = sets[set - 1];
-  if (!chosen.is_object() || !chosen.contains("reproduce") || !chosen["reproduce"].is_string()) {
-    return prefix + "set " + std::to_string(set) + " has no \"reproduce\" command";
+  const std::string which = "set " + std::to_string(set);
+  if (!chosen.is_object() || !chosen.contains("reproduction")) {
+    return prefix + which +
+           " has no \"reproduction\" (a file from a timerbisect before 0.3: run the bisection "
+           "again, or copy its reproduce line)";
   }
-  std::vector<std::string> words;
-  if (!SplitShellWords(chosen["reproduce"].get<std::string>(), words)) {
-    return prefix + "set " + std::to_string(set) + "'s reproduce command has an open quote";
-  }
-  // A --shell command's line: env VAR=... sh -c '...'.
-  if (!words.empty() && words[0] == "env") words.erase(words.begin());
-  env = LeadingAssignments(words);
-  if (env.empty()) {
-    return prefix + "set " + std::to_string(set) + "'s reproduce command sets no variables";
-  }
+  std::string error;
+  std::optional<report::Reproduction> reproduction =
+      report::ReproductionFromJson(chosen["reproduction"], error);
+  if (!reproduction) return prefix + which + "'s \"reproduction\": " + error;
+  env = reproduction->env;
+  if (env.empty()) return prefix + which + "'s reproduction sets no variables";
   return "";
 }
 

@@ -9,6 +9,7 @@
 #include "run/lost_retry.h"
 #include "run/prefix_launcher.h"
 #include "run/slurm_launcher.h"
+#include "shim_locator.h"
 
 namespace timerbisect::cmd {
 namespace {
@@ -78,7 +79,7 @@ void AddLauncherFlags(CLI::App& app, LauncherFlags& f) {
                  "1:00:00)");
 }
 
-std::string MakeLauncher(const LauncherFlags& f, const std::string& shim_path, int verbosity,
+std::string MakeLauncher(const LauncherFlags& f, int verbosity,
                          std::unique_ptr<run::Launcher>& launcher) {
   std::vector<std::string> prefix = Words(f.launcher);
   if (prefix.empty()) return "timerbisect: --launcher is empty; give local, slurm or a prefix";
@@ -103,11 +104,6 @@ std::string MakeLauncher(const LauncherFlags& f, const std::string& shim_path, i
     prefix.insert(prefix.end(), f.launcher_args.begin(), f.launcher_args.end());
     remote = std::make_unique<run::PrefixLauncher>(std::move(prefix));
   }
-  // The check goes straight to the remote launcher: a cluster that cannot
-  // run it (no perl or shim on the node, a bad partition) says so at once.
-  if (!shim_path.empty()) {
-    if (std::string error = CheckShim(*remote, f, shim_path); !error.empty()) return error;
-  }
   run::LostRetryLauncher::OnLost on_lost;
   if (verbosity >= 1) {
     on_lost = [](int attempt, const std::string& reason) {
@@ -117,6 +113,18 @@ std::string MakeLauncher(const LauncherFlags& f, const std::string& shim_path, i
   }
   launcher = std::make_unique<run::LostRetryLauncher>(std::move(remote), kMaxLostAttempts, on_lost);
   return "";
+}
+
+std::string CheckLauncher(run::Launcher& launcher, const LauncherFlags& f,
+                          const std::string& shim_flag, bool uses_shim) {
+  auto* retrying = dynamic_cast<run::LostRetryLauncher*>(&launcher);
+  if (retrying == nullptr || !uses_shim) return "";
+  std::string error;
+  std::string shim_path = LocateShim(shim_flag, error);
+  if (shim_path.empty()) return error;
+  // Straight to the remote launcher: a cluster that cannot run the check (no
+  // perl or shim on the node, a bad partition) says so at once.
+  return CheckShim(retrying->inner(), f, shim_path);
 }
 
 }  // namespace timerbisect::cmd

@@ -23,10 +23,15 @@ struct LauncherFlags {
 
 void AddLauncherFlags(CLI::App& app, LauncherFlags& flags);
 
-// Builds the launcher. For a remote one, first checks with one probe that
-// the shim exists where probes run (`test -e SHIM`; `shim_path` empty: no
-// shim, no check). Returns "" or one error line (exit 2).
-std::string MakeLauncher(const LauncherFlags& flags, const std::string& shim_path, int verbosity,
+// Builds the launcher; "" or one error line (exit 2).
+std::string MakeLauncher(const LauncherFlags& flags, int verbosity,
                          std::unique_ptr<run::Launcher>& launcher);
+
+// For a remote launcher, checks with one probe (`test -e SHIM`, no retry)
+// that the shim exists where probes run; `shim_flag` is --shim as given,
+// located as the session locates it. Nothing to check when the target does
+// not use the shim, or the launcher is local. "" or one error line.
+std::string CheckLauncher(run::Launcher& launcher, const LauncherFlags& flags,
+                          const std::string& shim_flag, bool uses_shim);
 
 }  // namespace timerbisect::cmd

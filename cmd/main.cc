@@ -15,6 +15,7 @@
 
 #include "bisect_command.h"
 #include "env_command.h"
+#include "exit_codes.h"
 #include "report/bisect_report.h"
 #include "sites_command.h"
 #include "triage_command.h"
@@ -75,14 +76,14 @@ int main(int argc, char** argv) {
 
   CLI::App app{"timerbisect: find the timer call sites a test's result depends on."};
   app.formatter(std::make_shared<Formatter>());
-  app.set_version_flag("--version", "timerbisect 0.2.0");
+  app.set_version_flag("--version", "timerbisect 0.3.0");
   app.require_subcommand(0, 1);
   app.footer(
       "Exit codes: 0 found, 1 not timer-sensitive, 2 usage or setup error, 3 inconclusive.\n"
       "Environment: TIMERBISECT_SHIM, the shim to preload when --shim is not given.");
 
   // The root command is bisect; `timerbisect bisect ...` says it explicitly.
-  cmd::BisectOptions root_bisect, bisect;
+  cmd::SessionOptions root_bisect, bisect;
   cmd::AddBisectFlags(app, root_bisect);
   CLI::App* bisect_app =
       app.add_subcommand("bisect", "Find the minimal sets of timer sites that make CMD fail");
@@ -106,7 +107,7 @@ int main(int argc, char** argv) {
       std::cerr << "timerbisect: unknown subcommand \"" << argv[1]
                 << "\"; did you mean `timerbisect " << sub
                 << "`? (to bisect a program of that name, give its path: ./" << argv[1] << ")\n";
-      return timerbisect::report::kExitUsage;
+      return timerbisect::cmd::kExitUsage;
     }
   }
   try {
@@ -116,7 +117,7 @@ int main(int argc, char** argv) {
     std::string what = e.what();
     std::replace(what.begin(), what.end(), '\n', ' ');
     std::cerr << "timerbisect: " << what << "; see timerbisect --help\n";
-    return timerbisect::report::kExitUsage;
+    return timerbisect::cmd::kExitUsage;
   }
   if (*bisect_app) return cmd::RunBisect(bisect);
   if (*triage_app) return cmd::RunTriage(triage);

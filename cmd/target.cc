@@ -166,37 +166,21 @@ search::ProbeResult Target::operator()(const std::string& pattern) {
   return {r.verdict.failed, r.reported};
 }
 
-std::string Target::ReproduceCommand(const std::string& pattern) const {
-  std::string line;
+report::Reproduction Target::Reproduction(const std::string& pattern) const {
+  report::Reproduction r;
   if (uses_shim()) {
     // "!P" under new# means: P's sites old, all others new, i.e. old#P.
     protocol::PatternPrefix p = protocol::SplitPrefix(pattern);
-    line = "TIMERSEM=" + report::ShellQuote((p.invert ? "old#" : "new#") + std::string(p.body));
-    for (const auto& [k, v] : options_.shim_env) line += " " + k + "=" + report::ShellQuote(v);
-    line += " LD_PRELOAD=" + report::ShellQuote(options_.shim_path);
+    r.env.emplace_back("TIMERSEM", (p.invert ? "old#" : "new#") + std::string(p.body));
+    for (const auto& kv : options_.shim_env) r.env.push_back(kv);
+    r.env.emplace_back("LD_PRELOAD", options_.shim_path);
   } else if (!options_.pattern_var.empty()) {
-    line = options_.pattern_var + "=" +
-           report::ShellQuote(ReplacePattern(options_.pattern_value, pattern));
+    r.env.emplace_back(options_.pattern_var, ReplacePattern(options_.pattern_value, pattern));
   }
-  for (const auto& [k, v] : options_.command_env) {
-    line += (line.empty() ? "" : " ") + k + "=" + report::ShellQuote(v);
-  }
-  if (options_.shell) {
-    // The probe ran /bin/sh -c "ARGV..." with the variables in sh's
-    // environment: `env` gives them to the whole shell command, not only to
-    // its first simple command ("true && prog").
-    std::string script;
-    for (const std::string& word : options_.argv) {
-      if (!script.empty()) script += ' ';
-      script += ReplacePattern(word, pattern);
-    }
-    return (line.empty() ? "" : "env " + line + " ") + "sh -c " + report::ShellQuote(script);
-  }
-  for (const std::string& word : options_.argv) {
-    if (!line.empty()) line += ' ';
-    line += report::ShellQuote(ReplacePattern(word, pattern));
-  }
-  return line;
+  for (const auto& kv : options_.command_env) r.env.push_back(kv);
+  for (const std::string& word : options_.argv) r.argv.push_back(ReplacePattern(word, pattern));
+  r.shell = options_.shell;
+  return r;
 }
 
 }  // namespace timerbisect::cmd

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "report/reproduction.h"
 #include "report/site_reports.h"
 #include "run/failure.h"
 #include "run/journal.h"
@@ -69,8 +70,9 @@ class Target {
   std::vector<ProbeRecord> RunBatch(const std::vector<ProbeRequest>& requests);
   search::ProbeResult operator()(const std::string& pattern);
 
-  // The command line that reproduces `pattern`, for the user to paste.
-  std::string ReproduceCommand(const std::string& pattern) const;
+  // What reproduces `pattern`: the variables and the command (the line the
+  // user pastes is report::ShellLine of it).
+  report::Reproduction Reproduction(const std::string& pattern) const;
 
   const report::ReportCollector& reports() const { return reports_; }
   int runs() const { return runs_; }

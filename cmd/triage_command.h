@@ -15,7 +15,7 @@
 namespace timerbisect::cmd {
 
 struct TriageOptions {
-  BisectOptions bisect;
+  SessionOptions bisect;  // triage takes bisect's flags
   std::string junit_path;
   int budget = 60;  // runs per configuration at most, before bisecting
   bool no_bisect = false;

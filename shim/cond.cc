@@ -100,10 +100,9 @@ const timespec* AdjustDeadline(Api api, clockid_t clock, const timespec* abstime
   }
   if (!(cfg.aspects & kAspectLatency) || !ValidDeadline(abstime)) return abstime;
   if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) return abstime;  // glibc: EINVAL
-  int saved_errno = errno;
   const timespec* result = abstime;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     std::int64_t now_ns = ClockNowNs(clock);
     std::int64_t deadline_ns = ToNs(*abstime);
     if (IsShort(deadline_ns - now_ns, cfg.short_ns)) {
@@ -116,7 +115,6 @@ const timespec* AdjustDeadline(Api api, clockid_t clock, const timespec* abstime
       }
     }
   }
-  errno = saved_errno;
   return result;
 }
 
@@ -172,12 +170,10 @@ clockid_t CondClockFromDeadline(const timespec& abstime) {
 clockid_t CondClock(const pthread_cond_t* cond, const timespec* abstime) {
   WrefsProbe probe = g_wrefs_probe.load(std::memory_order_acquire);
   if (probe == WrefsProbe::kUnknown) {
-    int saved_errno = errno;
     {
-      ReentrancyGuard guard;
+      ShimScope scope;
       probe = WrefsShowsClock() ? WrefsProbe::kUsable : WrefsProbe::kUnusable;
     }
-    errno = saved_errno;
     g_wrefs_probe.store(probe, std::memory_order_release);
   }
   if (probe == WrefsProbe::kUsable) {

@@ -29,12 +29,12 @@ int Dlclose(RealFunction<decltype(&::dlclose)>& real, void* handle) {
 
 using namespace timerbisect::shim;
 
-TB_EXPORT int dlclose_v2_34(void* handle) {
+TB_EXPORT int tb_dlclose_v2_34(void* handle) {
   return Dlclose(real_dlclose_v2_34, handle);
 }
-TB_SYMVER(dlclose_v2_34, "dlclose@@GLIBC_2.34");
+TB_SYMVER(tb_dlclose_v2_34, "dlclose@@GLIBC_2.34");
 
-TB_EXPORT int dlclose_v2_2_5(void* handle) {
+TB_EXPORT int tb_dlclose_v2_2_5(void* handle) {
   return Dlclose(real_dlclose_v2_2_5, handle);
 }
-TB_SYMVER(dlclose_v2_2_5, "dlclose@GLIBC_2.2.5");
+TB_SYMVER(tb_dlclose_v2_2_5, "dlclose@GLIBC_2.2.5");

@@ -51,8 +51,7 @@ const char* Find(char* const* env, const char* name) {
 // same settings in it. Keeps errno.
 void CheckExec(const char* path, char* const* env) {
   if (!ShimActive()) return;
-  int saved_errno = errno;
-  ReentrancyGuard guard;
+  ShimScope scope;
   const Config& cfg = GetConfig();
   char missing[64] = "";
   const char* preload = Find(env, "LD_PRELOAD");
@@ -76,7 +75,6 @@ void CheckExec(const char* path, char* const* env) {
       }
     }
   }
-  errno = saved_errno;
 }
 
 // execl's argument list is collected on the stack (32 KiB): exec either
@@ -165,38 +163,38 @@ TB_EXPORT int execle(const char* path, const char* arg, ...) {
   return ok ? execve(path, argv, envp) : -1;
 }
 
-TB_EXPORT int posix_spawn_v2_15(pid_t* pid, const char* path,
-                                const posix_spawn_file_actions_t* actions,
-                                const posix_spawnattr_t* attr, char* const argv[],
-                                char* const envp[]) {
+TB_EXPORT int tb_posix_spawn_v2_15(pid_t* pid, const char* path,
+                                   const posix_spawn_file_actions_t* actions,
+                                   const posix_spawnattr_t* attr, char* const argv[],
+                                   char* const envp[]) {
   CheckExec(path, envp);
   return real_posix_spawn_v2_15(pid, path, actions, attr, argv, envp);
 }
-TB_SYMVER(posix_spawn_v2_15, "posix_spawn@@GLIBC_2.15");
+TB_SYMVER(tb_posix_spawn_v2_15, "posix_spawn@@GLIBC_2.15");
 
-TB_EXPORT int posix_spawn_v2_2_5(pid_t* pid, const char* path,
-                                 const posix_spawn_file_actions_t* actions,
-                                 const posix_spawnattr_t* attr, char* const argv[],
-                                 char* const envp[]) {
+TB_EXPORT int tb_posix_spawn_v2_2_5(pid_t* pid, const char* path,
+                                    const posix_spawn_file_actions_t* actions,
+                                    const posix_spawnattr_t* attr, char* const argv[],
+                                    char* const envp[]) {
   CheckExec(path, envp);
   return real_posix_spawn_v2_2_5(pid, path, actions, attr, argv, envp);
 }
-TB_SYMVER(posix_spawn_v2_2_5, "posix_spawn@GLIBC_2.2.5");
+TB_SYMVER(tb_posix_spawn_v2_2_5, "posix_spawn@GLIBC_2.2.5");
 
-TB_EXPORT int posix_spawnp_v2_15(pid_t* pid, const char* file,
-                                 const posix_spawn_file_actions_t* actions,
-                                 const posix_spawnattr_t* attr, char* const argv[],
-                                 char* const envp[]) {
+TB_EXPORT int tb_posix_spawnp_v2_15(pid_t* pid, const char* file,
+                                    const posix_spawn_file_actions_t* actions,
+                                    const posix_spawnattr_t* attr, char* const argv[],
+                                    char* const envp[]) {
   CheckExec(file, envp);
   return real_posix_spawnp_v2_15(pid, file, actions, attr, argv, envp);
 }
-TB_SYMVER(posix_spawnp_v2_15, "posix_spawnp@@GLIBC_2.15");
+TB_SYMVER(tb_posix_spawnp_v2_15, "posix_spawnp@@GLIBC_2.15");
 
-TB_EXPORT int posix_spawnp_v2_2_5(pid_t* pid, const char* file,
-                                  const posix_spawn_file_actions_t* actions,
-                                  const posix_spawnattr_t* attr, char* const argv[],
-                                  char* const envp[]) {
+TB_EXPORT int tb_posix_spawnp_v2_2_5(pid_t* pid, const char* file,
+                                     const posix_spawn_file_actions_t* actions,
+                                     const posix_spawnattr_t* attr, char* const argv[],
+                                     char* const envp[]) {
   CheckExec(file, envp);
   return real_posix_spawnp_v2_2_5(pid, file, actions, attr, argv, envp);
 }
-TB_SYMVER(posix_spawnp_v2_2_5, "posix_spawnp@GLIBC_2.2.5");
+TB_SYMVER(tb_posix_spawnp_v2_2_5, "posix_spawnp@GLIBC_2.2.5");

@@ -121,10 +121,9 @@ const timespec* AdjustFutexTimeout(int op, const timespec* timeout, timespec& st
       absolute && (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
   std::int64_t requested_ns = ToNs(*timeout);
   if (!absolute && requested_ns == 0) return timeout;  // a non-blocking check, not a timer
-  int saved_errno = errno;
   const timespec* result = timeout;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     std::int64_t now_ns = absolute ? ClockNowNs(clock) : 0;
     if (IsShort(requested_ns - now_ns, cfg.short_ns)) {
       SiteDecision site = DecideSite(Api::kFutexWait);
@@ -139,7 +138,6 @@ const timespec* AdjustFutexTimeout(int op, const timespec* timeout, timespec& st
       }
     }
   }
-  errno = saved_errno;
   return result;
 }
 

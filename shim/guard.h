@@ -5,6 +5,8 @@
 // (__tls_get_addr may call malloc).
 #pragma once
 
+#include <cerrno>
+
 namespace timerbisect::shim {
 
 extern thread_local bool t_in_shim __attribute__((tls_model("initial-exec")));
@@ -18,6 +20,23 @@ class ReentrancyGuard {
 
  private:
   bool was_held_;
+};
+
+// The shim's work inside an interceptor: holds the reentrancy guard and, on
+// leaving, gives the caller back the errno it had on entry, whatever the
+// shim's own calls did to it. An interceptor reads: inert check, a ShimScope
+// block that decides, then the real call outside it (its errno is the one
+// the caller sees).
+class ShimScope {
+ public:
+  ShimScope() : saved_errno_(errno) {}
+  ~ShimScope() { errno = saved_errno_; }
+  ShimScope(const ShimScope&) = delete;
+  ShimScope& operator=(const ShimScope&) = delete;
+
+ private:
+  int saved_errno_;  // first: saved before the guard is taken
+  ReentrancyGuard guard_;
 };
 
 }  // namespace timerbisect::shim

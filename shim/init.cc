@@ -93,8 +93,7 @@ void ForkChild() {
 }
 
 ShimState Initialize() {
-  ReentrancyGuard guard;
-  int saved_errno = errno;
+  ShimScope scope;
   // Inert or not, every call ends in a real function: resolve them all now,
   // not in whatever signal handler makes the first call.
   ResolveAllReal();
@@ -103,11 +102,9 @@ ShimState Initialize() {
   if (!ParseConfig(*g_config, error)) {
     error += '\n';
     WriteAll(2, error.data(), error.size());
-    errno = saved_errno;
     return ShimState::kInert;
   }
   if (!g_config->active) {
-    errno = saved_errno;
     return ShimState::kInert;
   }
   if (!g_config->report_path.empty()) {
@@ -118,7 +115,6 @@ ShimState Initialize() {
                                 "); the shim stays inert") +
                         "\n";
       WriteAll(2, msg.data(), msg.size());
-      errno = saved_errno;
       return ShimState::kInert;
     }
     fd = AdoptOwnFd(fd);  // high, and out of the program's reach
@@ -135,7 +131,6 @@ ShimState Initialize() {
   InitSites(*g_config);
   InitExecCheck();
   pthread_atfork(nullptr, nullptr, ForkChild);
-  errno = saved_errno;
   return ShimState::kActive;
 }
 

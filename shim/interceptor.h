@@ -4,15 +4,19 @@
 // 2. Declare the real function beside it: TB_REAL(name) for a function with one
 //    implementation, TB_REAL_VERSIONED(name, suffix, "GLIBC_x.y") once per
 //    version glibc exports (objdump -T libc.so.6), and list each version in
-//    versions.map. Define each version with TB_SYMVER.
+//    versions.map. Define each version as tb_NAME_SUFFIX (tb_clock_nanosleep_v2_17)
+//    bound with TB_SYMVER; a function with one version keeps its own name.
 // 3. The body opens with the prologue, then calls a helper named for its
 //    semantics:
 //
 //      TB_REAL(nanosleep)
 //      TB_EXPORT int nanosleep(const timespec* req, timespec* rem) {
 //        if (!ShimActive()) return real_nanosleep(req, rem);
-//        ...decide the site under a ReentrancyGuard, adjust the request...
-//        return real_nanosleep(adjusted, rem);   // outside the guard
+//        {
+//          ShimScope scope;   // reentrancy guard + the caller's errno kept
+//          ...decide the site, adjust the request...
+//        }
+//        return real_nanosleep(adjusted, rem);   // outside the scope
 //      }
 //
 //    ShimActive() is the whole inert path: a TLS load, an atomic load, one

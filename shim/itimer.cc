@@ -184,16 +184,13 @@ TB_EXPORT int setitimer(__itimer_which_t which, const itimerval* new_value, itim
   itimerval request = *new_value;
   Plan plan;
   {
-    ReentrancyGuard guard;
-    int saved_errno = errno;
+    ShimScope scope;
     plan = PlanRealTimer(Api::kSetitimer, ToNs(request.it_value));
     if (plan.lag) request.it_value = TimevalFromNs(GetConfig().lag_ns);
-    errno = saved_errno;
   }
   int result = real_setitimer(which, &request, old_value);
-  int saved_errno = errno;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     SettleStaleAlarm(plan.held, result == 0);
     if (result == 0 && plan.held.held && old_value != nullptr && ToNs(old_value->it_value) == 0) {
       old_value->it_value = timeval{0, 1};  // discarded untaken: still pending
@@ -203,16 +200,14 @@ TB_EXPORT int setitimer(__itimer_which_t which, const itimerval* new_value, itim
       WaitForAlarm(periodic, plan.remaining_ns, WaitBound(GetConfig().short_ns));
     }
   }
-  errno = saved_errno;
   return result;
 }
 
 TB_EXPORT unsigned alarm(unsigned seconds) {
   if (!ShimActive()) return real_alarm(seconds);
-  int saved_errno = errno;
   Plan plan;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     plan = PlanRealTimer(Api::kAlarm, static_cast<std::int64_t>(seconds) * kNsPerSec);
   }
   unsigned result;
@@ -227,11 +222,10 @@ TB_EXPORT unsigned alarm(unsigned seconds) {
     result = real_alarm(seconds);
   }
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     SettleStaleAlarm(plan.held, true);  // alarm cannot fail
     if (plan.wait) WaitForAlarm(false, plan.remaining_ns, WaitBound(GetConfig().short_ns));
   }
-  errno = saved_errno;
   return result;
 }
 
@@ -239,10 +233,8 @@ TB_EXPORT useconds_t ualarm(useconds_t value, useconds_t interval) {
   if (!ShimActive()) return real_ualarm(value, interval);
   Plan plan;
   {
-    ReentrancyGuard guard;
-    int saved_errno = errno;
+    ShimScope scope;
     plan = PlanRealTimer(Api::kUalarm, static_cast<std::int64_t>(value) * kNsPerUs);
-    errno = saved_errno;
   }
   useconds_t request = value;
   if (plan.lag) {
@@ -250,15 +242,13 @@ TB_EXPORT useconds_t ualarm(useconds_t value, useconds_t interval) {
     request = static_cast<useconds_t>(lag.tv_sec * 1'000'000 + lag.tv_usec);
   }
   useconds_t result = real_ualarm(request, interval);
-  int saved_errno = errno;
   bool call_ok = result != static_cast<useconds_t>(-1);
   {
-    ReentrancyGuard guard;
+    ShimScope scope;  // the caller sees ualarm's own errno
     SettleStaleAlarm(plan.held, call_ok);
     if (call_ok && plan.wait) {
       WaitForAlarm(interval != 0, plan.remaining_ns, WaitBound(GetConfig().short_ns));
     }
   }
-  errno = saved_errno;
   return result;
 }

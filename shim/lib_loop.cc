@@ -63,13 +63,11 @@ void NoteLibraryTimers(unsigned lib) {
 }
 
 void* ResolveInLibrary(const char* name, const char* soname) {
-  ReentrancyGuard guard;
-  int saved_errno = errno;
+  ShimScope scope;
   void* fn = nullptr;
   // RTLD_NOLOAD: only a library the program already loaded; the handle's
   // reference is kept (the library stays as long as the process).
   if (void* handle = dlopen(soname, RTLD_LAZY | RTLD_NOLOAD)) fn = dlsym(handle, name);
-  errno = saved_errno;
   return fn;
 }
 
@@ -84,17 +82,15 @@ bool CalledFromLibrary(const void* return_address, const void* library_function)
 LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rearm) {
   NoteLibraryTimers(lib);
   const Config& cfg = GetConfig();
-  int saved_errno = errno;
   LibArm arm;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     arm.site = DecideSite(api);
     if (arm.site.watched) {
       CountWatched(arm.site.id, SettingEvents(rearm, std::max<std::int64_t>(timeout_ns, 1),
                                               std::max<std::int64_t>(timeout_ns, 0)));
     }
   }
-  errno = saved_errno;
   if (!arm.site.counts) return arm;
   arm.stale_old = (cfg.aspects & kAspectStale) != 0 && arm.site.mode == Mode::kOld;
   arm.stale_new = (cfg.aspects & kAspectStale) != 0 && arm.site.mode == Mode::kNew;

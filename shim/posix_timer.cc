@@ -77,6 +77,7 @@
 #include <cstring>
 
 #include "interceptor.h"
+#include "posix_timer_table.h"
 #include "signal_stale.h"
 #include "timespec.h"
 #include "watch.h"
@@ -97,130 +98,12 @@ using OldTimerCreateFn = int (*)(clockid_t, sigevent*, int*);
 using OldTimerSettimeFn = int (*)(int, int, const itimerspec*, itimerspec*);
 using OldTimerDeleteFn = int (*)(int);
 using OldTimerGetoverrunFn = int (*)(int);
-inline RealFunction<OldTimerCreateFn> real_timer_create_v2_2_5{"timer_create", "GLIBC_2.2.5"};
-inline RealFunction<OldTimerSettimeFn> real_timer_settime_v2_2_5{"timer_settime", "GLIBC_2.2.5"};
-inline RealFunction<OldTimerDeleteFn> real_timer_delete_v2_2_5{"timer_delete", "GLIBC_2.2.5"};
-inline RealFunction<OldTimerGetoverrunFn> real_timer_getoverrun_v2_2_5{"timer_getoverrun",
-                                                                       "GLIBC_2.2.5"};
+TB_REAL_VERSIONED_AS(OldTimerCreateFn, timer_create, v2_2_5, "GLIBC_2.2.5")
+TB_REAL_VERSIONED_AS(OldTimerSettimeFn, timer_settime, v2_2_5, "GLIBC_2.2.5")
+TB_REAL_VERSIONED_AS(OldTimerDeleteFn, timer_delete, v2_2_5, "GLIBC_2.2.5")
+TB_REAL_VERSIONED_AS(OldTimerGetoverrunFn, timer_getoverrun, v2_2_5, "GLIBC_2.2.5")
 
 namespace {
-
-// ---- The table: timer_t -> what the stale and latency aspects need ----
-
-struct PosixTimer {
-  bool tracked = false;
-  bool watched = false;    // watch mode: native, counted for `site`
-  std::uint64_t site = 0;  // watched timers only
-  Mode mode = Mode::kNew;
-  int notify = SIGEV_SIGNAL;
-  int signo = 0;
-  pid_t tid = 0;             // SIGEV_THREAD_ID: the thread the signal goes to
-  std::uintptr_t value = 0;  // sigev_value, as the bits of the union
-  clockid_t clock = CLOCK_MONOTONIC;
-};
-
-// Open addressing over a fixed array, lock-free. A slot is claimed by CAS
-// on its state (empty or dead -> busy), filled, then published (live).
-// Deleted timers leave a dead slot that a later timer may reuse. Timers
-// beyond the table's capacity are not tracked and behave natively. Watch
-// mode keeps its timers here too (meta bit 1, and the site's ID).
-enum SlotState : std::uint32_t { kEmpty = 0, kBusy = 1, kLive = 2, kDead = 3 };
-
-struct TimerSlot {
-  std::atomic<std::uint32_t> state{kEmpty};
-  std::atomic<std::uintptr_t> key{0};
-  // mode | watched << 1 | notify << 8 | signo << 16 | tid << 32
-  std::atomic<std::uint64_t> meta{0};
-  std::atomic<std::uint64_t> site{0};
-  std::atomic<std::uintptr_t> value{0};
-  std::atomic<std::int32_t> clock{0};
-  // Old mode: the si_overrun of the signal re-delivered at the last re-arm
-  // (-1: none), which timer_getoverrun reports until `overrun_until` (ns on
-  // the timer's clock: the new setting's first expiry).
-  std::atomic<std::int32_t> overrun{-1};
-  std::atomic<std::int64_t> overrun_until{0};
-};
-
-constexpr std::size_t kTimerSlots = 4096;
-TimerSlot g_timers[kTimerSlots];
-
-std::size_t HomeSlot(timer_t timer) {
-  // timer_t is pointer-sized: a small kernel ID for signal timers, a
-  // shifted heap address for SIGEV_THREAD ones. Fibonacci hashing spreads
-  // both.
-  std::uint64_t k = reinterpret_cast<std::uintptr_t>(timer);
-  return static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ull) >> 52) % kTimerSlots;
-}
-
-void ForgetPosixTimer(timer_t timer) {
-  auto key = reinterpret_cast<std::uintptr_t>(timer);
-  std::size_t i = HomeSlot(timer);
-  for (std::size_t probes = 0; probes < kTimerSlots; ++probes, i = (i + 1) % kTimerSlots) {
-    std::uint32_t s = g_timers[i].state.load(std::memory_order_acquire);
-    if (s == kEmpty) return;
-    if (s == kLive && g_timers[i].key.load(std::memory_order_relaxed) == key) {
-      g_timers[i].state.compare_exchange_strong(s, kDead, std::memory_order_acq_rel);
-      return;
-    }
-  }
-}
-
-void TrackPosixTimer(timer_t timer, const PosixTimer& t) {
-  // A kernel ID is reused after timer_delete; an entry left by a timer the
-  // shim did not see die (deleted through the old ABI, say) must go.
-  ForgetPosixTimer(timer);
-  std::size_t i = HomeSlot(timer);
-  for (std::size_t probes = 0; probes < kTimerSlots; ++probes, i = (i + 1) % kTimerSlots) {
-    TimerSlot& slot = g_timers[i];
-    std::uint32_t s = slot.state.load(std::memory_order_acquire);
-    if (s != kEmpty && s != kDead) continue;
-    if (!slot.state.compare_exchange_strong(s, kBusy, std::memory_order_acq_rel)) continue;
-    slot.key.store(reinterpret_cast<std::uintptr_t>(timer), std::memory_order_relaxed);
-    slot.meta.store(static_cast<std::uint64_t>(t.mode) |
-                        static_cast<std::uint64_t>(t.watched) << 1 |
-                        static_cast<std::uint64_t>(t.notify & 0xff) << 8 |
-                        static_cast<std::uint64_t>(t.signo & 0xff) << 16 |
-                        static_cast<std::uint64_t>(static_cast<std::uint32_t>(t.tid)) << 32,
-                    std::memory_order_relaxed);
-    slot.value.store(t.value, std::memory_order_relaxed);
-    slot.clock.store(t.clock, std::memory_order_relaxed);
-    slot.site.store(t.site, std::memory_order_relaxed);
-    slot.overrun.store(-1, std::memory_order_relaxed);
-    slot.state.store(kLive, std::memory_order_release);
-    return;
-  }
-}
-
-// The live slot of `timer`, or null.
-TimerSlot* FindSlot(timer_t timer) {
-  auto key = reinterpret_cast<std::uintptr_t>(timer);
-  std::size_t i = HomeSlot(timer);
-  for (std::size_t probes = 0; probes < kTimerSlots; ++probes, i = (i + 1) % kTimerSlots) {
-    TimerSlot& slot = g_timers[i];
-    std::uint32_t s = slot.state.load(std::memory_order_acquire);
-    if (s == kEmpty) return nullptr;
-    if (s == kLive && slot.key.load(std::memory_order_relaxed) == key) return &slot;
-  }
-  return nullptr;
-}
-
-PosixTimer LookupPosixTimer(timer_t timer) {
-  const TimerSlot* found = FindSlot(timer);
-  if (found == nullptr) return {};
-  const TimerSlot& slot = *found;
-  std::uint64_t meta = slot.meta.load(std::memory_order_relaxed);
-  PosixTimer t;
-  t.watched = (meta & 2) != 0;
-  t.tracked = !t.watched;  // a watched timer keeps native semantics
-  t.site = slot.site.load(std::memory_order_relaxed);
-  t.mode = static_cast<Mode>(meta & 1);
-  t.notify = static_cast<int>((meta >> 8) & 0xff);
-  t.signo = static_cast<int>((meta >> 16) & 0xff);
-  t.tid = static_cast<pid_t>(meta >> 32);
-  t.value = slot.value.load(std::memory_order_relaxed);
-  t.clock = slot.clock.load(std::memory_order_relaxed);
-  return t;
-}
 
 PosixTimer Describe(const sigevent* sevp, Mode mode, clockid_t clock, timer_t timer) {
   PosixTimer t;
@@ -384,15 +267,13 @@ int WatchedSetTimer(Real& real, timer_t timer, const PosixTimer& t, int flags,
   itimerspec* previous_out = old_value != nullptr ? old_value : &previous;
   int result = real(timer, flags, new_value, previous_out);
   if (result != 0) return result;
-  int saved_errno = errno;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     std::int64_t value_ns = ToNs(new_value->it_value);
     std::int64_t remaining_ns =
         RequestedRemainingNs(*new_value, (flags & TIMER_ABSTIME) != 0, t.clock);
     CountWatched(t.site, SettingEvents(ToNs(previous_out->it_value) != 0, value_ns, remaining_ns));
   }
-  errno = saved_errno;
   return result;
 }
 
@@ -403,9 +284,8 @@ int CreateTimer(Real& real, clockid_t clock, sigevent* sevp, timer_t* timerid) {
   if (!ShimActive()) return real(clock, sevp, timerid);
   int result = real(clock, sevp, timerid);
   if (result != 0) return result;
-  int saved_errno = errno;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     SiteDecision site = DecideSite(Api::kTimerCreate);
     if (site.counts || site.watched) {
       PosixTimer t = Describe(sevp, site.mode, clock, *timerid);
@@ -414,7 +294,6 @@ int CreateTimer(Real& real, clockid_t clock, sigevent* sevp, timer_t* timerid) {
       TrackPosixTimer(*timerid, t);
     }
   }
-  errno = saved_errno;
   return result;
 }
 
@@ -437,8 +316,7 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
   std::int64_t remaining = 0;
   std::int64_t first_expiry = INT64_MAX;  // on the timer's clock; a disarm never expires
   {
-    ReentrancyGuard guard;
-    int saved_errno = errno;
+    ShimScope scope;
     if (cfg.aspects & kAspectStale) {
       due_soon = t.mode == Mode::kOld && DueWithin(timer, t, cfg.lag_ns);
       held = TakeTimerSignal(timer, t);
@@ -452,16 +330,8 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
       if (IsShort(remaining, cfg.short_ns)) {
         if (t.mode == Mode::kNew) {
           wait_for_expiry = true;
-        } else if (remaining < cfg.lag_ns) {
-          // No earlier than the lag, and never earlier than asked: a request
-          // at or beyond the lag is armed as it is.
-          timespec now;
-          if ((flags & TIMER_ABSTIME) && clock_gettime(t.clock, &now) == 0) {
-            request.it_value = FromNs(ToNs(now) + cfg.lag_ns);
-          } else {
-            request.it_value = FromNs(cfg.lag_ns);
-            flags &= ~TIMER_ABSTIME;
-          }
+        } else {
+          ArmNoEarlierThanLag(request, flags, TIMER_ABSTIME, t.clock, remaining, cfg.lag_ns);
         }
       }
     }
@@ -470,12 +340,10 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
       first_expiry = (flags & TIMER_ABSTIME) ? ToNs(request.it_value)
                                              : ClockNowNs(t.clock) + ToNs(request.it_value);
     }
-    errno = saved_errno;
   }
   int result = real(timer, flags, &request, old_value);
-  int saved_errno = errno;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     bool dropped = held.held && t.mode == Mode::kNew && result == 0;
     if (SettleHeld(timer, t, held, due_soon, result == 0)) {
       RecordRedeliveredOverrun(timer, held.info.si_overrun, first_expiry);
@@ -491,7 +359,6 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
       WaitForExpiry(timer, t, periodic, remaining, cfg.short_ns + 10'000'000);
     }
   }
-  errno = saved_errno;
   return result;
 }
 
@@ -526,8 +393,7 @@ int DeleteTimer(Real& real, timer_t timer) {
   HeldSignal held;
   bool due_soon = false;
   {
-    ReentrancyGuard guard;
-    int saved_errno = errno;
+    ShimScope scope;
     if (cfg.aspects & kAspectStale) {
       due_soon = t.mode == Mode::kOld && DueWithin(timer, t, cfg.lag_ns);
       held = TakeTimerSignal(timer, t);
@@ -535,35 +401,16 @@ int DeleteTimer(Real& real, timer_t timer) {
     // Before the real call: once the kernel frees the ID, a concurrent
     // timer_create may get it, and its entry must not be forgotten.
     ForgetPosixTimer(timer);
-    errno = saved_errno;
   }
   int result = real(timer);
-  int saved_errno = errno;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     SettleHeld(timer, t, held, due_soon, result == 0);
   }
-  errno = saved_errno;
   return result;
 }
 
 }  // namespace
-
-void ForEachWatchedPosixTimer(void (*fn)(std::uint64_t site, bool armed)) {
-  for (const TimerSlot& slot : g_timers) {
-    if (slot.state.load(std::memory_order_acquire) != kLive) continue;
-    if ((slot.meta.load(std::memory_order_relaxed) & 2) == 0) continue;
-    itimerspec cur;
-    auto timer = reinterpret_cast<timer_t>(slot.key.load(std::memory_order_relaxed));
-    bool armed = ::timer_gettime(timer, &cur) == 0 && ToNs(cur.it_value) != 0;
-    fn(slot.site.load(std::memory_order_relaxed), armed);
-  }
-}
-
-void ForgetPosixTimersAfterFork() {
-  // The child is single-threaded here; nothing races with the reset.
-  for (TimerSlot& slot : g_timers) slot.state.store(kEmpty, std::memory_order_relaxed);
-}
 
 }  // namespace timerbisect::shim
 

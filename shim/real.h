@@ -82,4 +82,10 @@ class RealFunction : public RealSymbol {
                                                                                      version}; \
   TB_REAL_REGISTER(real_##name##_##suffix)
 
+// Declares `real_NAME_SUFFIX` of the explicit function type `Fn`: for an old
+// ABI whose declaration no header carries any more.
+#define TB_REAL_VERSIONED_AS(Fn, name, suffix, version)                                \
+  inline ::timerbisect::shim::RealFunction<Fn> real_##name##_##suffix{#name, version}; \
+  TB_REAL_REGISTER(real_##name##_##suffix)
+
 }  // namespace timerbisect::shim

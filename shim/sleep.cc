@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "interceptor.h"
 #include "timeout.h"
@@ -109,6 +110,26 @@ int ClockNanosleep(ClockNanosleepFn& real, clockid_t clock, int flags, const tim
   return real(clock, flags, req, rem);
 }
 
+// nanosleep and usleep (0 or -1 with errno) under the latency aspect: a
+// short sleep lags (old) or returns at once (new); nullopt: sleep natively.
+// Both are clock_nanosleep on CLOCK_REALTIME in glibc.
+std::optional<int> RelativeSleep(Api api, std::int64_t request_ns, timespec* rem) {
+  switch (DecideLatency(api, request_ns)) {
+    case Latency::kNative:
+      return std::nullopt;
+    case Latency::kOld: {
+      int err = SleepAtLeastLag(real_clock_nanosleep_v2_17, CLOCK_REALTIME, request_ns, rem);
+      if (err == 0) return 0;
+      errno = err;
+      return -1;
+    }
+    case Latency::kNew:
+      ReturnAtOnce();
+      return 0;
+  }
+  return std::nullopt;
+}
+
 // glibc's sleep rounds the unslept time to the nearest second.
 unsigned RoundToSeconds(const timespec& ts) {
   return static_cast<unsigned>(ts.tv_sec) + (ts.tv_nsec >= 500'000'000 ? 1 : 0);
@@ -123,51 +144,26 @@ TB_EXPORT int nanosleep(const timespec* req, timespec* rem) {
   if (!ShimActive()) return real_nanosleep(req, rem);
   std::int64_t request_ns = RelativeTimeoutNs(req);
   if (request_ns < 0) return real_nanosleep(req, rem);
-  switch (DecideLatency(Api::kNanosleep, request_ns)) {
-    case Latency::kNative:
-      break;
-    case Latency::kOld: {
-      // nanosleep is clock_nanosleep on CLOCK_REALTIME in glibc.
-      int err = SleepAtLeastLag(real_clock_nanosleep_v2_17, CLOCK_REALTIME, request_ns, rem);
-      if (err == 0) return 0;
-      errno = err;
-      return -1;
-    }
-    case Latency::kNew:
-      ReturnAtOnce();
-      return 0;
-  }
+  if (std::optional<int> result = RelativeSleep(Api::kNanosleep, request_ns, rem)) return *result;
   return real_nanosleep(req, rem);
 }
 
-TB_EXPORT int clock_nanosleep_v2_17(clockid_t clock, int flags, const timespec* req,
-                                    timespec* rem) {
+TB_EXPORT int tb_clock_nanosleep_v2_17(clockid_t clock, int flags, const timespec* req,
+                                       timespec* rem) {
   return ClockNanosleep(real_clock_nanosleep_v2_17, clock, flags, req, rem);
 }
-TB_SYMVER(clock_nanosleep_v2_17, "clock_nanosleep@@GLIBC_2.17");
+TB_SYMVER(tb_clock_nanosleep_v2_17, "clock_nanosleep@@GLIBC_2.17");
 
-TB_EXPORT int clock_nanosleep_v2_2_5(clockid_t clock, int flags, const timespec* req,
-                                     timespec* rem) {
+TB_EXPORT int tb_clock_nanosleep_v2_2_5(clockid_t clock, int flags, const timespec* req,
+                                        timespec* rem) {
   return ClockNanosleep(real_clock_nanosleep_v2_2_5, clock, flags, req, rem);
 }
-TB_SYMVER(clock_nanosleep_v2_2_5, "clock_nanosleep@GLIBC_2.2.5");
+TB_SYMVER(tb_clock_nanosleep_v2_2_5, "clock_nanosleep@GLIBC_2.2.5");
 
 TB_EXPORT int usleep(useconds_t usec) {
   if (!ShimActive() || usec == 0) return real_usleep(usec);
   std::int64_t request_ns = std::int64_t{usec} * 1'000;
-  switch (DecideLatency(Api::kUsleep, request_ns)) {
-    case Latency::kNative:
-      break;
-    case Latency::kOld: {
-      int err = SleepAtLeastLag(real_clock_nanosleep_v2_17, CLOCK_REALTIME, request_ns, nullptr);
-      if (err == 0) return 0;
-      errno = err;
-      return -1;
-    }
-    case Latency::kNew:
-      ReturnAtOnce();
-      return 0;
-  }
+  if (std::optional<int> result = RelativeSleep(Api::kUsleep, request_ns, nullptr)) return *result;
   return real_usleep(usec);
 }
 

@@ -45,13 +45,11 @@ inline Latency DecideLatency(Api api, std::int64_t remaining_ns) {
   if (!(cfg.aspects & kAspectLatency) || !IsShort(remaining_ns, cfg.short_ns)) {
     return Latency::kNative;
   }
-  int saved_errno = errno;
   SiteDecision site;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     site = DecideSite(api);
   }
-  errno = saved_errno;
   if (!site.counts) return Latency::kNative;
   return site.mode == Mode::kOld ? Latency::kOld : Latency::kNew;
 }

@@ -131,16 +131,14 @@ int WatchedSettime(int fd, int flags, const itimerspec* new_value, itimerspec* o
   itimerspec* previous_out = old_value != nullptr ? old_value : &previous;
   int result = real_timerfd_settime(fd, flags, new_value, previous_out);
   if (result != 0) return result;
-  int saved_errno = errno;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     std::int64_t value_ns = ToNs(new_value->it_value);
     std::int64_t remaining_ns =
         RequestedRemainingNs(*new_value, (flags & TFD_TIMER_ABSTIME) != 0, timer.clock);
     CountWatched(timer.site,
                  SettingEvents(ToNs(previous_out->it_value) != 0, value_ns, remaining_ns));
   }
-  errno = saved_errno;
   return result;
 }
 
@@ -150,11 +148,11 @@ int WatchedSettime(int fd, int flags, const itimerspec* new_value, itimerspec* o
 using namespace timerbisect::shim;
 
 TB_EXPORT int timerfd_create(int clock, int flags) {
+  if (!ShimActive()) return real_timerfd_create(clock, flags);
   int fd = real_timerfd_create(clock, flags);
-  if (fd < 0 || !ShimActive()) return fd;
-  int saved_errno = errno;
+  if (fd < 0) return fd;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     SiteDecision site = DecideSite(Api::kTimerfdCreate);
     if (site.counts) {
       TrackTimerFd(fd, site.mode, clock);
@@ -162,7 +160,6 @@ TB_EXPORT int timerfd_create(int clock, int flags) {
       WatchTimerFd(fd, site.id, clock);
     }
   }
-  errno = saved_errno;
   return fd;
 }
 
@@ -183,8 +180,7 @@ TB_EXPORT int timerfd_settime(int fd, int flags, const itimerspec* new_value,
   bool may_discard_unread = false;  // new: an unread expiration may go
   bool wait_for_expiry = false;
   {
-    ReentrancyGuard guard;
-    int saved_errno = errno;
+    ShimScope scope;
     if ((cfg.aspects & kAspectStale) && timer.mode == Mode::kOld) {
       counted_as_fired = DueWithin(fd, cfg.lag_ns);
       owed_ticks = PendingTicks(fd) + (counted_as_fired ? 1 : 0);
@@ -197,25 +193,15 @@ TB_EXPORT int timerfd_settime(int fd, int flags, const itimerspec* new_value,
     if ((cfg.aspects & kAspectLatency) && arming && IsShort(remaining, cfg.short_ns)) {
       if (timer.mode == Mode::kNew) {
         wait_for_expiry = true;
-      } else if (remaining < cfg.lag_ns) {
-        // No earlier than the lag, and never earlier than asked: a request
-        // at or beyond the lag is armed as it is.
-        timespec now;
-        if ((flags & TFD_TIMER_ABSTIME) && clock_gettime(timer.clock, &now) == 0) {
-          request.it_value = FromNs(ToNs(now) + cfg.lag_ns);
-        } else {
-          request.it_value = FromNs(cfg.lag_ns);
-          flags &= ~TFD_TIMER_ABSTIME;
-        }
+      } else {
+        ArmNoEarlierThanLag(request, flags, TFD_TIMER_ABSTIME, timer.clock, remaining, cfg.lag_ns);
       }
     }
-    errno = saved_errno;
   }
   int result = real_timerfd_settime(fd, flags, &request, old_value);
   if (result != 0) return result;
-  int saved_errno = errno;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     if (owed_ticks > 0) RestoreTicks(fd, owed_ticks);
     if (old_value != nullptr && counted_as_fired) ReportFired(*old_value, cfg.lag_ns);
     if (old_value != nullptr && may_discard_unread && ToNs(old_value->it_value) == 0) {
@@ -223,6 +209,5 @@ TB_EXPORT int timerfd_settime(int fd, int flags, const itimerspec* new_value,
     }
     if (wait_for_expiry) WaitForExpiry(fd, cfg.short_ns + 10'000'000);
   }
-  errno = saved_errno;
   return result;
 }

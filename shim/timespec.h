@@ -38,6 +38,22 @@ inline std::int64_t RequestedRemainingNs(const itimerspec& value, bool absolute,
   return absolute ? v - ClockNowNs(clock) : v;
 }
 
+// Old latency for a short arming (timerfd_settime, timer_settime): the first
+// expiry no earlier than `lag_ns` from now, and never earlier than asked (a
+// request at or beyond the lag is armed as it is). `abstime_flag` is the
+// API's TIMER_ABSTIME bit; a relative request drops it.
+inline void ArmNoEarlierThanLag(itimerspec& request, int& flags, int abstime_flag, clockid_t clock,
+                                std::int64_t remaining_ns, std::int64_t lag_ns) {
+  if (remaining_ns >= lag_ns) return;
+  timespec now;
+  if ((flags & abstime_flag) && clock_gettime(clock, &now) == 0) {
+    request.it_value = FromNs(ToNs(now) + lag_ns);
+  } else {
+    request.it_value = FromNs(lag_ns);
+    flags &= ~abstime_flag;
+  }
+}
+
 // old_value of a setting whose next expiration old mode counted as fired:
 // a one-shot timer is no longer pending; a periodic one is due one interval
 // after the expiration counted (unless the kernel saw it fire already).

@@ -143,8 +143,7 @@ __attribute__((destructor)) void WriteWatchSummary() {
   // An _Fork child (no fork handler reset its counters): they are its
   // parent's, which reports them itself.
   if (InForeignProcess()) return;
-  ReentrancyGuard guard;
-  int saved_errno = errno;
+  ShimScope scope;
   for (const Counters& c : g_counters) {
     std::uint64_t site = c.site.load(std::memory_order_acquire);
     if (site != 0) WriteStats(c, site);
@@ -153,7 +152,6 @@ __attribute__((destructor)) void WriteWatchSummary() {
   ForEachOwnWatchedTimerFd(WriteOpenTimerFd);
   ForEachWatchedPosixTimer(WriteOpenPosixTimer);
   ReportIoUring();
-  errno = saved_errno;
 }
 
 }  // namespace
@@ -174,16 +172,14 @@ unsigned SettingEvents(bool armed_before, std::int64_t value_ns, std::int64_t re
 }
 
 void WatchTimedCall(Api api, std::int64_t remaining_ns) {
-  int saved_errno = errno;
   {
-    ReentrancyGuard guard;
+    ShimScope scope;
     SiteDecision site = DecideSite(api);
     if (site.watched) {
       CountWatched(site.id,
                    kWatchArm | (IsShort(remaining_ns, GetConfig().short_ns) ? kWatchShort : 0));
     }
   }
-  errno = saved_errno;
 }
 
 void ResetWatchAfterFork() {

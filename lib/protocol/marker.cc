@@ -79,4 +79,10 @@ CutResult CutMarker(std::string_view line) noexcept {
   return result;
 }
 
+std::string IdHex(std::uint64_t id) {
+  char marker[kMarkerSize];
+  FormatMarker(id, marker);
+  return std::string(marker + 14, 18);  // "0x" and 16 digits, after "[bisect-match "
+}
+
 }  // namespace timerbisect::protocol

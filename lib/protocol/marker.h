@@ -17,6 +17,9 @@ inline constexpr std::size_t kMarkerSize = 33;
 // Writes the marker of `id` (always the 16-digit hex form) into `out`.
 void FormatMarker(std::uint64_t id, char (&out)[kMarkerSize]) noexcept;
 std::string Marker(std::uint64_t id);
+// "0x" + the 16 hex digits of `id`, as in its marker: how every report,
+// journal and message writes a site ID.
+std::string IdHex(std::uint64_t id);
 
 // The result of cutting the first marker out of a line. When found, the
 // shortened line is `before + after`: the marker and at most one space next to

@@ -1,25 +1,13 @@
 #include "report/bisect_report.h"
 
+#include "protocol/marker.h"
+#include "report/format.h"
+
 #include <cstdio>
 #include <sstream>
 
 namespace timerbisect::report {
 namespace {
-
-std::string Hex(std::uint64_t id) {
-  char buf[19];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(id));
-  return buf;
-}
-
-std::string Join(const std::vector<std::string>& words, const char* sep) {
-  std::string out;
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    if (i > 0) out += sep;
-    out += words[i];
-  }
-  return out;
-}
 
 bool IsSystemPath(const std::string& path) {
   for (const char* dir :
@@ -57,7 +45,7 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
   }
   out << "\n";
   for (const FoundSite& site : set.sites) {
-    out << "  site " << Hex(site.id);
+    out << "  site " << protocol::IdHex(site.id);
     if (!site.api.empty()) out << "  " << site.api;
     out << "\n";
     int user = FirstUserFrame(site.frames);
@@ -68,11 +56,11 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
     }
     for (const std::string& line : site.lines) out << "    " << line << "\n";
   }
-  if (!set.reproduce.empty()) {
+  if (!set.reproduction.argv.empty()) {
     out << (set.confidence < 1.0 ? "  reproduce (a flaky failure: this fails only as often as "
                                    "measured, not every run):\n"
                                  : "  reproduce:\n")
-        << "    " << set.reproduce << "\n";
+        << "    " << ShellLine(set.reproduction) << "\n";
   }
 }
 
@@ -88,34 +76,6 @@ const char* OutcomeName(Outcome outcome) {
       return "inconclusive";
   }
   return "inconclusive";
-}
-
-int ExitCode(const BisectReport& report) {
-  switch (report.outcome) {
-    case Outcome::kFound:
-      return kExitFound;
-    case Outcome::kNotSensitive:
-      return kExitNotSensitive;
-    case Outcome::kInconclusive:
-      return kExitInconclusive;
-  }
-  return kExitInconclusive;
-}
-
-std::string ShellQuote(const std::string& word) {
-  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                              "0123456789@%_-+=:,./#!") == std::string::npos) {
-    return word;
-  }
-  std::string out = "'";
-  for (char c : word) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
 }
 
 std::string FormatText(const BisectReport& report) {
@@ -145,24 +105,18 @@ nlohmann::json ToJson(const BisectReport& report) {
     nlohmann::json sites = nlohmann::json::array();
     for (const FoundSite& site : set.sites) {
       nlohmann::json frames = nlohmann::json::array();
-      for (const auto& f : site.frames) {
-        frames.push_back({{"function", f.function},
-                          {"file", f.file},
-                          {"line", f.line},
-                          {"column", f.column},
-                          {"inlined", f.inlined},
-                          {"module", f.module},
-                          {"offset", Hex(f.offset)}});
-      }
-      nlohmann::json one = {{"id", Hex(site.id)},
+      for (const auto& f : site.frames) frames.push_back(FrameJson(f));
+      nlohmann::json one = {{"id", protocol::IdHex(site.id)},
                             {"frames", frames},
                             {"first_user_frame", FirstUserFrame(site.frames)},
                             {"lines", site.lines}};
       if (!site.api.empty()) one["api"] = site.api;  // shim sites only
       sites.push_back(std::move(one));
     }
-    nlohmann::json one = {
-        {"sites", sites}, {"confidence", set.confidence}, {"reproduce", set.reproduce}};
+    nlohmann::json one = {{"sites", sites},
+                          {"confidence", set.confidence},
+                          {"reproduce", ShellLine(set.reproduction)},
+                          {"reproduction", ToJson(set.reproduction)}};
     if (!set.mode.empty()) one["mode"] = set.mode;  // shim targets only
     if (!set.mode.empty()) one["aspects"] = set.aspects;
     sets.push_back(std::move(one));

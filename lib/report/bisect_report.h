@@ -10,15 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "report/reproduction.h"
+#include "search/search.h"
 #include "symbolize/symbolizer.h"
 
 namespace timerbisect::report {
-
-// Exit codes of `timerbisect` (documented in the README).
-inline constexpr int kExitFound = 0;
-inline constexpr int kExitNotSensitive = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitInconclusive = 3;
 
 struct FoundSite {
   std::uint64_t id = 0;
@@ -31,11 +27,12 @@ struct FoundSet {
   std::vector<FoundSite> sites;
   std::string mode;  // "new"/"old": what these sites' timers need for the failure; "" for others
   std::vector<std::string> aspects;  // aspects that reproduce it on their own
-  std::string reproduce;             // a shell command line
+  Reproduction reproduction;         // its shell line: ShellLine(reproduction)
   double confidence = 0;  // adaptive search: posterior probability of the set; 0: not estimated
 };
 
-enum class Outcome { kFound, kNotSensitive, kInconclusive };
+// The search's outcome, reported as it is.
+using Outcome = search::Outcome;
 
 struct BisectReport {
   Outcome outcome = Outcome::kInconclusive;
@@ -58,12 +55,8 @@ int FirstUserFrame(const std::vector<symbolize::SourceFrame>& frames);
 
 std::string FormatText(const BisectReport& report);
 nlohmann::json ToJson(const BisectReport& report);
-int ExitCode(const BisectReport& report);
 
 // The word for an outcome: "found", "not-timer-sensitive", "inconclusive".
 const char* OutcomeName(Outcome outcome);
-
-// Quotes a word for a POSIX shell when it needs it.
-std::string ShellQuote(const std::string& word);
 
 }  // namespace timerbisect::report

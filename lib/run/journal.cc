@@ -9,14 +9,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "protocol/marker.h"
+
 namespace timerbisect::run {
 namespace {
-
-std::string Hex(std::uint64_t id) {
-  char buf[19];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(id));
-  return buf;
-}
 
 std::optional<JournalEntry> ParseLine(const std::string& line) {
   auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -162,7 +158,7 @@ std::optional<JournalEntry> Journal::Replay(const std::string& key) {
 
 bool Journal::Append(const JournalEntry& e) {
   nlohmann::json reported = nlohmann::json::array();
-  for (std::uint64_t id : e.reported) reported.push_back(Hex(id));
+  for (std::uint64_t id : e.reported) reported.push_back(protocol::IdHex(id));
   nlohmann::json j = {{"key", e.key},
                       {"pattern", e.pattern},
                       {"failed", e.failed},

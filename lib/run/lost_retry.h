@@ -29,6 +29,8 @@ class LostRetryLauncher final : public Launcher {
   ProbeOutput Wait(Handle handle) override;
 
   int lost_runs() const;
+  // The launcher it wraps, for a probe that must not be retried.
+  Launcher& inner() { return *inner_; }
 
  private:
   const std::unique_ptr<Launcher> inner_;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "protocol/marker.h"
 #include "protocol/pattern.h"
 #include "search/suffix_search.h"
 
@@ -34,13 +35,6 @@ Ids Minus(const Ids& a, const Ids& b) {
 
 bool Includes(const Ids& big, const Ids& small) {
   return std::includes(big.begin(), big.end(), small.begin(), small.end());
-}
-
-std::string Hex(std::uint64_t id) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out = "0x";
-  for (int shift = 60; shift >= 0; shift -= 4) out += kDigits[(id >> shift) & 0xf];
-  return out;
 }
 
 // The sites a probe toggled: the listed ones, or (for "y", "n" and the
@@ -285,7 +279,7 @@ class IdSplitSearcher {
       if (!without) return false;
       if (*without) {
         prober_.Stop("set " + ShortPattern(pattern) + " is not minimal: the target fails without " +
-                     Hex(id) +
+                     protocol::IdHex(id) +
                      " too; the target is flaky or not monotone; rerun with a larger --count or "
                      "use the adaptive mode");
         return false;

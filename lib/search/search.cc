@@ -1,6 +1,7 @@
 #include "search/search.h"
 
 #include "search/adaptive.h"
+#include "search/auto_search.h"
 #include "search/id_split.h"
 #include "search/prober.h"
 #include "search/start.h"
@@ -11,6 +12,10 @@ namespace timerbisect::search {
 Result Search(const Config& config, const Probe& probe) {
   // It starts differently too: "y" and "n" are measured, not run once.
   if (config.algorithm == Algorithm::kAdaptive) return AdaptiveSearch(config, probe);
+  if (config.algorithm == Algorithm::kAuto) {
+    RunPool pool(config, probe);
+    return AutoSearch(config, pool);
+  }
   Prober prober(config, probe);
   Result result;
   auto finish = [&](Outcome outcome, std::string message) {
@@ -57,6 +62,7 @@ Result Search(const Config& config, const Probe& probe) {
       SuffixSearch(prober, start, {}, config.max_sets, result.sets);
       break;
     case Algorithm::kAdaptive:  // returned above
+    case Algorithm::kAuto:
       break;
   }
   if (prober.stop()) return finish(Outcome::kInconclusive, *prober.stop());

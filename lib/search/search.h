@@ -40,6 +40,9 @@
 // 6 for the suffix search); with count 3 none did in the tests. The adaptive
 // mode (lib/stats) is the answer for flaky targets.
 //
+// Algorithm::kAuto (auto_search.h), the driver's default, runs the ID split
+// and switches to the adaptive search when the target shows itself flaky.
+//
 // Algorithm::kAdaptive (adaptive.h) is that mode. It treats every run as a
 // noisy test: a run fails at rate p when a culprit set is toggled and at a
 // background rate q otherwise, with p and q unknown and estimated on the way
@@ -95,7 +98,9 @@ struct ProgressEvent {
   int estimated_probes_left = 0;  // for the current set; a rough guide, not a bound
 };
 
-enum class Algorithm { kIdSplit, kSuffix, kAdaptive };
+// kAuto (auto_search.h): kIdSplit, then kAdaptive if the target shows
+// itself flaky.
+enum class Algorithm { kIdSplit, kSuffix, kAdaptive, kAuto };
 
 // Runs the target once under each pattern, possibly in parallel; returns one
 // result per pattern, in order.
@@ -107,6 +112,8 @@ struct Config {
   int count = 1;     // runs per probe; results must agree, else the search ends inconclusive
   int max_sets = 0;  // 0: find all sets
   std::function<void(const ProgressEvent&)> progress;  // optional
+  // kAuto: one line saying what each step past the ID split does (optional).
+  std::function<void(const std::string&)> notice;
   // kAdaptive only:
   double confidence = 0.99;  // posterior probability each verdict needs (set, direction, "no more")
   int max_runs = 0;          // budget of target runs; 0: 400

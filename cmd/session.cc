@@ -1,0 +1,362 @@
+#include "session.h"
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "output_file.h"
+#include "preflight.h"
+#include "progress_line.h"
+#include "run/preflight.h"
+#include "search/auto_search.h"
+#include "search/run_pool.h"
+#include "site_frames.h"
+#include "symbolize/symbolizer.h"
+
+namespace timerbisect::cmd {
+namespace {
+
+// NAME=VALUE with a shell variable name, as env(1) takes it.
+bool IsAssignment(const std::string& word) {
+  auto eq = word.find('=');
+  if (eq == std::string::npos || eq == 0) return false;
+  for (std::size_t i = 0; i < eq; ++i) {
+    char c = word[i];
+    bool ok = c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The target's options from the session's: every error found, not the first.
+// `shim_only`: the subcommand cannot take a protocol target.
+Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool shim_only,
+                     TargetOptions& t, std::optional<run::FailureClassifier>& classifier) {
+  Errors errors;
+  const std::string usage =
+      "timerbisect " + (subcommand == "bisect" ? std::string() : std::string(subcommand) + " ") +
+      "[flags] -- ";
+  if (o.command.empty()) return {"timerbisect: no command; usage: " + usage + "CMD ARGS..."};
+  t.shell = o.shell;
+  t.verbosity = o.quiet ? 0 : (o.verbose ? 2 : 1);
+  if (std::string error = ParseTimeoutFlag(o.timeout, t.timeout); !error.empty()) {
+    errors.push_back(error);
+  }
+  std::string error;
+  classifier = run::FailureClassifier::Make({o.fail_on, o.fail_exit}, &error);
+  if (!classifier) errors.push_back(error);
+
+  // Go bisect's form: leading VAR=VALUE words set the command's environment
+  // (as env(1) reads them), and one of them may hold PATTERN anywhere in its
+  // value: `timerbisect -- GODEBUG=asynctimerchan=1#PATTERN ./test`.
+  std::size_t first_word = 0;
+  std::string env_pattern = o.env_pattern;
+  if (!o.shell) {
+    for (; first_word < o.command.size() && IsAssignment(o.command[first_word]); ++first_word) {
+      const std::string& word = o.command[first_word];
+      if (word.find("PATTERN") == std::string::npos) {
+        auto eq = word.find('=');
+        t.command_env.emplace_back(word.substr(0, eq), word.substr(eq + 1));
+      } else if (!env_pattern.empty()) {
+        errors.push_back("timerbisect: " + word +
+                         ": only one variable can hold PATTERN (--env gives one already)");
+      } else {
+        env_pattern = word;
+      }
+    }
+  }
+  if (first_word == o.command.size()) {
+    errors.push_back("timerbisect: no command after the variables; usage: " + usage +
+                     "[VAR=VALUE...] CMD ARGS...");
+    return errors;
+  }
+  t.argv.assign(o.command.begin() + static_cast<std::ptrdiff_t>(first_word), o.command.end());
+
+  bool argv_pattern = false;
+  for (const auto& word : t.argv) argv_pattern |= word.find("PATTERN") != std::string::npos;
+  int protocol_modes = !env_pattern.empty() + !o.godebug.empty() + argv_pattern;
+  if (protocol_modes > 0 && shim_only) {
+    errors.push_back("timerbisect: " + std::string(subcommand) +
+                     " measures timer semantics through the shim; --env, --godebug and PATTERN "
+                     "are for bisect");
+    return errors;
+  }
+  if (protocol_modes > 1) {
+    errors.push_back(
+        "timerbisect: use only one of --env, --godebug, a VAR=...PATTERN... word and PATTERN in "
+        "the command");
+    return errors;
+  }
+  if (!env_pattern.empty()) {
+    auto eq = env_pattern.find('=');
+    if (eq == std::string::npos || eq == 0 ||
+        env_pattern.find("PATTERN", eq) == std::string::npos) {
+      errors.push_back("timerbisect: --env " + env_pattern +
+                       ": expected VAR=VALUE with PATTERN in the value, e.g. --env "
+                       "MYTOOL_BISECT=#PATTERN");
+    } else {
+      t.pattern_var = env_pattern.substr(0, eq);
+      t.pattern_value = env_pattern.substr(eq + 1);
+    }
+  } else if (!o.godebug.empty()) {
+    if (o.godebug.find('=') == std::string::npos) {
+      errors.push_back("timerbisect: --godebug " + o.godebug +
+                       ": expected NAME=VALUE, e.g. asynctimerchan=1");
+    } else {
+      t.pattern_var = "GODEBUG";
+      t.pattern_value = o.godebug + "#PATTERN";
+    }
+  }
+  if (protocol_modes == 0) {
+    ShimFlags flags{o.aspects, o.depth, o.scope, o.short_threshold, o.lag};
+    if (!ShimEnvFromFlags(flags, t.shim_env, error)) errors.push_back(error);
+    if (error = PreflightShimTarget(t.argv, o.shell, o.shim_path, t.shim_path); !error.empty()) {
+      errors.push_back(error);
+    }
+  } else if (!o.shell) {
+    std::string resolved;
+    if (error = run::ResolveCommand(t.argv[0], &resolved); !error.empty()) errors.push_back(error);
+  }
+  return errors;
+}
+
+// Symbolized stacks and report lines of the sites of one set.
+std::vector<report::FoundSite> DescribeSites(const std::vector<std::uint64_t>& ids,
+                                             const report::ReportCollector& reports,
+                                             symbolize::Symbolizer& symbolizer) {
+  std::vector<report::FoundSite> sites;
+  for (std::uint64_t id : ids) {
+    report::FoundSite site;
+    site.id = id;
+    auto it = reports.sites().find(id);
+    if (it != reports.sites().end()) {
+      site.api = it->second.api;
+      site.lines = it->second.lines;
+      site.frames = SymbolizeSiteFrames(it->second, symbolizer);
+    }
+    sites.push_back(std::move(site));
+  }
+  return sites;
+}
+
+// Which aspects on their own make the difference (shim targets only): with
+// only aspect X toggled (the other native), the set's failing configuration
+// fails and the passing baseline passes. Both runs are needed because the
+// native behaviour of an aspect may itself be the failing one (Linux
+// timerfds discard stale expirations: native is new for them).
+// With --count N every one of N tries must show it. By default the failing
+// configuration is tried again when it passes, up to kAspectTries times: its
+// native half can be load-dependent (a late wakeup on a busy machine), and
+// one unlucky run should not hide the aspect.
+// Only for sets a deterministic search found: on a flaky target one run of
+// a configuration tells nothing, and enough runs to tell would cost more
+// than the search did.
+constexpr int kAspectTries = 3;
+
+std::vector<std::string> AspectsThatFail(Target& target, const std::string& pattern,
+                                         const std::string& baseline, int count) {
+  std::vector<std::string> aspects;
+  for (const char* aspect : {"stale", "latency"}) {
+    EnvList only = {{"TIMERSEM_ASPECTS", aspect}};
+    bool implicated = false;
+    if (count > 1) {
+      implicated = true;
+      for (int i = 0; i < count && implicated; ++i) {
+        implicated =
+            target.Run(pattern, only).verdict.failed && !target.Run(baseline, only).verdict.failed;
+      }
+    } else {
+      for (int i = 0; i < kAspectTries; ++i) {
+        if (!target.Run(pattern, only).verdict.failed) continue;  // a miss: try again
+        // The baseline failing too is the aspect's native behaviour
+        // failing: no try changes that.
+        implicated = !target.Run(baseline, only).verdict.failed;
+        break;
+      }
+    }
+    if (implicated) aspects.push_back(aspect);
+  }
+  return aspects;
+}
+
+}  // namespace
+
+int JobsOrCores(int jobs) {
+  if (jobs > 0) return jobs;
+  unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 1 : static_cast<int>(cores);
+}
+
+nlohmann::json JournalIdentity(std::string_view subcommand, const SessionOptions& o,
+                               const TargetOptions& t) {
+  // What decides the probes' results: the command and where it runs, the
+  // environment the driver passes (shim settings, protocol variable) and
+  // inherits that changes what runs, how a failure is told, and the search.
+  nlohmann::json inherited = nlohmann::json::object();
+  for (const char* name : {"LD_PRELOAD", "LD_LIBRARY_PATH", "GODEBUG", "TIMERBISECT_SHIM"}) {
+    if (const char* value = std::getenv(name)) inherited[name] = value;
+  }
+  nlohmann::json shim_env = nlohmann::json::array();
+  for (const auto& [name, value] : t.shim_env) shim_env.push_back(name + "=" + value);
+  std::error_code ec;
+  return {{"subcommand", subcommand},
+          {"command", o.command},
+          {"shell", o.shell},
+          {"cwd", std::filesystem::current_path(ec).string()},
+          {"shim", t.shim_path},
+          {"shim_env", shim_env},
+          {"pattern_var", t.pattern_var},
+          {"pattern_value", t.pattern_value},
+          {"inherited_env", inherited},
+          {"timeout", o.timeout},
+          {"fail_on", o.fail_on},
+          {"fail_exit", o.fail_exit},
+          {"count", o.count},
+          {"max", o.max_sets},
+          {"algorithm", o.algorithm},
+          {"confidence", o.confidence},
+          {"max_runs", o.max_runs}};
+}
+
+Expected<std::unique_ptr<Session>> Session::Open(std::string_view subcommand,
+                                                 const SessionOptions& options,
+                                                 run::Launcher& launcher,
+                                                 const SessionChecks& checks) {
+  std::unique_ptr<Session> s(new Session());
+  s->started_ = std::chrono::steady_clock::now();
+  s->options_ = options;
+  std::optional<run::FailureClassifier> classifier;
+  Errors errors =
+      PrepareTarget(subcommand, options, checks.shim_only, s->target_options_, classifier);
+  std::vector<std::string> stdout_outputs;
+  for (const auto& [flag, path] : checks.output_paths) {
+    if (std::string error = CheckOutputPath(flag.c_str(), path); !error.empty()) {
+      errors.push_back(error);
+    }
+    if (path == "-") stdout_outputs.push_back(flag);
+  }
+  if (stdout_outputs.size() > 1) {
+    errors.push_back("timerbisect: " + stdout_outputs[0] + " - and " + stdout_outputs[1] +
+                     " - cannot both be standard output");
+  }
+  if (!errors.empty()) return Expected<std::unique_ptr<Session>>::Fail(std::move(errors));
+  if (!options.journal_path.empty()) {
+    nlohmann::json identity = JournalIdentity(subcommand, options, s->target_options_);
+    for (const auto& [key, value] : checks.identity_extra.items()) identity[key] = value;
+    std::string error;
+    s->journal_ = run::Journal::Open(options.journal_path, identity.dump(), error);
+    if (!s->journal_) return Expected<std::unique_ptr<Session>>::Fail(error);
+    if (s->journal_->loaded() > 0 && s->verbosity() >= 1) {
+      std::cerr << "timerbisect: resuming from " << options.journal_path << " ("
+                << s->journal_->loaded() << " recorded runs)\n";
+    }
+  }
+  s->target_ = std::make_unique<Target>(s->target_options_, launcher, *classifier,
+                                        s->journal_ ? &*s->journal_ : nullptr);
+  return s;
+}
+
+ProbeRecord Session::RunNative() {
+  ProbeRecord native = target_->Run("");
+  if (verbosity() >= 1 && target_->start_error().empty()) {
+    std::cerr << "timerbisect: native run: " << native.verdict.kind << "\n";
+  }
+  return native;
+}
+
+std::string Session::RunError() const {
+  if (!target_->start_error().empty()) return target_->start_error();
+  if (target_->uses_shim()) return ShimNotReachedError(target_->reports());
+  return "";
+}
+
+std::chrono::milliseconds Session::Elapsed() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               started_);
+}
+
+search::Result Session::Search(const std::vector<ProbeRecord>& earlier,
+                               std::optional<search::Algorithm> forced) {
+  Target& target = *target_;
+  const SessionOptions& o = options_;
+  search::Config config;
+  config.count = o.count;
+  config.max_sets = o.max_sets;
+  config.confidence = o.confidence;
+  config.max_runs = o.max_runs;
+  config.parallelism = JobsOrCores(o.jobs);
+  config.batch_probe = [&target](const std::vector<std::string>& patterns) {
+    std::vector<ProbeRequest> requests;
+    for (const auto& p : patterns) requests.push_back({p, {}});
+    std::vector<search::ProbeResult> results;
+    for (const ProbeRecord& r : target.RunBatch(requests)) {
+      results.push_back({r.verdict.failed, r.reported});
+    }
+    return results;
+  };
+  if (!o.quiet) {
+    config.progress = [line = ProgressLine(target.uses_shim(), o.verbose)](
+                          const search::ProgressEvent& e) { std::cerr << line.Format(e); };
+    config.notice = [](const std::string& line) { std::cerr << "timerbisect: " << line << "\n"; };
+  }
+  config.algorithm = o.algorithm == "suffix"     ? search::Algorithm::kSuffix
+                     : o.algorithm == "adaptive" ? search::Algorithm::kAdaptive
+                     : o.algorithm == "id"       ? search::Algorithm::kIdSplit
+                                                 : search::Algorithm::kAuto;
+  if (forced) config.algorithm = *forced;
+  search::Probe probe = std::ref(target);
+  search::RunPool pool(config, probe);
+  for (const ProbeRecord& r : earlier) pool.Offer(r.pattern, {r.verdict.failed, r.reported});
+  if (config.algorithm == search::Algorithm::kAuto) return search::AutoSearch(config, pool);
+  return search::Search(pool.Wrap(config), pool.probe());
+}
+
+report::BisectReport Session::Describe(const search::Result& result, const ProbeRecord& native) {
+  Target& target = *target_;
+  const SessionOptions& o = options_;
+  report::BisectReport rep;
+  rep.command = o.command;
+  rep.probes = result.probes;
+  rep.message = result.message;
+  rep.outcome = result.outcome;
+  if (target.uses_shim() && target.reports().Ids().empty() &&
+      rep.outcome != search::Outcome::kFound) {
+    rep.outcome = search::Outcome::kNotSensitive;
+    rep.message = "the shim was loaded but no run reached a timer site (" + native.verdict.kind +
+                  " natively)";
+  }
+  symbolize::Symbolizer symbolizer;
+  // The adaptive search gives each set its confidence; the others do not.
+  const bool flaky = !result.sets.empty() && result.sets.front().confidence > 0;
+  if (target.uses_shim() && !result.sets.empty() && !o.quiet) {
+    std::cerr << (flaky ? "timerbisect: the target is flaky: aspects (stale, latency) are not "
+                          "attributed; add TIMERSEM_ASPECTS=stale or =latency to a reproduce "
+                          "line to try one\n"
+                        : "timerbisect: finding which aspect (stale, latency) each set needs\n");
+  }
+  for (const search::ChangeSet& set : result.sets) {
+    report::FoundSet found;
+    found.sites = DescribeSites(set.ids, target.reports(), symbolizer);
+    found.reproduction = target.Reproduction(set.pattern);
+    // A set the deterministic searches found: every probe agreed.
+    found.confidence = set.confidence > 0 ? set.confidence : 1.0;
+    if (target.uses_shim()) {
+      found.mode = result.invert ? "old" : "new";
+      // The passing baseline: every site old ("n") when sets need new, and
+      // every site new ("y") when they need old.
+      if (!flaky) {
+        found.aspects =
+            AspectsThatFail(target, set.pattern, result.invert ? "y" : "n", std::max(o.count, 1));
+      }
+    }
+    rep.sets.push_back(std::move(found));
+  }
+  rep.runs = target.runs();
+  return rep;
+}
+
+}  // namespace timerbisect::cmd

@@ -1,0 +1,115 @@
+// One driver session: what bisect and triage share, from the options to the
+// report. A command reads as a short list of steps:
+//
+//   auto session = Session::Open("bisect", options, launcher);  // every setup error at once
+//   ProbeRecord native = session->RunNative();
+//   search::Result result = session->Search();
+//   report::BisectReport report = session->Describe(result, native);
+//
+// The launcher is the seam: the executable passes run::LocalLauncher (or a
+// cluster one), tests a fake that answers from a table.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "expected.h"
+#include "launcher_flags.h"
+#include "report/bisect_report.h"
+#include "run/failure.h"
+#include "run/journal.h"
+#include "run/probe.h"
+#include "search/search.h"
+#include "target.h"
+
+namespace timerbisect::cmd {
+
+// The flags of bisect (and of triage, which bisects).
+struct SessionOptions {
+  std::vector<std::string> command;
+  bool shell = false;
+  std::string timeout;  // --timeout as given ("": the default; timeout_flag.h)
+  std::string fail_on;
+  std::vector<int> fail_exit;
+  int count = 1;
+  int max_sets = 0;
+  std::string algorithm = "auto";
+  double confidence = 0.99;  // adaptive search: posterior each verdict needs
+  int max_runs = 0;          // adaptive search: budget of runs (0: its default)
+  int jobs = 0;              // runs in flight at once (0: the number of cores)
+  std::string json_path;
+  std::string journal_path;
+  std::string shim_path;
+  std::string env_pattern;  // VAR=VALUE#PATTERN
+  std::string godebug;      // NAME=VALUE
+  std::string aspects;
+  int depth = 0;
+  std::string scope;
+  std::string short_threshold;
+  std::string lag;
+  bool quiet = false;
+  bool verbose = false;
+  LauncherFlags launcher;  // --launcher, --launcher-arg, --partition, --time-limit
+};
+
+// What Open checks beyond the options, per subcommand.
+struct SessionChecks {
+  std::vector<std::pair<std::string, std::string>> output_paths = {};  // flag, path
+  bool shim_only = false;  // protocol targets (--env, --godebug, PATTERN) are an error
+  nlohmann::json identity_extra = nlohmann::json::object();  // more flags that decide the probes
+};
+
+class Session {
+ public:
+  // Validates everything before the first run: the command, every flag, the
+  // output paths, the journal (recorded for this same run, if it exists).
+  // Returns every error found.
+  static Expected<std::unique_ptr<Session>> Open(std::string_view subcommand,
+                                                 const SessionOptions& options,
+                                                 run::Launcher& launcher,
+                                                 const SessionChecks& checks = {});
+
+  Target& target() { return *target_; }
+  const SessionOptions& options() const { return options_; }
+  int verbosity() const { return target_options_.verbosity; }
+
+  // The native run (no pattern): the baseline of the default timeout.
+  ProbeRecord RunNative();
+  // Searches with --algorithm ("auto": search::Algorithm::kAuto), or with
+  // `forced`. Runs in `earlier` (triage's) are handed to the search: a probe
+  // of the same pattern takes one instead of running.
+  search::Result Search(const std::vector<ProbeRecord>& earlier = {},
+                        std::optional<search::Algorithm> forced = std::nullopt);
+  // After runs: "" or the one error that makes their results meaningless
+  // (the command could not start; the shim never reached the program).
+  std::string RunError() const;
+  // The report of a search: symbolized sets, reproduce lines, aspects.
+  report::BisectReport Describe(const search::Result& result, const ProbeRecord& native);
+  // Since Open.
+  std::chrono::milliseconds Elapsed() const;
+
+ private:
+  Session() = default;
+
+  SessionOptions options_;
+  TargetOptions target_options_;
+  std::optional<run::Journal> journal_;
+  std::unique_ptr<Target> target_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+// Runs in flight: `jobs`, or the number of cores when 0.
+int JobsOrCores(int jobs);
+
+// What a journal is recorded for: the subcommand, the command, the
+// environment that matters and the flags that decide the probes' results.
+nlohmann::json JournalIdentity(std::string_view subcommand, const SessionOptions& options,
+                               const TargetOptions& target);
+
+}  // namespace timerbisect::cmd

@@ -1,0 +1,46 @@
+#include "report/format.h"
+
+#include "protocol/marker.h"
+
+namespace timerbisect::report {
+
+std::string Plural(std::uint64_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+std::string Join(const std::vector<std::string>& words, const char* separator) {
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += separator;
+    out += words[i];
+  }
+  return out;
+}
+
+std::string ShellQuote(const std::string& word) {
+  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789@%_-+=:,./#!") == std::string::npos) {
+    return word;
+  }
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+nlohmann::json FrameJson(const symbolize::SourceFrame& f) {
+  return {{"function", f.function},
+          {"file", f.file},
+          {"line", f.line},
+          {"column", f.column},
+          {"inlined", f.inlined},
+          {"module", f.module},
+          {"offset", protocol::IdHex(f.offset)}};
+}
+
+}  // namespace timerbisect::report

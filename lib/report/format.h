@@ -1,0 +1,23 @@
+// The small pieces every report formats the same way: counts with their
+// noun, lists, shell words, and a symbolized frame as JSON.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "symbolize/symbolizer.h"
+
+namespace timerbisect::report {
+
+// "1 site", "3 sites".
+std::string Plural(std::uint64_t n, const std::string& word);
+std::string Join(const std::vector<std::string>& words, const char* separator);
+// Quotes a word for a POSIX shell when it needs it.
+std::string ShellQuote(const std::string& word);
+// {"function", "file", "line", "column", "inlined", "module", "offset"}.
+nlohmann::json FrameJson(const symbolize::SourceFrame& frame);
+
+}  // namespace timerbisect::report

@@ -1,0 +1,57 @@
+#include "report/reproduction.h"
+
+#include "report/format.h"
+
+namespace timerbisect::report {
+
+const std::string* Reproduction::Find(const std::string& name) const {
+  for (const auto& [k, v] : env) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+std::string ShellLine(const Reproduction& r) {
+  std::string line;
+  for (const auto& [k, v] : r.env) line += (line.empty() ? "" : " ") + k + "=" + ShellQuote(v);
+  if (r.shell) {
+    std::string script;
+    for (const std::string& word : r.argv) script += (script.empty() ? "" : " ") + word;
+    return (line.empty() ? "" : "env " + line + " ") + "sh -c " + ShellQuote(script);
+  }
+  for (const std::string& word : r.argv) line += (line.empty() ? "" : " ") + ShellQuote(word);
+  return line;
+}
+
+nlohmann::json ToJson(const Reproduction& r) {
+  nlohmann::json env = nlohmann::json::array();
+  for (const auto& [k, v] : r.env) env.push_back({k, v});
+  return {{"env", env}, {"argv", r.argv}, {"shell", r.shell}};
+}
+
+std::optional<Reproduction> ReproductionFromJson(const nlohmann::json& json, std::string& error) {
+  Reproduction r;
+  if (!json.is_object() || !json.contains("env") || !json["env"].is_array() ||
+      !json.contains("argv") || !json["argv"].is_array()) {
+    error = "expected {\"env\": [[name, value], ...], \"argv\": [...], \"shell\": bool}";
+    return std::nullopt;
+  }
+  for (const nlohmann::json& pair : json["env"]) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) {
+      error = "an \"env\" entry is not a [name, value] pair of strings";
+      return std::nullopt;
+    }
+    r.env.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+  }
+  for (const nlohmann::json& word : json["argv"]) {
+    if (!word.is_string()) {
+      error = "an \"argv\" word is not a string";
+      return std::nullopt;
+    }
+    r.argv.push_back(word.get<std::string>());
+  }
+  r.shell = json.value("shell", false);
+  return r;
+}
+
+}  // namespace timerbisect::report

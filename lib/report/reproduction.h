@@ -1,0 +1,37 @@
+// How to reproduce a set, as data: the variables to set and the command.
+// The shell line a user pastes is rendered from it (ShellLine), and tools
+// (`timerbisect env --from-json`, the tests) read the data back from the
+// JSON, never the shell line.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace timerbisect::report {
+
+struct Reproduction {
+  std::vector<std::pair<std::string, std::string>> env;  // in the order they are set
+  std::vector<std::string> argv;                         // the command
+  // The command ran through /bin/sh -c with argv joined by spaces: the line
+  // is `env VAR=... sh -c '...'`, so the variables reach the whole script.
+  bool shell = false;
+
+  // The value of `name` in env, or nullptr.
+  const std::string* Find(const std::string& name) const;
+
+  friend bool operator==(const Reproduction&, const Reproduction&) = default;
+};
+
+// `VAR=value ... CMD ARGS` with each word quoted for a POSIX shell.
+std::string ShellLine(const Reproduction& reproduction);
+
+// {"env": [[name, value], ...], "argv": [...], "shell": bool}
+nlohmann::json ToJson(const Reproduction& reproduction);
+// nullopt (and `error` says what is wrong) unless `json` is ToJson's form.
+std::optional<Reproduction> ReproductionFromJson(const nlohmann::json& json, std::string& error);
+
+}  // namespace timerbisect::report

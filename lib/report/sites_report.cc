@@ -1,0 +1,151 @@
+#include "report/sites_report.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "protocol/marker.h"
+#include "report/format.h"
+
+namespace timerbisect::report {
+
+bool IsBisectSite(const SiteReport& r) {
+  return !r.wait || !r.has_counters || r.counters.short_timeouts > 0;
+}
+
+void SortSites(std::vector<ListedSite>& sites) {
+  std::sort(sites.begin(), sites.end(), [](const ListedSite& a, const ListedSite& b) {
+    const auto& x = *a.report;
+    const auto& y = *b.report;
+    if (x.api != y.api) return x.api < y.api;
+    if (x.counters.arms != y.counters.arms) return x.counters.arms > y.counters.arms;
+    return x.id < y.id;
+  });
+}
+
+namespace {
+
+// Frames shown per site in the text; the JSON has them all.
+constexpr std::size_t kTextFrames = 8;
+
+std::string OpenSummary(const OpenTimers& open) {
+  std::string text;
+  if (open.timerfds > 0) {
+    text += Plural(open.timerfds, "timerfd") + " never closed (" +
+            std::to_string(open.timerfds_armed) + " armed)";
+  }
+  if (open.posix_timers > 0) {
+    if (!text.empty()) text += ", ";
+    text += Plural(open.posix_timers, "POSIX timer") + " never deleted (" +
+            std::to_string(open.posix_timers_armed) + " armed)";
+  }
+  return text;
+}
+
+nlohmann::json OpenJson(const OpenTimers& o) {
+  return {{"timerfds", o.timerfds},
+          {"timerfds_armed", o.timerfds_armed},
+          {"posix_timers", o.posix_timers},
+          {"posix_timers_armed", o.posix_timers_armed}};
+}
+
+}  // namespace
+
+std::string FormatText(const SitesListing& l) {
+  std::ostringstream out;
+  std::vector<const ListedSite*> sites, long_waits;
+  for (const ListedSite& site : l.sites)
+    (IsBisectSite(*site.report) ? sites : long_waits).push_back(&site);
+  out << "timerbisect: " << Plural(sites.size(), "timer site") << " reached in one run ("
+      << l.result << ")\n";
+  bool any_uncounted = false;
+  for (std::size_t i = 0; i < sites.size(); ++i) {
+    const SiteReport& r = *sites[i]->report;
+    if (i == 0 || sites[i - 1]->report->api != r.api) {
+      std::size_t n = 0;
+      while (i + n < sites.size() && sites[i + n]->report->api == r.api) ++n;
+      out << "\n" << (r.api.empty() ? "(unknown API)" : r.api) << ": " << Plural(n, "site") << "\n";
+    }
+    out << "  site " << protocol::IdHex(r.id);
+    if (r.has_counters) {
+      out << "  arms " << r.counters.arms << "  re-arms " << r.counters.rearms << "  short "
+          << r.counters.short_timeouts << "\n";
+    } else {
+      out << "  (not counted)\n";
+      any_uncounted = true;
+    }
+    const auto& frames = sites[i]->frames;
+    for (std::size_t f = 0; f < frames.size() && f < kTextFrames; ++f) {
+      out << "    #" << f << (frames[f].inlined ? " (inlined) " : " ")
+          << symbolize::FormatFrame(frames[f]) << "\n";
+    }
+    if (frames.size() > kTextFrames) {
+      out << "    ... " << Plural(frames.size() - kTextFrames, "more frame") << " (--json)\n";
+    }
+  }
+  if (!long_waits.empty()) {
+    out << "\n"
+        << Plural(long_waits.size(), "more call site")
+        << " only waited longer than the short threshold (--short): no mode changes such "
+           "waits, so they are not sites (raise --short to include them):\n";
+    for (const ListedSite* w : long_waits) {
+      out << "  " << w->report->api << " x" << w->report->counters.arms;
+      if (!w->frames.empty()) out << "  at " << symbolize::FormatFrame(w->frames[0]);
+      out << "\n";
+    }
+  }
+  out << "\ntimers still armed or never closed at exit:\n";
+  bool any_open = false;
+  for (const ListedSite& s : l.sites) {
+    const SiteReport& r = *s.report;
+    if (!r.open.any()) continue;
+    any_open = true;
+    out << "  site " << protocol::IdHex(r.id) << "  " << r.api << ": " << OpenSummary(r.open)
+        << "\n";
+    if (!s.frames.empty()) out << "    at " << symbolize::FormatFrame(s.frames[0]) << "\n";
+  }
+  if (!any_open) out << "  none\n";
+  for (int pid : l.io_uring_pids) {
+    out << "\nnote: process " << pid
+        << " used io_uring: its timeouts bypass libc, so they are not sites and no mode changes "
+           "them\n";
+  }
+  if (any_uncounted) {
+    out << "\nnote: sites marked (not counted) were reached only by processes that did not exit "
+           "through exit() (_exit, exec, a crash, the timeout): their counts and open timers are "
+           "unknown\n";
+  }
+  return out.str();
+}
+
+nlohmann::json ToJson(const SitesListing& l) {
+  nlohmann::json sites = nlohmann::json::array();
+  nlohmann::json open_at_exit = nlohmann::json::array();
+  for (const ListedSite& s : l.sites) {
+    const SiteReport& r = *s.report;
+    nlohmann::json frames = nlohmann::json::array();
+    for (const auto& f : s.frames) frames.push_back(FrameJson(f));
+    nlohmann::json site = {{"id", protocol::IdHex(r.id)},
+                           {"api", r.api},
+                           {"counted", r.has_counters},
+                           {"arms", r.counters.arms},
+                           {"rearms", r.counters.rearms},
+                           {"short", r.counters.short_timeouts},
+                           {"bisect_site", IsBisectSite(r)},
+                           {"open", OpenJson(r.open)},
+                           {"frames", frames}};
+    sites.push_back(site);
+    if (r.open.any()) {
+      open_at_exit.push_back({{"id", protocol::IdHex(r.id)},
+                              {"api", r.api},
+                              {"open", OpenJson(r.open)},
+                              {"frames", frames}});
+    }
+  }
+  return {{"command", l.command},
+          {"result", l.result},
+          {"io_uring_pids", l.io_uring_pids},
+          {"sites", sites},
+          {"open_at_exit", open_at_exit}};
+}
+
+}  // namespace timerbisect::report

@@ -1,0 +1,41 @@
+// `timerbisect sites`: the listing of one watch-mode run, as text for people
+// and JSON for tools: every site reached, per API, with counts and stacks,
+// and the timers left armed or open at exit.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "report/site_reports.h"
+#include "symbolize/symbolizer.h"
+
+namespace timerbisect::report {
+
+struct ListedSite {
+  const SiteReport* report;
+  std::vector<symbolize::SourceFrame> frames;
+};
+
+struct SitesListing {
+  std::vector<std::string> command;
+  std::vector<int> io_uring_pids;  // processes whose io_uring waits the shim cannot see
+  std::string result;  // the run's verdict: "pass", "exit 3", "signal SIGSEGV", "timeout"
+  std::vector<ListedSite> sites;  // SortSites' order
+};
+
+// A site bisect sees and can toggle, by the one definition both use: a
+// timer object (its re-arms have the stale aspect whatever their length),
+// or a wait that was short at least once (or whose counts are unknown). A
+// wait that was always longer than the short threshold is no site: no
+// mode changes it, and bisect's runs never report it.
+bool IsBisectSite(const SiteReport& report);
+
+// Grouped per API, busiest first: the order a reader scans for hot timers.
+void SortSites(std::vector<ListedSite>& sites);
+
+std::string FormatText(const SitesListing& listing);
+nlohmann::json ToJson(const SitesListing& listing);
+
+}  // namespace timerbisect::report

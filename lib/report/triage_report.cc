@@ -1,0 +1,149 @@
+#include "report/triage_report.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "stats/rate.h"
+
+namespace timerbisect::report {
+namespace {
+
+const char* VerdictText(Sensitivity s) {
+  switch (s) {
+    case Sensitivity::kUnderNew:
+      return "timer-sensitive: it fails more often when timers have new semantics";
+    case Sensitivity::kUnderOld:
+      return "timer-sensitive: it fails more often when timers have old semantics";
+    case Sensitivity::kNotSensitive:
+      return "not timer-sensitive: its failure rate does not depend on timer semantics";
+    case Sensitivity::kInconclusive:
+      return "inconclusive";
+  }
+  return "inconclusive";
+}
+
+const char* VerdictWord(Sensitivity s) {
+  switch (s) {
+    case Sensitivity::kUnderNew:
+      return "sensitive-under-new";
+    case Sensitivity::kUnderOld:
+      return "sensitive-under-old";
+    case Sensitivity::kNotSensitive:
+      return "not-timer-sensitive";
+    case Sensitivity::kInconclusive:
+      return "inconclusive";
+  }
+  return "inconclusive";
+}
+
+std::string XmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
+          out += ' ';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool IsSensitive(Sensitivity verdict) {
+  return verdict == Sensitivity::kUnderNew || verdict == Sensitivity::kUnderOld;
+}
+
+std::string RatesText(const TriageReport& t, double confidence) {
+  std::ostringstream out;
+  for (const Configuration& c : t.configs) {
+    stats::Interval ci = stats::WilsonInterval(c.counts, confidence);
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-8s %3.0f/%-3.0f runs failed   rate %.2f  [%.2f, %.2f]\n",
+                  c.name, c.counts.failures, c.counts.runs,
+                  c.counts.runs > 0 ? c.counts.failures / c.counts.runs : 0.0, ci.low, ci.high);
+    out << line;
+  }
+  char line[200];
+  std::snprintf(line, sizeof line, "  (intervals: %.0f%% Wilson)\nverdict: %s (posterior %.3f)",
+                confidence * 100, VerdictText(t.verdict), t.confidence);
+  out << line;
+  if (t.verdict == Sensitivity::kInconclusive) {
+    out << "; "
+        << (t.runs_to_settle > 0
+                ? "about " + std::to_string(t.runs_to_settle) +
+                      " more runs per configuration would settle it (raise --budget)"
+                : std::string("more runs would be needed than can be estimated"));
+  }
+  if (!t.reached_sites) out << "; no run reached a timer site";
+  out << "\n";
+  return out.str();
+}
+
+std::string JUnit(const TriageReport& t, const std::string& text, const BisectReport* rep) {
+  std::ostringstream x;
+  int failures = 0;
+  for (const Configuration& c : t.configs) failures += c.counts.failures > 0;
+  bool sensitive = IsSensitive(t.verdict);
+  failures += sensitive;
+  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    << "<testsuite name=\"timerbisect-triage\" tests=\"4\" failures=\"" << failures << "\">\n";
+  for (const Configuration& c : t.configs) {
+    x << "  <testcase classname=\"timerbisect.triage\" name=\"" << c.name << "\">";
+    if (c.counts.failures > 0) {
+      x << "<failure message=\"" << c.counts.failures << " of " << c.counts.runs
+        << " runs failed\"/>";
+    }
+    x << "</testcase>\n";
+  }
+  x << "  <testcase classname=\"timerbisect.triage\" name=\"timer-sensitivity\">";
+  if (sensitive) {
+    std::string msg = VerdictText(t.verdict);
+    if (rep != nullptr && !rep->sets.empty()) {
+      msg += "; " + std::to_string(rep->sets.size()) + " culprit set(s) found";
+    }
+    x << "<failure message=\"" << XmlEscape(msg) << "\"/>";
+  } else if (t.verdict == Sensitivity::kInconclusive) {
+    x << "<skipped message=\"inconclusive\"/>";
+  }
+  x << "</testcase>\n  <system-out>" << XmlEscape(text) << "</system-out>\n</testsuite>\n";
+  return x.str();
+}
+
+nlohmann::json ToJson(const TriageReport& t, double confidence, const BisectReport* rep) {
+  nlohmann::json rates = nlohmann::json::array();
+  for (const Configuration& c : t.configs) {
+    stats::Interval ci = stats::WilsonInterval(c.counts, confidence);
+    rates.push_back({{"configuration", c.name},
+                     {"failures", static_cast<long long>(c.counts.failures)},
+                     {"runs", static_cast<long long>(c.counts.runs)},
+                     {"low", ci.low},
+                     {"high", ci.high}});
+  }
+  nlohmann::json j = {{"schema_version", kJsonSchemaVersion},
+                      {"duration_ms", t.duration.count()},
+                      {"rates", rates},
+                      {"verdict", VerdictWord(t.verdict)},
+                      {"posterior", t.confidence},
+                      {"confidence_asked", confidence}};
+  if (t.verdict == Sensitivity::kInconclusive) j["runs_to_settle"] = t.runs_to_settle;
+  j["bisect"] = rep != nullptr ? ToJson(*rep) : nlohmann::json(nullptr);
+  return j;
+}
+
+}  // namespace timerbisect::report

@@ -1,0 +1,46 @@
+// `timerbisect triage`: the failure rates of a test natively, all-old and
+// all-new, the verdict, and the bisection's report when there is one; as
+// text, JUnit XML (for CI test reports) and JSON.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <string>
+
+#include "report/bisect_report.h"
+#include "stats/rate.h"
+
+namespace timerbisect::report {
+
+enum class Sensitivity { kUnderNew, kUnderOld, kNotSensitive, kInconclusive };
+
+// One configuration's runs: the shim inert ("native", pattern ""), every
+// site old ("all-old", "n" under new#: every site disabled), every site new
+// ("all-new", "y").
+struct Configuration {
+  const char* name;
+  const char* pattern;
+  stats::Counts counts;
+};
+
+struct TriageReport {
+  Configuration configs[3] = {{"native", "", {}}, {"all-old", "n", {}}, {"all-new", "y", {}}};
+  Sensitivity verdict = Sensitivity::kInconclusive;
+  double confidence = 0;   // posterior of the verdict
+  int runs_to_settle = 0;  // when inconclusive: more runs per configuration, -1 unknown
+  bool reached_sites = true;
+  std::chrono::milliseconds duration{0};  // the whole triage
+};
+
+bool IsSensitive(Sensitivity verdict);
+
+// The rates with their Wilson intervals at `confidence`, and the verdict.
+std::string RatesText(const TriageReport& triage, double confidence);
+// One test case per configuration (failed if any run failed) and one for
+// the verdict (failed when the test is timer-sensitive), with `text` (the
+// whole text report) as system-out.
+std::string JUnit(const TriageReport& triage, const std::string& text, const BisectReport* bisect);
+nlohmann::json ToJson(const TriageReport& triage, double confidence, const BisectReport* bisect);
+
+}  // namespace timerbisect::report

@@ -1,0 +1,55 @@
+// Runs shared between the steps of one search, so no configuration is
+// measured twice. Every request goes through the pool: it takes an earlier
+// result of the same pattern that was offered and not used yet, else it runs
+// the target. The runs of the two baselines, "n" (every site off) and "y"
+// (every site on), are kept, so a later step can be offered them: the
+// adaptive search, when the ID split found the target flaky, starts from the
+// all-old/all-new runs the ID split, its agreement check and its reproduce
+// check already made; triage hands its rate measurements to the search the
+// same way (Offer). Each offered result is used once, in the order offered.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "search/search.h"
+
+namespace timerbisect::search {
+
+class RunPool {
+ public:
+  // `probe` and config.batch_probe (when set) run the target.
+  RunPool(const Config& config, const Probe& probe);
+  RunPool(const RunPool&) = delete;
+  RunPool& operator=(const RunPool&) = delete;
+
+  // Results later requests of `pattern` take instead of running.
+  void Offer(const std::string& pattern, const ProbeResult& result);
+  // Offers every kept baseline run again, and forgets them.
+  void OfferKept();
+
+  // `config` with its batch_probe going through the pool (set only when the
+  // pool's own config had one), and the probe that does.
+  Config Wrap(Config config);
+  const Probe& probe() const { return pooled_probe_; }
+
+  int runs() const { return runs_; }      // target runs made through the pool
+  int reused() const { return reused_; }  // requests answered by an offered result
+
+ private:
+  std::vector<ProbeResult> Batch(const std::vector<std::string>& patterns);
+  void Keep(const std::string& pattern, const ProbeResult& result);
+
+  const Probe& probe_;
+  BatchProbe batch_probe_;
+  Probe pooled_probe_;
+  std::map<std::string, std::deque<ProbeResult>> offered_;
+  std::vector<std::pair<std::string, ProbeResult>> kept_;
+  int runs_ = 0;
+  int reused_ = 0;
+};
+
+}  // namespace timerbisect::search

@@ -1,0 +1,219 @@
+// --journal: a driver killed with SIGKILL mid-search and started again with
+// the same journal resumes without re-running recorded probes and reaches
+// the same answer.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "run/journal.h"
+#include "files.h"
+
+namespace timerbisect {
+namespace {
+
+using testing::ReadFile;
+
+int Lines(const std::string& path) {
+  std::string text = ReadFile(path);
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+std::string Temp(const std::string& name) {
+  std::string path = ::testing::TempDir() + "tb-journal-" + std::to_string(getpid()) + "-" + name;
+  unlink(path.c_str());
+  return path;
+}
+
+std::string Marker() {
+  return "TIMERBISECT_JOURNAL_TEST=" + std::to_string(getpid());
+}
+
+// SIGKILLs every process that inherited this test's marker: the probes of
+// a driver the test killed (the driver stops its own probes when it dies,
+// but a test never leaves a process behind, even when that breaks).
+void KillMarkedProcesses() {
+  const std::string marker = Marker();
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string env = ReadFile(entry.path().string() + "/environ");
+    std::replace(env.begin(), env.end(), '\0', '\n');
+    if (("\n" + env).find("\n" + marker + "\n") != std::string::npos) {
+      kill(std::stoi(name), SIGKILL);
+    }
+  }
+}
+
+// Starts the driver on the drain example with stdout to `out` (and stderr
+// to `out`.err), with `flags` before the command and `args` after it.
+pid_t StartDriver(const std::string& journal, const std::string& out,
+                  const std::vector<std::string>& flags = {},
+                  const std::vector<std::string>& args_after = {}) {
+  std::vector<std::string> args = {TIMERBISECT_DRIVER, "-q",    "--timeout", "2s",
+                                   "--journal",        journal, "--json",    out + ".json"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  args.push_back("--");
+  args.push_back(TIMERBISECT_DRAIN_EXAMPLE);
+  args.insert(args.end(), args_after.begin(), args_after.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, (out + ".err").c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  // The marker the driver's probes inherit: KillMarkedProcesses finds them.
+  std::vector<std::string> env_storage = {Marker()};
+  for (char** e = environ; *e != nullptr; ++e) env_storage.push_back(*e);
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  EXPECT_EQ(posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), envp.data()), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+// The JSON answer without its wall-clock duration, the one field a resumed
+// run may not share with an uninterrupted one.
+nlohmann::json AnswerWithoutDuration(const std::string& path) {
+  nlohmann::json answer = nlohmann::json::parse(ReadFile(path), nullptr, false);
+  if (answer.is_object()) answer.erase("duration_ms");
+  return answer;
+}
+
+int Wait(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(DriverJournal, ResumesAfterSigkillWithoutRerunningAndSameAnswer) {
+  std::string fresh_journal = Temp("fresh"), fresh_out = Temp("fresh.out");
+  ASSERT_EQ(Wait(StartDriver(fresh_journal, fresh_out)), 0);
+  int total = Lines(fresh_journal);
+  ASSERT_GT(total, 4);
+
+  std::string journal = Temp("killed"), out = Temp("killed.out");
+  pid_t pid = StartDriver(journal, out);
+  // Kill it once a few probes are recorded (a generous wait: probes that
+  // time out take 2 s each).
+  for (int i = 0; i < 600 && Lines(journal) < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid, SIGKILL);
+  Wait(pid);
+  KillMarkedProcesses();
+  int recorded = Lines(journal);
+  ASSERT_GE(recorded, 3);
+  ASSERT_LT(recorded, total) << "the driver finished before it could be killed";
+
+  ASSERT_EQ(Wait(StartDriver(journal, out)), 0);
+  // Every probe ran once in all: the resumed driver replayed the recorded ones.
+  EXPECT_EQ(Lines(journal), total);
+  EXPECT_EQ(ReadFile(out), ReadFile(fresh_out));
+  EXPECT_EQ(AnswerWithoutDuration(out + ".json"), AnswerWithoutDuration(fresh_out + ".json"));
+}
+
+TEST(Journal, IgnoresALineCutShortAndAppendsOnAFreshLine) {
+  std::string path = Temp("cut");
+  {
+    std::ofstream f(path);
+    f << R"({"timerbisect_journal":1,"identity":{}})"
+      << "\n"
+      << R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":["0x65a"]})"
+      << "\n"
+      << R"({"key":"n","pattern":"n","fai)";
+  }
+  std::string error;
+  auto journal = run::Journal::Open(path, "{}", error);
+  ASSERT_TRUE(journal) << error;
+  EXPECT_EQ(journal->loaded(), 1);
+  auto y = journal->Replay("y");
+  ASSERT_TRUE(y);
+  EXPECT_TRUE(y->failed);
+  ASSERT_EQ(y->reported.size(), 1u);
+  EXPECT_EQ(y->reported[0], 0x65au);
+  EXPECT_FALSE(journal->Replay("y"));  // replayed once, as recorded
+  EXPECT_FALSE(journal->Replay("n"));
+  // Where it ran (a remote launcher's node) is kept.
+  ASSERT_TRUE(journal->Append({"n", "n", false, "pass", {}, {}, "", "n17"}));
+  auto again = run::Journal::Open(path, "{}", error);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->loaded(), 2);
+  auto n = again->Replay("n");
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->node, "n17");
+}
+
+TEST(Journal, RecordedForAnotherRunIsRefusedNamingWhatDiffers) {
+  std::string path = Temp("identity");
+  std::string error;
+  {
+    auto journal = run::Journal::Open(path, R"({"command":["a"],"count":1})", error);
+    ASSERT_TRUE(journal) << error;
+    ASSERT_TRUE(journal->Append({"y", "y", true, "exit 1", {}, {}, "", ""}));
+  }
+  auto same = run::Journal::Open(path, R"({"command":["a"],"count":1})", error);
+  ASSERT_TRUE(same) << error;
+  EXPECT_EQ(same->loaded(), 1);
+  EXPECT_FALSE(run::Journal::Open(path, R"({"command":["b"],"count":1})", error));
+  EXPECT_NE(error.find("was recorded for another run (command: "), std::string::npos) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+  EXPECT_FALSE(run::Journal::Open(path, R"({"command":["a"],"count":2})", error));
+  EXPECT_NE(error.find("count"), std::string::npos) << error;
+}
+
+TEST(Journal, ProbesWithoutAnIdentityLineAreRefused) {
+  std::string path = Temp("headless");
+  {
+    std::ofstream f(path);
+    f << R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":[]})"
+      << "\n";
+  }
+  std::string error;
+  EXPECT_FALSE(run::Journal::Open(path, "{}", error));
+  EXPECT_NE(error.find("no line saying what run they belong to"), std::string::npos) << error;
+}
+
+// The driver refuses, in one line and with exit 2, a journal recorded for
+// another command or other search flags, before running anything.
+TEST(DriverJournal, JournalOfAnotherCommandOrFlagsIsASetupError) {
+  std::string journal = Temp("other"), out = Temp("other.out");
+  ASSERT_EQ(Wait(StartDriver(journal, out)), 0);
+  int recorded = Lines(journal);
+  for (const auto& [flags, args] :
+       std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>{
+           {{}, {"another-argument"}}, {{"--count", "2"}, {}}}) {
+    EXPECT_EQ(Wait(StartDriver(journal, out, flags, args)), 2);
+    std::string err = ReadFile(out + ".err");
+    EXPECT_NE(err.find("was recorded for another run"), std::string::npos) << err;
+    EXPECT_EQ(Lines(out + ".err"), 1) << err;
+    EXPECT_EQ(ReadFile(out), "");
+    EXPECT_EQ(Lines(journal), recorded);  // nothing ran, nothing appended
+  }
+}
+
+TEST(Journal, UnwritablePathIsAOneLineError) {
+  std::string error;
+  EXPECT_FALSE(run::Journal::Open("/nonexistent-dir/journal", "{}", error));
+  EXPECT_NE(error.find("cannot open --journal /nonexistent-dir/journal"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace timerbisect

@@ -1,0 +1,186 @@
+// The driver's session (cmd/session.h) against a fake launcher: a protocol
+// target simulated in-process, so what the session asks of the launcher can
+// be counted exactly. Setup errors, journal replay, the reproduce line and
+// the hand-over of earlier runs to the search are tested here, without the
+// built executable.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "protocol/marker.h"
+#include "protocol/matcher.h"
+#include "session.h"
+
+namespace timerbisect::cmd {
+namespace {
+
+// A bisect-protocol target over changes 1..10 that fails iff change 7 is
+// enabled, reading its pattern from MYTOOL_BISECT. Prints a marker for every
+// change the pattern reports.
+class FakeLauncher final : public run::Launcher {
+ public:
+  Handle Start(const run::ProbeSpec& spec) override {
+    specs.push_back(spec);
+    return specs.size();
+  }
+  run::ProbeOutput Wait(Handle handle) override {
+    const run::ProbeSpec& spec = specs[handle - 1];
+    std::string pattern;
+    for (const auto& [k, v] : spec.env) {
+      if (k == "MYTOOL_BISECT") pattern = v.substr(v.find('#') + 1);  // "#PATTERN"
+    }
+    ++runs_of[pattern];
+    run::ProbeOutput out;
+    out.started = !cannot_start;
+    if (cannot_start) {
+      out.error = "timerbisect: cannot run " + spec.argv[0];
+      return out;
+    }
+    auto matcher = protocol::Matcher::Parse(pattern);
+    bool failed = false;
+    for (std::uint64_t id = 1; id <= 10; ++id) {
+      bool enabled = matcher ? matcher->ShouldEnable(id) : true;
+      if (matcher && matcher->ShouldReport(id)) out.output += protocol::Marker(id) + "\n";
+      failed |= enabled && id == 7;
+    }
+    out.exit_code = failed ? 1 : 0;
+    return out;
+  }
+
+  std::vector<run::ProbeSpec> specs;
+  std::map<std::string, int> runs_of;  // by pattern
+  bool cannot_start = false;
+};
+
+SessionOptions ProtocolOptions() {
+  SessionOptions o;
+  o.command = {"/bin/true", "--flag"};
+  o.env_pattern = "MYTOOL_BISECT=#PATTERN";
+  o.quiet = true;
+  o.jobs = 1;
+  return o;
+}
+
+std::string TempPath(const std::string& name) {
+  return ::testing::TempDir() + "tb-session-" + std::to_string(getpid()) + "-" + name;
+}
+
+TEST(Session, SetupReportsEveryErrorAtOnce) {
+  FakeLauncher launcher;
+  SessionOptions o = ProtocolOptions();
+  o.timeout = "soon";
+  o.fail_on = "(unclosed";
+  o.godebug = "asynctimerchan";  // and --env too: two protocol modes
+  auto session = Session::Open("bisect", o, launcher,
+                               {.output_paths = {{"--json", "/nonexistent-dir/answer.json"}}});
+  ASSERT_FALSE(session.ok());
+  const Errors& errors = session.errors();
+  ASSERT_EQ(errors.size(), 4u) << ::testing::PrintToString(errors);
+  EXPECT_NE(errors[0].find("--timeout"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[1].find("--fail-on"), std::string::npos) << errors[1];
+  EXPECT_NE(errors[2].find("only one of --env, --godebug"), std::string::npos) << errors[2];
+  EXPECT_NE(errors[3].find("--json"), std::string::npos) << errors[3];
+  for (const std::string& e : errors) EXPECT_EQ(e.rfind("timerbisect: ", 0), 0u) << e;
+  EXPECT_TRUE(launcher.specs.empty()) << "nothing runs before setup is clean";
+}
+
+TEST(Session, ShimOnlySubcommandsRefuseProtocolTargets) {
+  FakeLauncher launcher;
+  auto session = Session::Open("triage", ProtocolOptions(), launcher, {.shim_only = true});
+  ASSERT_FALSE(session.ok());
+  EXPECT_NE(session.errors()[0].find("triage measures timer semantics through the shim"),
+            std::string::npos);
+}
+
+TEST(Session, BisectsTheFakeTargetAndWritesTheReproduceLine) {
+  FakeLauncher launcher;
+  auto session = Session::Open("bisect", ProtocolOptions(), launcher);
+  ASSERT_TRUE(session.ok()) << ::testing::PrintToString(session.errors());
+  Session& s = **session;
+  ProbeRecord native = s.RunNative();
+  EXPECT_TRUE(native.verdict.failed);
+  search::Result result = s.Search();
+  EXPECT_EQ(s.RunError(), "");
+  report::BisectReport rep = s.Describe(result, native);
+  ASSERT_EQ(rep.outcome, search::Outcome::kFound) << rep.message;
+  ASSERT_EQ(rep.sets.size(), 1u);
+  ASSERT_EQ(rep.sets[0].sites.size(), 1u);
+  EXPECT_EQ(rep.sets[0].sites[0].id, 7u);
+  EXPECT_EQ(report::ShellLine(rep.sets[0].reproduction),
+            "MYTOOL_BISECT=#x0000000000000007 /bin/true --flag");
+  report::Reproduction want = {{{"MYTOOL_BISECT", "#x0000000000000007"}}, {"/bin/true", "--flag"}};
+  EXPECT_EQ(rep.sets[0].reproduction, want);
+  EXPECT_EQ(rep.runs, static_cast<int>(launcher.specs.size())) << "every run is counted";
+}
+
+TEST(Session, JournalReplaysEveryRecordedRunWithoutTheLauncher) {
+  std::string journal = TempPath("journal");
+  std::filesystem::remove(journal);
+  SessionOptions o = ProtocolOptions();
+  o.journal_path = journal;
+  std::vector<report::Reproduction> first_sets;
+  int first_runs = 0;
+  {
+    FakeLauncher launcher;
+    auto session = Session::Open("bisect", o, launcher);
+    ASSERT_TRUE(session.ok());
+    ProbeRecord native = (*session)->RunNative();
+    report::BisectReport rep = (*session)->Describe((*session)->Search(), native);
+    ASSERT_EQ(rep.outcome, search::Outcome::kFound);
+    first_sets.push_back(rep.sets[0].reproduction);
+    first_runs = static_cast<int>(launcher.specs.size());
+  }
+  FakeLauncher again;
+  auto session = Session::Open("bisect", o, again);
+  ASSERT_TRUE(session.ok());
+  ProbeRecord native = (*session)->RunNative();
+  report::BisectReport rep = (*session)->Describe((*session)->Search(), native);
+  EXPECT_TRUE(again.specs.empty()) << "a recorded run ran again";
+  EXPECT_EQ((*session)->target().replayed(), first_runs);
+  ASSERT_EQ(rep.sets.size(), 1u);
+  EXPECT_EQ(rep.sets[0].reproduction, first_sets[0]);
+
+  // Another command is another run: the journal is refused.
+  o.command.push_back("--other");
+  FakeLauncher other;
+  auto refused = Session::Open("bisect", o, other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.errors()[0].find(journal), std::string::npos) << refused.errors()[0];
+  std::filesystem::remove(journal);
+}
+
+TEST(Session, EarlierRunsAreHandedToTheSearchInsteadOfRunningAgain) {
+  FakeLauncher launcher;
+  auto session = Session::Open("bisect", ProtocolOptions(), launcher);
+  ASSERT_TRUE(session.ok());
+  Session& s = **session;
+  // As triage does: runs of all-disabled and all-enabled, measured first.
+  std::vector<ProbeRecord> earlier;
+  for (int i = 0; i < 5; ++i) {
+    for (const char* pattern : {"n", "y"}) earlier.push_back(s.target().Run(pattern));
+  }
+  ASSERT_EQ(launcher.runs_of["n"], 5);
+  ASSERT_EQ(launcher.runs_of["y"], 5);
+  search::Result result = s.Search(earlier, search::Algorithm::kAdaptive);
+  EXPECT_EQ(result.outcome, search::Outcome::kFound) << result.message;
+  // The adaptive search decides the direction from "n" and "y": with ten
+  // runs given it needs at most a few of its own.
+  EXPECT_LT(launcher.runs_of["n"] + launcher.runs_of["y"], 10 + 4)
+      << "n: " << launcher.runs_of["n"] << ", y: " << launcher.runs_of["y"];
+}
+
+TEST(Session, ACommandThatCannotStartIsARunError) {
+  FakeLauncher launcher;
+  launcher.cannot_start = true;
+  auto session = Session::Open("bisect", ProtocolOptions(), launcher);
+  ASSERT_TRUE(session.ok());
+  (*session)->RunNative();
+  EXPECT_EQ((*session)->RunError(), "timerbisect: cannot run /bin/true");
+}
+
+}  // namespace
+}  // namespace timerbisect::cmd

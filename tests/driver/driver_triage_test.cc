@@ -1,0 +1,127 @@
+// timerbisect triage end to end: a timer-flaky test inside a real ctest
+// suite is called timer-sensitive and bisected to its culprit; a test that
+// flakes at random is never called timer-sensitive.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include "files.h"
+
+namespace timerbisect {
+namespace {
+
+using testing::ReadFile;
+
+int Shell(const std::string& command) {
+  int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string Scratch(const std::string& name) {
+  return ::testing::TempDir() + "tb-triage-" + std::to_string(getpid()) + "-" + name;
+}
+
+int CulpritLine(const std::string& source) {
+  std::istringstream in(ReadFile(source));
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find("// CULPRIT") != std::string::npos) return n;
+  }
+  return -1;
+}
+
+TEST(DriverTriage, TimerFlakyCtestIsSensitiveUnderOldAndBisected) {
+#ifdef TIMERBISECT_SANITIZED
+  GTEST_SKIP() << "a sanitized shim cannot load into ctest";
+#endif
+  std::string build = Scratch("ci_ctest");
+  ASSERT_EQ(Shell(std::string(TIMERBISECT_CMAKE) + " -S " + TIMERBISECT_CI_EXAMPLE_DIR + " -B " +
+                  build + " -DCMAKE_C_COMPILER=" + TIMERBISECT_C_COMPILER + " >/dev/null && " +
+                  TIMERBISECT_CMAKE + " --build " + build + " >/dev/null"),
+            0);
+  std::string json = Scratch("triage.json"), junit = Scratch("triage.xml");
+  int code = Shell(std::string(TIMERBISECT_DRIVER) +
+                   " triage -q --max-runs 1000 --scope flaky_timer_test --json " + json +
+                   " --junit " + junit + " -- " + TIMERBISECT_CTEST + " --test-dir " + build +
+                   " -R flaky_timer >/dev/null");
+  EXPECT_EQ(code, 0);
+  auto j = nlohmann::json::parse(ReadFile(json));
+  EXPECT_EQ(j["verdict"], "sensitive-under-old") << j.dump(2);
+  ASSERT_TRUE(j["bisect"].is_object());
+  ASSERT_EQ(j["bisect"]["sets"].size(), 1u) << j.dump(2);
+  const auto& site = j["bisect"]["sets"][0]["sites"][0];
+  int line = CulpritLine(std::string(TIMERBISECT_CI_EXAMPLE_DIR) + "/flaky_timer_test.c");
+  bool found = false;
+  for (const auto& frame : site["frames"]) {
+    std::string file = frame.value("file", "");
+    found = found || (file.ends_with("flaky_timer_test.c") && frame.value("line", 0) == line &&
+                      frame.value("function", "") == "NewWatchdog");
+  }
+  EXPECT_TRUE(found) << site.dump(2);
+  // The rates: old fails, native and new never.
+  EXPECT_GT(j["rates"][1]["failures"].get<double>(), 0);
+  EXPECT_EQ(j["rates"][0]["failures"].get<double>(), 0);
+  EXPECT_EQ(j["rates"][2]["failures"].get<double>(), 0);
+  std::string xml = ReadFile(junit);
+  EXPECT_NE(xml.find("<testsuite name=\"timerbisect-triage\""), std::string::npos);
+  EXPECT_NE(xml.find("name=\"timer-sensitivity\"><failure"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("name=\"all-new\"></testcase>"), std::string::npos) << xml;
+}
+
+TEST(DriverTriage, RandomFlakeIsNeverCalledTimerSensitive) {
+#ifdef TIMERBISECT_SANITIZED
+  GTEST_SKIP() << "a sanitized shim cannot load into an uninstrumented target";
+#endif
+  std::string json = Scratch("flake.json");
+  int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage -q --budget 80 --json " + json +
+                   " -- " + TIMERBISECT_RANDOM_FLAKE + " >/dev/null");
+  auto j = nlohmann::json::parse(ReadFile(json));
+  std::string verdict = j["verdict"];
+  EXPECT_TRUE(verdict == "not-timer-sensitive" || verdict == "inconclusive") << j.dump(2);
+  EXPECT_EQ(code, verdict == "not-timer-sensitive" ? 1 : 3);
+  EXPECT_TRUE(j["bisect"].is_null());
+  // Every configuration flaked: the rates show it.
+  for (const auto& rate : j["rates"]) EXPECT_GT(rate["failures"].get<double>(), 0) << j.dump(2);
+}
+
+TEST(DriverTriage, ProtocolModesAreForBisectOnly) {
+  int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage --godebug asynctimerchan=1 -- " +
+                   TIMERBISECT_RANDOM_FLAKE + " 2>/dev/null");
+  EXPECT_EQ(code, 2);
+}
+
+}  // namespace
+}  // namespace timerbisect
+
+namespace timerbisect {
+namespace {
+
+// The adaptive search with several runs in flight (-j 4) still finds the
+// exact culprit of a deterministic example.
+TEST(DriverTriage, AdaptiveBisectWithJobsFindsTheWatchdog) {
+#ifdef TIMERBISECT_SANITIZED
+  GTEST_SKIP() << "covered by e2e_test in sanitizer builds";
+#endif
+  std::string json = Scratch("adaptive.json");
+  int code = Shell(std::string(TIMERBISECT_DRIVER) + " -q --algorithm adaptive -j 4 --json " +
+                   json + " -- " + TIMERBISECT_WATCHDOG_EXAMPLE + " >/dev/null");
+  ASSERT_EQ(code, 0);
+  auto j = nlohmann::json::parse(ReadFile(json));
+  ASSERT_EQ(j["sets"].size(), 1u) << j.dump(2);
+  EXPECT_EQ(j["sets"][0]["mode"], "old");
+  EXPECT_GE(j["sets"][0]["confidence"].get<double>(), 0.99);
+  bool found = false;
+  for (const auto& frame : j["sets"][0]["sites"][0]["frames"]) {
+    found = found || frame.value("function", "") == "NewWatchdog";
+  }
+  EXPECT_TRUE(found) << j.dump(2);
+}
+
+}  // namespace
+}  // namespace timerbisect

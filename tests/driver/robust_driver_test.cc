@@ -1,0 +1,388 @@
+// The built driver against targets that go wrong in every common way
+// (tests/progs/robust_target.c): crashes with each common signal, hangs
+// with grandchildren, megabytes of binary output, a closed stderr, daemons
+// that outlive the target, a target that never uses a timer, and Ctrl-C
+// mid-search. Each time: the site is still found (or the one-line
+// verdict is right), nothing of the target is left running, and the
+// messages are asserted word for word.
+//
+// The target's one culprit is the disarm of an expired watchdog: under
+// new semantics its SIGALRM is lost and the target fails in the way asked.
+// A driver killed with SIGKILL and resumed with --journal is covered by
+// driver_journal_test.cc (DriverJournal.ResumesAfterSigkillWithoutRerunningAndSameAnswer).
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "driver_harness.h"
+
+namespace timerbisect::robust {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using testing::ReadFile;
+using testing::ScratchDir;
+
+// Orphaned grandchildren of killed probes become ours, not init's, so they
+// are reaped promptly and /proc shows no zombie of theirs for long.
+const bool kSubreaper = prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+
+// Nothing that should finish comes near this: a safety net, not a threshold.
+constexpr milliseconds kSafetyTimeout{120000};
+
+// Live (not zombie) processes whose command line contains `marker`.
+std::vector<pid_t> ProcessesWith(const std::string& marker) {
+  std::vector<pid_t> found;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return found;
+  while (dirent* entry = readdir(proc)) {
+    char* end = nullptr;
+    long pid = std::strtol(entry->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    std::string base = std::string("/proc/") + entry->d_name;
+    std::string cmdline = ReadFile(base + "/cmdline");  // empty for a zombie
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(marker) != std::string::npos) found.push_back(static_cast<pid_t>(pid));
+  }
+  closedir(proc);
+  return found;
+}
+
+void ReapOrphans() {
+  if (!kSubreaper) return;
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+}
+
+// The processes carrying `marker` once they are stable: a killed process
+// may take a moment to leave /proc, so this waits (up to the safety
+// timeout) for the list to reach `expected` entries.
+std::vector<pid_t> SettledProcessesWith(const std::string& marker, std::size_t expected) {
+  auto give_up = std::chrono::steady_clock::now() + kSafetyTimeout;
+  std::vector<pid_t> pids;
+  for (;;) {
+    ReapOrphans();
+    pids = ProcessesWith(marker);
+    if (pids.size() == expected || std::chrono::steady_clock::now() >= give_up) return pids;
+    timespec pause = {0, 20'000'000};
+    nanosleep(&pause, nullptr);
+  }
+}
+
+struct Exit {
+  int code = -1;  // exit status, or -1 when killed
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+
+// Starts argv (no shell) with stdout and stderr in files of `dir`.
+pid_t Start(const ScratchDir& dir, const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::string out_path = dir.File("driver.out"), err_path = dir.File("driver.err");
+  pid_t pid = fork();
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0) _exit(127);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  if (pid < 0) ADD_FAILURE() << "fork failed";
+  return pid;
+}
+
+// Waits for the driver; kills it after the safety timeout (a hang).
+Exit Finish(const ScratchDir& dir, pid_t pid) {
+  Exit result;
+  auto give_up = std::chrono::steady_clock::now() + kSafetyTimeout;
+  int status = 0;
+  for (;;) {
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    if (std::chrono::steady_clock::now() >= give_up) {
+      ADD_FAILURE() << "the driver hung";
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    timespec pause = {0, 5'000'000};
+    nanosleep(&pause, nullptr);
+  }
+  if (WIFEXITED(status)) result.code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  result.out = ReadFile(dir.File("driver.out"));
+  result.err = ReadFile(dir.File("driver.err"));
+  return result;
+}
+
+// The driver's answer for `args`, read from --json.
+struct DriverAnswer {
+  Exit exit;
+  json answer;
+};
+
+DriverAnswer RunDriver(const ScratchDir& dir, const std::vector<std::string>& subcommand,
+                       const std::vector<std::string>& flags,
+                       const std::vector<std::string>& target) {
+  std::string json_path = dir.File("answer.json");
+  std::vector<std::string> argv = {TIMERBISECT_DRIVER};
+  argv.insert(argv.end(), subcommand.begin(), subcommand.end());
+  argv.insert(argv.end(), {"--shim", TIMERBISECT_SHIM, "--json", json_path});
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.push_back("--");
+  argv.push_back(ROBUST_TARGET);
+  argv.insert(argv.end(), target.begin(), target.end());
+  DriverAnswer result;
+  result.exit = Finish(dir, Start(dir, argv));
+  std::string text = ReadFile(json_path);
+  if (!text.empty()) result.answer = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return result;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The one set the target has: the watchdog disarm, a setitimer site whose
+// innermost frame is StopWatchdog, failing under new semantics (stale).
+void ExpectTheWatchdogSet(const DriverAnswer& got) {
+  ASSERT_EQ(got.exit.code, 0) << got.exit.out << got.exit.err;
+  ASSERT_TRUE(got.answer.is_object()) << "no JSON answer; stdout:\n" << got.exit.out;
+  EXPECT_EQ(got.answer.value("outcome", ""), "found");
+  ASSERT_EQ(got.answer["sets"].size(), 1u) << got.answer.dump(2);
+  const json& set = got.answer["sets"][0];
+  EXPECT_EQ(set.value("mode", ""), "new");
+  EXPECT_EQ(set.value("aspects", std::vector<std::string>{}), std::vector<std::string>{"stale"});
+  ASSERT_EQ(set["sites"].size(), 1u) << set.dump(2);
+  const json& site = set["sites"][0];
+  EXPECT_EQ(site.value("api", ""), "setitimer");
+  ASSERT_FALSE(site["frames"].empty()) << site.dump(2);
+  EXPECT_EQ(site["frames"][0].value("function", ""), "StopWatchdog") << site.dump(2);
+  EXPECT_EQ(Lines(got.exit.out).front(),
+            "timerbisect: found 1 set (" + std::to_string(got.answer.value("probes", 0)) +
+                " probes, " + std::to_string(got.answer.value("runs", 0)) + " runs)");
+}
+
+struct CrashCase {
+  const char* how;   // robust_target's name for it
+  const char* kind;  // the driver's failure kind
+};
+
+class CrashingTarget : public ::testing::TestWithParam<CrashCase> {};
+
+// Under all-new the target dies of the signal; the search still ends at
+// the culprit, and -v shows each failing run's kind.
+TEST_P(CrashingTarget, SiteIsFoundAndEveryFailingRunNamesTheSignal) {
+  ScratchDir dir("robust");
+  DriverAnswer got = RunDriver(dir, {}, {"-v"}, {"crash", GetParam().how});
+  ExpectTheWatchdogSet(got);
+  const std::string kind = std::string("(") + GetParam().kind + ")";
+  int failing = 0, passing = 0;
+  for (const std::string& line : Lines(got.exit.err)) {
+    if (line.rfind("--- output of run ", 0) != 0) continue;
+    bool is_kind = line.size() > kind.size() &&
+                   line.compare(line.size() - kind.size(), kind.size(), kind) == 0;
+    bool is_pass = line.ends_with("(pass)");
+    EXPECT_TRUE(is_kind || is_pass) << line;
+    failing += is_kind;
+    passing += is_pass;
+  }
+  EXPECT_GT(failing, 0) << got.exit.err;
+  EXPECT_GT(passing, 0) << got.exit.err;
+  EXPECT_NE(got.exit.err.find("timerbisect: native run: pass\n"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryCommonSignal, CrashingTarget,
+    ::testing::Values(CrashCase{"segv", "signal SIGSEGV"}, CrashCase{"abort", "signal SIGABRT"},
+                      CrashCase{"bus", "signal SIGBUS"}, CrashCase{"fpe", "signal SIGFPE"},
+                      CrashCase{"ill", "signal SIGILL"}, CrashCase{"kill", "signal SIGKILL"}),
+    [](const ::testing::TestParamInfo<CrashCase>& info) { return std::string(info.param.how); });
+
+// `sites` runs the target once under watch (native semantics): it passes,
+// and a crash under new is no concern of the listing.
+TEST(CrashingTarget, SitesListsTheWatchdogOfAPassingRun) {
+  ScratchDir dir("robust");
+  DriverAnswer got = RunDriver(dir, {"sites"}, {}, {"crash", "segv"});
+  ASSERT_EQ(got.exit.code, 0) << got.exit.err;
+  EXPECT_EQ(got.answer.value("result", ""), "pass");
+  std::vector<std::string> apis;
+  for (const json& site : got.answer["sites"]) apis.push_back(site.value("api", ""));
+  std::sort(apis.begin(), apis.end());
+  EXPECT_EQ(apis, (std::vector<std::string>{"setitimer", "timerfd_create", "timerfd_create"}));
+}
+
+// Failing probes hang (a child and a grandchild sleeping with them):
+// --timeout kills each whole process group, so the search completes, and
+// afterwards no process of the target is left.
+TEST(HangingTarget, TimeoutKillsGrandchildrenAndTheSiteIsFound) {
+  ScratchDir dir("robust");
+  DriverAnswer got = RunDriver(dir, {}, {"-q", "--timeout", "1s"}, {"hang", dir.path()});
+  ExpectTheWatchdogSet(got);
+  // Some probes did hang (each left its mark before blocking).
+  int hung = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    hung += entry.path().filename().string().rfind("hung-", 0) == 0;
+  }
+  EXPECT_GT(hung, 0);
+  std::vector<pid_t> left = SettledProcessesWith(dir.path(), 0);
+  EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
+}
+
+// Waits until a probe of the "hang" target is blocked for good (it marks
+// itself hung in `dir` first); false after the safety timeout.
+bool WaitUntilAProbeHangs(const ScratchDir& dir) {
+  auto give_up = std::chrono::steady_clock::now() + kSafetyTimeout;
+  while (std::chrono::steady_clock::now() < give_up) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      if (entry.path().filename().string().rfind("hung-", 0) == 0) return true;
+    }
+    timespec pause = {0, 10'000'000};
+    nanosleep(&pause, nullptr);
+  }
+  return false;
+}
+
+// The driver, one probe at a time and a 100 s timeout, on the target's
+// "hang" behaviour (it marks itself hung in `dir`, then blocks for good).
+pid_t StartOnHangingTarget(const ScratchDir& dir) {
+  return Start(dir, {TIMERBISECT_DRIVER, "-q", "-j", "1", "--shim", TIMERBISECT_SHIM, "--timeout", "100s",
+                     "--", ROBUST_TARGET, "hang", dir.path()});
+}
+
+// Ctrl-C while a probe hangs: the driver stops it (its whole group), says
+// so in one line and exits 130, the shell's code for SIGINT.
+TEST(HangingTarget, SigintStopsTheRunningProbeInOneLineAndExits130) {
+  ScratchDir dir("robust");
+  pid_t driver = StartOnHangingTarget(dir);
+  // Wait until a probe is blocked for good: it marks itself hung first.
+  ASSERT_TRUE(WaitUntilAProbeHangs(dir)) << "no probe of the target ever hung";
+  ASSERT_FALSE(ProcessesWith(dir.path()).empty());
+  ASSERT_EQ(kill(driver, SIGINT), 0);
+  Exit got = Finish(dir, driver);
+  EXPECT_EQ(got.code, 130);
+  EXPECT_EQ(got.err, "timerbisect: interrupted; stopped 1 running probe\n");
+  EXPECT_EQ(got.out, "");
+  std::vector<pid_t> left = SettledProcessesWith(dir.path(), 0);
+  EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
+}
+
+// The driver killed with SIGKILL while a probe hangs (its group, grandchild
+// included, is in a process group of its own): no probe outlives it.
+TEST(HangingTarget, SigkilledDriverLeavesNoProbeBehind) {
+  ScratchDir dir("robust");
+  pid_t driver = StartOnHangingTarget(dir);
+  ASSERT_TRUE(WaitUntilAProbeHangs(dir)) << "no probe of the target ever hung";
+  ASSERT_FALSE(ProcessesWith(dir.path()).empty());
+  ASSERT_EQ(kill(driver, SIGKILL), 0);
+  int status = 0;
+  waitpid(driver, &status, 0);
+  std::vector<pid_t> left = SettledProcessesWith(dir.path(), 0);
+  EXPECT_TRUE(left.empty()) << left.size() << " processes of the target outlived the driver";
+  for (pid_t pid : left) kill(pid, SIGKILL);  // never leave them behind, even on failure
+}
+
+// 4 MB of binary junk per run (every byte value, NUL included) neither
+// slows the search into a hang nor leaks into the driver's own output.
+TEST(SpewingTarget, MegabytesOfBinaryOutputDoNotDisturbTheSearch) {
+  ScratchDir dir("robust");
+  DriverAnswer got = RunDriver(dir, {}, {"-q"}, {"spew", "4000000"});
+  ExpectTheWatchdogSet(got);
+  EXPECT_EQ(got.exit.out.find('\0'), std::string::npos);
+  EXPECT_EQ(got.exit.err, "");
+}
+
+// A target that closes its stderr first: the shim writes its reports to
+// the driver's TIMERSEM_REPORT file, not to fd 2, so nothing is lost.
+TEST(ClosedStderrTarget, ReportsStillReachTheDriver) {
+  ScratchDir dir("robust");
+  ExpectTheWatchdogSet(RunDriver(dir, {}, {"-q"}, {"closed-stderr", "-"}));
+  DriverAnswer sites = RunDriver(dir, {"sites"}, {}, {"closed-stderr", "-"});
+  ASSERT_EQ(sites.exit.code, 0) << sites.exit.err;
+  EXPECT_EQ(sites.answer["sites"].size(), 3u) << sites.answer.dump(2);
+}
+
+// Daemons (setsid, then sleep) escape the probe's process group, so the
+// launcher's group kill cannot reach them; timerbisect leaves them running,
+// as the target would when run by hand, and this test kills them itself.
+// One that keeps the output pipe open costs each run the launcher's drain
+// bound (2 s), so the pipe holder runs once, under `sites`; the search runs
+// on a daemon whose stdio is /dev/null.
+TEST(DaemonTarget, APipeHoldingDaemonDoesNotHangTheDriver) {
+  ScratchDir dir("robust");
+  DriverAnswer got = RunDriver(dir, {"sites"}, {}, {"daemon", dir.path()});
+  ASSERT_EQ(got.exit.code, 0) << got.exit.err;
+  EXPECT_EQ(got.answer.value("result", ""), "pass");
+  // The target's three sites, and the daemon's own sleep: its report
+  // reached the driver too.
+  std::vector<std::string> apis;
+  for (const json& site : got.answer["sites"]) apis.push_back(site.value("api", ""));
+  std::sort(apis.begin(), apis.end());
+  EXPECT_EQ(apis,
+            (std::vector<std::string>{"setitimer", "sleep", "timerfd_create", "timerfd_create"}));
+  std::vector<pid_t> left = SettledProcessesWith(dir.path(), 1);
+  EXPECT_EQ(left.size(), 1u) << "the daemon escaped the group and is still running";
+  for (pid_t pid : left) kill(pid, SIGKILL);
+  EXPECT_TRUE(SettledProcessesWith(dir.path(), 0).empty());
+}
+
+TEST(DaemonTarget, SearchFindsTheSiteAndLeavesOneDaemonPerRun) {
+  ScratchDir dir("robust");
+  DriverAnswer got = RunDriver(dir, {}, {"-q"}, {"quiet-daemon", dir.path()});
+  ExpectTheWatchdogSet(got);
+  const std::size_t runs = static_cast<std::size_t>(got.answer.value("runs", 0));
+  std::vector<pid_t> left = SettledProcessesWith(dir.path(), runs);
+  EXPECT_EQ(left.size(), runs);
+  for (pid_t pid : left) kill(pid, SIGKILL);
+  EXPECT_TRUE(SettledProcessesWith(dir.path(), 0).empty());
+}
+
+// A target that exits before it uses any timer is not timer-sensitive,
+// whatever its exit code: exit 1 and one clear line.
+class EarlyExitTarget : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(EarlyExitTarget, IsNotTimerSensitiveInOneLine) {
+  ScratchDir dir("robust");
+  DriverAnswer got = RunDriver(dir, {}, {"-q"}, {"early-exit", GetParam()});
+  EXPECT_EQ(got.exit.code, 1) << got.exit.out << got.exit.err;
+  const std::string native =
+      std::string(GetParam()) == "0" ? "pass" : "exit " + std::string(GetParam());
+  EXPECT_EQ(got.exit.out,
+            "timerbisect: not timer-sensitive: the shim was loaded but no run reached a timer "
+            "site (" +
+                native + " natively)\n");
+  EXPECT_EQ(got.exit.err, "");
+  EXPECT_EQ(got.answer.value("outcome", ""), "not-timer-sensitive");
+}
+
+INSTANTIATE_TEST_SUITE_P(PassingAndFailing, EarlyExitTarget, ::testing::Values("0", "3"));
+
+}  // namespace
+}  // namespace timerbisect::robust

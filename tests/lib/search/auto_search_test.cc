@@ -1,0 +1,176 @@
+// The default search (Algorithm::kAuto, auto_search.h) and the run pool it
+// shares between its steps (run_pool.h), on simulated targets whose runs are
+// counted exactly.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "search/auto_search.h"
+#include "search/run_pool.h"
+#include "search_sim.h"
+
+namespace timerbisect::search {
+namespace {
+
+using sim::SimSpec;
+using sim::SimulatedTarget;
+
+TEST(RunPool, OfferedResultsAreTakenOnceInOrderBeforeRunning) {
+  int runs = 0;
+  Probe probe = [&runs](const std::string&) {
+    ++runs;
+    return ProbeResult{false, {}};
+  };
+  Config config;
+  RunPool pool(config, probe);
+  pool.Offer("y", {true, {1}});
+  pool.Offer("y", {false, {2}});
+  EXPECT_EQ(pool.probe()("y").reported, std::vector<std::uint64_t>{1});
+  EXPECT_EQ(pool.probe()("y").reported, std::vector<std::uint64_t>{2});
+  EXPECT_FALSE(pool.probe()("y").failed);  // ran: nothing offered is left
+  EXPECT_FALSE(pool.probe()("n").failed);  // ran: nothing was offered for it
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(pool.runs(), 2);
+  EXPECT_EQ(pool.reused(), 2);
+}
+
+TEST(RunPool, BatchesRunOnlyWhatWasNotOfferedAndKeepTheBaselines) {
+  std::vector<std::vector<std::string>> batches;
+  Probe probe = [](const std::string&) { return ProbeResult{}; };
+  Config config;
+  config.batch_probe = [&batches](const std::vector<std::string>& patterns) {
+    batches.push_back(patterns);
+    std::vector<ProbeResult> out;
+    for (const std::string& p : patterns) out.push_back({p == "y", {}});
+    return out;
+  };
+  RunPool pool(config, probe);
+  pool.Offer("n", {false, {7}});
+  std::vector<ProbeResult> got = pool.Wrap(config).batch_probe({"n", "y", "+0x1", "n"});
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].reported, std::vector<std::uint64_t>{7});
+  EXPECT_TRUE(got[1].failed);
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0], (std::vector<std::string>{"y", "+0x1", "n"}));
+  EXPECT_EQ(pool.runs(), 3);
+
+  // The three baseline results ("n" twice, "y" once) come back when offered
+  // again; the explicit pattern is not kept.
+  pool.OfferKept();
+  pool.Wrap(config).batch_probe({"n", "n", "y"});
+  EXPECT_EQ(batches.size(), 1u) << "every one of them was answered from the pool";
+  EXPECT_EQ(pool.reused(), 4);
+}
+
+TEST(AutoSearch, AgreementCapFollowsTheConfidence) {
+  EXPECT_EQ(AgreementCap(0.99), 8);
+  EXPECT_EQ(AgreementCap(0.9), 5);
+  EXPECT_EQ(AgreementCap(0.999), 11);
+}
+
+Config AutoConfig() {
+  Config config;
+  config.algorithm = Algorithm::kAuto;
+  return config;
+}
+
+// On a deterministic target the default search costs the ID split's runs
+// plus one rerun of each set, three of each set without one of its members,
+// and one of the baseline: nothing else.
+TEST(AutoSearch, DeterministicTarget_IdSplitRunsPlusTheReproduceChecks) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    SimSpec spec;
+    spec.sites = 90;
+    spec.seed = seed;
+    int a = static_cast<int>(seed % 90), b = static_cast<int>((seed * 7 + 3) % 90);
+    int c = static_cast<int>((seed * 13 + 5) % 90);
+    spec.culprits = {{a}};
+    if (b != a && c != a && b != c) spec.culprits.push_back({b, c});  // a pair needed together
+    SimulatedTarget alone(spec), automatic(spec);
+    Config id_split;
+    Result expected = Search(id_split, alone.AsProbe());
+    Result got = Search(AutoConfig(), automatic.AsProbe());
+    ASSERT_EQ(got.outcome, Outcome::kFound) << got.message;
+    EXPECT_EQ(sim::SetsOf(got), automatic.CulpritSets());
+    int checks = 1;
+    for (const ChangeSet& set : got.sets) {
+      checks += 1 + (set.ids.size() > 1 ? 3 * static_cast<int>(set.ids.size()) : 0);
+    }
+    EXPECT_EQ(automatic.runs(), alone.runs() + checks);
+    EXPECT_EQ(got.runs, automatic.runs());
+  }
+}
+
+TEST(AutoSearch, InsensitiveDeterministicTarget_RunsEachBaselineTheCapTimes) {
+  SimSpec spec;
+  spec.sites = 20;
+  SimulatedTarget target(spec);
+  Result got = Search(AutoConfig(), target.AsProbe());
+  EXPECT_EQ(got.outcome, Outcome::kNotSensitive);
+  EXPECT_EQ(target.runs(), 2 * AgreementCap(0.99));
+  EXPECT_EQ(got.runs, target.runs());
+  EXPECT_NE(got.message.find("(8 runs of each)"), std::string::npos) << got.message;
+}
+
+// The bar: one culprit among 90 failing half of the runs it is toggled in
+// is found exactly in at least 19 of 20 searches, at most 1 in 100 names a
+// wrong set, and at most 1 in 100 says "not timer-sensitive" (it does when
+// all-new passes all of its 8 runs: 1 search in 256).
+TEST(AutoSearch, HalfFlakyCulpritAmongNinety_FoundExactlyNearlyAlwaysNeverWrong) {
+  int exact = 0, wrong = 0, not_sensitive = 0;
+  constexpr int kTrials = 200;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    SimSpec spec;
+    spec.sites = 90;
+    spec.seed = 1000 + static_cast<std::uint64_t>(trial);
+    spec.culprits = {{(trial * 37) % 90}};
+    spec.fail_rate = 0.5;
+    SimulatedTarget target(spec);
+    Result got = Search(AutoConfig(), target.AsProbe());
+    if (got.outcome == Outcome::kNotSensitive) ++not_sensitive;
+    if (got.outcome != Outcome::kFound) continue;
+    (sim::SetsOf(got) == target.CulpritSets() ? exact : wrong) += 1;
+    EXPECT_EQ(got.runs, target.runs());
+  }
+  EXPECT_GE(exact, kTrials * 95 / 100);
+  EXPECT_LE(wrong, kTrials / 100);
+  EXPECT_LE(not_sensitive, kTrials / 100);
+}
+
+// Switching to the adaptive search, the runs of "n" and "y" made so far are
+// its first ones: it never runs a baseline that the earlier steps ran.
+TEST(AutoSearch, AdaptiveStepStartsFromTheBaselineRunsAlreadyMade) {
+  int switched = 0;
+  for (int trial = 0; trial < 20; ++trial) {
+    SimSpec spec;
+    spec.sites = 40;
+    spec.seed = 77 + static_cast<std::uint64_t>(trial);
+    spec.culprits = {{trial % 40}};
+    spec.fail_rate = 0.5;
+    SimulatedTarget target(spec);
+    std::map<std::string, int> baseline_runs;
+    int before_switch = -1;
+    Config config = AutoConfig();
+    config.notice = [&](const std::string& line) {
+      if (line.find("switching to the adaptive") != std::string::npos) {
+        before_switch = baseline_runs["n"] + baseline_runs["y"];
+      }
+    };
+    Probe counting = [&](const std::string& pattern) {
+      ++baseline_runs[pattern];
+      return target.Run(pattern);
+    };
+    RunPool pool(config, counting);
+    Result got = AutoSearch(config, pool);
+    EXPECT_EQ(got.runs, target.runs());
+    if (before_switch < 0) continue;
+    ++switched;
+    EXPECT_GE(pool.reused(), before_switch) << "the adaptive search reran a baseline";
+  }
+  EXPECT_GT(switched, 0) << "no trial exercised the switch";
+}
+
+}  // namespace
+}  // namespace timerbisect::search
