@@ -3,9 +3,9 @@
 #include <iostream>
 
 #include "exit_codes.h"
+#include "launcher_flags.h"
 #include "output_file.h"
 #include "run/interrupt.h"
-#include "run/local_launcher.h"
 
 namespace timerbisect::cmd {
 
@@ -56,6 +56,7 @@ void AddBisectFlags(CLI::App& app, SessionOptions& o) {
   app.add_option("--lag", o.lag, "Latency aspect: how late old mode sees short timers (1ms)");
   app.add_flag("-q,--quiet", o.quiet, "No progress on stderr");
   app.add_flag("-v,--verbose", o.verbose, "Show every probe's output on stderr");
+  AddLauncherFlags(app, o.launcher);
 }
 
 int FinishReport(const report::BisectReport& rep, const std::string& json_path) {
@@ -67,13 +68,22 @@ int FinishReport(const report::BisectReport& rep, const std::string& json_path) 
 
 int RunBisect(const SessionOptions& o) {
   run::InterruptGuard interrupt_guard;  // Ctrl-C stops every probe
-  run::LocalLauncher launcher;
-  auto session = Session::Open("bisect", o, launcher, {.output_paths = {{"--json", o.json_path}}});
+  std::unique_ptr<run::Launcher> launcher;
+  if (std::string error = MakeLauncher(o.launcher, o.quiet ? 0 : 1, launcher); !error.empty()) {
+    PrintErrors({error});
+    return kExitUsage;
+  }
+  auto session = Session::Open("bisect", o, *launcher, {.output_paths = {{"--json", o.json_path}}});
   if (!session) {
     PrintErrors(session.errors());
     return kExitUsage;
   }
   Session& s = **session;
+  if (std::string error = CheckLauncher(*launcher, o.launcher, o.shim_path, s.target().uses_shim());
+      !error.empty()) {
+    PrintErrors({error});
+    return kExitUsage;
+  }
   ProbeRecord native = s.RunNative();
   if (!s.target().start_error().empty()) {
     PrintErrors({s.target().start_error()});

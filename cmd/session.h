@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "expected.h"
+#include "launcher_flags.h"
 #include "report/bisect_report.h"
 #include "run/failure.h"
 #include "run/journal.h"
@@ -54,6 +55,7 @@ struct SessionOptions {
   std::string lag;
   bool quiet = false;
   bool verbose = false;
+  LauncherFlags launcher;  // --launcher, --launcher-arg, --partition, --time-limit
 };
 
 // What Open checks beyond the options, per subcommand.

@@ -10,12 +10,12 @@
 #include <sstream>
 
 #include "exit_codes.h"
+#include "launcher_flags.h"
 #include "output_file.h"
 #include "protocol/duration.h"
 #include "protocol/marker.h"
 #include "report/sites_report.h"
 #include "run/interrupt.h"
-#include "run/local_launcher.h"
 #include "session.h"
 #include "site_frames.h"
 #include "symbolize/symbolizer.h"
@@ -43,6 +43,7 @@ CLI::App* AddSitesCommand(CLI::App& app, SitesOptions& o) {
       "--shim", o.shim_path,
       "libtimerbisect.so to preload (default: $TIMERBISECT_SHIM, else found beside the "
       "timerbisect executable)");
+  AddLauncherFlags(*sites, o.launcher);
   return sites;
 }
 
@@ -58,11 +59,19 @@ int RunSites(const SitesOptions& o) {
   options.shim_path = o.shim_path;
   options.quiet = true;
   run::InterruptGuard interrupt_guard;
-  run::LocalLauncher launcher;
-  auto session = Session::Open("sites", options, launcher,
+  std::unique_ptr<run::Launcher> launcher;
+  if (std::string error = MakeLauncher(o.launcher, 0, launcher); !error.empty()) {
+    PrintErrors({error});
+    return kExitUsage;
+  }
+  auto session = Session::Open("sites", options, *launcher,
                                {.output_paths = {{"--json", o.json_path}}, .shim_only = true});
   if (!session) {
     PrintErrors(session.errors());
+    return kExitUsage;
+  }
+  if (std::string error = CheckLauncher(*launcher, o.launcher, o.shim_path, true); !error.empty()) {
+    PrintErrors({error});
     return kExitUsage;
   }
   Target& target = (*session)->target();

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "launcher_flags.h"
+
 namespace timerbisect::cmd {
 
 struct SitesOptions {
@@ -20,6 +22,7 @@ struct SitesOptions {
   std::string short_threshold;
   std::string timeout;  // --timeout as given ("": the default; timeout_flag.h)
   std::string shim_path;
+  LauncherFlags launcher;  // --launcher, --launcher-arg, --partition, --time-limit
 };
 
 // Registers the `sites` subcommand on `app` and returns it.

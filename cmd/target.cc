@@ -121,7 +121,7 @@ ProbeRecord Target::Record(const ProbeRequest& request, const run::ProbeOutput& 
   }
   if (journal_ != nullptr && out.started) {
     journal_->Append({JournalKey(request), request.pattern, record.verdict.failed,
-                      record.verdict.kind, record.duration, record.reported, lines});
+                      record.verdict.kind, record.duration, record.reported, lines, out.where});
   }
   ScaleTimeout(record);
   return record;

@@ -8,10 +8,10 @@
 #include <iostream>
 
 #include "exit_codes.h"
+#include "launcher_flags.h"
 #include "output_file.h"
 #include "report/triage_report.h"
 #include "run/interrupt.h"
-#include "run/local_launcher.h"
 #include "stats/compare.h"
 #include "stats/rate.h"
 
@@ -100,17 +100,27 @@ CLI::App* AddTriageCommand(CLI::App& app, TriageOptions& o) {
 
 int RunTriage(const TriageOptions& o) {
   run::InterruptGuard interrupt_guard;  // Ctrl-C stops every probe
-  run::LocalLauncher launcher;
+  std::unique_ptr<run::Launcher> launcher;
+  if (std::string error = MakeLauncher(o.bisect.launcher, o.bisect.quiet ? 0 : 1, launcher);
+      !error.empty()) {
+    PrintErrors({error});
+    return kExitUsage;
+  }
   SessionChecks checks;
   checks.output_paths = {{"--json", o.bisect.json_path}, {"--junit", o.junit_path}};
   checks.shim_only = true;
   checks.identity_extra = {{"budget", o.budget}, {"no_bisect", o.no_bisect}};
-  auto session = Session::Open("triage", o.bisect, launcher, checks);
+  auto session = Session::Open("triage", o.bisect, *launcher, checks);
   if (!session) {
     PrintErrors(session.errors());
     return kExitUsage;
   }
   Session& s = **session;
+  if (std::string error = CheckLauncher(*launcher, o.bisect.launcher, o.bisect.shim_path, true);
+      !error.empty()) {
+    PrintErrors({error});
+    return kExitUsage;
+  }
   // With --json - or --junit -, that file is standard output; the text goes to stderr.
   std::ostream& text_out =
       (o.bisect.json_path == "-" || o.junit_path == "-") ? std::cerr : std::cout;

@@ -11,6 +11,10 @@
 #
 # Build trees: build/ (normal), build-asan/, build-tsan/. Set JOBS to limit
 # parallelism (default: all cores).
+#
+# The tests of `--launcher slurm` (tests/driver, normal build only)
+# start a single-node Slurm with scripts/slurm_local.sh, which installs it
+# when run as root, and stop it afterwards; elsewhere they skip, saying why.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -34,6 +34,7 @@ std::optional<FailureClassifier> FailureClassifier::Make(const FailureRule& rule
 
 Verdict FailureClassifier::Classify(const ProbeOutput& probe) const {
   if (!probe.started) return {false, "not started"};
+  if (probe.lost) return {false, "lost"};
   if (probe.timed_out) return {true, "timeout"};
   std::string what = probe.signal != 0      ? "signal " + SignalName(probe.signal)
                      : probe.exit_code != 0 ? "exit " + std::to_string(probe.exit_code)

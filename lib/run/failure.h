@@ -25,6 +25,7 @@ struct Verdict {
   // What happened: "exit 3", "signal SIGSEGV", "timeout", "output matched
   // /regex/", "pass"; or "not started". A probe that ended badly in a way
   // the rule does not chase keeps its description with failed == false.
+  // A lost run (ProbeOutput::lost) is "lost", never a failure.
   std::string kind;
 };
 

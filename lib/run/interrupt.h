@@ -11,6 +11,9 @@ namespace timerbisect::run {
 // group (SIGKILL), print "timerbisect: interrupted; stopped N running probes"
 // on stderr and exit the process with 128+signo, the shell's convention.
 // Destruction restores the previous handlers. Guards nest (last in, first out).
+// Probes on a cluster (run/slurm_launcher.h): the groups killed are their
+// sruns, and the exit wakes the reaper, which then cancels the driver's jobs
+// (run/probe_reaper.h, SetCleanup).
 class InterruptGuard {
  public:
   InterruptGuard();

@@ -27,6 +27,7 @@ std::optional<JournalEntry> ParseLine(const std::string& line) {
   e.kind = j.value("kind", "");
   e.duration = std::chrono::milliseconds(j.value("duration_ms", 0));
   e.report = j.value("report", "");
+  e.node = j.value("node", "");
   if (j.contains("reported") && j["reported"].is_array()) {
     for (const auto& id : j["reported"]) {
       if (id.is_string())
@@ -165,6 +166,7 @@ bool Journal::Append(const JournalEntry& e) {
                       {"duration_ms", e.duration.count()},
                       {"reported", reported},
                       {"report", e.report}};
+  if (!e.node.empty()) j["node"] = e.node;
   std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   // One write: whole lines even if the driver is killed right after.
   const char* p = line.data();

@@ -12,7 +12,9 @@
 //
 // Then one line per probe, written with one write(2) on an O_APPEND descriptor:
 //   {"key":"...","pattern":"...","failed":true,"kind":"exit 1",
-//    "duration_ms":12,"reported":["0x..."],"report":"<marker lines>"}
+//    "duration_ms":12,"reported":["0x..."],"report":"<marker lines>",
+//    "node":"n17"}
+// ("node" only for probes a remote launcher ran: where they ran.)
 // A line cut short by a kill is ignored on load.
 #pragma once
 
@@ -34,6 +36,7 @@ struct JournalEntry {
   std::chrono::milliseconds duration{0};
   std::vector<std::uint64_t> reported;
   std::string report;  // the report lines that matter (markers, announcement)
+  std::string node;    // where it ran (a remote launcher's node); empty: here
 };
 
 class Journal {

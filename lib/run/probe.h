@@ -47,6 +47,14 @@ struct ProbeOutput {
   // shim in every process of the probe appends whole lines.
   std::string report;
   std::chrono::nanoseconds duration{0};  // from spawn to exit
+  // Where it ran: a cluster node's name, a launcher prefix; empty: here.
+  std::string where;
+  // A remote launcher's run that says nothing about the target: the job
+  // never started, the scheduler cancelled it, its node failed. It is run
+  // again (run/lost_retry.h), never counted as a pass or a failure;
+  // `lost_reason` says what happened, in one line.
+  bool lost = false;
+  std::string lost_reason;
 };
 
 class Launcher {

@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 
 namespace timerbisect::run::reaper {
@@ -19,6 +21,22 @@ std::atomic<pid_t> g_owner{0};  // the process that started the reaper
 std::mutex g_start;
 
 constexpr int kMaxGroups = 4096;
+// A message that is not a group: this tag, the byte count, the command.
+constexpr std::int32_t kCleanupTag = INT32_MIN;
+constexpr std::size_t kMaxCleanup = 4000;
+
+// Reads exactly n bytes; false at EOF or on an error.
+bool ReadAll(int fd, void* buf, std::size_t n) {
+  char* p = static_cast<char*>(buf);
+  while (n > 0) {
+    ssize_t got = recv(fd, p, n, MSG_WAITALL);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    p += got;
+    n -= static_cast<std::size_t>(got);
+  }
+  return true;
+}
 
 // The reaper's whole life, in the forked child: only async-signal-safe
 // calls (the driver may have threads).
@@ -45,13 +63,20 @@ constexpr int kMaxGroups = 4096;
   syscall(SYS_close_range, 4U, ~0U, 0U);
 
   static pid_t groups[kMaxGroups];
+  static char cleanup[kMaxCleanup + 1];
   int count = 0;
   while (true) {
     std::int32_t value = 0;
-    ssize_t n = recv(fd, &value, sizeof value, MSG_WAITALL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n != static_cast<ssize_t>(sizeof value)) break;  // the driver is gone
-    if (value > 0) {
+    if (!ReadAll(fd, &value, sizeof value)) break;  // the driver is gone
+    if (value == kCleanupTag) {
+      std::int32_t length = 0;
+      if (!ReadAll(fd, &length, sizeof length) || length < 0 ||
+          static_cast<std::size_t>(length) > kMaxCleanup ||
+          !ReadAll(fd, cleanup, static_cast<std::size_t>(length))) {
+        break;
+      }
+      cleanup[length] = '\0';
+    } else if (value > 0) {
       if (count < kMaxGroups) groups[count++] = value;
     } else if (value < 0) {
       for (int i = 0; i < count; ++i) {
@@ -63,6 +88,9 @@ constexpr int kMaxGroups = 4096;
     }
   }
   for (int i = 0; i < count; ++i) kill(-groups[i], SIGKILL);
+  if (cleanup[0] != '\0') {
+    execl("/bin/sh", "sh", "-c", cleanup, static_cast<char*>(nullptr));
+  }
   _exit(0);
 }
 
@@ -105,6 +133,20 @@ void Track(pid_t pgid) {
 
 void Forget(pid_t pgid) {
   if (pgid > 0) Send(-static_cast<std::int32_t>(pgid));
+}
+
+void SetCleanup(const std::string& shell_command) {
+  if (shell_command.size() > kMaxCleanup) return;
+  Start();
+  int fd = g_socket.load(std::memory_order_acquire);
+  if (fd < 0 || g_owner.load(std::memory_order_acquire) != getpid()) return;
+  // One send: Track and Forget from other threads cannot cut into it.
+  std::string message(2 * sizeof(std::int32_t) + shell_command.size(), '\0');
+  std::int32_t header[2] = {kCleanupTag, static_cast<std::int32_t>(shell_command.size())};
+  std::memcpy(message.data(), header, sizeof header);
+  std::memcpy(message.data() + sizeof header, shell_command.data(), shell_command.size());
+  while (send(fd, message.data(), message.size(), MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
 }
 
 }  // namespace timerbisect::run::reaper

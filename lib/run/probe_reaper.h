@@ -13,9 +13,16 @@
 //
 // A process that left its probe's group (setsid, a daemon) is not a probe
 // any more: it is not killed, as before.
+//
+// Probes on a cluster are not in any local group: their srun is, but a
+// killed srun leaves its job behind. So a launcher can also give the
+// reaper one shell command (SetCleanup: "cancel every job of this driver"),
+// which it runs with /bin/sh -c after killing the groups.
 #pragma once
 
 #include <sys/types.h>
+
+#include <string>
 
 namespace timerbisect::run::reaper {
 
@@ -25,5 +32,9 @@ void Start();
 // Async-signal-safe, one send each; no effect if the reaper could not start.
 void Track(pid_t pgid);
 void Forget(pid_t pgid);
+// Starts the reaper if needed and gives it the command to run once the
+// driver is gone (the last one given wins; at most 4000 bytes, longer is
+// ignored). Thread-safe.
+void SetCleanup(const std::string& shell_command);
 
 }  // namespace timerbisect::run::reaper

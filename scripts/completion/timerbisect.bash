@@ -21,19 +21,22 @@ _timerbisect() {
 
   local bisect_flags="--shell --timeout --fail-on --fail-exit --count --max --algorithm
     --confidence --max-runs -j --jobs --json --journal --shim --env --godebug --aspects
-    --depth --scope --short --lag -q --quiet -v --verbose --help"
+    --depth --scope --short --lag -q --quiet -v --verbose --launcher --launcher-arg --partition
+    --time-limit --help"
   case "$prev" in
     --json | --journal | --junit | --shim | --from-json) _filedir; return ;;
     --algorithm) COMPREPLY=($(compgen -W "auto id suffix adaptive" -- "$cur")); return ;;
     --aspects) COMPREPLY=($(compgen -W "stale latency stale,latency" -- "$cur")); return ;;
     --mode) COMPREPLY=($(compgen -W "old new" -- "$cur")); return ;;
     --timeout) COMPREPLY=($(compgen -W "30s 2m none" -- "$cur")); return ;;
+    --launcher) COMPREPLY=($(compgen -W "local slurm" -- "$cur")); return ;;
   esac
   local flags
   case "$sub" in
     "" | bisect) flags="$bisect_flags" ;;
     triage) flags="$bisect_flags --junit --budget --no-bisect" ;;
-    sites) flags="--shell --json --scope --depth --short --timeout --shim --help" ;;
+    sites) flags="--shell --json --scope --depth --short --timeout --shim --launcher --launcher-arg
+      --partition --time-limit --help" ;;
     env) flags="--mode --sites --from-json --set --shim --help" ;;
   esac
   if [[ -z $sub && $cur != -* ]]; then

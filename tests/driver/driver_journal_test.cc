@@ -151,11 +151,14 @@ TEST(Journal, IgnoresALineCutShortAndAppendsOnAFreshLine) {
   EXPECT_EQ(y->reported[0], 0x65au);
   EXPECT_FALSE(journal->Replay("y"));  // replayed once, as recorded
   EXPECT_FALSE(journal->Replay("n"));
-  ASSERT_TRUE(journal->Append({"n", "n", false, "pass", {}, {}, ""}));
+  // Where it ran (a remote launcher's node) is kept.
+  ASSERT_TRUE(journal->Append({"n", "n", false, "pass", {}, {}, "", "n17"}));
   auto again = run::Journal::Open(path, "{}", error);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->loaded(), 2);
-  EXPECT_TRUE(again->Replay("n"));
+  auto n = again->Replay("n");
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->node, "n17");
 }
 
 TEST(Journal, RecordedForAnotherRunIsRefusedNamingWhatDiffers) {
@@ -164,7 +167,7 @@ TEST(Journal, RecordedForAnotherRunIsRefusedNamingWhatDiffers) {
   {
     auto journal = run::Journal::Open(path, R"({"command":["a"],"count":1})", error);
     ASSERT_TRUE(journal) << error;
-    ASSERT_TRUE(journal->Append({"y", "y", true, "exit 1", {}, {}, ""}));
+    ASSERT_TRUE(journal->Append({"y", "y", true, "exit 1", {}, {}, "", ""}));
   }
   auto same = run::Journal::Open(path, R"({"command":["a"],"count":1})", error);
   ASSERT_TRUE(same) << error;

@@ -1,0 +1,130 @@
+#include "launcher_flags.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <sstream>
+
+#include "run/local_launcher.h"
+#include "run/lost_retry.h"
+#include "run/prefix_launcher.h"
+#include "run/slurm_launcher.h"
+#include "shim_locator.h"
+
+namespace timerbisect::cmd {
+namespace {
+
+// A lost run (never started, cancelled by the scheduler, node failure) is
+// run again; this many in a row is a setup problem.
+constexpr int kMaxLostAttempts = 5;
+
+std::vector<std::string> Words(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+// One line on stderr, in one write, so a line from another thread never
+// cuts into it.
+void Say(const std::string& line) {
+  std::string text = "timerbisect: " + line + "\n";
+  ssize_t ignored = write(STDERR_FILENO, text.data(), text.size());
+  (void)ignored;
+}
+
+std::string CheckShim(run::Launcher& launcher, const LauncherFlags& flags,
+                      const std::string& shim_path) {
+  run::ProbeSpec check;
+  check.argv = {"test", "-e", shim_path};
+  check.timeout = std::chrono::minutes(10);
+  run::ProbeOutput out = run::RunProbe(launcher, check);
+  std::string launcher_name = flags.launcher == "slurm" ? "Slurm" : "'" + flags.launcher + "'";
+  if (!out.started) return out.error;
+  if (out.lost) {
+    return "timerbisect: cannot run a probe through " + launcher_name + ": " + out.lost_reason;
+  }
+  if (out.timed_out) {
+    return "timerbisect: checking for the shim through " + launcher_name +
+           " took over 10 minutes; is the cluster usable?";
+  }
+  if (out.where.empty()) {
+    std::string said = out.output;
+    while (!said.empty() && said.back() == '\n') said.pop_back();
+    said = said.substr(said.rfind('\n') == std::string::npos ? 0 : said.rfind('\n') + 1);
+    return "timerbisect: cannot run a probe through " + launcher_name + " (exit " +
+           std::to_string(out.exit_code) + (said.empty() ? "" : ": " + said) +
+           "); it needs perl where probes run";
+  }
+  if (out.signal != 0 || out.exit_code != 0) {
+    std::string where = "on " + out.where;
+    return "timerbisect: the shim " + shim_path + " does not exist " + where + " (through " +
+           launcher_name + "): put it on a filesystem the nodes share, or give --shim a path " +
+           "that exists there";
+  }
+  return "";
+}
+
+}  // namespace
+
+void AddLauncherFlags(CLI::App& app, LauncherFlags& f) {
+  app.add_option("--launcher", f.launcher,
+                 "Where probes run: local (default), slurm (one job per probe, -j in flight), "
+                 "or a command prefix such as 'ssh host' or 'kubectl exec pod --'");
+  app.add_option("--launcher-arg", f.launcher_args,
+                 "One more argument for srun (slurm) or the prefix; repeatable");
+  app.add_option("--partition", f.partition, "--launcher slurm: the partition to run in");
+  app.add_option("--time-limit", f.time_limit,
+                 "--launcher slurm: each job's time limit, as srun --time takes it (e.g. 10, "
+                 "1:00:00)");
+}
+
+std::string MakeLauncher(const LauncherFlags& f, int verbosity,
+                         std::unique_ptr<run::Launcher>& launcher) {
+  std::vector<std::string> prefix = Words(f.launcher);
+  if (prefix.empty()) return "timerbisect: --launcher is empty; give local, slurm or a prefix";
+  bool slurm = f.launcher == "slurm";
+  if (!slurm && (!f.partition.empty() || !f.time_limit.empty())) {
+    return "timerbisect: --partition and --time-limit need --launcher slurm";
+  }
+  if (f.launcher == "local") {
+    if (!f.launcher_args.empty()) return "timerbisect: --launcher-arg needs a remote --launcher";
+    launcher = std::make_unique<run::LocalLauncher>();
+    return "";
+  }
+  std::unique_ptr<run::Launcher> remote;
+  if (slurm) {
+    run::SlurmLauncher::Options options;
+    options.partition = f.partition;
+    options.time_limit = f.time_limit;
+    options.extra = f.launcher_args;
+    if (verbosity >= 1) options.progress = Say;
+    remote = std::make_unique<run::SlurmLauncher>(std::move(options));
+  } else {
+    prefix.insert(prefix.end(), f.launcher_args.begin(), f.launcher_args.end());
+    remote = std::make_unique<run::PrefixLauncher>(std::move(prefix));
+  }
+  run::LostRetryLauncher::OnLost on_lost;
+  if (verbosity >= 1) {
+    on_lost = [](int attempt, const std::string& reason) {
+      Say("lost run (" + reason + "); running it again (attempt " + std::to_string(attempt + 1) +
+          ")");
+    };
+  }
+  launcher = std::make_unique<run::LostRetryLauncher>(std::move(remote), kMaxLostAttempts, on_lost);
+  return "";
+}
+
+std::string CheckLauncher(run::Launcher& launcher, const LauncherFlags& f,
+                          const std::string& shim_flag, bool uses_shim) {
+  auto* retrying = dynamic_cast<run::LostRetryLauncher*>(&launcher);
+  if (retrying == nullptr || !uses_shim) return "";
+  std::string error;
+  std::string shim_path = LocateShim(shim_flag, error);
+  if (shim_path.empty()) return error;
+  // Straight to the remote launcher: a cluster that cannot run the check (no
+  // perl or shim on the node, a bad partition) says so at once.
+  return CheckShim(retrying->inner(), f, shim_path);
+}
+
+}  // namespace timerbisect::cmd

@@ -1,0 +1,44 @@
+// What a probe becomes when a launcher runs it somewhere else (srun, ssh,
+// kubectl exec): one argv that carries its whole environment explicitly,
+// and, on the way back, its report lines taken out of its output.
+//
+// Reports come back in the output, because nothing may be shared between
+// this machine and the node but the shim's path. A small perl wrapper on
+// the node gives the probe a report file there, runs it, and then prints
+// the file's lines into the output (each with kReportLinePrefix), so the
+// reports of processes whose stderr is not the probe's (ctest's tests) come
+// back too, which TIMERSEM_REPORT=stderr would lose. It also prints where
+// it runs (kNodeLinePrefix), and exits exactly as the probe did: the same
+// code, or the same signal (sh could not tell exit 137 from SIGKILL). perl
+// is in Debian's essential set and on nearly every cluster node.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "run/probe.h"
+
+namespace timerbisect::run {
+
+// `perl -e WRAPPER env NAME=VALUE... CMD ARGS...`: the spec's variables
+// (the last value of a name wins, as locally; a TIMERSEM_REPORT among them
+// wins over the wrapper's file), then the command (`/bin/sh -c 'ARGS
+// joined'` when spec.shell). Words are passed as they are: a prefix that
+// re-parses them with a shell (ssh) needs a wrapper that quotes them.
+std::vector<std::string> RemoteCommand(const ProbeSpec& spec);
+
+// True for a line the shim wrote for the driver: a match report
+// ("[bisect-match ...") or one of its own "timerbisect: " lines.
+bool IsShimLine(std::string_view line);
+
+// The wrapper's lines: where it runs (first), and each line of the report.
+inline constexpr char kNodeLinePrefix[] = "timerbisect-node: ";
+inline constexpr char kReportLinePrefix[] = "timerbisect-report: ";
+
+// Takes the wrapper's lines out of out.output: the node into out.where, the
+// report lines (without their prefix) and any line the shim wrote to
+// stderr into out.report, so --fail-on and -v see the target's output only.
+void SeparateWrapperLines(ProbeOutput& out);
+
+}  // namespace timerbisect::run
