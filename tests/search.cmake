@@ -1,3 +1,7 @@
 timerbisect_test(search_test
   SOURCES search_test.cc search_sim.cc
   LIBS timerbisect_search)
+
+timerbisect_test(posterior_test
+  SOURCES posterior_test.cc
+  LIBS timerbisect_search)
