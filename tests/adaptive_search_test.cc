@@ -262,6 +262,21 @@ TEST(AdaptiveSearch, BatchProbe_AsksUpToParallelismRunsAtOnce) {
   EXPECT_GT(std::count(sizes.begin(), sizes.end(), 4u), 0);
 }
 
+// Above 128 candidates the sets are searched with prefixes of a fixed order
+// (subset hypotheses would be too many): still exact, never wrong.
+TEST(AdaptiveSearch, ManySites_FoundWithPrefixProbes) {
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    for (double p : {1.0, 0.9}) {
+      SimSpec spec = Spec({{static_cast<int>(seed * 37 % 200)}}, p, 0.0, seed);
+      spec.sites = 200;
+      SimulatedTarget target(spec);
+      Result result = RunSearch(target, Adaptive());
+      ASSERT_EQ(result.outcome, Outcome::kFound) << result.message;
+      EXPECT_EQ(SetsOf(result), target.CulpritSets()) << "seed " << seed << " p " << p;
+    }
+  }
+}
+
 TEST(AdaptiveSearch, OtherAlgorithms_LeaveConfidenceUnset) {
   SimulatedTarget target(Spec({{5}}, 1.0, 0.0, 1));
   Config config;

@@ -5,12 +5,14 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "protocol/pattern.h"
 #include "search/posterior.h"
 #include "search/prober.h"
+#include "search/subset_posterior.h"
 #include "stats/compare.h"
 #include "stats/rate.h"
 
@@ -42,6 +44,14 @@ constexpr int kSpeculationProbe = -1;
 // weight, at any rate with the rest: with a flat prior over p, telling "no
 // further set" from "one failing 10% of runs" takes ~3x the runs.
 constexpr double kLikeFirst = 0.8;
+// Up to this many candidates a set is searched with free subset probes over
+// every hypothesis of one or two culprit sites (about m^2 hypotheses times
+// the (p, q) grid); beyond it, with prefixes of a fixed order.
+constexpr int kMaxSubsetSites = 128;
+// Prior shares of the subset hypotheses: one site, two sites needed
+// together; two separate sites get the rest.
+constexpr double kOneShare = 0.6;
+constexpr double kBothShare = 0.2;
 // A wrong step shows as "nothing here fails"; the set restarts at most this
 // often, then the search ends inconclusive.
 constexpr int kMaxRestarts = 2;
@@ -81,13 +91,20 @@ class AdaptiveSearcher {
       if (config_.max_sets > 0 && static_cast<int>(result_.sets.size()) >= config_.max_sets) break;
       Ids candidates = Minus(universe_, excluded);
       if (candidates.empty()) break;
-      ChangeSet set;
-      SetOutcome outcome = FindSet(set_index, candidates, excluded, set);
+      std::vector<ChangeSet> sets(1);
+      SetOutcome outcome = static_cast<int>(candidates.size()) <= kMaxSubsetSites
+                               ? FindSubsetSets(set_index, candidates, excluded, sets)
+                               : FindSet(set_index, candidates, excluded, sets[0]);
       if (outcome == SetOutcome::kNotSensitive) return Finish(Outcome::kNotSensitive, message_);
       if (outcome == SetOutcome::kStopped) return Finish(Outcome::kInconclusive, message_);
       if (outcome == SetOutcome::kNoMore) break;
-      excluded = Union(excluded, set.ids);
-      result_.sets.push_back(std::move(set));
+      for (ChangeSet& set : sets) {
+        if (config_.max_sets > 0 && static_cast<int>(result_.sets.size()) >= config_.max_sets) {
+          break;
+        }
+        excluded = Union(excluded, set.ids);
+        result_.sets.push_back(std::move(set));
+      }
     }
     if (result_.sets.empty()) {
       return Finish(Outcome::kInconclusive,
@@ -221,6 +238,147 @@ class AdaptiveSearcher {
         history_.push_back({patterns[i] == "y", results[i].failed});
       }
     }
+  }
+
+  // The sets of one round of free subset probes (see subset_posterior.h):
+  // every hypothesis of at most two culprit sites among `candidates`, or
+  // "none". The most probable one is reported once its posterior reaches
+  // Config::confidence and each of its sets has failed in a run of exactly
+  // it (the first of them verbose); "none" at Config::confidence ends the
+  // search (kNotSensitive for the first round, kNoMore after).
+  SetOutcome FindSubsetSets(int set_index, const Ids& candidates, const Ids& excluded,
+                            std::vector<ChangeSet>& sets) {
+    const int m = static_cast<int>(candidates.size());
+    SubsetPosterior::Prior prior{.cells = set_index == 0 ? CellPrior() : next_prior_,
+                                 .m = m,
+                                 .none = set_index == 0 ? kNonePrior : kNoMorePrior,
+                                 .one_share = kOneShare,
+                                 .both_share = kBothShare};
+    if (set_index == 0) {
+      prior.none_rates = SameRates();
+      prior.none_weights.assign(prior.none_rates.size(), 1.0);
+    } else {
+      prior.none_rates = BackgroundRates();
+      prior.none_weights = prior.cells;
+    }
+    SubsetPosterior post(prior);
+    // What was run already: "y" and "n" (all or none), and every explicit
+    // probe that toggled none of the sets found since.
+    const auto all = static_cast<std::size_t>(m);
+    if (set_index == 0) {
+      for (const DirectionRun& run : history_) {
+        post.Observe(std::vector<bool>(all, run.y != invert_), run.failed);
+      }
+    }
+    for (const Explicit& seen : explicit_) {
+      if (!Minus(seen.ids, candidates).empty()) continue;
+      post.Observe(Membership(candidates, seen.ids), seen.failed);
+    }
+    // A set needs what a settled step of the prefix search needs: with q > 0
+    // a chance failure of a wrong site's exact run is otherwise 1 in ~100.
+    const double settled = 1 - (1 - confidence_) / 2;
+    for (;;) {
+      SubsetPosterior::SetBelief best = post.BestSet();
+      const double lead = best.posterior;
+      if (post.none() >= confidence_) {
+        if (set_index > 0) return SetOutcome::kNoMore;
+        message_ = "no set of sites changes the failure rate by " + Percent(kMinEffect) +
+                   " or more (" + Percent(post.none()) + " posterior): " + RatesText();
+        return SetOutcome::kNotSensitive;
+      }
+      Ids found;
+      for (int i : best.members) found.push_back(candidates[static_cast<std::size_t>(i)]);
+      found = SortedUnique(std::move(found));
+      // A settled set still needs a failing run of exactly it.
+      auto exact = tally_.find(protocol::PatternForIds(found, invert_));
+      bool confirmed = exact != tally_.end() && exact->second.failures >= 1;
+      if (lead >= settled && confirmed) {
+        sets = {{found, protocol::PatternForIds(found, invert_), lead}};
+        next_prior_ = MixFlatP(best.cells, kLikeFirst);
+        return SetOutcome::kFound;
+      }
+      if (runs_ >= budget_) {
+        message_ =
+            SubsetUnsettled(post.none() >= lead, std::max(lead, post.none()), found, set_index);
+        return SetOutcome::kStopped;
+      }
+      int count = std::min(width_, budget_ - runs_);
+      double gain = 0;
+      std::vector<std::vector<bool>> probes;
+      if (lead >= settled) {
+        probes.assign(static_cast<std::size_t>(count), Membership(candidates, found));
+      } else {
+        probes = post.Choose(count, &gain);
+        last_gain_ = gain;
+      }
+      estimated_left_ = static_cast<int>(
+          std::ceil(std::max(0.0, Logit(settled) - Logit(lead)) / std::max(gain, 0.05)));
+      in_play_ = m;
+      std::vector<std::string> patterns;
+      std::vector<Ids> toggled;
+      for (const std::vector<bool>& in : probes) {
+        Ids ids;
+        for (std::size_t i = 0; i < all; ++i) {
+          if (in[i]) ids.push_back(candidates[i]);
+        }
+        patterns.push_back(SubsetPattern(ids, candidates, set_index, excluded));
+        toggled.push_back(std::move(ids));
+      }
+      std::vector<ProbeResult> results = RunBatch(patterns);
+      for (std::size_t i = 0; i < probes.size(); ++i) {
+        bool failed = results[i].failed;
+        post.Observe(probes[i], failed);
+        const std::string& pattern = patterns[i];
+        if (pattern == "y" || pattern == "n") {
+          Tally(pattern, failed);
+          if (pattern == PassingLiteral()) explicit_.push_back({{}, failed});
+        } else if (toggled[i].size() < candidates.size()) {
+          Tally(protocol::PatternForIds(toggled[i], invert_), failed);
+          explicit_.push_back({toggled[i], failed});
+        }
+      }
+    }
+  }
+
+  // `ids` as a membership over `candidates` (both sorted).
+  static std::vector<bool> Membership(const Ids& candidates, const Ids& ids) {
+    std::vector<bool> in(candidates.size(), false);
+    for (std::size_t i = 0, j = 0; i < candidates.size() && j < ids.size(); ++i) {
+      if (candidates[i] == ids[j]) {
+        in[i] = true;
+        ++j;
+      }
+    }
+    return in;
+  }
+
+  // The pattern toggling exactly `ids` of the candidates: the literals for
+  // none and (first set) all, every site but the sets found for all later,
+  // else the ID list, verbose the first time a list of at most two sites
+  // (a possible set: that run is its confirmation and shows its stacks).
+  std::string SubsetPattern(const Ids& ids, const Ids& candidates, int set_index,
+                            const Ids& excluded) {
+    if (ids.empty()) return PassingLiteral();
+    if (ids.size() == candidates.size()) {
+      return set_index == 0 ? FailingLiteral() : RestPattern(excluded);
+    }
+    bool verbose = ids.size() <= 2 && verbose_done_.insert(ids).second;
+    return protocol::PatternForIds(ids, invert_, verbose);
+  }
+
+  // The message for a budget spent in a round of subset probes.
+  std::string SubsetUnsettled(bool none_leads, double lead, const Ids& found, int set_index) const {
+    std::string what = none_leads
+                           ? (set_index == 0 ? "\"not timer-sensitive\"" : "\"no further set\"")
+                           : "set " + ShortPattern(protocol::PatternForIds(found, invert_));
+    double needed = none_leads ? confidence_ : 1 - (1 - confidence_) / 2;
+    int more = static_cast<int>(
+        std::ceil(std::max(0.0, Logit(needed) - Logit(lead)) / std::max(last_gain_, 0.02)));
+    return "inconclusive after " + std::to_string(runs_) + " runs (" +
+           std::to_string(result_.sets.size()) + " sets found): the best guess, " + what +
+           ", has " + Percent(lead) + " posterior, " + Percent(needed) + " needed; about " +
+           std::to_string(std::max(more, 1)) +
+           " more runs would settle this step (raise --max-runs); " + RatesText();
   }
 
   // One set: sites are settled one at a time, each the one that completes
@@ -583,7 +741,14 @@ class AdaptiveSearcher {
   std::map<std::string, stats::Counts> tally_;
   std::vector<DirectionRun> history_;  // the direction runs, in order
   std::vector<double> next_prior_;     // (p, q) prior of the next set
-  std::string message_;                // why FindSet stopped
+  // Every run of an explicit list of sites (or of none), for later rounds.
+  struct Explicit {
+    Ids ids;
+    bool failed = false;
+  };
+  std::vector<Explicit> explicit_;
+  std::set<Ids> verbose_done_;  // lists already run verbose once
+  std::string message_;         // why FindSet stopped
 };
 
 }  // namespace
