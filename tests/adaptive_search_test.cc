@@ -262,6 +262,24 @@ TEST(AdaptiveSearch, BatchProbe_AsksUpToParallelismRunsAtOnce) {
   EXPECT_GT(std::count(sizes.begin(), sizes.end(), 4u), 0);
 }
 
+// With one or two sites a set may be every site: its confirmation is still
+// a run of exactly its ID list, not "y" or "n" (which once kept the search
+// rerunning "n" until the budget ran out).
+TEST(AdaptiveSearch, SetOfEverySite_ConfirmedByItsOwnList) {
+  for (bool inverted : {false, true}) {
+    for (int sites : {1, 2}) {
+      SimSpec spec = Spec({{0}}, 0.5, 0.0, 3);
+      spec.sites = sites;
+      spec.inverted = inverted;
+      SimulatedTarget target(spec);
+      Result result = RunSearch(target, Adaptive());
+      ASSERT_EQ(result.outcome, Outcome::kFound) << result.message;
+      EXPECT_EQ(SetsOf(result), target.CulpritSets());
+      EXPECT_EQ(result.invert, inverted);
+    }
+  }
+}
+
 // Above 128 candidates the sets are searched with prefixes of a fixed order
 // (subset hypotheses would be too many): still exact, never wrong.
 TEST(AdaptiveSearch, ManySites_FoundWithPrefixProbes) {

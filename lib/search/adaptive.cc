@@ -332,7 +332,7 @@ class AdaptiveSearcher {
         if (pattern == "y" || pattern == "n") {
           Tally(pattern, failed);
           if (pattern == PassingLiteral()) explicit_.push_back({{}, failed});
-        } else if (toggled[i].size() < candidates.size()) {
+        } else if (Listed(toggled[i], candidates)) {
           Tally(protocol::PatternForIds(toggled[i], invert_), failed);
           explicit_.push_back({toggled[i], failed});
         }
@@ -352,6 +352,13 @@ class AdaptiveSearcher {
     return in;
   }
 
+  // Whether a probe of `ids` is run as an explicit ID list: all but the
+  // probe of every candidate, unless that could be a set itself (one or two
+  // sites): a set's confirmation must be a run of exactly its list.
+  static bool Listed(const Ids& ids, const Ids& candidates) {
+    return ids.size() < candidates.size() || ids.size() <= 2;
+  }
+
   // The pattern toggling exactly `ids` of the candidates: the literals for
   // none and (first set) all, every site but the sets found for all later,
   // else the ID list, verbose the first time a list of at most two sites
@@ -359,7 +366,7 @@ class AdaptiveSearcher {
   std::string SubsetPattern(const Ids& ids, const Ids& candidates, int set_index,
                             const Ids& excluded) {
     if (ids.empty()) return PassingLiteral();
-    if (ids.size() == candidates.size()) {
+    if (!Listed(ids, candidates)) {
       return set_index == 0 ? FailingLiteral() : RestPattern(excluded);
     }
     bool verbose = ids.size() <= 2 && verbose_done_.insert(ids).second;
