@@ -6,9 +6,16 @@
 // at or below 1%), how often it ends inconclusive or "not sensitive", and
 // the runs it used (mean, p90, and the mean spent deciding the direction),
 // beside the reference numbers of docs/DESIGN.md (a Bayesian group-testing
-// search that is told p and q, direction runs not counted). The last
-// benchmark is a target failing 20% of runs whatever the sites: any "found"
-// there is a false positive. Counters, not times.
+// search that is told p and q, direction runs not counted). Runs are every
+// run Search() makes: direction, search, confirmation and minimality runs,
+// the check for more sets. Go bisect's own algorithm (the suffix search with
+// its checks, at its command line's default -count 2: a trial whose two
+// runs disagree ends the search, "target fails inconsistently") runs on the
+// same targets in the same process: go_runs, go_exact, go_wrong and
+// ratio = runs_mean / go_runs (Go stops early on flaky targets, so a ratio
+// above 1 there buys an answer Go does not give). The last benchmark is a
+// target failing 20% of runs whatever the sites: any "found" there is a
+// false positive. Counters, not times.
 //
 //   build/bench/flaky_search --benchmark_counters_tabular=true [--trials=200]
 #include <benchmark/benchmark.h>
@@ -56,7 +63,32 @@ struct Tally {
   int exact = 0, wrong = 0, inconclusive = 0, not_sensitive = 0, found = 0;
   std::vector<int> runs;
   double direction_runs = 0;
+  int go_exact = 0, go_wrong = 0;
+  double go_runs = 0;
 };
+
+// Whether the result names exactly `truth`, and whether it names a set that
+// is not one of them.
+void Score(const Result& result, const std::vector<std::vector<std::uint64_t>>& truth, int& exact,
+           int& wrong) {
+  if (result.outcome != Outcome::kFound) return;
+  auto sets = sim::SetsOf(result);
+  exact += sets == truth;
+  wrong += std::any_of(sets.begin(), sets.end(), [&](const auto& s) {
+    return std::find(truth.begin(), truth.end(), s) == truth.end();
+  });
+}
+
+// Go's bisect on the same target: the suffix search, -count 2.
+void GoTrial(const sim::SimSpec& spec, Tally& tally) {
+  sim::SimulatedTarget target(spec);
+  Config config;
+  config.algorithm = Algorithm::kSuffix;
+  config.count = 2;
+  Result result = Search(config, target.AsProbe());
+  tally.go_runs += result.runs;
+  Score(result, target.CulpritSets(), tally.go_exact, tally.go_wrong);
+}
 
 // One search; `culprits` empty: the target ignores the sites.
 void Trial(int n, const std::vector<std::vector<int>>& culprits, double p, double q,
@@ -77,18 +109,12 @@ void Trial(int n, const std::vector<std::vector<int>>& culprits, double p, doubl
   Result result = Search(config, target.AsProbe());
   tally.runs.push_back(result.runs);
   tally.direction_runs += direction < 0 ? result.runs : direction;
-  auto truth = target.CulpritSets();
+  Score(result, target.CulpritSets(), tally.exact, tally.wrong);
+  GoTrial(spec, tally);
   switch (result.outcome) {
-    case Outcome::kFound: {
+    case Outcome::kFound:
       ++tally.found;
-      auto sets = sim::SetsOf(result);
-      tally.exact += sets == truth;
-      bool any_wrong = std::any_of(sets.begin(), sets.end(), [&](const auto& s) {
-        return std::find(truth.begin(), truth.end(), s) == truth.end();
-      });
-      tally.wrong += any_wrong;
       break;
-    }
     case Outcome::kNotSensitive:
       ++tally.not_sensitive;
       break;
@@ -112,6 +138,10 @@ void Report(benchmark::State& state, const Tally& t, int trials) {
   state.counters["runs_mean"] = mean;
   state.counters["runs_p90"] = runs[static_cast<std::size_t>(0.9 * (trials - 1))];
   state.counters["dir_runs"] = t.direction_runs / trials;
+  state.counters["go_runs"] = t.go_runs / trials;
+  state.counters["go_exact"] = static_cast<double>(t.go_exact) / trials;
+  state.counters["go_wrong"] = static_cast<double>(t.go_wrong) / trials;
+  state.counters["ratio"] = t.go_runs > 0 ? mean * trials / t.go_runs : 0;
 }
 
 // args: N, k, sites per culprit term, p in percent, q in percent.

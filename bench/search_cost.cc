@@ -1,8 +1,14 @@
 // How many target runs each search needs, on simulated targets with N sites
 // and k culprits, beside the information bound log2 C(N,k) + k (telling
 // which k of N sites, plus about one run per set to learn that no further
-// set exists). The numbers are counters; the times measure the simulator,
-// not a target, and mean nothing.
+// set exists). Every run Search() makes is counted: "n" and "y", the
+// search's probes, each set's confirmation and minimality runs and the
+// check for more sets. Go bisect's own algorithm (the suffix search, which
+// does what golang.org/x/tools/cmd/bisect does, its checks included) runs
+// on the same targets in the same process; ratio = default / Go. Then Go's
+// own testdata scenarios (cmd/bisect/testdata: 90 changes named by colors,
+// IDs 0..89, a failure rule over them). The numbers are counters; the times
+// measure the simulator, not a target, and mean nothing.
 //
 //   build/bench/search_cost --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
@@ -75,10 +81,11 @@ void BM_SearchCost(benchmark::State& state) {
   state.counters["N"] = n;
   state.counters["k"] = k;
   state.counters["default_runs"] = runs[0] / kSeeds;
-  state.counters["suffix_runs"] = runs[1] / kSeeds;
+  state.counters["go_runs"] = runs[1] / kSeeds;
+  state.counters["ratio"] = runs[0] / runs[1];
   state.counters["bound"] = Log2Choices(n, k, term_size) + k;
   state.counters["default_exact"] = static_cast<double>(exact[0]) / kSeeds;
-  state.counters["suffix_exact"] = static_cast<double>(exact[1]) / kSeeds;
+  state.counters["go_exact"] = static_cast<double>(exact[1]) / kSeeds;
 }
 
 BENCHMARK(BM_SearchCost)
@@ -93,6 +100,62 @@ BENCHMARK(BM_SearchCost)
     ->ArgsProduct({{16, 90, 1000}, {1, 2}, {2}})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
+
+// Go's cmd/bisect testdata scenarios, as its test target runs them: change
+// i is the i-th of 90 colors with ID i, and the target fails when the rule
+// (a DNF over colors) holds for the changes toggled. Go's test runs each
+// trial once (Count 0 counts as 1), except count2.
+struct GoScenario {
+  const char* name;
+  std::vector<std::vector<int>> fail;  // site indexes (colors)
+  bool negate = false;                 // "!color": fails when disabled
+  int count = 1;
+};
+
+// amber 2, apricot 6, black 12, blue 13, cyan 32, green 39, magenta 49,
+// peach 59, red 69, yellow 89.
+const std::vector<GoScenario>& GoScenarios() {
+  static const std::vector<GoScenario> scenarios = {
+      {"basic", {{2}, {6}}},             // amber || apricot
+      {"count2", {{2}, {6}}, false, 2},  // the same, Count 2
+      {"double", {{2}, {6, 59}}},        // amber || apricot && peach
+      {"negate", {{2}, {6, 59}}, true},  // !amber || !apricot && !peach
+      {"maxset4", {{2}, {6, 59}, {69, 39, 13}, {32, 49, 89, 12}}},
+  };
+  return scenarios;
+}
+
+// args: index into GoScenarios(). One run each: the targets are
+// deterministic.
+void BM_GoScenario(benchmark::State& state) {
+  const GoScenario& scenario = GoScenarios()[static_cast<std::size_t>(state.range(0))];
+  sim::SimSpec spec;
+  spec.sites = 90;
+  for (std::uint64_t id = 0; id < 90; ++id) spec.ids.push_back(id);
+  spec.culprits = scenario.fail;
+  spec.inverted = scenario.negate;
+  double runs[2] = {0, 0};
+  bool exact[2] = {false, false};
+  for (auto _ : state) {
+    for (int a = 0; a < 2; ++a) {
+      Config config;
+      config.algorithm = a == 0 ? Algorithm::kIdSplit : Algorithm::kSuffix;
+      config.count = a == 0 ? 1 : scenario.count;
+      sim::SimulatedTarget target(spec);
+      Result result = Search(config, target.AsProbe());
+      runs[a] = result.runs;
+      exact[a] = result.outcome == Outcome::kFound && sim::SetsOf(result) == target.CulpritSets();
+    }
+  }
+  state.SetLabel(scenario.name);
+  state.counters["default_runs"] = runs[0];
+  state.counters["go_runs"] = runs[1];
+  state.counters["ratio"] = runs[0] / runs[1];
+  state.counters["default_exact"] = exact[0];
+  state.counters["go_exact"] = exact[1];
+}
+
+BENCHMARK(BM_GoScenario)->DenseRange(0, 4)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace timerbisect::search

@@ -3,32 +3,26 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <iterator>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "protocol/marker.h"
 #include "protocol/pattern.h"
+#include "search/posterior.h"
 #include "search/prober.h"
+#include "search/subset_posterior.h"
 #include "stats/compare.h"
 #include "stats/rate.h"
 
 namespace timerbisect::search {
 namespace {
 
-// The smallest change of failure rate the search looks for. Without a gap,
-// "these sites change nothing" could only ever gain evidence like sqrt(runs)
-// (see stats/compare.h); and a difference of a few points would take
-// thousands of runs to bisect anyway.
-constexpr double kMinEffect = 0.1;
 constexpr int kDefaultMaxRuns = 400;
 // Prior of "not sensitive" (first set) and of "no further set".
 constexpr double kNonePrior = 0.5;
-// Prior of q = 0, p = 1 and p = 0.99 (see CellPrior).
-constexpr double kNoBackgroundPrior = 0.4;
-constexpr double kAlwaysPrior = 0.15;
-constexpr double kAlmostAlwaysPrior = 0.05;
 // Prior of "no further set" once one is found: most flaky tests have one
 // cause.
 constexpr double kNoMorePrior = 2.0 / 3.0;
@@ -47,317 +41,26 @@ constexpr double kSpeculationDead = 0.01;
 constexpr double kSpeculationBurst = 6;
 // Marks a speculation probe among the prefixes of a batch.
 constexpr int kSpeculationProbe = -1;
-// Prior that the set built so far is complete (fails alone): single culprits
-// are the common case.
-constexpr double kCompletePrior = 0.5;
 // A further set is assumed to fail at a rate like the first one's with this
 // weight, at any rate with the rest: with a flat prior over p, telling "no
 // further set" from "one failing 10% of runs" takes ~3x the runs.
 constexpr double kLikeFirst = 0.8;
+// Up to this many candidates a set is searched with free subset probes over
+// every hypothesis of one or two culprit sites (about m^2 hypotheses times
+// the (p, q) grid); beyond it, with prefixes of a fixed order.
+constexpr int kMaxSubsetSites = 128;
+// Prior shares of the subset hypotheses: one site, two sites needed
+// together; two separate sites get the rest.
+constexpr double kOneShare = 0.6;
+constexpr double kBothShare = 0.2;
 // A wrong step shows as "nothing here fails"; the set restarts at most this
 // often, then the search ends inconclusive.
 constexpr int kMaxRestarts = 2;
-// Batches are chosen by enumerating the outcomes of the probes picked so
-// far; past this many branches the rest of the batch repeats the picks.
-constexpr std::size_t kMaxBranches = 1024;
-
-// One (p, q) point: runs fail at p when a culprit set is toggled, at q when
-// not. The grid is finer near 0 and 1, where real rates sit and where one
-// run tells the most.
-struct Cell {
-  double p = 0;
-  double q = 0;
-  int q_index = 0;
-};
-
-const std::vector<Cell>& Cells() {
-  static const std::vector<Cell> cells = [] {
-    std::vector<double> ps;
-    for (int i = 2; i <= 19; ++i) ps.push_back(i * 0.05);
-    ps.insert(ps.end(), {0.99, 1.0});
-    const std::vector<double> qs = {0,   0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15,
-                                    0.2, 0.3,  0.4,  0.5,   0.6,  0.7,   0.8, 0.9};
-    std::vector<Cell> out;
-    for (double p : ps) {
-      for (std::size_t j = 0; j < qs.size(); ++j) {
-        if (p >= qs[j] + kMinEffect - 1e-9) out.push_back({p, qs[j], static_cast<int>(j)});
-      }
-    }
-    return out;
-  }();
-  return cells;
-}
-
-// The prior over Cells(). Most targets have no background failures, and
-// many fail every time once the culprit is toggled: q = 0 and p = 1 get
-// extra mass (a grid point each, against a range of points for the rest),
-// which is what lets a deterministic target be settled in a few runs.
-std::vector<double> CellPrior() {
-  const std::vector<Cell>& cells = Cells();
-  std::size_t qs = 0;
-  for (const Cell& c : cells) qs = std::max(qs, static_cast<std::size_t>(c.q_index) + 1);
-  std::vector<double> p_points(qs, 0.0);
-  for (const Cell& c : cells) {
-    if (c.p < 0.99) p_points[static_cast<std::size_t>(c.q_index)] += 1;
-  }
-  std::vector<double> prior;
-  for (const Cell& c : cells) {
-    double q_mass = c.q == 0 ? kNoBackgroundPrior : (1 - kNoBackgroundPrior) / (qs - 1.0);
-    double p_mass = c.p == 1.0    ? kAlwaysPrior
-                    : c.p >= 0.99 ? kAlmostAlwaysPrior
-                                  : (1 - kAlwaysPrior - kAlmostAlwaysPrior) /
-                                        p_points[static_cast<std::size_t>(c.q_index)];
-    prior.push_back(q_mass * p_mass);
-  }
-  return prior;
-}
-
-// Rates of "not sensitive": one rate for every run, any value.
-std::vector<double> SameRates() {
-  std::vector<double> out = {0, 0.01, 0.02, 0.05};
-  for (int i = 2; i <= 19; ++i) out.push_back(i * 0.05);
-  out.insert(out.end(), {0.98, 0.99, 1.0});
-  return out;
-}
-
-double Entropy(double x) {
-  if (x <= 0 || x >= 1) return 0;
-  return -x * std::log(x) - (1 - x) * std::log1p(-x);
-}
-
-double Logit(double x) {
-  x = std::clamp(x, 1e-12, 1 - 1e-12);
-  return std::log(x / (1 - x));
-}
-
-std::string Hex(std::uint64_t id) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(id));
-  return buf;
-}
 
 std::string Percent(double x) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%.0f%%", 100 * x);
   return buf;
-}
-
-// What every hypothesis of a step predicts: t = 0..m the position of the
-// site that completes the set (t = 0: the sites forced on fail alone), and
-// "none": every run fails at one rate.
-struct Predictive {
-  std::vector<double> weight;  // per t
-  std::vector<double> p;       // per t: expected rate of a probe that holds the culprit
-  std::vector<double> q;       // per t: expected rate of one that does not
-  double none_weight = 0;
-  double none_rate = 0;
-};
-
-// Up to `count` prefixes to probe at once, each the one with the most
-// expected information about t given the outcomes of the ones picked before
-// it (every combination of their outcomes weighed by its probability). A
-// prefix may come back more than once: a rerun. `gain` gets the first
-// pick's expected information in nats.
-std::vector<int> ChooseProbes(const Predictive& pr, int count, double* gain) {
-  int m = static_cast<int>(pr.weight.size()) - 1;
-  std::vector<std::vector<double>> branches = {pr.weight};
-  std::vector<double> none = {pr.none_weight};
-  std::vector<double> h_p(pr.p.size()), h_q(pr.q.size());
-  for (std::size_t t = 0; t < pr.p.size(); ++t) {
-    h_p[t] = Entropy(pr.p[t]);
-    h_q[t] = Entropy(pr.q[t]);
-  }
-  double h_none = Entropy(pr.none_rate);
-  std::vector<int> picks;
-  std::vector<double> gains(static_cast<std::size_t>(m) + 1);
-  while (static_cast<int>(picks.size()) < count) {
-    if (branches.size() > kMaxBranches) {
-      picks.push_back(picks[picks.size() % (picks.size() / 2 + 1)]);
-      continue;
-    }
-    std::fill(gains.begin(), gains.end(), 0.0);
-    for (std::size_t b = 0; b < branches.size(); ++b) {
-      const std::vector<double>& w = branches[b];
-      double total = none[b], all_q = 0, all_hq = 0;
-      for (std::size_t t = 0; t < w.size(); ++t) {
-        total += w[t];
-        all_q += w[t] * pr.q[t];
-        all_hq += w[t] * h_q[t];
-      }
-      if (total <= 0) continue;
-      // Prefix sums over t <= i: those hypotheses put the culprit in the probe.
-      double in_p = 0, in_hp = 0, in_q = 0, in_hq = 0;
-      for (int i = 0; i <= m; ++i) {
-        auto t = static_cast<std::size_t>(i);
-        in_p += w[t] * pr.p[t];
-        in_hp += w[t] * h_p[t];
-        in_q += w[t] * pr.q[t];
-        in_hq += w[t] * h_q[t];
-        double fail = in_p + (all_q - in_q) + none[b] * pr.none_rate;
-        double conditional = in_hp + (all_hq - in_hq) + none[b] * h_none;
-        gains[t] += total * Entropy(std::clamp(fail / total, 0.0, 1.0)) - conditional;
-      }
-    }
-    int best = static_cast<int>(std::max_element(gains.begin(), gains.end()) - gains.begin());
-    if (picks.empty() && gain) *gain = gains[static_cast<std::size_t>(best)];
-    picks.push_back(best);
-    if (static_cast<int>(picks.size()) == count) break;
-    std::vector<std::vector<double>> next;
-    std::vector<double> next_none;
-    for (std::size_t b = 0; b < branches.size(); ++b) {
-      for (bool failed : {true, false}) {
-        std::vector<double> w = branches[b];
-        for (std::size_t t = 0; t < w.size(); ++t) {
-          double f = static_cast<int>(t) <= best ? pr.p[t] : pr.q[t];
-          w[t] *= failed ? f : 1 - f;
-        }
-        next.push_back(std::move(w));
-        next_none.push_back(none[b] * (failed ? pr.none_rate : 1 - pr.none_rate));
-      }
-    }
-    branches = std::move(next);
-    none = std::move(next_none);
-  }
-  return picks;
-}
-
-// The posterior of one step: which of t = 0..m (see Predictive), jointly
-// with the cell (p, q), or "none" with its own rate. Observations are
-// "prefix i failed / passed": the probe toggled the forced sites and the
-// first i candidates, so it holds the culprit iff t <= i.
-class Posterior {
- public:
-  // `cell_prior` over Cells(); t = 0 gets kCompletePrior of the non-none
-  // mass if `allow_zero`, the rest is uniform over t = 1..m. "none" gets
-  // `p_none`, spread as `none_prior` over `none_rates`.
-  Posterior(const std::vector<double>& cell_prior, int m, bool allow_zero, double p_none,
-            std::vector<double> none_rates, std::vector<double> none_prior)
-      : m_(m), none_rate_(std::move(none_rates)), none_w_(std::move(none_prior)) {
-    std::vector<double> t_prior(static_cast<std::size_t>(m) + 1, 0.0);
-    double rest = 1 - p_none;
-    if (allow_zero) {
-      t_prior[0] = m == 0 ? rest : rest * kCompletePrior;
-      rest -= t_prior[0];
-    }
-    for (int t = 1; t <= m; ++t) t_prior[static_cast<std::size_t>(t)] = rest / m;
-    w_.resize(Cells().size() * Width());
-    for (std::size_t c = 0; c < Cells().size(); ++c) {
-      for (std::size_t t = 0; t < Width(); ++t) w_[c * Width() + t] = cell_prior[c] * t_prior[t];
-    }
-    double none_total = 0;
-    for (double w : none_w_) none_total += w;
-    for (double& w : none_w_) w *= none_total > 0 ? p_none / none_total : 0;
-    Normalize();
-  }
-
-  void Observe(int prefix, bool failed) {
-    const std::vector<Cell>& cells = Cells();
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      double in = failed ? cells[c].p : 1 - cells[c].p;
-      double out = failed ? cells[c].q : 1 - cells[c].q;
-      double* w = &w_[c * Width()];
-      for (std::size_t t = 0; t < Width(); ++t) w[t] *= static_cast<int>(t) <= prefix ? in : out;
-    }
-    for (std::size_t r = 0; r < none_w_.size(); ++r) {
-      none_w_[r] *= failed ? none_rate_[r] : 1 - none_rate_[r];
-    }
-    Normalize();
-  }
-
-  Predictive Predict() const {
-    Predictive pr;
-    pr.weight.assign(Width(), 0.0);
-    pr.p.assign(Width(), 0.0);
-    pr.q.assign(Width(), 0.0);
-    const std::vector<Cell>& cells = Cells();
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      for (std::size_t t = 0; t < Width(); ++t) {
-        double w = w_[c * Width() + t];
-        pr.weight[t] += w;
-        pr.p[t] += w * cells[c].p;
-        pr.q[t] += w * cells[c].q;
-      }
-    }
-    for (std::size_t t = 0; t < Width(); ++t) {
-      if (pr.weight[t] > 0) {
-        pr.p[t] /= pr.weight[t];
-        pr.q[t] /= pr.weight[t];
-      }
-    }
-    for (std::size_t r = 0; r < none_w_.size(); ++r) {
-      pr.none_weight += none_w_[r];
-      pr.none_rate += none_w_[r] * none_rate_[r];
-    }
-    if (pr.none_weight > 0) pr.none_rate /= pr.none_weight;
-    return pr;
-  }
-
-  // The likelihood of `runs` of one more pattern under "none" (averaged
-  // over its rate, weighted by the posterior; 1 for no runs).
-  double NoneLikelihood(const stats::Counts& runs) const {
-    double total = 0, like = 0;
-    for (std::size_t r = 0; r < none_w_.size(); ++r) {
-      total += none_w_[r];
-      like += none_w_[r] * std::pow(none_rate_[r], runs.failures) *
-              std::pow(1 - none_rate_[r], runs.passes());
-    }
-    return total > 0 ? like / total : 1;
-  }
-
-  // The posterior over cells given t (normalized).
-  std::vector<double> CellsGiven(int t) const {
-    std::vector<double> out(Cells().size());
-    for (std::size_t c = 0; c < out.size(); ++c)
-      out[c] = w_[c * Width() + static_cast<std::size_t>(t)];
-    return Normalized(std::move(out));
-  }
-
-  // The posterior over cells, whatever t (normalized; "none" left out).
-  std::vector<double> CellMarginal() const {
-    std::vector<double> out(Cells().size(), 0.0);
-    for (std::size_t c = 0; c < out.size(); ++c) {
-      for (std::size_t t = 0; t < Width(); ++t) out[c] += w_[c * Width() + t];
-    }
-    return Normalized(std::move(out));
-  }
-
-  static std::vector<double> Normalized(std::vector<double> w) {
-    double total = 0;
-    for (double x : w) total += x;
-    for (double& x : w) x = total > 0 ? x / total : 1.0 / static_cast<double>(w.size());
-    return w;
-  }
-
- private:
-  std::size_t Width() const { return static_cast<std::size_t>(m_) + 1; }
-
-  void Normalize() {
-    double total = 0;
-    for (double w : w_) total += w;
-    for (double w : none_w_) total += w;
-    // Every cell has 0 < p < 1 or 0 < q < 1 somewhere on the grid, so some
-    // mass always survives; the guard is for a caller's empty prior.
-    if (total <= 0) return;
-    for (double& w : w_) w /= total;
-    for (double& w : none_w_) w /= total;
-  }
-
-  int m_;
-  std::vector<double> w_;  // [cell * (m + 1) + t]
-  std::vector<double> none_rate_;
-  std::vector<double> none_w_;
-};
-
-Ids Union(const Ids& a, const Ids& b) {
-  Ids out;
-  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-  return out;
-}
-
-Ids Minus(const Ids& a, const Ids& b) {
-  Ids out;
-  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-  return out;
 }
 
 class AdaptiveSearcher {
@@ -383,13 +86,20 @@ class AdaptiveSearcher {
       if (config_.max_sets > 0 && static_cast<int>(result_.sets.size()) >= config_.max_sets) break;
       Ids candidates = Minus(universe_, excluded);
       if (candidates.empty()) break;
-      ChangeSet set;
-      SetOutcome outcome = FindSet(set_index, candidates, excluded, set);
+      std::vector<ChangeSet> sets(1);
+      SetOutcome outcome = static_cast<int>(candidates.size()) <= kMaxSubsetSites
+                               ? FindSubsetSets(set_index, candidates, excluded, sets)
+                               : FindSet(set_index, candidates, excluded, sets[0]);
       if (outcome == SetOutcome::kNotSensitive) return Finish(Outcome::kNotSensitive, message_);
       if (outcome == SetOutcome::kStopped) return Finish(Outcome::kInconclusive, message_);
       if (outcome == SetOutcome::kNoMore) break;
-      excluded = Union(excluded, set.ids);
-      result_.sets.push_back(std::move(set));
+      for (ChangeSet& set : sets) {
+        if (config_.max_sets > 0 && static_cast<int>(result_.sets.size()) >= config_.max_sets) {
+          break;
+        }
+        excluded = Union(excluded, set.ids);
+        result_.sets.push_back(std::move(set));
+      }
     }
     if (result_.sets.empty()) {
       return Finish(Outcome::kInconclusive,
@@ -525,24 +235,158 @@ class AdaptiveSearcher {
     }
   }
 
+  // The sets of one round of free subset probes (see subset_posterior.h):
+  // every hypothesis of at most two culprit sites among `candidates`, or
+  // "none". The most probable one is reported once its posterior reaches
+  // Config::confidence and each of its sets has failed in a run of exactly
+  // it (the first of them verbose); "none" at Config::confidence ends the
+  // search (kNotSensitive for the first round, kNoMore after).
+  SetOutcome FindSubsetSets(int set_index, const Ids& candidates, const Ids& excluded,
+                            std::vector<ChangeSet>& sets) {
+    const int m = static_cast<int>(candidates.size());
+    SubsetPosterior::Prior prior{.cells = set_index == 0 ? CellPrior() : next_prior_,
+                                 .m = m,
+                                 .none = set_index == 0 ? kNonePrior : kNoMorePrior,
+                                 .one_share = kOneShare,
+                                 .both_share = kBothShare};
+    if (set_index == 0) {
+      prior.none_rates = SameRates();
+      prior.none_weights.assign(prior.none_rates.size(), 1.0);
+    } else {
+      prior.none_rates = BackgroundRates();
+      prior.none_weights = prior.cells;
+    }
+    SubsetPosterior post(prior);
+    // What was run already: "y" and "n" (all or none), and every explicit
+    // probe that toggled none of the sets found since.
+    const auto all = static_cast<std::size_t>(m);
+    if (set_index == 0) {
+      for (const DirectionRun& run : history_) {
+        post.Observe(std::vector<bool>(all, run.y != invert_), run.failed);
+      }
+    }
+    for (const Explicit& seen : explicit_) {
+      if (!Minus(seen.ids, candidates).empty()) continue;
+      post.Observe(Membership(candidates, seen.ids), seen.failed);
+    }
+    // A set needs what a settled step of the prefix search needs: with q > 0
+    // a chance failure of a wrong site's exact run is otherwise 1 in ~100.
+    const double settled = 1 - (1 - confidence_) / 2;
+    for (;;) {
+      SubsetPosterior::SetBelief best = post.BestSet();
+      const double lead = best.posterior;
+      if (post.none() >= confidence_) {
+        if (set_index > 0) return SetOutcome::kNoMore;
+        message_ = "no set of sites changes the failure rate by " + Percent(kMinEffect) +
+                   " or more (" + Percent(post.none()) + " posterior): " + RatesText();
+        return SetOutcome::kNotSensitive;
+      }
+      Ids found;
+      for (int i : best.members) found.push_back(candidates[static_cast<std::size_t>(i)]);
+      found = SortedUnique(std::move(found));
+      // A settled set still needs a failing run of exactly it.
+      auto exact = tally_.find(protocol::PatternForIds(found, invert_));
+      bool confirmed = exact != tally_.end() && exact->second.failures >= 1;
+      if (lead >= settled && confirmed) {
+        sets = {{found, protocol::PatternForIds(found, invert_), lead}};
+        next_prior_ = MixFlatP(best.cells, kLikeFirst);
+        return SetOutcome::kFound;
+      }
+      if (runs_ >= budget_) {
+        message_ =
+            SubsetUnsettled(post.none() >= lead, std::max(lead, post.none()), found, set_index);
+        return SetOutcome::kStopped;
+      }
+      int count = std::min(width_, budget_ - runs_);
+      double gain = 0;
+      std::vector<std::vector<bool>> probes;
+      if (lead >= settled) {
+        probes.assign(static_cast<std::size_t>(count), Membership(candidates, found));
+      } else {
+        probes = post.Choose(count, &gain);
+        last_gain_ = gain;
+      }
+      estimated_left_ = static_cast<int>(
+          std::ceil(std::max(0.0, Logit(settled) - Logit(lead)) / std::max(gain, 0.05)));
+      in_play_ = m;
+      std::vector<std::string> patterns;
+      std::vector<Ids> toggled;
+      for (const std::vector<bool>& in : probes) {
+        Ids ids;
+        for (std::size_t i = 0; i < all; ++i) {
+          if (in[i]) ids.push_back(candidates[i]);
+        }
+        patterns.push_back(SubsetPattern(ids, candidates, set_index, excluded));
+        toggled.push_back(std::move(ids));
+      }
+      std::vector<ProbeResult> results = RunBatch(patterns);
+      for (std::size_t i = 0; i < probes.size(); ++i) {
+        bool failed = results[i].failed;
+        post.Observe(probes[i], failed);
+        const std::string& pattern = patterns[i];
+        if (pattern == "y" || pattern == "n") {
+          Tally(pattern, failed);
+          if (pattern == PassingLiteral()) explicit_.push_back({{}, failed});
+        } else if (Listed(toggled[i], candidates)) {
+          Tally(protocol::PatternForIds(toggled[i], invert_), failed);
+          explicit_.push_back({toggled[i], failed});
+        }
+      }
+    }
+  }
+
+  // `ids` as a membership over `candidates` (both sorted).
+  static std::vector<bool> Membership(const Ids& candidates, const Ids& ids) {
+    std::vector<bool> in(candidates.size(), false);
+    for (std::size_t i = 0, j = 0; i < candidates.size() && j < ids.size(); ++i) {
+      if (candidates[i] == ids[j]) {
+        in[i] = true;
+        ++j;
+      }
+    }
+    return in;
+  }
+
+  // Whether a probe of `ids` is run as an explicit ID list: all but the
+  // probe of every candidate, unless that could be a set itself (one or two
+  // sites): a set's confirmation must be a run of exactly its list.
+  static bool Listed(const Ids& ids, const Ids& candidates) {
+    return ids.size() < candidates.size() || ids.size() <= 2;
+  }
+
+  // The pattern toggling exactly `ids` of the candidates: the literals for
+  // none and (first set) all, every site but the sets found for all later,
+  // else the ID list, verbose the first time a list of at most two sites
+  // (a possible set: that run is its confirmation and shows its stacks).
+  std::string SubsetPattern(const Ids& ids, const Ids& candidates, int set_index,
+                            const Ids& excluded) {
+    if (ids.empty()) return PassingLiteral();
+    if (!Listed(ids, candidates)) {
+      return set_index == 0 ? FailingLiteral() : RestPattern(excluded);
+    }
+    bool verbose = ids.size() <= 2 && verbose_done_.insert(ids).second;
+    return protocol::PatternForIds(ids, invert_, verbose);
+  }
+
+  // The message for a budget spent in a round of subset probes.
+  std::string SubsetUnsettled(bool none_leads, double lead, const Ids& found, int set_index) const {
+    std::string what = none_leads
+                           ? (set_index == 0 ? "\"not timer-sensitive\"" : "\"no further set\"")
+                           : "set " + ShortPattern(protocol::PatternForIds(found, invert_));
+    double needed = none_leads ? confidence_ : 1 - (1 - confidence_) / 2;
+    int more = static_cast<int>(
+        std::ceil(std::max(0.0, Logit(needed) - Logit(lead)) / std::max(last_gain_, 0.02)));
+    return "inconclusive after " + std::to_string(runs_) + " runs (" +
+           std::to_string(result_.sets.size()) + " sets found): the best guess, " + what +
+           ", has " + Percent(lead) + " posterior, " + Percent(needed) + " needed; about " +
+           std::to_string(std::max(more, 1)) +
+           " more runs would settle this step (raise --max-runs); " + RatesText();
+  }
+
   // One set: sites are settled one at a time, each the one that completes
   // the set given the sites settled before it (see search.h).
   SetOutcome FindSet(int set_index, const Ids& candidates, const Ids& excluded, ChangeSet& set) {
-    const std::vector<Cell>& cells = Cells();
     std::vector<double> first_prior = set_index == 0 ? CellPrior() : next_prior_;
-    // "Nothing here changes the rate": for the first set one rate for all
-    // runs; for a further set, runs fail at the background rate q.
-    auto none_for = [&](const std::vector<double>& cell_w, std::vector<double>& rates,
-                        std::vector<double>& weights) {
-      if (set_index == 0) {
-        rates = SameRates();
-        weights.assign(rates.size(), 1.0);
-      } else {
-        rates.clear();
-        for (const Cell& c : cells) rates.push_back(c.q);
-        weights = cell_w;
-      }
-    };
     const double member_threshold = 1 - (1 - confidence_) / 2;
     for (int attempt = 0;; ++attempt) {
       if (attempt > kMaxRestarts) {
@@ -550,11 +394,20 @@ class AdaptiveSearcher {
                    " times; the target's failures may not follow sets of sites";
         return SetOutcome::kStopped;
       }
-      Attempt state{{}, candidates, 1.0, {}, false, {}, {}, 0};
-      std::vector<double> rates, weights;
-      none_for(first_prior, rates, weights);
-      Posterior post(first_prior, static_cast<int>(candidates.size()), false,
-                     set_index == 0 ? kNonePrior : kNoMorePrior, rates, weights);
+      Attempt state{.list = candidates};
+      Posterior::Prior prior{.cells = first_prior,
+                             .m = static_cast<int>(candidates.size()),
+                             .none = set_index == 0 ? kNonePrior : kNoMorePrior};
+      // "Nothing here changes the rate": for the first set one rate for all
+      // runs; for a further set, runs fail at the background rate q.
+      if (set_index == 0) {
+        prior.none_rates = SameRates();
+        prior.none_weights.assign(prior.none_rates.size(), 1.0);
+      } else {
+        prior.none_rates = BackgroundRates();
+        prior.none_weights = first_prior;
+      }
+      Posterior post(prior);
       if (set_index == 0 && attempt == 0) {
         // "y" and "n" were the whole list and nothing.
         for (const DirectionRun& run : history_) {
@@ -573,16 +426,31 @@ class AdaptiveSearcher {
 
   // What one attempt at a set has settled.
   struct Attempt {
-    Ids forced;           // settled sites, kept on
-    Ids list;             // candidates still in play, in probe order
-    double product;       // product of the settled steps' posteriors
-    stats::Counts exact;  // runs of exactly `forced`
-    bool verbose_done;    // one of them was verbose
-    // Runs of `forced` plus one leading candidate (see Speculation), by
+    Ids forced = {};            // settled sites, kept on
+    Ids list = {};              // candidates still in play, in probe order
+    double product = 1.0;       // product of the settled steps' posteriors
+    stats::Counts exact = {};   // runs of exactly `forced`
+    bool verbose_done = false;  // one of them was verbose
+    // Runs of `forced` plus one leading candidate (see Speculate), by
     // candidate; cleared with each settled site.
-    std::map<std::uint64_t, stats::Counts> alone;
-    Ids dead;  // candidates whose runs showed they do not complete the set alone
-    int turn;  // alternates speculation and search probes
+    std::map<std::uint64_t, stats::Counts> alone = {};
+    Ids dead = {};  // candidates whose runs showed they do not complete the set alone
+    int turn = 0;   // alternates speculation and search probes
+  };
+
+  // q of every cell: the rates of "none" once a site is settled or a set
+  // found (every run at the background rate).
+  static std::vector<double> BackgroundRates() {
+    std::vector<double> rates;
+    for (const Cell& c : Cells()) rates.push_back(c.q);
+    return rates;
+  }
+
+  // The speculation step's verdict for one round of BuildSet.
+  struct Speculation {
+    std::uint64_t lead = 0;  // the leading candidate
+    bool active = false;     // runs of forced + {lead} are worth making
+    bool ready = false;      // forced + {lead} settled but for "forced alone passes"
   };
 
   // The leading candidate s = list[best - 1] may complete the set at once:
@@ -600,22 +468,43 @@ class AdaptiveSearcher {
     // p as the step's posterior has it, or any p: the runs that settle a
     // step are few and may have misjudged p, and a wrong p here would
     // leave a real set looking like "none" forever.
-    std::vector<double> cells_given = MixFlatP(post.CellsGiven(best), 0.5);
-    const std::vector<Cell>& cells = Cells();
-    double at_p = 0, at_q = 0;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      at_p += cells_given[c] * std::pow(cells[c].p, runs.failures) *
-              std::pow(1 - cells[c].p, runs.passes());
-      at_q += cells_given[c] * std::pow(cells[c].q, runs.failures) *
-              std::pow(1 - cells[c].q, runs.passes());
-    }
+    CellLikelihood like = LikelihoodOverCells(MixFlatP(post.CellsGiven(best), 0.5), runs);
     // Against it: s does not complete the set alone (runs at q), or
     // nothing is sensitive at all (runs at the one rate of "none").
     double prior = pr.weight[static_cast<std::size_t>(best)] * kCompletePrior;
-    double fails = prior * at_p;
-    double passes = std::max(0.0, 1 - prior - pr.none_weight) * at_q +
+    double fails = prior * like.at_p;
+    double passes = std::max(0.0, 1 - prior - pr.none_weight) * like.at_q +
                     pr.none_weight * post.NoneLikelihood(runs);
     return fails + passes > 0 ? fails / (fails + passes) : 0;
+  }
+
+  // The speculation step of BuildSet, on the leading candidate list[best - 1]
+  // (see SpeculationPosterior): the set when forced + {lead} is settled and
+  // forced alone is known to pass; else what the step's probes should do,
+  // in `spec` (a candidate its runs rule out is given up for this step).
+  std::optional<SetOutcome> Speculate(const Posterior& post, const Predictive& pr, int best,
+                                      double member_threshold, double completion_threshold,
+                                      Attempt& a, ChangeSet& set, Speculation& spec) {
+    double best_p = pr.weight[static_cast<std::size_t>(best)];
+    spec.lead = best >= 1 ? a.list[static_cast<std::size_t>(best - 1)] : 0;
+    spec.active = best >= 1 && best_p >= kSpeculate &&
+                  std::find(a.dead.begin(), a.dead.end(), spec.lead) == a.dead.end();
+    if (!spec.active) return std::nullopt;
+    const stats::Counts& runs = a.alone[spec.lead];
+    double posterior = SpeculationPosterior(post, pr, best, runs);
+    bool forced_passes = a.forced.empty() || pr.weight[0] <= 1 - member_threshold;
+    spec.ready = posterior >= completion_threshold && runs.failures >= 1;
+    if (spec.ready && forced_passes) {
+      set.ids = Union(a.forced, {spec.lead});
+      set.confidence = a.product * posterior;
+      next_prior_ = MixFlatP(post.CellsGiven(best), kLikeFirst);
+      return Minimal(set, next_prior_, member_threshold);
+    }
+    if (posterior < kSpeculationDead && runs.runs > 0) {
+      a.dead.push_back(spec.lead);
+      spec.active = false;
+    }
+    return std::nullopt;
   }
 
   // Probes until the set is settled (kFound), the step shows nothing to
@@ -623,7 +512,6 @@ class AdaptiveSearcher {
   // nullopt: a settled step was wrong, start over.
   std::optional<SetOutcome> BuildSet(int set_index, const Ids& excluded, double member_threshold,
                                      Attempt& a, Posterior& post, ChangeSet& set) {
-    const std::vector<Cell>& cells = Cells();
     for (;;) {
       int m = static_cast<int>(a.list.size());
       Predictive pr = post.Predict();
@@ -650,37 +538,23 @@ class AdaptiveSearcher {
         a.forced = Union(a.forced, {a.list[static_cast<std::size_t>(best - 1)]});
         a.list.resize(static_cast<std::size_t>(best - 1));
         std::vector<double> given = post.CellsGiven(best);
-        std::vector<double> rates;
-        for (const Cell& c : cells) rates.push_back(c.q);
-        post = Posterior(given, static_cast<int>(a.list.size()), true, 1 - best_p, rates, given);
-        a.exact = {};
-        a.verbose_done = false;
-        a.alone.clear();
-        a.dead.clear();
+        post = Posterior({.cells = given,
+                          .m = static_cast<int>(a.list.size()),
+                          .allow_zero = true,
+                          .none = 1 - best_p,
+                          .none_rates = BackgroundRates(),
+                          .none_weights = given});
+        a = Attempt{.forced = a.forced, .list = a.list, .product = a.product, .turn = a.turn};
         continue;
       }
 
-      // Speculation on the leading candidate (see SpeculationPosterior).
-      std::uint64_t lead_id = best >= 1 ? a.list[static_cast<std::size_t>(best - 1)] : 0;
-      bool spec_ready = false;  // settled but for "forced alone passes"
-      bool speculate = best >= 1 && best_p >= kSpeculate &&
-                       std::find(a.dead.begin(), a.dead.end(), lead_id) == a.dead.end();
-      if (speculate) {
-        const stats::Counts& runs = a.alone[lead_id];
-        double spec = SpeculationPosterior(post, pr, best, runs);
-        bool forced_passes = a.forced.empty() || pr.weight[0] <= 1 - member_threshold;
-        spec_ready = spec >= completion_threshold && runs.failures >= 1;
-        if (spec_ready && forced_passes) {
-          set.ids = Union(a.forced, {lead_id});
-          set.confidence = a.product * spec;
-          next_prior_ = MixFlatP(post.CellsGiven(best), kLikeFirst);
-          return Minimal(set, next_prior_, member_threshold);
-        }
-        if (spec < kSpeculationDead && runs.runs > 0) {
-          a.dead.push_back(lead_id);
-          speculate = false;
-        }
+      Speculation spec;
+      if (std::optional<SetOutcome> found =
+              Speculate(post, pr, best, member_threshold, completion_threshold, a, set, spec)) {
+        return found;
       }
+      const std::uint64_t lead_id = spec.lead;
+      const bool speculate = spec.active, spec_ready = spec.ready;
       bool settled = best == 0 && best_p >= completion_threshold;
       if (settled && a.exact.failures >= 1) {
         set.ids = a.forced;
@@ -774,8 +648,9 @@ class AdaptiveSearcher {
           if (runs_ >= budget_) {
             message_ = "inconclusive after " + std::to_string(runs_) + " runs: checking that set " +
                        ShortPattern(protocol::PatternForIds(set.ids, invert_)) +
-                       " is minimal (without " + Hex(id) + " it fails at the culprit rate with " +
-                       Percent(fails) + " posterior); raise --max-runs";
+                       " is minimal (without " + protocol::IdHex(id) +
+                       " it fails at the culprit rate with " + Percent(fails) +
+                       " posterior); raise --max-runs";
             return SetOutcome::kStopped;
           }
           int count = std::min(width_, budget_ - runs_);
@@ -801,19 +676,6 @@ class AdaptiveSearcher {
     return SetOutcome::kFound;
   }
 
-  // P(runs of one pattern fail at p rather than at q), prior 1/2.
-  static double RatePosterior(const std::vector<double>& cells_w, const stats::Counts& runs) {
-    const std::vector<Cell>& cells = Cells();
-    double at_p = 0, at_q = 0;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      at_p += cells_w[c] * std::pow(cells[c].p, runs.failures) *
-              std::pow(1 - cells[c].p, runs.passes());
-      at_q += cells_w[c] * std::pow(cells[c].q, runs.failures) *
-              std::pow(1 - cells[c].q, runs.passes());
-    }
-    return at_p + at_q > 0 ? at_p / (at_p + at_q) : 0.5;
-  }
-
   // The pattern toggling the settled sites and the first `prefix` of the
   // list. The first run of exactly the settled sites is verbose: it is
   // their confirmation, and its reports carry the stacks.
@@ -828,25 +690,6 @@ class AdaptiveSearcher {
     bool verbose = prefix == 0 && !a.verbose_done;
     a.verbose_done = a.verbose_done || verbose;
     return protocol::PatternForIds(SortedUnique(std::move(ids)), invert_, verbose);
-  }
-
-  // `found` (a posterior over cells) with weight `keep`, else the same q
-  // with any p. The prior of a further set: like the one just found, or not.
-  static std::vector<double> MixFlatP(const std::vector<double>& found, double keep) {
-    const std::vector<Cell>& cells = Cells();
-    std::size_t qs = 0;
-    for (const Cell& c : cells) qs = std::max(qs, static_cast<std::size_t>(c.q_index) + 1);
-    std::vector<double> q_marginal(qs, 0.0), p_count(qs, 0.0);
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      q_marginal[static_cast<std::size_t>(cells[c].q_index)] += found[c];
-      p_count[static_cast<std::size_t>(cells[c].q_index)] += 1;
-    }
-    std::vector<double> prior(cells.size());
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      auto q = static_cast<std::size_t>(cells[c].q_index);
-      prior[c] = keep * found[c] + (1 - keep) * q_marginal[q] / p_count[q];
-    }
-    return prior;
   }
 
   // Every site on (in the search's direction) but the sets found: reaches
@@ -869,7 +712,7 @@ class AdaptiveSearcher {
     } else if (best == 0) {
       what = "set " + ShortPattern(protocol::PatternForIds(a.forced, invert_));
     } else {
-      what = "site " + Hex(a.list[static_cast<std::size_t>(best - 1)]);
+      what = "site " + protocol::IdHex(a.list[static_cast<std::size_t>(best - 1)]);
     }
     double needed = 1 - (1 - confidence_) / 2;
     int more = static_cast<int>(
@@ -901,7 +744,14 @@ class AdaptiveSearcher {
   std::map<std::string, stats::Counts> tally_;
   std::vector<DirectionRun> history_;  // the direction runs, in order
   std::vector<double> next_prior_;     // (p, q) prior of the next set
-  std::string message_;                // why FindSet stopped
+  // Every run of an explicit list of sites (or of none), for later rounds.
+  struct Explicit {
+    Ids ids;
+    bool failed = false;
+  };
+  std::vector<Explicit> explicit_;
+  std::set<Ids> verbose_done_;  // lists already run verbose once
+  std::string message_;         // why FindSet stopped
 };
 
 }  // namespace

@@ -14,10 +14,11 @@ void Notice(const Config& config, const std::string& line) {
 
 // Step 3: each set fails once more, the passing baseline passes once more,
 // and a set of two or more still needs each member: without any one of them
-// it passes, 3 times (kLeaveOutRuns). (A flaky culprit that passed once by luck when tried alone
-// leaves it in a set with an innocent site; the minimality check that the
-// search made once does not catch that, a second one usually does.)
-constexpr int kLeaveOutRuns = 3;
+// it passes, kLeaveOutRuns times. A flaky culprit that passed once by luck
+// when tried alone leaves it in a set with an innocent site; the search's
+// own minimality check ran it once. At a 50% failure rate the wrong pair
+// survives these runs with probability 1/16.
+constexpr int kLeaveOutRuns = 4;
 
 bool SetsReproduce(const Config& config, RunPool& pool, const Result& result) {
   std::vector<std::pair<std::string, bool>> checks;  // pattern, must fail
@@ -82,8 +83,8 @@ Result AutoSearch(const Config& config, RunPool& pool) {
   if (result.outcome == Outcome::kFound) {
     Notice(config, std::string("checking that the set") + (result.sets.size() == 1 ? "" : "s") +
                        " reproduce" + (result.sets.size() == 1 ? "s" : "") +
-                       " (one more run of each, of each without one of its sites, and of the "
-                       "passing baseline)");
+                       " (one more run of each, " + std::to_string(kLeaveOutRuns) +
+                       " of each without one of its sites, one of the passing baseline)");
     flaky = !SetsReproduce(config, pool, result);
   }
   if (!flaky) {

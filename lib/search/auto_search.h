@@ -6,7 +6,7 @@
 //     again, up to AgreementCap(confidence) times each (agreement.h), before
 //     "not timer-sensitive" stands. A disagreement makes the target flaky.
 //  3. When sets were found, each set and the passing baseline run once more,
-//     and each set of two or more sites runs 3 times without each member: a
+//     and each set of two or more sites runs 4 times without each member: a
 //     set that passes, a set that fails without a member, or a baseline that
 //     fails makes the target flaky.
 //     (A deterministic target always reproduces; a set the ID split got

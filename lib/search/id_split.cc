@@ -1,7 +1,6 @@
 #include "search/id_split.h"
 
 #include <algorithm>
-#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,19 +18,6 @@ namespace {
 // from both halves, the guess costs the probes made below it. Measured with
 // bench/search_cost and the mixed targets of tests/search_test.cc.
 constexpr int kSpeculationDepth = 2;
-
-Ids Union(const Ids& a, const Ids& b) {
-  Ids out;
-  out.reserve(a.size() + b.size());
-  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-  return out;
-}
-
-Ids Minus(const Ids& a, const Ids& b) {
-  Ids out;
-  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-  return out;
-}
 
 bool Includes(const Ids& big, const Ids& small) {
   return std::includes(big.begin(), big.end(), small.begin(), small.end());

@@ -21,6 +21,9 @@ struct Observation {
 // Sorted, unique IDs.
 using Ids = std::vector<std::uint64_t>;
 Ids SortedUnique(std::vector<std::uint64_t> ids);
+// Set union and difference of sorted, unique IDs.
+Ids Union(const Ids& a, const Ids& b);
+Ids Minus(const Ids& a, const Ids& b);
 
 // A pattern shortened for a one-line message: explicit ID lists get long.
 std::string ShortPattern(const std::string& pattern);

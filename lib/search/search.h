@@ -3,7 +3,7 @@
 // process, no global RNG, so every algorithm here runs against simulated
 // targets in tests and benchmarks exactly as against real ones.
 //
-// Both algorithms start as Go's bisect does (golang.org/x/tools cmd/bisect):
+// The algorithms start as Go's bisect does (golang.org/x/tools cmd/bisect):
 // run "n" (every site off) and "y" (every site on). If both pass or both fail
 // the target is not sensitive. If "n" passes and "y" fails, the search looks
 // for a minimal set of sites whose ENABLING makes it fail; if "n" fails and
@@ -48,24 +48,35 @@
 // background rate q otherwise, with p and q unknown and estimated on the way
 // (a grid over (p, q) with q <= p - 0.1, marginalized). It runs "n" and "y"
 // until lib/stats' sequential test names the failing direction (or finds
-// both rates the same: kNotSensitive, rates in the message). Then, per set,
-// it keeps a posterior over "which site completes the set" (sites in a fixed
-// order; a probe toggles the sites settled so far plus a prefix of the rest,
-// so it holds a culprit iff the culprit sits within the prefix, whatever the
-// number of culprit sets) and over "nothing here changes the rate"; it picks
-// each probe for the most expected information, and settles a site when its
-// posterior reaches 1 - (1 - Config::confidence) / 2. Sites needed only
-// together come out one at a time (the settled ones stay on). Once a site
-// leads, the settled sites plus it are also run alone: failing at p rather
-// than q (or the one rate of "not sensitive") makes them a set at once. A
-// set is complete when it fails alone, with its first run of exactly it
-// verbose and at least one failing; a set of two or more sites is then
-// checked minimal (without any one member it must fail only at q). A set is
-// reported with the product of its steps' posteriors (ChangeSet::confidence,
-// at least about Config::confidence). Then the set is excluded and the
-// search goes on until "no further set" reaches Config::confidence (a
-// further set is assumed to fail at a rate like the first one's, 4:1, so a
-// much rarer one can be missed). It never reports a set it has not settled:
+// both rates the same: kNotSensitive, rates in the message). Then, with up
+// to 128 candidate sites, it probes free subsets (explicit ID lists): the
+// posterior (subset_posterior.h) weighs every hypothesis of at most two
+// culprit sites (one site; two separate ones; two needed together) jointly
+// with (p, q), and "nothing here changes the rate"; each probe is built
+// site by site for the most expected information, a batch's probes each
+// given the outcomes of the ones before it. A set is reported when the
+// posterior that it is one of the culprit sets (ChangeSet::confidence)
+// reaches 1 - (1 - Config::confidence) / 2 and a run of exactly it failed
+// (the first run of a list of one or two sites is verbose). The runs made so far stay
+// evidence for the next set, searched with the found sets excluded.
+// With more than 128 candidates, per set, it keeps a posterior over "which
+// site completes the set" (sites in a fixed order; a probe toggles the
+// sites settled so far plus a prefix of the rest, so it holds a culprit iff
+// the culprit sits within the prefix, whatever the number of culprit sets)
+// and over "nothing here changes the rate"; it picks each probe for the
+// most expected information, and settles a site when its posterior reaches
+// 1 - (1 - Config::confidence) / 2. Sites needed only together come out one
+// at a time (the settled ones stay on). Once a site leads, the settled
+// sites plus it are also run alone: failing at p rather than q (or the one
+// rate of "not sensitive") makes them a set at once. A set is complete when
+// it fails alone, with its first run of exactly it verbose and at least one
+// failing; a set of two or more sites is then checked minimal (without any
+// one member it must fail only at q). A set is reported with the product of
+// its steps' posteriors (at least about Config::confidence). Either way the
+// set is excluded and the search goes on until "no further set" reaches
+// Config::confidence (a further set is assumed to fail at a rate like the
+// first one's, 4:1, so a much rarer one can be missed). It never reports a
+// set it has not settled:
 // past Config::max_runs runs it ends kInconclusive, saying how many more runs
 // would settle the step. Config::count is ignored (the search decides reruns
 // itself); runs == probes. With Config::batch_probe it asks for up to

@@ -69,6 +69,17 @@ class SimulatedTarget {
 std::vector<std::vector<std::uint64_t>> MinimalFailingSets(const SimulatedTarget& target,
                                                            int sites);
 
+// Trials of a statistical test: `full` normally; a tenth (at least 2) in
+// sanitizer builds, where the searches' arithmetic runs 10-50 times slower
+// and what is checked is memory and thread safety, not the statistics.
+inline int SimTrials(int full) {
+#if TIMERBISECT_SANITIZED
+  return full / 10 > 2 ? full / 10 : 2;
+#else
+  return full;
+#endif
+}
+
 // The sets of a result, as sorted ID sets, sorted.
 std::vector<std::vector<std::uint64_t>> SetsOf(const Result& result);
 
