@@ -3,7 +3,9 @@
 // which k of N sites, plus about one run per set to learn that no further
 // set exists). Every run Search() makes is counted: "n" and "y", the
 // search's probes, each set's confirmation and minimality runs and the
-// check for more sets. Go bisect's own algorithm (the suffix search, which
+// check for more sets; for the default (Algorithm::kAuto, what the driver
+// runs) also its check that each set reproduces (auto_search.h). The driver
+// adds one native run to either. Go bisect's own algorithm (the suffix search, which
 // does what golang.org/x/tools/cmd/bisect does, its checks included) runs
 // on the same targets in the same process; ratio = default / Go. Then Go's
 // own testdata scenarios (cmd/bisect/testdata: 90 changes named by colors,
@@ -69,7 +71,7 @@ void BM_SearchCost(benchmark::State& state) {
       spec.culprits = Culprits(n, k, term_size, seed);
       for (int a = 0; a < 2; ++a) {
         Config config;
-        config.algorithm = a == 0 ? Algorithm::kIdSplit : Algorithm::kSuffix;
+        config.algorithm = a == 0 ? Algorithm::kAuto : Algorithm::kSuffix;
         sim::SimulatedTarget target(spec);
         Result result = Search(config, target.AsProbe());
         runs[a] += result.runs;
@@ -139,7 +141,7 @@ void BM_GoScenario(benchmark::State& state) {
   for (auto _ : state) {
     for (int a = 0; a < 2; ++a) {
       Config config;
-      config.algorithm = a == 0 ? Algorithm::kIdSplit : Algorithm::kSuffix;
+      config.algorithm = a == 0 ? Algorithm::kAuto : Algorithm::kSuffix;
       config.count = a == 0 ? 1 : scenario.count;
       sim::SimulatedTarget target(spec);
       Result result = Search(config, target.AsProbe());
