@@ -39,6 +39,7 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 using testing::ReadFile;
+using testing::StartChild;
 using testing::ScratchDir;
 
 // Orphaned grandchildren of killed probes become ours, not init's, so they
@@ -96,22 +97,7 @@ struct Exit {
 
 // Starts argv (no shell) with stdout and stderr in files of `dir`.
 pid_t Start(const ScratchDir& dir, const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::string out_path = dir.File("driver.out"), err_path = dir.File("driver.err");
-  pid_t pid = fork();
-  if (pid == 0) {
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || out < 0 || err < 0) _exit(127);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    execv(args[0], args.data());
-    _exit(127);
-  }
+  pid_t pid = StartChild(argv, dir.File("driver.out"), dir.File("driver.err"));
   if (pid < 0) ADD_FAILURE() << "fork failed";
   return pid;
 }
@@ -273,8 +259,8 @@ bool WaitUntilAProbeHangs(const ScratchDir& dir) {
 // The driver, one probe at a time and a 100 s timeout, on the target's
 // "hang" behaviour (it marks itself hung in `dir`, then blocks for good).
 pid_t StartOnHangingTarget(const ScratchDir& dir) {
-  return Start(dir, {TIMERBISECT_DRIVER, "-q", "-j", "1", "--shim", TIMERBISECT_SHIM, "--timeout", "100s",
-                     "--", ROBUST_TARGET, "hang", dir.path()});
+  return Start(dir, {TIMERBISECT_DRIVER, "-q", "-j", "1", "--shim", TIMERBISECT_SHIM, "--timeout",
+                     "100s", "--", ROBUST_TARGET, "hang", dir.path()});
 }
 
 // Ctrl-C while a probe hangs: the driver stops it (its whole group), says

@@ -33,6 +33,7 @@ using testing::Exit;
 using testing::ReadFile;
 using testing::RunCommand;
 using testing::ScratchDir;
+using testing::StartChild;
 
 constexpr auto kPatience = 300s;
 
@@ -74,27 +75,7 @@ struct DriverRun {
 };
 
 pid_t Spawn(const ScratchDir& dir, const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::string out = dir.File("spawn.out"), err = dir.File("spawn.err");
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    int in = open("/dev/null", O_RDONLY);
-    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(in, 0);
-    dup2(o, 1);
-    dup2(e, 2);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  return pid;
+  return StartChild(argv, dir.File("spawn.out"), dir.File("spawn.err"));
 }
 
 DriverRun RunDriver(const ScratchDir& dir, const std::vector<std::string>& args) {

@@ -70,12 +70,11 @@ struct Exit {
   std::string err;
 };
 
-// Runs argv (no shell) with stdin from /dev/null and stdout and stderr in
-// files of `dir`, in its own process group, which is killed after
-// `kill_after`.
-inline Exit RunCommand(const ScratchDir& dir, const std::vector<std::string>& argv,
-                       std::chrono::milliseconds kill_after) {
-  std::string out_path = dir.File("run.out"), err_path = dir.File("run.err");
+// Starts argv (no shell) with stdin from /dev/null and stdout and stderr in
+// the files given, in its own process group (its pid), killed with the test
+// (PR_SET_PDEATHSIG). Returns the pid, or -1 when fork failed.
+inline pid_t StartChild(const std::vector<std::string>& argv, const std::string& out_path,
+                        const std::string& err_path) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -97,12 +96,21 @@ inline Exit RunCommand(const ScratchDir& dir, const std::vector<std::string>& ar
     execv(args[0], args.data());
     _exit(127);
   }
+  if (pid > 0) setpgid(pid, pid);  // also here, so a kill of the group cannot miss it
+  return pid;
+}
+
+// Runs argv as StartChild does, with the files in `dir`; its process group
+// is killed after `kill_after`.
+inline Exit RunCommand(const ScratchDir& dir, const std::vector<std::string>& argv,
+                       std::chrono::milliseconds kill_after) {
+  std::string out_path = dir.File("run.out"), err_path = dir.File("run.err");
+  pid_t pid = StartChild(argv, out_path, err_path);
   Exit result;
   if (pid < 0) {
     ADD_FAILURE() << "fork failed";
     return result;
   }
-  setpgid(pid, pid);  // also here, so the kill below cannot miss the group
   auto deadline = std::chrono::steady_clock::now() + kill_after;
   int status = 0;
   for (;;) {
