@@ -146,6 +146,35 @@ TEST(SrunOutput, TheTimeLimitIsATimeout) {
   EXPECT_TRUE(out.timed_out);
 }
 
+// The lines and exit codes a real srun gave (Slurm 22.05.8, the single-node
+// Slurm of scripts/slurm_local.sh): a step past --time=1, and a step whose
+// node was set down mid-run (`scontrol update nodename=vm state=down`).
+// srun exits 0 after a node failure: only its lines tell it from a pass.
+TEST(SrunOutput, WhatARealSrunPrints_NodeFailureExitsZeroAndIsLost) {
+  ProbeOutput failed_node = Srun(0,
+                                 "timerbisect-node: vm\n"
+                                 "srun: error: Node failure on vm\n"
+                                 "slurmstepd-vm: error: *** STEP 1736.0 ON vm CANCELLED AT "
+                                 "2026-12-04T08:36:17 DUE TO NODE FAILURE, SEE SLURMCTLD LOG FOR "
+                                 "DETAILS ***\n"
+                                 "srun: error: Node failure on vm\n");
+  InterpretSrunOutput(failed_node);
+  EXPECT_TRUE(failed_node.lost);
+  EXPECT_EQ(failed_node.lost_reason, "srun: error: Node failure on vm");
+  FailureClassifier classifier = *FailureClassifier::Make({}, nullptr);
+  EXPECT_EQ(classifier.Classify(failed_node).kind, "lost");
+
+  ProbeOutput time_limit = Srun(143,
+                                "timerbisect-node: vm\n"
+                                "slurmstepd-vm: error: *** STEP 1735.0 ON vm CANCELLED AT "
+                                "2026-12-04T08:36:11 DUE TO TIME LIMIT ***\n"
+                                "srun: error: vm: task 0: Terminated\n");
+  InterpretSrunOutput(time_limit);
+  EXPECT_FALSE(time_limit.lost);
+  EXPECT_TRUE(time_limit.timed_out);
+  EXPECT_EQ(classifier.Classify(time_limit).kind, "timeout");
+}
+
 TEST(SrunOutput, OurTimeoutBeforeTheJobRanIsLostNotATimeout) {
   ProbeOutput out = Srun(-1, "");
   out.timed_out = true;
