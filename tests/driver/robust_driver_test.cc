@@ -38,9 +38,11 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
+using testing::Exit;
 using testing::ReadFile;
-using testing::StartChild;
 using testing::ScratchDir;
+using testing::StartChild;
+using testing::WaitChild;
 
 // Orphaned grandchildren of killed probes become ours, not init's, so they
 // are reaped promptly and /proc shows no zombie of theirs for long.
@@ -88,40 +90,15 @@ std::vector<pid_t> SettledProcessesWith(const std::string& marker, std::size_t e
   }
 }
 
-struct Exit {
-  int code = -1;  // exit status, or -1 when killed
-  int signal = 0;
-  std::string out;
-  std::string err;
-};
-
 // Starts argv (no shell) with stdout and stderr in files of `dir`.
 pid_t Start(const ScratchDir& dir, const std::vector<std::string>& argv) {
-  pid_t pid = StartChild(argv, dir.File("driver.out"), dir.File("driver.err"));
-  if (pid < 0) ADD_FAILURE() << "fork failed";
-  return pid;
+  return StartChild(argv, dir.File("driver.out"), dir.File("driver.err"));
 }
 
 // Waits for the driver; kills it after the safety timeout (a hang).
 Exit Finish(const ScratchDir& dir, pid_t pid) {
-  Exit result;
-  auto give_up = std::chrono::steady_clock::now() + kSafetyTimeout;
-  int status = 0;
-  for (;;) {
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
-    if (std::chrono::steady_clock::now() >= give_up) {
-      ADD_FAILURE() << "the driver hung";
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    timespec pause = {0, 5'000'000};
-    nanosleep(&pause, nullptr);
-  }
-  if (WIFEXITED(status)) result.code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-  result.out = ReadFile(dir.File("driver.out"));
-  result.err = ReadFile(dir.File("driver.err"));
+  Exit result = WaitChild(pid, kSafetyTimeout, dir.File("driver.out"), dir.File("driver.err"));
+  if (result.timed_out) ADD_FAILURE() << "the driver hung";
   return result;
 }
 

@@ -34,6 +34,7 @@ using testing::ReadFile;
 using testing::RunCommand;
 using testing::ScratchDir;
 using testing::StartChild;
+using testing::WaitChild;
 
 constexpr auto kPatience = 300s;
 
@@ -81,20 +82,7 @@ pid_t Spawn(const ScratchDir& dir, const std::vector<std::string>& argv) {
 DriverRun RunDriver(const ScratchDir& dir, const std::vector<std::string>& args) {
   DriverRun run;
   run.pid = Spawn(dir, Driver(args));
-  auto give_up = std::chrono::steady_clock::now() + kPatience;
-  int status = 0;
-  while (waitpid(run.pid, &status, WNOHANG) != run.pid) {
-    if (std::chrono::steady_clock::now() > give_up) {
-      kill(-run.pid, SIGKILL);
-      waitpid(run.pid, &status, 0);
-      run.exit.timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  if (!run.exit.timed_out && WIFEXITED(status)) run.exit.code = WEXITSTATUS(status);
-  run.exit.out = ReadFile(dir.File("spawn.out"));
-  run.exit.err = ReadFile(dir.File("spawn.err"));
+  run.exit = WaitChild(run.pid, kPatience, dir.File("spawn.out"), dir.File("spawn.err"));
   return run;
 }
 

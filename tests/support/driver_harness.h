@@ -100,12 +100,10 @@ inline pid_t StartChild(const std::vector<std::string>& argv, const std::string&
   return pid;
 }
 
-// Runs argv as StartChild does, with the files in `dir`; its process group
-// is killed after `kill_after`.
-inline Exit RunCommand(const ScratchDir& dir, const std::vector<std::string>& argv,
-                       std::chrono::milliseconds kill_after) {
-  std::string out_path = dir.File("run.out"), err_path = dir.File("run.err");
-  pid_t pid = StartChild(argv, out_path, err_path);
+// Waits for a StartChild child; past `kill_after` its process group is
+// killed and the result says timed_out. Then reads its output files.
+inline Exit WaitChild(pid_t pid, std::chrono::milliseconds kill_after, const std::string& out_path,
+                      const std::string& err_path) {
   Exit result;
   if (pid < 0) {
     ADD_FAILURE() << "fork failed";
@@ -128,6 +126,14 @@ inline Exit RunCommand(const ScratchDir& dir, const std::vector<std::string>& ar
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
   return result;
+}
+
+// Runs argv as StartChild does, with the files in `dir`; its process group
+// is killed after `kill_after`.
+inline Exit RunCommand(const ScratchDir& dir, const std::vector<std::string>& argv,
+                       std::chrono::milliseconds kill_after) {
+  std::string out_path = dir.File("run.out"), err_path = dir.File("run.err");
+  return WaitChild(StartChild(argv, out_path, err_path), kill_after, out_path, err_path);
 }
 
 // The command that reproduces a found set (a --json "sets" entry) with its
