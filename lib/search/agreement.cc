@@ -4,11 +4,11 @@
 
 namespace timerbisect::search {
 
-Agreement CheckAgreement(const Config& config, const Probe& probe, bool first_failed, int cap) {
+Agreement CheckAgreement(const BatchProbe& run, int parallelism, bool first_failed, int cap) {
   Agreement a;
   a.n_runs = a.y_runs = 1;
   a.n_failures = a.y_failures = first_failed ? 1 : 0;
-  const int per_batch = std::max(1, config.parallelism / 2);
+  const int per_batch = std::max(1, parallelism / 2);
   while (!a.flaky && a.n_runs < cap) {
     int each = std::min(per_batch, cap - a.n_runs);
     std::vector<std::string> patterns;
@@ -16,12 +16,7 @@ Agreement CheckAgreement(const Config& config, const Probe& probe, bool first_fa
       patterns.push_back("n");
       patterns.push_back("y");
     }
-    std::vector<ProbeResult> results;
-    if (config.batch_probe) {
-      results = config.batch_probe(patterns);
-    } else {
-      for (const std::string& p : patterns) results.push_back(probe(p));
-    }
+    std::vector<ProbeResult> results = run(patterns);
     for (std::size_t i = 0; i < results.size() && i < patterns.size(); ++i) {
       bool n = patterns[i] == "n";
       (n ? a.n_runs : a.y_runs) += 1;

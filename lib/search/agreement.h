@@ -2,7 +2,7 @@
 // old ("n") and one of all new ("y") agree, the deterministic searches stop
 // there: "not timer-sensitive". A target whose culprit fails half of its
 // runs agrees that way half of the time. Before saying so, more runs of
-// both, in batches (Config::batch_probe, Config::parallelism), until a
+// both, in batches of up to `parallelism` runs, until a
 // disagreement shows the target is flaky, or `cap` runs of each agreed
 // (a failure at rate p goes unseen in all of them with probability
 // (1-p)^cap: 8 runs miss a 50%-flaky culprit 0.4% of the time).
@@ -19,8 +19,9 @@ struct Agreement {
   int runs = 0;  // runs made here
 };
 
-// `first_failed`: what the first "n" and "y" both did. Stops early once a
-// run disagrees.
-Agreement CheckAgreement(const Config& config, const Probe& probe, bool first_failed, int cap);
+// `first_failed`: what the first "n" and "y" both did. `run` runs a batch
+// (up to `parallelism` runs at once are asked for). Stops early once a run
+// disagrees.
+Agreement CheckAgreement(const BatchProbe& run, int parallelism, bool first_failed, int cap);
 
 }  // namespace timerbisect::search

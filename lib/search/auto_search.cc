@@ -20,7 +20,7 @@ void Notice(const Config& config, const std::string& line) {
 // survives these runs with probability 1/16.
 constexpr int kLeaveOutRuns = 4;
 
-bool SetsReproduce(const Config& config, RunPool& pool, const Result& result) {
+bool SetsReproduce(RunPool& pool, const Result& result) {
   std::vector<std::pair<std::string, bool>> checks;  // pattern, must fail
   for (const ChangeSet& set : result.sets) {
     checks.emplace_back(set.pattern, true);
@@ -37,13 +37,7 @@ bool SetsReproduce(const Config& config, RunPool& pool, const Result& result) {
   checks.emplace_back(result.invert ? "y" : "n", false);
   std::vector<std::string> patterns;
   for (const auto& check : checks) patterns.push_back(check.first);
-  Config pooled = pool.Wrap(config);
-  std::vector<ProbeResult> runs;
-  if (pooled.batch_probe) {
-    runs = pooled.batch_probe(patterns);
-  } else {
-    for (const std::string& p : patterns) runs.push_back(pool.probe()(p));
-  }
+  std::vector<ProbeResult> runs = pool.Run(patterns);
   if (runs.size() < patterns.size()) return true;  // stopped: keep what was found
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (runs[i].failed != checks[i].second) return false;
@@ -67,7 +61,9 @@ Result AutoSearch(const Config& config, RunPool& pool) {
     Notice(config, std::string("all-old and all-new both ") +
                        (result.agreed_failing ? "failed" : "passed") + "; running each up to " +
                        std::to_string(cap) + " times to rule out a flaky failure");
-    Agreement agreement = CheckAgreement(id_split, pool.probe(), result.agreed_failing, cap);
+    Agreement agreement = CheckAgreement(
+        [&pool](const std::vector<std::string>& patterns) { return pool.Run(patterns); },
+        config.parallelism, result.agreed_failing, cap);
     if (!agreement.flaky) {
       result.message += " (" + std::to_string(agreement.n_runs) + " runs of each)";
       result.runs = pool.runs();
@@ -81,11 +77,16 @@ Result AutoSearch(const Config& config, RunPool& pool) {
   }
   bool flaky = result.outcome == Outcome::kInconclusive;
   if (result.outcome == Outcome::kFound) {
+    bool multi_site = false;
+    for (const ChangeSet& set : result.sets) multi_site |= set.ids.size() > 1;
     Notice(config, std::string("checking that the set") + (result.sets.size() == 1 ? "" : "s") +
                        " reproduce" + (result.sets.size() == 1 ? "s" : "") +
-                       " (one more run of each, " + std::to_string(kLeaveOutRuns) +
-                       " of each without one of its sites, one of the passing baseline)");
-    flaky = !SetsReproduce(config, pool, result);
+                       " (one more run of each" +
+                       (multi_site ? ", " + std::to_string(kLeaveOutRuns) +
+                                         " of each set of two or more without one of its sites"
+                                   : std::string()) +
+                       ", one of the passing baseline)");
+    flaky = !SetsReproduce(pool, result);
   }
   if (!flaky) {
     result.runs = pool.runs();

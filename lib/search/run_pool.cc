@@ -5,7 +5,7 @@ namespace timerbisect::search {
 RunPool::RunPool(const Config& config, const Probe& probe)
     : probe_(probe),
       batch_probe_(config.batch_probe),
-      pooled_probe_([this](const std::string& pattern) { return Batch({pattern}).front(); }) {}
+      pooled_probe_([this](const std::string& pattern) { return Run({pattern}).front(); }) {}
 
 void RunPool::Offer(const std::string& pattern, const ProbeResult& result) {
   offered_[pattern].push_back(result);
@@ -18,9 +18,7 @@ void RunPool::OfferKept() {
 
 Config RunPool::Wrap(Config config) {
   if (batch_probe_) {
-    config.batch_probe = [this](const std::vector<std::string>& patterns) {
-      return Batch(patterns);
-    };
+    config.batch_probe = [this](const std::vector<std::string>& patterns) { return Run(patterns); };
   }
   return config;
 }
@@ -29,7 +27,7 @@ void RunPool::Keep(const std::string& pattern, const ProbeResult& result) {
   if (pattern == "n" || pattern == "y") kept_.emplace_back(pattern, result);
 }
 
-std::vector<ProbeResult> RunPool::Batch(const std::vector<std::string>& patterns) {
+std::vector<ProbeResult> RunPool::Run(const std::vector<std::string>& patterns) {
   std::vector<ProbeResult> results(patterns.size());
   std::vector<std::size_t> to_run;
   std::vector<std::string> run_patterns;
@@ -53,7 +51,7 @@ std::vector<ProbeResult> RunPool::Batch(const std::vector<std::string>& patterns
   }
   // A batch probe that stopped (interrupted) returns fewer results.
   if (ran.size() < to_run.size()) {
-    results.resize(to_run.empty() ? patterns.size() : to_run[ran.size()]);
+    results.resize(to_run[ran.size()]);
   }
   for (std::size_t j = 0; j < ran.size() && j < to_run.size(); ++j) {
     results[to_run[j]] = ran[j];

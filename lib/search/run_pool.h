@@ -36,11 +36,15 @@ class RunPool {
   Config Wrap(Config config);
   const Probe& probe() const { return pooled_probe_; }
 
+  // Runs each pattern once through the pool (in parallel through the
+  // config's batch_probe when there is more than one to run); one result
+  // per pattern, in order, fewer when the probe stopped (interrupted).
+  std::vector<ProbeResult> Run(const std::vector<std::string>& patterns);
+
   int runs() const { return runs_; }      // target runs made through the pool
   int reused() const { return reused_; }  // requests answered by an offered result
 
  private:
-  std::vector<ProbeResult> Batch(const std::vector<std::string>& patterns);
   void Keep(const std::string& pattern, const ProbeResult& result);
 
   const Probe& probe_;
