@@ -4,6 +4,7 @@
 
 #include "protocol/pattern.h"
 #include "report/bisect_report.h"
+#include "run/lines.h"
 
 namespace timerbisect::cmd {
 namespace {
@@ -23,10 +24,8 @@ std::string ReplacePattern(std::string word, const std::string& pattern) {
 std::string ReportLines(const run::ProbeOutput& out) {
   std::string kept;
   for (const std::string* text : {&out.report, &out.output}) {
-    std::string_view rest = *text;
-    while (!rest.empty()) {
-      auto nl = rest.find('\n');
-      std::string_view line = rest.substr(0, nl);
+    run::ForEachLine(*text, [&kept](std::string_view line) {
+      if (line.ends_with('\n')) line.remove_suffix(1);
       if (line.find("[bisect-match ") != std::string_view::npos ||
           line.starts_with("timerbisect: shim active") ||
           line.starts_with("timerbisect: shim dropped ") ||
@@ -34,9 +33,7 @@ std::string ReportLines(const run::ProbeOutput& out) {
         kept.append(line);
         kept += '\n';
       }
-      if (nl == std::string_view::npos) break;
-      rest.remove_prefix(nl + 1);
-    }
+    });
   }
   return kept;
 }

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "run/lines.h"
+
 namespace timerbisect::run {
 namespace {
 
@@ -67,11 +69,7 @@ bool IsShimLine(std::string_view line) {
 
 void SeparateWrapperLines(ProbeOutput& out) {
   std::string kept;
-  std::string_view rest = out.output;
-  while (!rest.empty()) {
-    auto nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl == std::string_view::npos ? rest.size() : nl + 1);
-    rest.remove_prefix(line.size());
+  ForEachLine(out.output, [&](std::string_view line) {
     if (line.starts_with(kNodeLinePrefix)) {
       std::string_view node = line.substr(sizeof kNodeLinePrefix - 1);
       if (node.ends_with('\n')) node.remove_suffix(1);
@@ -85,7 +83,7 @@ void SeparateWrapperLines(ProbeOutput& out) {
     } else {
       kept.append(line);
     }
-  }
+  });
   out.output = std::move(kept);
 }
 

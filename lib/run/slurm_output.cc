@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "run/lines.h"
 #include "run/remote_command.h"
 
 namespace timerbisect::run {
@@ -30,11 +31,7 @@ std::string FirstError(const std::vector<std::string>& lines) {
 void InterpretSrunOutput(ProbeOutput& out) {
   std::vector<std::string> slurm_lines;
   std::string kept;
-  std::string_view rest = out.output;
-  while (!rest.empty()) {
-    auto nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl == std::string_view::npos ? rest.size() : nl + 1);
-    rest.remove_prefix(line.size());
+  ForEachLine(out.output, [&](std::string_view line) {
     std::string_view text = line.ends_with('\n') ? line.substr(0, line.size() - 1) : line;
     // slurmstepd's lines start "slurmstepd-NODE: " or "slurmstepd: ".
     if (text.starts_with("srun: ") || text.starts_with("slurmstepd")) {
@@ -42,7 +39,7 @@ void InterpretSrunOutput(ProbeOutput& out) {
     } else {
       kept.append(line);
     }
-  }
+  });
   out.output = std::move(kept);
   SeparateWrapperLines(out);
   if (!out.started) return;
