@@ -1,19 +1,10 @@
 #include "sites_command.h"
 
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
-#include <cstdint>
-#include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "exit_codes.h"
 #include "launcher_flags.h"
 #include "output_file.h"
-#include "protocol/duration.h"
-#include "protocol/marker.h"
 #include "report/sites_report.h"
 #include "run/interrupt.h"
 #include "session.h"
