@@ -58,6 +58,9 @@ configure_and_build() {
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0
+# Every failed test of every tree, "DIR: NAME", repeated after the last tree
+# so the end of a long log says what failed.
+FAILED_TESTS=()
 # run_ctest DIR: runs the tree's tests, prints ctest's summary, adds up counts.
 run_ctest() {
   local dir=$1 log
@@ -67,6 +70,11 @@ run_ctest() {
   ctest --test-dir "$ROOT/$dir" --output-on-failure -j "$JOBS" --timeout 600 2>&1 | tee "$log" || rc=$?
   local line passed failed total
   line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)
+  local name
+  while IFS= read -r name; do
+    FAILED_TESTS+=("$dir: $name")
+  done < <(sed -n '/^The following tests FAILED:/,/^Errors while running CTest/p' "$log" |
+    grep -E '^[[:space:]]+[0-9]+ - ' | sed -E 's/^[[:space:]]+//')
   rm -f "$log"
   if [ -z "$line" ]; then
     echo "timerbisect: ctest in $dir printed no summary" >&2
@@ -111,6 +119,10 @@ case "$cmd" in
       -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DTIMERBISECT_SANITIZE=thread
     run_ctest build-tsan || status=1
     echo
+    if [ ${#FAILED_TESTS[@]} -gt 0 ]; then
+      echo "failed tests:"
+      printf '  %s\n' "${FAILED_TESTS[@]}"
+    fi
     echo "all builds: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
     exit "$status"
     ;;

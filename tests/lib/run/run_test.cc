@@ -2,6 +2,7 @@
 // helpers in tests/progs/run_*.c (paths come in as RUN_<NAME> definitions).
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -635,23 +636,46 @@ TEST(SignalName, NamesAndNumbers) {
 
 class InterruptGuardTest : public testing::TestWithParam<int> {};
 
+// What the threads of a process are doing: each thread's state and kernel
+// wait channel, and the process's signal masks, for a failure message.
+std::string ThreadStates(pid_t pid) {
+  std::string states;
+  const fs::path proc = "/proc/" + std::to_string(pid);
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator(proc / "task", ec)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    std::ifstream wchan(task.path() / "wchan");
+    std::string channel;
+    std::getline(wchan, channel);
+    states += "\n  thread " + task.path().filename().string() + ": " +
+              line.substr(line.rfind(')') + 2, 1) + " in " + channel;
+  }
+  std::ifstream status(proc / "status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("Sig", 0) == 0 || line.rfind("ShdPnd", 0) == 0) states += "\n  " + line;
+  }
+  return states;
+}
+
 // A driver process (forked) runs `sleep 1000` as a probe under an
 // InterruptGuard; the signal must stop it and remove its directory, and the
-// driver must exit 128+signo.
+// driver must exit 128+signo. A driver that does not exit is killed after
+// kPatience and the failure says where its threads were.
 TEST_P(InterruptGuardTest, KillsRunningProbesAndExits) {
   const int signo = GetParam();
   TempDir dir;
   fs::path pidfile = dir.path() / "pid";
   fs::path scratch = dir.path() / "scratch";
+  fs::path errfile = dir.path() / "err";
   fs::create_directory(scratch);
-  int err_pipe[2];
-  ASSERT_EQ(pipe(err_pipe), 0);
   pid_t driver = fork();
   ASSERT_GE(driver, 0);
   if (driver == 0) {
-    dup2(err_pipe[1], STDERR_FILENO);
-    close(err_pipe[0]);
-    close(err_pipe[1]);
+    int err = open(errfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (err < 0 || dup2(err, STDERR_FILENO) < 0) _exit(2);
+    close(err);
     {
       LocalLauncher launcher;
       InterruptGuard guard;
@@ -661,18 +685,29 @@ TEST_P(InterruptGuardTest, KillsRunningProbesAndExits) {
     }
     _exit(1);  // the probe ended on its own: the guard did nothing
   }
-  close(err_pipe[1]);
   pid_t pgid = NumberAfter(WaitForLine(pidfile), "");
+  if (pgid <= 0) kill(driver, SIGKILL);
   ASSERT_GT(pgid, 0);
   ASSERT_EQ(kill(driver, signo), 0);
   int status = 0;
-  ASSERT_EQ(waitpid(driver, &status, 0), driver);
-  std::string err;
-  char buf[256];
-  for (ssize_t n; (n = read(err_pipe[0], buf, sizeof buf)) > 0;)
-    err.append(buf, static_cast<std::size_t>(n));
-  close(err_pipe[0]);
-  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  pid_t reaped = 0;
+  std::string stuck;
+  for (auto give_up = std::chrono::steady_clock::now() + kPatience;
+       (reaped = waitpid(driver, &status, WNOHANG)) == 0;) {
+    if (std::chrono::steady_clock::now() >= give_up) {
+      stuck = ThreadStates(driver);
+      kill(driver, SIGKILL);
+      kill(-pgid, SIGKILL);
+      reaped = waitpid(driver, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(reaped, driver);
+  EXPECT_EQ(stuck, "") << "the driver did not exit after the signal; its threads:";
+  std::ifstream err_in(errfile);
+  std::string err((std::istreambuf_iterator<char>(err_in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status << ", stderr: " << err;
   EXPECT_EQ(WEXITSTATUS(status), 128 + signo);
   EXPECT_EQ(err, "timerbisect: interrupted; stopped 1 running probe\n");
   EXPECT_TRUE(WaitGroupGone(pgid));
