@@ -659,6 +659,30 @@ std::string ThreadStates(pid_t pid) {
   return states;
 }
 
+// Reaps this process's children until none is left. After kPatience the
+// ones left are killed, and their thread states returned; "" when all went.
+std::string WaitChildrenGone() {
+  for (auto give_up = std::chrono::steady_clock::now() + kPatience;
+       std::chrono::steady_clock::now() < give_up;) {
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    if (waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD) return "";
+    std::this_thread::sleep_for(10ms);
+  }
+  std::string left;
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream children(task.path() / "children");
+    for (pid_t child; children >> child;) {
+      left += "\n pid " + std::to_string(child) + ":" + ThreadStates(child);
+      kill(child, SIGKILL);
+    }
+  }
+  while (waitpid(-1, nullptr, 0) > 0) {
+  }
+  return left;
+}
+
 // A driver process (forked) runs `sleep 1000` as a probe under an
 // InterruptGuard; the signal must stop it and remove its directory, and the
 // driver must exit 128+signo. A driver that does not exit is killed after
@@ -714,6 +738,9 @@ TEST_P(InterruptGuardTest, KillsRunningProbesAndExits) {
   std::string left;  // the probe's directory must go too
   for (const auto& entry : fs::directory_iterator(scratch)) left += entry.path().string() + " ";
   EXPECT_EQ(left, "");
+  // The driver's reaper (run/probe_reaper.h), now this subreaper's child,
+  // must see the driver gone and exit too.
+  EXPECT_EQ(WaitChildrenGone(), "") << "children left after the driver exited:";
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, InterruptGuardTest, testing::Values(SIGINT, SIGTERM, SIGHUP),
