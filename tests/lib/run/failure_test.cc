@@ -4,7 +4,6 @@
 
 #include <signal.h>
 
-#include <optional>
 #include <string>
 #include <utility>
 
@@ -38,9 +37,8 @@ ProbeOutput TimedOut() {
 }
 
 FailureClassifier Classifier(FailureRule rule) {
-  std::string error;
-  std::optional<FailureClassifier> c = FailureClassifier::Make(rule, &error);
-  EXPECT_TRUE(c) << error;
+  auto c = FailureClassifier::Make(rule);
+  EXPECT_TRUE(c) << c.error();
   return *c;
 }
 
@@ -101,8 +99,9 @@ TEST(FailureClassifier, ProbeThatDidNotStartIsNoVerdict) {
 }
 
 TEST(FailureClassifier, BadRegexIsOneLineError) {
-  std::string error;
-  EXPECT_FALSE(FailureClassifier::Make({.fail_on = "a(b", .fail_exit = {}}, &error));
+  auto made = FailureClassifier::Make({.fail_on = "a(b", .fail_exit = {}});
+  ASSERT_FALSE(made);
+  const std::string& error = made.error();
   EXPECT_EQ(error.rfind("timerbisect: bad --fail-on regex /a(b/: missing )", 0), 0u) << error;
   EXPECT_EQ(error.find('\n'), std::string::npos);
 }

@@ -23,9 +23,8 @@ TEST(Journal, IgnoresALineCutShortAndAppendsOnAFreshLine) {
       << "\n"
       << R"({"key":"n","pattern":"n","fai)";
   }
-  std::string error;
-  auto journal = Journal::Open(path, "{}", error);
-  ASSERT_TRUE(journal) << error;
+  auto journal = Journal::Open(path, "{}");
+  ASSERT_TRUE(journal) << journal.error();
   EXPECT_EQ(journal->loaded(), 1);
   auto y = journal->Replay("y");
   ASSERT_TRUE(y);
@@ -36,7 +35,7 @@ TEST(Journal, IgnoresALineCutShortAndAppendsOnAFreshLine) {
   EXPECT_FALSE(journal->Replay("n"));
   // Where it ran (a remote launcher's node) is kept.
   ASSERT_TRUE(journal->Append({"n", "n", false, "pass", {}, {}, "", "n17"}));
-  auto again = Journal::Open(path, "{}", error);
+  auto again = Journal::Open(path, "{}");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->loaded(), 2);
   auto n = again->Replay("n");
@@ -47,20 +46,22 @@ TEST(Journal, IgnoresALineCutShortAndAppendsOnAFreshLine) {
 TEST(Journal, RecordedForAnotherRunIsRefusedNamingWhatDiffers) {
   TempDir dir;
   std::string path = (dir.path() / "identity").string();
-  std::string error;
   {
-    auto journal = Journal::Open(path, R"({"command":["a"],"count":1})", error);
-    ASSERT_TRUE(journal) << error;
+    auto journal = Journal::Open(path, R"({"command":["a"],"count":1})");
+    ASSERT_TRUE(journal) << journal.error();
     ASSERT_TRUE(journal->Append({"y", "y", true, "exit 1", {}, {}, "", ""}));
   }
-  auto same = Journal::Open(path, R"({"command":["a"],"count":1})", error);
-  ASSERT_TRUE(same) << error;
+  auto same = Journal::Open(path, R"({"command":["a"],"count":1})");
+  ASSERT_TRUE(same) << same.error();
   EXPECT_EQ(same->loaded(), 1);
-  EXPECT_FALSE(Journal::Open(path, R"({"command":["b"],"count":1})", error));
+  auto other_command = Journal::Open(path, R"({"command":["b"],"count":1})");
+  ASSERT_FALSE(other_command);
+  const std::string& error = other_command.error();
   EXPECT_NE(error.find("was recorded for another run (command: "), std::string::npos) << error;
   EXPECT_EQ(error.find('\n'), std::string::npos) << error;
-  EXPECT_FALSE(Journal::Open(path, R"({"command":["a"],"count":2})", error));
-  EXPECT_NE(error.find("count"), std::string::npos) << error;
+  auto other_count = Journal::Open(path, R"({"command":["a"],"count":2})");
+  ASSERT_FALSE(other_count);
+  EXPECT_NE(other_count.error().find("count"), std::string::npos) << other_count.error();
 }
 
 TEST(Journal, ProbesWithoutAnIdentityLineAreRefused) {
@@ -71,15 +72,17 @@ TEST(Journal, ProbesWithoutAnIdentityLineAreRefused) {
     f << R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":[]})"
       << "\n";
   }
-  std::string error;
-  EXPECT_FALSE(Journal::Open(path, "{}", error));
-  EXPECT_NE(error.find("no line saying what run they belong to"), std::string::npos) << error;
+  auto headless = Journal::Open(path, "{}");
+  ASSERT_FALSE(headless);
+  EXPECT_NE(headless.error().find("no line saying what run they belong to"), std::string::npos)
+      << headless.error();
 }
 
 TEST(Journal, UnwritablePathIsAOneLineError) {
-  std::string error;
-  EXPECT_FALSE(Journal::Open("/nonexistent-dir/journal", "{}", error));
-  EXPECT_NE(error.find("cannot open --journal /nonexistent-dir/journal"), std::string::npos);
+  auto unwritable = Journal::Open("/nonexistent-dir/journal", "{}");
+  ASSERT_FALSE(unwritable);
+  EXPECT_NE(unwritable.error().find("cannot open --journal /nonexistent-dir/journal"),
+            std::string::npos);
 }
 
 }  // namespace

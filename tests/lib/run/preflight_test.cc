@@ -22,44 +22,50 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+// The error of a check expected to fail; "" (and a test failure) if it passed.
+template <class T>
+std::string ErrorOf(const base::Expected<T>& result) {
+  EXPECT_FALSE(result);
+  return result ? "" : result.error();
+}
+
 TEST(ResolveCommand, SearchesPath) {
-  std::string resolved;
-  EXPECT_EQ(ResolveCommand("sh", &resolved), "");
-  EXPECT_EQ(fs::path(resolved).filename(), "sh");
-  EXPECT_EQ(access(resolved.c_str(), X_OK), 0);
-  EXPECT_EQ(ResolveCommand("foo-not-here", &resolved, "/nonexistent:/usr/bin"),
+  auto resolved = ResolveCommand("sh");
+  ASSERT_TRUE(resolved) << resolved.error();
+  EXPECT_EQ(fs::path(*resolved).filename(), "sh");
+  EXPECT_EQ(access(resolved->c_str(), X_OK), 0);
+  EXPECT_EQ(ErrorOf(ResolveCommand("foo-not-here", "/nonexistent:/usr/bin")),
             "timerbisect: command not found: foo-not-here (not in PATH)");
 }
 
 TEST(ResolveCommand, PathsWithASlashAreTakenAsGiven) {
-  std::string resolved;
-  EXPECT_EQ(ResolveCommand("/bin/true", &resolved), "");
-  EXPECT_EQ(resolved, "/bin/true");
-  EXPECT_EQ(ResolveCommand("/nonexistent/foo", &resolved),
+  auto resolved = ResolveCommand("/bin/true");
+  ASSERT_TRUE(resolved) << resolved.error();
+  EXPECT_EQ(*resolved, "/bin/true");
+  EXPECT_EQ(ErrorOf(ResolveCommand("/nonexistent/foo")),
             "timerbisect: command not found: /nonexistent/foo (no such file)");
-  EXPECT_EQ(ResolveCommand("/tmp", &resolved), "timerbisect: cannot run /tmp: Is a directory");
+  EXPECT_EQ(ErrorOf(ResolveCommand("/tmp")), "timerbisect: cannot run /tmp: Is a directory");
 }
 
 TEST(ResolveCommand, NamesAFileThatIsNotExecutable) {
   TempDir dir;
   WriteFile(dir.path() / "tool", "#!/bin/sh\n", fs::perms::owner_read | fs::perms::owner_write);
-  std::string resolved;
-  std::string error = ResolveCommand("tool", &resolved, dir.path().c_str());
-  EXPECT_EQ(error, "timerbisect: cannot run " + (dir.path() / "tool").string() +
-                       ": not executable (chmod +x it?)");
+  EXPECT_EQ(ErrorOf(ResolveCommand("tool", dir.path().c_str())),
+            "timerbisect: cannot run " + (dir.path() / "tool").string() +
+                ": not executable (chmod +x it?)");
 }
 
 TEST(CheckPreloadable, DynamicExecutableIsFine) {
-  EXPECT_EQ(CheckPreloadable("/bin/true"), "");
-  EXPECT_EQ(CheckPreloadable(RUN_CRASH), "");
+  EXPECT_TRUE(CheckPreloadable("/bin/true"));
+  EXPECT_TRUE(CheckPreloadable(RUN_CRASH));
 }
 
 TEST(CheckPreloadable, StaticExecutables) {
-  EXPECT_EQ(CheckPreloadable(RUN_STATIC),
+  EXPECT_EQ(ErrorOf(CheckPreloadable(RUN_STATIC)),
             std::string("timerbisect: ") + RUN_STATIC +
                 " is statically linked: no dynamic loader runs in it to load LD_PRELOAD; rebuild "
                 "it dynamically linked");
-  EXPECT_NE(CheckPreloadable(RUN_STATIC_PIE).find(" is static-pie: "), std::string::npos);
+  EXPECT_NE(ErrorOf(CheckPreloadable(RUN_STATIC_PIE)).find(" is static-pie: "), std::string::npos);
 }
 
 TEST(CheckPreloadable, SetuidAndSetgid) {
@@ -67,11 +73,13 @@ TEST(CheckPreloadable, SetuidAndSetgid) {
   fs::path copy = dir.path() / "true";
   fs::copy_file("/bin/true", copy);
   ASSERT_EQ(chmod(copy.c_str(), 04755), 0);
-  EXPECT_NE(CheckPreloadable(copy).find(copy.string() + " is setuid: "), std::string::npos);
+  EXPECT_NE(ErrorOf(CheckPreloadable(copy)).find(copy.string() + " is setuid: "),
+            std::string::npos);
   ASSERT_EQ(chmod(copy.c_str(), 02755), 0);
-  EXPECT_NE(CheckPreloadable(copy).find(copy.string() + " is setgid: "), std::string::npos);
+  EXPECT_NE(ErrorOf(CheckPreloadable(copy)).find(copy.string() + " is setgid: "),
+            std::string::npos);
   ASSERT_EQ(chmod(copy.c_str(), 0755), 0);
-  EXPECT_EQ(CheckPreloadable(copy), "");
+  EXPECT_TRUE(CheckPreloadable(copy));
 }
 
 TEST(CheckPreloadable, FileCapabilities) {
@@ -84,37 +92,38 @@ TEST(CheckPreloadable, FileCapabilities) {
   if (setxattr(copy.c_str(), "security.capability", &caps, XATTR_CAPS_SZ_2, 0) != 0) {
     GTEST_SKIP() << "cannot set file capabilities here: " << std::strerror(errno);
   }
-  EXPECT_NE(CheckPreloadable(copy).find("has file capabilities"), std::string::npos);
+  EXPECT_NE(ErrorOf(CheckPreloadable(copy)).find("has file capabilities"), std::string::npos);
 }
 
 TEST(CheckPreloadable, ScriptsAreJudgedByTheirInterpreter) {
   TempDir dir;
   WriteFile(dir.path() / "ok", "#!/bin/sh -e\necho hi\n", fs::perms::owner_all);
-  EXPECT_EQ(CheckPreloadable(dir.path() / "ok"), "");
+  EXPECT_TRUE(CheckPreloadable(dir.path() / "ok"));
   WriteFile(dir.path() / "env", "#!/usr/bin/env sh\necho hi\n", fs::perms::owner_all);
-  EXPECT_EQ(CheckPreloadable(dir.path() / "env"), "");
+  EXPECT_TRUE(CheckPreloadable(dir.path() / "env"));
 
   fs::path bad = dir.path() / "bad";
   WriteFile(bad, std::string("#!") + RUN_STATIC + "\n", fs::perms::owner_all);
-  EXPECT_EQ(CheckPreloadable(bad), "timerbisect: script " + bad.string() + " runs " + RUN_STATIC +
-                                       " is statically linked: no dynamic loader runs in it to "
-                                       "load LD_PRELOAD; rebuild it dynamically linked");
+  EXPECT_EQ(ErrorOf(CheckPreloadable(bad)),
+            "timerbisect: script " + bad.string() + " runs " + RUN_STATIC +
+                " is statically linked: no dynamic loader runs in it to "
+                "load LD_PRELOAD; rebuild it dynamically linked");
   fs::path bad_env = dir.path() / "bad_env";
   WriteFile(bad_env, std::string("#!/usr/bin/env -S ") + RUN_STATIC + " --flag\n",
             fs::perms::owner_all);
-  EXPECT_NE(CheckPreloadable(bad_env).find("statically linked"), std::string::npos);
+  EXPECT_NE(ErrorOf(CheckPreloadable(bad_env)).find("statically linked"), std::string::npos);
 }
 
 TEST(CheckPreloadable, GoBinariesPointToGodebug) {
   for (const char* path : {RUN_FAKE_GO_SECTION, RUN_FAKE_GO_NOTE}) {
-    std::string error = CheckPreloadable(path);
+    std::string error = ErrorOf(CheckPreloadable(path));
     EXPECT_NE(error.find(" is a Go program: "), std::string::npos) << path << ": " << error;
     EXPECT_NE(error.find("--godebug"), std::string::npos) << error;
   }
 }
 
 TEST(CheckPreloadable, MissingFile) {
-  EXPECT_EQ(CheckPreloadable("/nonexistent/foo"),
+  EXPECT_EQ(ErrorOf(CheckPreloadable("/nonexistent/foo")),
             "timerbisect: cannot inspect /nonexistent/foo: No such file or directory");
 }
 
@@ -124,12 +133,12 @@ TEST(CheckPreloadable, NonElfFilesAreLeftToExec) {
             std::string("\x7f"
                         "ELX and some bytes"),
             fs::perms::owner_all);
-  EXPECT_EQ(CheckPreloadable(dir.path() / "data"), "");
+  EXPECT_TRUE(CheckPreloadable(dir.path() / "data"));
   WriteFile(dir.path() / "truncated",
             std::string("\x7f"
                         "ELF\x02\x01"),
             fs::perms::owner_all);
-  EXPECT_EQ(CheckPreloadable(dir.path() / "truncated"), "");
+  EXPECT_TRUE(CheckPreloadable(dir.path() / "truncated"));
 }
 
 }  // namespace

@@ -59,7 +59,7 @@ TEST(SrunOutput, AJobThatNeverStartedIsLostWithSrunsReason) {
   EXPECT_TRUE(out.lost);
   EXPECT_EQ(out.lost_reason,
             "srun: error: Unable to allocate resources: Invalid partition name specified");
-  FailureClassifier classifier = *FailureClassifier::Make({}, nullptr);
+  FailureClassifier classifier = *FailureClassifier::Make({});
   EXPECT_EQ(classifier.Classify(out).kind, "lost");
   EXPECT_FALSE(classifier.Classify(out).failed);
 }
@@ -99,7 +99,7 @@ TEST(SrunOutput, WhatARealSrunPrints_NodeFailureExitsZeroAndIsLost) {
   InterpretSrunOutput(failed_node);
   EXPECT_TRUE(failed_node.lost);
   EXPECT_EQ(failed_node.lost_reason, "srun: error: Node failure on vm");
-  FailureClassifier classifier = *FailureClassifier::Make({}, nullptr);
+  FailureClassifier classifier = *FailureClassifier::Make({});
   EXPECT_EQ(classifier.Classify(failed_node).kind, "lost");
 
   ProbeOutput time_limit = Srun(143,
