@@ -124,8 +124,7 @@ base::Expected<Journal> Journal::Open(const std::string& path, const std::string
 Journal::Journal(Journal&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       recorded_(std::move(other.recorded_)),
-      loaded_(other.loaded_),
-      replayed_(other.replayed_) {}
+      loaded_(other.loaded_) {}
 
 Journal& Journal::operator=(Journal&& other) noexcept {
   if (this != &other) {
@@ -133,7 +132,6 @@ Journal& Journal::operator=(Journal&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     recorded_ = std::move(other.recorded_);
     loaded_ = other.loaded_;
-    replayed_ = other.replayed_;
   }
   return *this;
 }
@@ -147,7 +145,6 @@ std::optional<JournalEntry> Journal::Replay(const std::string& key) {
   if (it == recorded_.end() || it->second.empty()) return std::nullopt;
   JournalEntry e = std::move(it->second.front());
   it->second.pop_front();
-  ++replayed_;
   return e;
 }
 

@@ -60,7 +60,6 @@ class Journal {
   bool Append(const JournalEntry& entry);
 
   int loaded() const { return loaded_; }
-  int replayed() const { return replayed_; }
 
  private:
   Journal() = default;
@@ -68,7 +67,6 @@ class Journal {
   int fd_ = -1;
   std::map<std::string, std::deque<JournalEntry>> recorded_;
   int loaded_ = 0;
-  int replayed_ = 0;
 };
 
 }  // namespace timerbisect::run
