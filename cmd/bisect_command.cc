@@ -75,7 +75,7 @@ int RunBisect(const SessionOptions& o) {
   }
   auto session = Session::Open("bisect", o, *launcher, {.output_paths = {{"--json", o.json_path}}});
   if (!session) {
-    PrintErrors(session.errors());
+    PrintErrors(session.error());
     return kExitUsage;
   }
   Session& s = **session;

@@ -93,10 +93,8 @@ std::string EnvFromJson(const std::string& path, const std::string& set_text, En
            " has no \"reproduction\" (a file from a timerbisect before 0.3: run the bisection "
            "again, or copy its reproduce line)";
   }
-  std::string error;
-  std::optional<report::Reproduction> reproduction =
-      report::ReproductionFromJson(chosen["reproduction"], error);
-  if (!reproduction) return prefix + which + "'s \"reproduction\": " + error;
+  auto reproduction = report::ReproductionFromJson(chosen["reproduction"]);
+  if (!reproduction) return prefix + which + "'s \"reproduction\": " + reproduction.error();
   env = reproduction->env;
   if (env.empty()) return prefix + which + "'s reproduction sets no variables";
   return "";

@@ -5,31 +5,16 @@
 
 #include <iostream>
 #include <string>
-#include <utility>
-#include <variant>
 #include <vector>
+
+#include "base/expected.h"
 
 namespace timerbisect::cmd {
 
 using Errors = std::vector<std::string>;  // one line each, "timerbisect: ..."
 
 template <class T>
-class [[nodiscard]] Expected {
- public:
-  Expected(T value) : state_(std::move(value)) {}  // NOLINT: implicit, as a return value
-  static Expected Fail(Errors errors) { return Expected(std::move(errors)); }
-  static Expected Fail(std::string error) { return Expected(Errors{std::move(error)}); }
-
-  bool ok() const { return std::holds_alternative<T>(state_); }
-  explicit operator bool() const { return ok(); }
-  T& operator*() { return std::get<T>(state_); }
-  T* operator->() { return &std::get<T>(state_); }
-  const Errors& errors() const { return std::get<Errors>(state_); }
-
- private:
-  explicit Expected(Errors errors) : state_(std::move(errors)) {}
-  std::variant<T, Errors> state_;
-};
+using Expected = base::Expected<T, Errors>;
 
 // Prints each error on its own line to stderr.
 inline void PrintErrors(const Errors& errors) {

@@ -62,9 +62,11 @@ std::string PreflightShimTarget(const std::vector<std::string>& command, bool sh
                                 const std::string& shim_flag, std::string& shim_path) {
   std::string error;
   if (!shell) {
-    std::string resolved;
-    if (error = run::ResolveCommand(command[0], &resolved); !error.empty()) return error;
-    if (error = run::CheckPreloadable(resolved); !error.empty()) return error;
+    auto resolved = run::ResolveCommand(command[0]);
+    if (!resolved) return resolved.error();
+    if (auto preloadable = run::CheckPreloadable(*resolved); !preloadable) {
+      return preloadable.error();
+    }
   }
   shim_path = LocateShim(shim_flag, error);
   return shim_path.empty() ? error : "";

@@ -46,9 +46,11 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
   if (std::string error = ParseTimeoutFlag(o.timeout, t.timeout); !error.empty()) {
     errors.push_back(error);
   }
-  std::string error;
-  classifier = run::FailureClassifier::Make({o.fail_on, o.fail_exit}, &error);
-  if (!classifier) errors.push_back(error);
+  if (auto made = run::FailureClassifier::Make({o.fail_on, o.fail_exit})) {
+    classifier = std::move(*made);
+  } else {
+    errors.push_back(made.error());
+  }
 
   // Go bisect's form: leading VAR=VALUE words set the command's environment
   // (as env(1) reads them), and one of them may hold PATTERN anywhere in its
@@ -113,13 +115,15 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
   }
   if (protocol_modes == 0) {
     ShimFlags flags{o.aspects, o.depth, o.scope, o.short_threshold, o.lag};
+    std::string error;
     if (!ShimEnvFromFlags(flags, t.shim_env, error)) errors.push_back(error);
     if (error = PreflightShimTarget(t.argv, o.shell, o.shim_path, t.shim_path); !error.empty()) {
       errors.push_back(error);
     }
   } else if (!o.shell) {
-    std::string resolved;
-    if (error = run::ResolveCommand(t.argv[0], &resolved); !error.empty()) errors.push_back(error);
+    if (auto resolved = run::ResolveCommand(t.argv[0]); !resolved) {
+      errors.push_back(resolved.error());
+    }
   }
   return errors;
 }
@@ -247,9 +251,9 @@ Expected<std::unique_ptr<Session>> Session::Open(std::string_view subcommand,
   if (!options.journal_path.empty()) {
     nlohmann::json identity = JournalIdentity(subcommand, options, s->target_options_);
     for (const auto& [key, value] : checks.identity_extra.items()) identity[key] = value;
-    std::string error;
-    s->journal_ = run::Journal::Open(options.journal_path, identity.dump(), error);
-    if (!s->journal_) return Expected<std::unique_ptr<Session>>::Fail(error);
+    auto journal = run::Journal::Open(options.journal_path, identity.dump());
+    if (!journal) return Expected<std::unique_ptr<Session>>::Fail({journal.error()});
+    s->journal_ = std::move(*journal);
     if (s->journal_->loaded() > 0 && s->verbosity() >= 1) {
       std::cerr << "timerbisect: resuming from " << options.journal_path << " ("
                 << s->journal_->loaded() << " recorded runs)\n";

@@ -58,7 +58,7 @@ int RunSites(const SitesOptions& o) {
   auto session = Session::Open("sites", options, *launcher,
                                {.output_paths = {{"--json", o.json_path}}, .shim_only = true});
   if (!session) {
-    PrintErrors(session.errors());
+    PrintErrors(session.error());
     return kExitUsage;
   }
   if (std::string error = CheckLauncher(*launcher, o.launcher, o.shim_path, true); !error.empty()) {

@@ -110,7 +110,7 @@ int RunTriage(const TriageOptions& o) {
   checks.identity_extra = {{"budget", o.budget}, {"no_bisect", o.no_bisect}};
   auto session = Session::Open("triage", o.bisect, *launcher, checks);
   if (!session) {
-    PrintErrors(session.errors());
+    PrintErrors(session.error());
     return kExitUsage;
   }
   Session& s = **session;

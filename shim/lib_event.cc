@@ -38,10 +38,10 @@
 #include <sys/time.h>
 
 #include <atomic>
-#include <cerrno>
 #include <climits>
 #include <cstdlib>
 
+#include "guard.h"
 #include "interceptor.h"
 #include "lib_loop.h"
 
@@ -171,33 +171,34 @@ TB_EXPORT int event_add(event* ev, const timeval* tv) {
   }
   std::int64_t timeout_ns = TimeoutNs(tv);
   if (timeout_ns < 0) return real(ev, tv);
-  int saved_errno = errno;
-  bool armed = (EV_REAL(event_pending)(ev, EV_TIMEOUT, nullptr) & EV_TIMEOUT) != 0;
-  bool due = armed && Due(ev);
-  LibTimerRecord before = RecallLibraryTimer(ev);
-  LibArm arm = DecideLibraryArm(Api::kEventAdd, kLibEvent, timeout_ns, armed);
-  if (due && (before.stale_old || before.stale_new)) {
-    // Take back the activation (or the expired timeout) first: new never
-    // runs it, old runs it once from the shim's own event.
-    EV_REAL(event_del)(ev);
-    if (before.stale_old) ScheduleStaleRun(ev);
-  }
+  LibArm arm;
   timeval adjusted;
   bool activate = false;
-  if (arm.timeout_ns == 0 && (EV_REAL(event_get_events)(ev) & EV_PERSIST) != 0) {
-    activate = true;  // the timeout stays the interval
-  } else if (arm.timeout_ns >= 0) {
-    std::int64_t us = (arm.timeout_ns + 999) / 1000;
-    adjusted = {static_cast<time_t>(us / kUsPerSec), static_cast<suseconds_t>(us % kUsPerSec)};
-    tv = &adjusted;
+  {
+    ShimScope scope;
+    bool armed = (EV_REAL(event_pending)(ev, EV_TIMEOUT, nullptr) & EV_TIMEOUT) != 0;
+    bool due = armed && Due(ev);
+    LibTimerRecord before = RecallLibraryTimer(ev);
+    arm = DecideLibraryArm(Api::kEventAdd, kLibEvent, timeout_ns, armed);
+    if (due && (before.stale_old || before.stale_new)) {
+      // Take back the activation (or the expired timeout) first: new never
+      // runs it, old runs it once from the shim's own event.
+      EV_REAL(event_del)(ev);
+      if (before.stale_old) ScheduleStaleRun(ev);
+    }
+    if (arm.timeout_ns == 0 && (EV_REAL(event_get_events)(ev) & EV_PERSIST) != 0) {
+      activate = true;  // the timeout stays the interval
+    } else if (arm.timeout_ns >= 0) {
+      std::int64_t us = (arm.timeout_ns + 999) / 1000;
+      adjusted = {static_cast<time_t>(us / kUsPerSec), static_cast<suseconds_t>(us % kUsPerSec)};
+      tv = &adjusted;
+    }
   }
-  errno = saved_errno;
   int result = real(ev, tv);
   if (result == 0) {
-    saved_errno = errno;
+    ShimScope scope;
     RememberLibraryTimer(ev, arm.stale_old, nullptr, arm.stale_new);
     if (activate) EV_REAL(event_active)(ev, EV_TIMEOUT, 1);
-    errno = saved_errno;
   }
   return result;
 }

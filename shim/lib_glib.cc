@@ -37,10 +37,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <climits>
 #include <new>
 
+#include "guard.h"
 #include "interceptor.h"
 #include "lib_loop.h"
 
@@ -197,14 +197,13 @@ void LeaveStaleRun(GSource* source) {
   if (!record.stale_old || callback == nullptr || G_REAL(g_source_is_destroyed)(source)) return;
   gint64 ready = G_REAL(g_source_get_ready_time)(source);
   if (ready < 0 || ready > G_REAL(g_get_monotonic_time)()) return;  // not due
-  int saved_errno = errno;
+  ShimScope scope;
   GSource* stale = G_REAL(g_timeout_source_new)(0);
   G_REAL(g_source_set_priority)(stale, G_REAL(g_source_get_priority)(source));
   callback->refs.fetch_add(1, std::memory_order_relaxed);
   G_REAL(g_source_set_callback)(stale, RunStale, callback, StaleLetGo);
   G_REAL(g_source_attach)(stale, G_REAL(g_source_get_context)(source));
   G_REAL(g_source_unref)(stale);
-  errno = saved_errno;
 }
 
 // Applies the latency decision to a source's first expiry.

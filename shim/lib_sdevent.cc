@@ -307,14 +307,13 @@ int AddTime(Api api, Add add, sd_event* e, sd_event_source** ret, clockid_t cloc
   int result = add(e, ret != nullptr ? ret : &own, clock, usec, accuracy, handler, userdata);
   if (result < 0) return result;
   sd_event_source* source = ret != nullptr ? *ret : own;
-  int saved_errno = errno;
+  ShimScope scope;
   RememberLibraryTimer(source, arm.stale_old, ExtraOf(handler), arm.stale_new);
   if (ret == nullptr) {
     // What a null `ret` asks for: a source the loop owns.
     SD_REAL(sd_event_source_set_floating)(own, 1);
     SD_REAL(sd_event_source_unref)(own);
   }
-  errno = saved_errno;
   return result;
 }
 
@@ -324,17 +323,20 @@ int SetTime(Api api, Set set, sd_event_source* source, std::uint64_t usec) {
   clockid_t clock;
   if (SD_REAL(sd_event_source_get_time_clock)(source, &clock) < 0) return set(source, usec);
   NoteLoopTimerfdOwner(reinterpret_cast<void*>(SD_REAL(sd_event_add_time)));
-  int saved_errno = errno;
-  LibTimerRecord before = RecallLibraryTimer(source);
-  bool armed = LeaveStaleRun(source, before);
-  bool relative = api == Api::kSdEventSourceSetTimeRelative;
-  std::uint64_t now = NowUs(clock);
-  errno = saved_errno;
-  LibArm arm = DecideLibraryArm(
-      api, kLibSdEvent, relative ? RelativeTimeoutNs(usec) : AbsoluteTimeoutNs(usec, now), armed);
-  if (arm.timeout_ns >= 0) {
-    std::uint64_t us = UsFromNs(arm.timeout_ns);
-    usec = relative ? us : now + us;
+  LibTimerRecord before;
+  LibArm arm;
+  {
+    ShimScope scope;
+    before = RecallLibraryTimer(source);
+    bool armed = LeaveStaleRun(source, before);
+    bool relative = api == Api::kSdEventSourceSetTimeRelative;
+    std::uint64_t now = NowUs(clock);
+    arm = DecideLibraryArm(
+        api, kLibSdEvent, relative ? RelativeTimeoutNs(usec) : AbsoluteTimeoutNs(usec, now), armed);
+    if (arm.timeout_ns >= 0) {
+      std::uint64_t us = UsFromNs(arm.timeout_ns);
+      usec = relative ? us : now + us;
+    }
   }
   int result;
   {
@@ -342,9 +344,8 @@ int SetTime(Api api, Set set, sd_event_source* source, std::uint64_t usec) {
     result = set(source, usec);
   }
   if (result >= 0) {
-    saved_errno = errno;
+    ShimScope scope;
     RememberLibraryTimer(source, arm.stale_old, before.extra, arm.stale_new);
-    errno = saved_errno;
   }
   return result;
 }
@@ -404,9 +405,8 @@ TB_EXPORT int sd_event_source_set_enabled(sd_event_source* source, int enabled) 
   // another type (libsystemd-shared does, on stderr).
   LibTimerRecord record = RecallLibraryTimer(source);
   if (record.stale_old && record.extra != nullptr) {
-    int saved_errno = errno;
+    ShimScope scope;
     LeaveStaleRun(source, record);
-    errno = saved_errno;
   }
   return real(source, enabled);
 }

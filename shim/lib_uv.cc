@@ -29,10 +29,10 @@
 #include <uv.h>
 
 #include <atomic>
-#include <cerrno>
 #include <climits>
 #include <cstdlib>
 
+#include "guard.h"
 #include "interceptor.h"
 #include "lib_loop.h"
 
@@ -114,7 +114,7 @@ void ScheduleStaleRun(uv_timer_t* handle, uv_timer_cb cb) {
   auto init = UV_REAL(uv_timer_init);
   auto start = UV_REAL(uv_timer_start);
   if (cb == nullptr || init == nullptr || start == nullptr) return;
-  int saved_errno = errno;
+  ShimScope scope;
   auto* run = static_cast<StaleRun*>(std::calloc(1, sizeof(StaleRun)));
   if (run != nullptr && init(handle->loop, &run->timer) == 0) {
     run->user = handle;
@@ -128,7 +128,6 @@ void ScheduleStaleRun(uv_timer_t* handle, uv_timer_cb cb) {
   } else {
     std::free(run);
   }
-  errno = saved_errno;
 }
 
 void DropStaleRuns(const uv_timer_t* handle) {

@@ -29,24 +29,24 @@ nlohmann::json ToJson(const Reproduction& r) {
   return {{"env", env}, {"argv", r.argv}, {"shell", r.shell}};
 }
 
-std::optional<Reproduction> ReproductionFromJson(const nlohmann::json& json, std::string& error) {
+base::Expected<Reproduction> ReproductionFromJson(const nlohmann::json& json) {
+  auto fail = [](std::string error) {
+    return base::Expected<Reproduction>::Fail(std::move(error));
+  };
   Reproduction r;
   if (!json.is_object() || !json.contains("env") || !json["env"].is_array() ||
       !json.contains("argv") || !json["argv"].is_array()) {
-    error = "expected {\"env\": [[name, value], ...], \"argv\": [...], \"shell\": bool}";
-    return std::nullopt;
+    return fail("expected {\"env\": [[name, value], ...], \"argv\": [...], \"shell\": bool}");
   }
   for (const nlohmann::json& pair : json["env"]) {
     if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) {
-      error = "an \"env\" entry is not a [name, value] pair of strings";
-      return std::nullopt;
+      return fail("an \"env\" entry is not a [name, value] pair of strings");
     }
     r.env.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
   }
   for (const nlohmann::json& word : json["argv"]) {
     if (!word.is_string()) {
-      error = "an \"argv\" word is not a string";
-      return std::nullopt;
+      return fail("an \"argv\" word is not a string");
     }
     r.argv.push_back(word.get<std::string>());
   }

@@ -6,10 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "base/expected.h"
 
 namespace timerbisect::report {
 
@@ -31,7 +32,7 @@ std::string ShellLine(const Reproduction& reproduction);
 
 // {"env": [[name, value], ...], "argv": [...], "shell": bool}
 nlohmann::json ToJson(const Reproduction& reproduction);
-// nullopt (and `error` says what is wrong) unless `json` is ToJson's form.
-std::optional<Reproduction> ReproductionFromJson(const nlohmann::json& json, std::string& error);
+// Fails, saying what is wrong, unless `json` is ToJson's form.
+base::Expected<Reproduction> ReproductionFromJson(const nlohmann::json& json);
 
 }  // namespace timerbisect::report

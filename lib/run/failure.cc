@@ -13,18 +13,15 @@ std::string SignalName(int signo) {
   return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(signo);
 }
 
-std::optional<FailureClassifier> FailureClassifier::Make(const FailureRule& rule,
-                                                         std::string* error) {
+base::Expected<FailureClassifier> FailureClassifier::Make(const FailureRule& rule) {
   FailureClassifier classifier;
   if (!rule.fail_on.empty()) {
     // Quiet: the error goes into one line of ours, not re2's log on stderr.
     auto re = std::make_shared<const re2::RE2>(rule.fail_on, re2::RE2::Quiet);
     if (!re->ok()) {
-      if (error != nullptr) {
-        *error = "timerbisect: bad --fail-on regex /" + rule.fail_on + "/: " + re->error() +
-                 " (re2 syntax: https://github.com/google/re2/wiki/Syntax)";
-      }
-      return std::nullopt;
+      return base::Expected<FailureClassifier>::Fail(
+          "timerbisect: bad --fail-on regex /" + rule.fail_on + "/: " + re->error() +
+          " (re2 syntax: https://github.com/google/re2/wiki/Syntax)");
     }
     classifier.fail_on_ = std::move(re);
   }

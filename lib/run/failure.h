@@ -3,10 +3,10 @@
 #pragma once
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "base/expected.h"
 #include "run/probe.h"
 
 namespace re2 {
@@ -31,8 +31,8 @@ struct Verdict {
 
 class FailureClassifier {
  public:
-  // nullopt if fail_on is not a valid re2 regex; `error` then says why.
-  static std::optional<FailureClassifier> Make(const FailureRule& rule, std::string* error);
+  // Fails, in one line, if fail_on is not a valid re2 regex.
+  static base::Expected<FailureClassifier> Make(const FailureRule& rule);
 
   // With neither criterion set, any nonzero exit, death by signal or timeout
   // is the failure. With fail_on and/or fail_exit, the probe fails iff the

@@ -59,8 +59,8 @@ constexpr const char* kHeaderKey = "timerbisect_journal";
 
 }  // namespace
 
-std::optional<Journal> Journal::Open(const std::string& path, const std::string& identity,
-                                     std::string& error) {
+base::Expected<Journal> Journal::Open(const std::string& path, const std::string& identity) {
+  auto fail = [](std::string error) { return base::Expected<Journal>::Fail(std::move(error)); };
   Journal journal;
   nlohmann::json want = nlohmann::json::parse(identity, nullptr, /*allow_exceptions=*/false);
   if (!want.is_object()) want = nlohmann::json::object();
@@ -76,9 +76,8 @@ std::optional<Journal> Journal::Open(const std::string& path, const std::string&
           has_header = true;
           nlohmann::json recorded = j.value("identity", nlohmann::json::object());
           if (std::string diff = FirstDifference(recorded, want); !diff.empty()) {
-            error = "timerbisect: --journal " + path + " was recorded for another run (" + diff +
-                    "); give a new file, or delete this one to start over";
-            return std::nullopt;
+            return fail("timerbisect: --journal " + path + " was recorded for another run (" +
+                        diff + "); give a new file, or delete this one to start over");
           }
           continue;
         }
@@ -90,16 +89,14 @@ std::optional<Journal> Journal::Open(const std::string& path, const std::string&
     }
   }
   if (journal.loaded_ > 0 && !has_header) {
-    error = "timerbisect: --journal " + path +
-            " has probes but no line saying what run they belong to (an older timerbisect, or "
-            "not a journal); give a new file, or delete this one to start over";
-    return std::nullopt;
+    return fail("timerbisect: --journal " + path +
+                " has probes but no line saying what run they belong to (an older timerbisect, "
+                "or not a journal); give a new file, or delete this one to start over");
   }
   journal.fd_ = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (journal.fd_ < 0) {
-    error =
-        "timerbisect: cannot open --journal " + path + " for appending: " + std::strerror(errno);
-    return std::nullopt;
+    return fail("timerbisect: cannot open --journal " + path +
+                " for appending: " + std::strerror(errno));
   }
   // A previous run killed mid-line left no newline: start on a fresh line.
   if (off_t end = lseek(journal.fd_, 0, SEEK_END); end > 0) {
@@ -110,8 +107,7 @@ std::optional<Journal> Journal::Open(const std::string& path, const std::string&
       close(rfd);
     }
     if (last != '\n' && write(journal.fd_, "\n", 1) != 1) {
-      error = "timerbisect: cannot write --journal " + path;
-      return std::nullopt;
+      return fail("timerbisect: cannot write --journal " + path);
     }
   }
   if (!has_header) {
@@ -119,8 +115,7 @@ std::optional<Journal> Journal::Open(const std::string& path, const std::string&
                              -1, ' ', false, nlohmann::json::error_handler_t::replace) +
                          "\n";
     if (write(journal.fd_, header.data(), header.size()) != static_cast<ssize_t>(header.size())) {
-      error = "timerbisect: cannot write --journal " + path + ": " + std::strerror(errno);
-      return std::nullopt;
+      return fail("timerbisect: cannot write --journal " + path + ": " + std::strerror(errno));
     }
   }
   return journal;
@@ -129,8 +124,7 @@ std::optional<Journal> Journal::Open(const std::string& path, const std::string&
 Journal::Journal(Journal&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       recorded_(std::move(other.recorded_)),
-      loaded_(other.loaded_),
-      replayed_(other.replayed_) {}
+      loaded_(other.loaded_) {}
 
 Journal& Journal::operator=(Journal&& other) noexcept {
   if (this != &other) {
@@ -138,7 +132,6 @@ Journal& Journal::operator=(Journal&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     recorded_ = std::move(other.recorded_);
     loaded_ = other.loaded_;
-    replayed_ = other.replayed_;
   }
   return *this;
 }
@@ -152,7 +145,6 @@ std::optional<JournalEntry> Journal::Replay(const std::string& key) {
   if (it == recorded_.end() || it->second.empty()) return std::nullopt;
   JournalEntry e = std::move(it->second.front());
   it->second.pop_front();
-  ++replayed_;
   return e;
 }
 

@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "base/expected.h"
+
 namespace timerbisect::run {
 
 struct JournalEntry {
@@ -44,9 +46,8 @@ class Journal {
   // Opens (creating if needed) the journal for the run `identity` (a JSON
   // object, as text) and loads the probes recorded in it. A journal
   // recorded for another identity, or with probes but no identity line, is
-  // an error. On failure returns nullopt and a one-line `error`.
-  static std::optional<Journal> Open(const std::string& path, const std::string& identity,
-                                     std::string& error);
+  // an error, in one line.
+  static base::Expected<Journal> Open(const std::string& path, const std::string& identity);
 
   Journal(Journal&&) noexcept;
   Journal& operator=(Journal&&) noexcept;
@@ -59,7 +60,6 @@ class Journal {
   bool Append(const JournalEntry& entry);
 
   int loaded() const { return loaded_; }
-  int replayed() const { return replayed_; }
 
  private:
   Journal() = default;
@@ -67,7 +67,6 @@ class Journal {
   int fd_ = -1;
   std::map<std::string, std::deque<JournalEntry>> recorded_;
   int loaded_ = 0;
-  int replayed_ = 0;
 };
 
 }  // namespace timerbisect::run

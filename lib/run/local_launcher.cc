@@ -71,10 +71,15 @@ LocalLauncher::~LocalLauncher() {
 
 Launcher::Handle LocalLauncher::Start(const ProbeSpec& spec) {
   auto probe = std::make_unique<Probe>(spec.output_limit);
-  std::string error = MakeProbeDir(spec.scratch_root, &probe->dir);
-  if (error.empty()) {
-    error = SpawnProbe(spec, probe->dir.string(), &probe->process);
-    if (!error.empty()) RemoveProbeDir(probe->dir);
+  std::string error;
+  if (auto dir = MakeProbeDir(spec.scratch_root); !dir) {
+    error = dir.error();
+  } else if (auto spawned = SpawnProbe(spec, dir->string()); !spawned) {
+    error = spawned.error();
+    RemoveProbeDir(*dir);
+  } else {
+    probe->dir = std::move(*dir);
+    probe->process = std::move(*spawned);
   }
   if (error.empty()) {
     probe->result.started = true;

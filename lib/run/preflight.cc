@@ -80,8 +80,7 @@ std::string Unpreloadable(const std::string& path, int depth) {
     if (reason.empty() && Basename(words[0]) == "env") {
       for (std::size_t i = 1; i < words.size(); ++i) {
         if (words[i][0] == '-' || words[i].find('=') != std::string::npos) continue;
-        std::string program;
-        if (ResolveCommand(words[i], &program).empty()) reason = Unpreloadable(program, depth + 1);
+        if (auto program = ResolveCommand(words[i])) reason = Unpreloadable(*program, depth + 1);
         break;
       }
     }
@@ -108,17 +107,16 @@ std::string Unpreloadable(const std::string& path, int depth) {
 
 }  // namespace
 
-std::string ResolveCommand(const std::string& argv0, std::string* resolved_path,
-                           const char* search_path) {
-  if (argv0.empty()) return std::string(kPrefix) + "no command to run (give it after --)";
+base::Expected<std::string> ResolveCommand(const std::string& argv0, const char* search_path) {
+  auto fail = [](std::string error) {
+    return base::Expected<std::string>::Fail(kPrefix + std::move(error));
+  };
+  if (argv0.empty()) return fail("no command to run (give it after --)");
   if (argv0.find('/') != std::string::npos) {
     int problem = ExecutableProblem(argv0);
-    if (problem == ENOENT) {
-      return std::string(kPrefix) + "command not found: " + argv0 + " (no such file)";
-    }
-    if (problem != 0) return kPrefix + CannotRun(argv0, problem);
-    *resolved_path = argv0;
-    return "";
+    if (problem == ENOENT) return fail("command not found: " + argv0 + " (no such file)");
+    if (problem != 0) return fail(CannotRun(argv0, problem));
+    return argv0;
   }
   // execvp's default when PATH is unset (confstr _CS_PATH).
   if (search_path == nullptr) search_path = std::getenv("PATH");
@@ -132,22 +130,20 @@ std::string ResolveCommand(const std::string& argv0, std::string* resolved_path,
     begin = end + 1;
     std::string candidate = (dir.empty() ? "." : dir) + "/" + argv0;  // "" means "." (execvp)
     int problem = ExecutableProblem(candidate);
-    if (problem == 0) {
-      *resolved_path = candidate;
-      return "";
-    }
+    if (problem == 0) return candidate;
     // Like execvp: keep looking, but remember a file that is there and unusable.
     if (first_problem.empty() && problem != ENOENT && problem != ENOTDIR) {
       first_problem = CannotRun(candidate, problem);
     }
   }
-  if (!first_problem.empty()) return kPrefix + first_problem;
-  return std::string(kPrefix) + "command not found: " + argv0 + " (not in PATH)";
+  if (!first_problem.empty()) return fail(first_problem);
+  return fail("command not found: " + argv0 + " (not in PATH)");
 }
 
-std::string CheckPreloadable(const std::string& path) {
+base::Expected<void> CheckPreloadable(const std::string& path) {
   std::string reason = Unpreloadable(path, 0);
-  return reason.empty() ? "" : kPrefix + reason;
+  if (reason.empty()) return {};
+  return base::Expected<void>::Fail(kPrefix + reason);
 }
 
 }  // namespace timerbisect::run

@@ -1,19 +1,21 @@
 // Setup checks the driver runs before any probe, so a command that cannot
 // work fails in one clear line instead of after a search (docs/DESIGN.md,
-// "Setup errors are clear and early"). Each returns an error line prefixed
-// "timerbisect: ", or empty if fine.
+// "Setup errors are clear and early"). Each fails with an error line
+// prefixed "timerbisect: ".
 #pragma once
 
 #include <string>
 
+#include "base/expected.h"
+
 namespace timerbisect::run {
 
-// Finds the executable argv0 names: itself if it contains a '/', else the
-// first executable file of that name in `search_path` (a PATH value;
+// The path of the executable argv0 names: itself if it contains a '/', else
+// the first executable file of that name in `search_path` (a PATH value;
 // nullptr: this process's $PATH), as execvp does.
 // "timerbisect: command not found: foo (not in PATH)"
-std::string ResolveCommand(const std::string& argv0, std::string* resolved_path,
-                           const char* search_path = nullptr);
+base::Expected<std::string> ResolveCommand(const std::string& argv0,
+                                           const char* search_path = nullptr);
 
 // Why LD_PRELOAD cannot reach this executable, if it cannot: static or
 // static-pie (no PT_INTERP), a setuid or setgid bit or file capabilities
@@ -21,6 +23,6 @@ std::string ResolveCommand(const std::string& argv0, std::string* resolved_path,
 // timers never call libc; bisect it with --godebug). A #! script is checked
 // through its interpreter, and through the program `/usr/bin/env` runs. Files
 // that are neither ELF nor scripts pass: execve has the last word.
-std::string CheckPreloadable(const std::string& path);
+base::Expected<void> CheckPreloadable(const std::string& path);
 
 }  // namespace timerbisect::run

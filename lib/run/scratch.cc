@@ -11,7 +11,7 @@
 
 namespace timerbisect::run {
 
-std::string MakeProbeDir(const std::filesystem::path& root, std::filesystem::path* dir) {
+base::Expected<std::filesystem::path> MakeProbeDir(const std::filesystem::path& root) {
   std::filesystem::path base = root;
   if (base.empty()) {
     const char* tmpdir = std::getenv("TMPDIR");
@@ -19,11 +19,11 @@ std::string MakeProbeDir(const std::filesystem::path& root, std::filesystem::pat
   }
   std::string name = (base / "timerbisect-probe-XXXXXX").string();
   if (mkdtemp(name.data()) == nullptr) {
-    return "timerbisect: cannot create a probe directory in " + base.string() + ": " +
-           std::strerror(errno) + "; point TMPDIR at a writable directory";
+    return base::Expected<std::filesystem::path>::Fail(
+        "timerbisect: cannot create a probe directory in " + base.string() + ": " +
+        std::strerror(errno) + "; point TMPDIR at a writable directory");
   }
-  *dir = name;
-  return "";
+  return std::filesystem::path(name);
 }
 
 void RemoveProbeDir(const std::filesystem::path& dir) {

@@ -5,14 +5,16 @@
 #include <filesystem>
 #include <string>
 
+#include "base/expected.h"
+
 namespace timerbisect::run {
 
 // The report file's name inside a probe's directory (TIMERSEM_REPORT).
 inline constexpr char kReportFileName[] = "report";
 
-// Makes a fresh directory under `root` (empty: $TMPDIR, or /tmp). Returns an
-// error line, empty on success.
-std::string MakeProbeDir(const std::filesystem::path& root, std::filesystem::path* dir);
+// Makes a fresh directory under `root` (empty: $TMPDIR, or /tmp) and
+// returns its path; fails with an error line.
+base::Expected<std::filesystem::path> MakeProbeDir(const std::filesystem::path& root);
 
 // Removes it and everything in it; best effort.
 void RemoveProbeDir(const std::filesystem::path& dir);

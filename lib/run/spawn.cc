@@ -93,8 +93,11 @@ std::vector<std::string> BuildEnvironment(
   return env;
 }
 
-std::string SpawnProbe(const ProbeSpec& spec, const std::string& dir, SpawnedProbe* out) {
-  if (spec.argv.empty()) return "timerbisect: no command to run (give it after --)";
+base::Expected<SpawnedProbe> SpawnProbe(const ProbeSpec& spec, const std::string& dir) {
+  auto fail = [](std::string error) {
+    return base::Expected<SpawnedProbe>::Fail(std::move(error));
+  };
+  if (spec.argv.empty()) return fail("timerbisect: no command to run (give it after --)");
   std::string path;
   std::vector<std::string> args;
   if (spec.shell) {
@@ -103,9 +106,9 @@ std::string SpawnProbe(const ProbeSpec& spec, const std::string& dir, SpawnedPro
   } else {
     // The child's PATH decides, as it would for `env PATH=... cmd`.
     const std::string* child_path = FindOverride(spec.env, "PATH");
-    std::string error =
-        ResolveCommand(spec.argv[0], &path, child_path ? child_path->c_str() : nullptr);
-    if (!error.empty()) return error;
+    auto resolved = ResolveCommand(spec.argv[0], child_path ? child_path->c_str() : nullptr);
+    if (!resolved) return fail(resolved.error());
+    path = std::move(*resolved);
     args = spec.argv;
   }
   std::string report_path = dir + "/" + kReportFileName;
@@ -120,8 +123,8 @@ std::string SpawnProbe(const ProbeSpec& spec, const std::string& dir, SpawnedPro
   // must not inherit this pipe's write end and keep it open.
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    return std::string("timerbisect: cannot create a pipe: ") + std::strerror(errno) +
-           "; raise the open-file limit (ulimit -n) or lower -j";
+    return fail(std::string("timerbisect: cannot create a pipe: ") + std::strerror(errno) +
+                "; raise the open-file limit (ulimit -n) or lower -j");
   }
   UniqueFd read_end(pipe_fds[0]);
   UniqueFd write_end(pipe_fds[1]);
@@ -149,6 +152,7 @@ std::string SpawnProbe(const ProbeSpec& spec, const std::string& dir, SpawnedPro
   posix_spawnattr_setsigmask(&setup.attr, &empty);
   posix_spawnattr_setsigdefault(&setup.attr, &defaults);
 
+  SpawnedProbe spawned;
   pid_t pid = -1;
   int spawn_error = 0;
   {
@@ -156,34 +160,34 @@ std::string SpawnProbe(const ProbeSpec& spec, const std::string& dir, SpawnedPro
     // this thread nor kill the registered groups without this one.
     BlockInterrupts blocked;
     registry::SpawnSection section;
-    if (!section.allowed()) return "timerbisect: interrupted";
+    if (!section.allowed()) return fail("timerbisect: interrupted");
     int slot = registry::Reserve();
     if (slot < 0) {
-      return "timerbisect: too many probes in flight (at most " +
-             std::to_string(registry::kMaxProbes) + "); lower -j";
+      return fail("timerbisect: too many probes in flight (at most " +
+                  std::to_string(registry::kMaxProbes) + "); lower -j");
     }
-    out->started = std::chrono::steady_clock::now();
+    spawned.started = std::chrono::steady_clock::now();
     // glibc's posix_spawn returns after the child's exec, with exec's errno.
     spawn_error = posix_spawn(&pid, path.c_str(), &setup.actions, &setup.attr, argv_ptrs.data(),
                               env_ptrs.data());
     if (spawn_error == 0) {
       registry::Fill(slot, pid, dir.c_str());
-      out->slot = slot;
+      spawned.slot = slot;
     } else {
       registry::Release(slot);
     }
   }
   if (spawn_error != 0) {
     std::string hint = spawn_error == ENOEXEC ? " (a script needs a #! line)" : "";
-    return "timerbisect: cannot run " + path + ": " + std::strerror(spawn_error) + hint;
+    return fail("timerbisect: cannot run " + path + ": " + std::strerror(spawn_error) + hint);
   }
-  out->pid = pid;
-  out->output = std::move(read_end);
+  spawned.pid = pid;
+  spawned.output = std::move(read_end);
   // Nothing else reaps our children, so the pid stays ours until we wait.
   // The raw syscall: glibc 2.36's <sys/pidfd.h> has no extern "C" block
   // for C++, and older glibc has no wrapper. Fails harmlessly before Linux 5.3.
-  out->exit_fd = UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-  return "";
+  spawned.exit_fd = UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  return spawned;
 }
 
 }  // namespace timerbisect::run

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/expected.h"
 #include "run/probe.h"
 #include "run/unique_fd.h"
 
@@ -30,8 +31,8 @@ std::vector<std::string> BuildEnvironment(
     const char* const* base, const std::vector<std::pair<std::string, std::string>>& overrides,
     const std::string& report_path);
 
-// Spawns `spec`, its report file in `dir` (see run/scratch.h). Returns an
-// error line (empty on success).
-std::string SpawnProbe(const ProbeSpec& spec, const std::string& dir, SpawnedProbe* out);
+// Spawns `spec`, its report file in `dir` (see run/scratch.h); fails with
+// an error line.
+base::Expected<SpawnedProbe> SpawnProbe(const ProbeSpec& spec, const std::string& dir);
 
 }  // namespace timerbisect::run

@@ -150,8 +150,10 @@ std::vector<SourceFrame> Symbolizer::Symbolize(const std::string& module_path, s
   return frames;
 }
 
-std::string Symbolizer::ModuleError(const std::string& module_path) {
-  return impl_->Get(module_path).error;
+base::Expected<void> Symbolizer::CheckModule(const std::string& module_path) {
+  const std::string& error = impl_->Get(module_path).error;
+  if (error.empty()) return {};
+  return base::Expected<void>::Fail(error);
 }
 
 std::size_t Symbolizer::cached_modules() const {

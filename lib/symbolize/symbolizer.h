@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "base/expected.h"
+
 namespace timerbisect::symbolize {
 
 struct SourceFrame {
@@ -64,10 +66,10 @@ class Symbolizer {
   std::vector<SourceFrame> Symbolize(const std::string& module_path, std::uint64_t offset,
                                      bool is_return_address = true);
 
-  // A short error if the module cannot be opened at all (missing file, not
-  // an ELF file), else "". Shaped "cannot open PATH: REASON", for the caller
-  // to prefix.
-  std::string ModuleError(const std::string& module_path);
+  // Fails if the module cannot be opened at all (missing file, not an ELF
+  // file), with a short error shaped "cannot open PATH: REASON", for the
+  // caller to prefix.
+  base::Expected<void> CheckModule(const std::string& module_path);
 
   // How many module paths have been opened (successfully or not) and cached.
   std::size_t cached_modules() const;

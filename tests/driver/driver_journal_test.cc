@@ -11,15 +11,12 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "run/journal.h"
 #include "files.h"
 
 namespace timerbisect {
@@ -130,67 +127,6 @@ TEST(DriverJournal, ResumesAfterSigkillWithoutRerunningAndSameAnswer) {
   EXPECT_EQ(AnswerWithoutDuration(out + ".json"), AnswerWithoutDuration(fresh_out + ".json"));
 }
 
-TEST(Journal, IgnoresALineCutShortAndAppendsOnAFreshLine) {
-  std::string path = Temp("cut");
-  {
-    std::ofstream f(path);
-    f << R"({"timerbisect_journal":1,"identity":{}})"
-      << "\n"
-      << R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":["0x65a"]})"
-      << "\n"
-      << R"({"key":"n","pattern":"n","fai)";
-  }
-  std::string error;
-  auto journal = run::Journal::Open(path, "{}", error);
-  ASSERT_TRUE(journal) << error;
-  EXPECT_EQ(journal->loaded(), 1);
-  auto y = journal->Replay("y");
-  ASSERT_TRUE(y);
-  EXPECT_TRUE(y->failed);
-  ASSERT_EQ(y->reported.size(), 1u);
-  EXPECT_EQ(y->reported[0], 0x65au);
-  EXPECT_FALSE(journal->Replay("y"));  // replayed once, as recorded
-  EXPECT_FALSE(journal->Replay("n"));
-  // Where it ran (a remote launcher's node) is kept.
-  ASSERT_TRUE(journal->Append({"n", "n", false, "pass", {}, {}, "", "n17"}));
-  auto again = run::Journal::Open(path, "{}", error);
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->loaded(), 2);
-  auto n = again->Replay("n");
-  ASSERT_TRUE(n);
-  EXPECT_EQ(n->node, "n17");
-}
-
-TEST(Journal, RecordedForAnotherRunIsRefusedNamingWhatDiffers) {
-  std::string path = Temp("identity");
-  std::string error;
-  {
-    auto journal = run::Journal::Open(path, R"({"command":["a"],"count":1})", error);
-    ASSERT_TRUE(journal) << error;
-    ASSERT_TRUE(journal->Append({"y", "y", true, "exit 1", {}, {}, "", ""}));
-  }
-  auto same = run::Journal::Open(path, R"({"command":["a"],"count":1})", error);
-  ASSERT_TRUE(same) << error;
-  EXPECT_EQ(same->loaded(), 1);
-  EXPECT_FALSE(run::Journal::Open(path, R"({"command":["b"],"count":1})", error));
-  EXPECT_NE(error.find("was recorded for another run (command: "), std::string::npos) << error;
-  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
-  EXPECT_FALSE(run::Journal::Open(path, R"({"command":["a"],"count":2})", error));
-  EXPECT_NE(error.find("count"), std::string::npos) << error;
-}
-
-TEST(Journal, ProbesWithoutAnIdentityLineAreRefused) {
-  std::string path = Temp("headless");
-  {
-    std::ofstream f(path);
-    f << R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":[]})"
-      << "\n";
-  }
-  std::string error;
-  EXPECT_FALSE(run::Journal::Open(path, "{}", error));
-  EXPECT_NE(error.find("no line saying what run they belong to"), std::string::npos) << error;
-}
-
 // The driver refuses, in one line and with exit 2, a journal recorded for
 // another command or other search flags, before running anything.
 TEST(DriverJournal, JournalOfAnotherCommandOrFlagsIsASetupError) {
@@ -207,12 +143,6 @@ TEST(DriverJournal, JournalOfAnotherCommandOrFlagsIsASetupError) {
     EXPECT_EQ(ReadFile(out), "");
     EXPECT_EQ(Lines(journal), recorded);  // nothing ran, nothing appended
   }
-}
-
-TEST(Journal, UnwritablePathIsAOneLineError) {
-  std::string error;
-  EXPECT_FALSE(run::Journal::Open("/nonexistent-dir/journal", "{}", error));
-  EXPECT_NE(error.find("cannot open --journal /nonexistent-dir/journal"), std::string::npos);
 }
 
 }  // namespace

@@ -78,7 +78,7 @@ TEST(Session, SetupReportsEveryErrorAtOnce) {
   auto session = Session::Open("bisect", o, launcher,
                                {.output_paths = {{"--json", "/nonexistent-dir/answer.json"}}});
   ASSERT_FALSE(session.ok());
-  const Errors& errors = session.errors();
+  const Errors& errors = session.error();
   ASSERT_EQ(errors.size(), 4u) << ::testing::PrintToString(errors);
   EXPECT_NE(errors[0].find("--timeout"), std::string::npos) << errors[0];
   EXPECT_NE(errors[1].find("--fail-on"), std::string::npos) << errors[1];
@@ -92,14 +92,14 @@ TEST(Session, ShimOnlySubcommandsRefuseProtocolTargets) {
   FakeLauncher launcher;
   auto session = Session::Open("triage", ProtocolOptions(), launcher, {.shim_only = true});
   ASSERT_FALSE(session.ok());
-  EXPECT_NE(session.errors()[0].find("triage measures timer semantics through the shim"),
+  EXPECT_NE(session.error()[0].find("triage measures timer semantics through the shim"),
             std::string::npos);
 }
 
 TEST(Session, BisectsTheFakeTargetAndWritesTheReproduceLine) {
   FakeLauncher launcher;
   auto session = Session::Open("bisect", ProtocolOptions(), launcher);
-  ASSERT_TRUE(session.ok()) << ::testing::PrintToString(session.errors());
+  ASSERT_TRUE(session.ok()) << ::testing::PrintToString(session.error());
   Session& s = **session;
   ProbeRecord native = s.RunNative();
   EXPECT_TRUE(native.verdict.failed);
@@ -149,7 +149,7 @@ TEST(Session, JournalReplaysEveryRecordedRunWithoutTheLauncher) {
   FakeLauncher other;
   auto refused = Session::Open("bisect", o, other);
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.errors()[0].find(journal), std::string::npos) << refused.errors()[0];
+  EXPECT_NE(refused.error()[0].find(journal), std::string::npos) << refused.error()[0];
   std::filesystem::remove(journal);
 }
 

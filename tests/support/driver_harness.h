@@ -141,9 +141,7 @@ inline Exit RunCommand(const ScratchDir& dir, const std::vector<std::string>& ar
 // site the failing one. Built from the set's "reproduction" data; "" when it
 // has none or sets no TIMERSEM=new#/old#.
 inline std::string FlippedCommand(const nlohmann::json& set) {
-  std::string error;
-  std::optional<report::Reproduction> r =
-      report::ReproductionFromJson(set.value("reproduction", nlohmann::json()), error);
+  auto r = report::ReproductionFromJson(set.value("reproduction", nlohmann::json()));
   if (!r) return "";
   for (auto& [name, value] : r->env) {
     if (name != "TIMERSEM") continue;

@@ -128,7 +128,7 @@ TEST(Symbolize, PieExecutable_ReturnAddressesGiveTheCallLine) {
   Symbolizer s;
   ExpectChainFrame(s, Find(points, "outer"), "chain_outer");
   ExpectChainFrame(s, Find(points, "inner"), "chain_inner");
-  EXPECT_EQ(s.ModuleError(SYMBOLIZE_CHAIN_PIE), "");
+  EXPECT_TRUE(s.CheckModule(SYMBOLIZE_CHAIN_PIE));
 }
 
 TEST(Symbolize, NonPieExecutable_OffsetsAreAbsoluteAddresses) {
@@ -250,7 +250,7 @@ TEST(Symbolize, FullyStripped_HasNoFunctionOrFile) {
   Symbolizer s;
   Point inner = Find(points, "inner");
   ExpectFrames(s.Symbolize(inner.module, inner.offset), {{"", "", 0}}, inner);
-  EXPECT_EQ(s.ModuleError(prog), "");
+  EXPECT_TRUE(s.CheckModule(prog));
 }
 
 TEST(Symbolize, FullyStrippedExported_NamesFunctionsFromDynsym) {
@@ -294,13 +294,14 @@ TEST(Symbolize, MissingModule_IsAnErrorAndAnUnknownFrame) {
   EXPECT_EQ(frames[0].function, "");
   EXPECT_EQ(frames[0].file, "");
   EXPECT_EQ(FormatFrame(frames[0]), missing + "+0x1234");
-  EXPECT_EQ(s.ModuleError(missing), "cannot open " + missing + ": No such file or directory");
+  EXPECT_EQ(s.CheckModule(missing).error(),
+            "cannot open " + missing + ": No such file or directory");
 }
 
 TEST(Symbolize, NotAnElfFile_IsAnError) {
   Symbolizer s;
-  EXPECT_EQ(s.ModuleError(kChainC), "cannot open " + kChainC + ": not a valid ELF file");
-  EXPECT_EQ(s.ModuleError(kProgs), "cannot open " + kProgs + ": not a regular file");
+  EXPECT_EQ(s.CheckModule(kChainC).error(), "cannot open " + kChainC + ": not a valid ELF file");
+  EXPECT_EQ(s.CheckModule(kProgs).error(), "cannot open " + kProgs + ": not a regular file");
   auto frames = s.Symbolize(kChainC, 0x10);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].function, "");

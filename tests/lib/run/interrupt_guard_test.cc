@@ -1,0 +1,155 @@
+// InterruptGuard: SIGINT, SIGTERM or SIGHUP stops the running probes and
+// exits, and the guard's end restores the previous handlers.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+
+#include "process_support.h"
+#include "run/failure.h"
+#include "run/interrupt.h"
+#include "run/local_launcher.h"
+#include "run/probe.h"
+
+namespace timerbisect::run {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class InterruptGuardTest : public testing::TestWithParam<int> {};
+
+// What the threads of a process are doing: each thread's state and kernel
+// wait channel, and the process's signal masks, for a failure message.
+std::string ThreadStates(pid_t pid) {
+  std::string states;
+  const fs::path proc = "/proc/" + std::to_string(pid);
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator(proc / "task", ec)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    std::ifstream wchan(task.path() / "wchan");
+    std::string channel;
+    std::getline(wchan, channel);
+    states += "\n  thread " + task.path().filename().string() + ": " +
+              line.substr(line.rfind(')') + 2, 1) + " in " + channel;
+  }
+  std::ifstream status(proc / "status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("Sig", 0) == 0 || line.rfind("ShdPnd", 0) == 0) states += "\n  " + line;
+  }
+  return states;
+}
+
+// Reaps this process's children until none is left. After kPatience the
+// ones left are killed, and their thread states returned; "" when all went.
+std::string WaitChildrenGone() {
+  for (auto give_up = std::chrono::steady_clock::now() + kPatience;
+       std::chrono::steady_clock::now() < give_up;) {
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    if (waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD) return "";
+    std::this_thread::sleep_for(10ms);
+  }
+  std::string left;
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream children(task.path() / "children");
+    for (pid_t child; children >> child;) {
+      left += "\n pid " + std::to_string(child) + ":" + ThreadStates(child);
+      kill(child, SIGKILL);
+    }
+  }
+  while (waitpid(-1, nullptr, 0) > 0) {
+  }
+  return left;
+}
+
+// A driver process (forked) runs `sleep 1000` as a probe under an
+// InterruptGuard; the signal must stop it and remove its directory, and the
+// driver must exit 128+signo. A driver that does not exit is killed after
+// kPatience and the failure says where its threads were.
+TEST_P(InterruptGuardTest, KillsRunningProbesAndExits) {
+  const int signo = GetParam();
+  TempDir dir;
+  fs::path pidfile = dir.path() / "pid";
+  fs::path scratch = dir.path() / "scratch";
+  fs::path errfile = dir.path() / "err";
+  fs::create_directory(scratch);
+  pid_t driver = fork();
+  ASSERT_GE(driver, 0);
+  if (driver == 0) {
+    int err = open(errfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (err < 0 || dup2(err, STDERR_FILENO) < 0) _exit(2);
+    close(err);
+    {
+      LocalLauncher launcher;
+      InterruptGuard guard;
+      ProbeSpec spec = Shell("echo $$ > " + pidfile.string() + "; exec sleep 1000");
+      spec.scratch_root = scratch;
+      launcher.Wait(launcher.Start(spec));
+    }
+    _exit(1);  // the probe ended on its own: the guard did nothing
+  }
+  pid_t pgid = NumberAfter(WaitForLine(pidfile), "");
+  if (pgid <= 0) kill(driver, SIGKILL);
+  ASSERT_GT(pgid, 0);
+  ASSERT_EQ(kill(driver, signo), 0);
+  int status = 0;
+  pid_t reaped = 0;
+  std::string stuck;
+  for (auto give_up = std::chrono::steady_clock::now() + kPatience;
+       (reaped = waitpid(driver, &status, WNOHANG)) == 0;) {
+    if (std::chrono::steady_clock::now() >= give_up) {
+      stuck = ThreadStates(driver);
+      kill(driver, SIGKILL);
+      kill(-pgid, SIGKILL);
+      reaped = waitpid(driver, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(reaped, driver);
+  EXPECT_EQ(stuck, "") << "the driver did not exit after the signal; its threads:";
+  std::ifstream err_in(errfile);
+  std::string err((std::istreambuf_iterator<char>(err_in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status << ", stderr: " << err;
+  EXPECT_EQ(WEXITSTATUS(status), 128 + signo);
+  EXPECT_EQ(err, "timerbisect: interrupted; stopped 1 running probe\n");
+  EXPECT_TRUE(WaitGroupGone(pgid));
+  std::string left;  // the probe's directory must go too
+  for (const auto& entry : fs::directory_iterator(scratch)) left += entry.path().string() + " ";
+  EXPECT_EQ(left, "");
+  // The driver's reaper (run/probe_reaper.h), now this subreaper's child,
+  // must see the driver gone and exit too.
+  EXPECT_EQ(WaitChildrenGone(), "") << "children left after the driver exited:";
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, InterruptGuardTest, testing::Values(SIGINT, SIGTERM, SIGHUP),
+                         [](const testing::TestParamInfo<int>& info) {
+                           return SignalName(info.param).substr(3);
+                         });
+
+TEST(InterruptGuard, RestoresThePreviousHandler) {
+  struct sigaction before, during, after;
+  sigaction(SIGINT, nullptr, &before);
+  {
+    InterruptGuard guard;
+    sigaction(SIGINT, nullptr, &during);
+  }
+  sigaction(SIGINT, nullptr, &after);
+  EXPECT_NE(during.sa_handler, before.sa_handler);
+  EXPECT_EQ(after.sa_handler, before.sa_handler);
+}
+
+}  // namespace
+}  // namespace timerbisect::run

@@ -1,0 +1,89 @@
+// The journal (--journal) as a file: the run it belongs to, a line cut
+// short by a kill, where a probe ran, and a path it cannot open. The driver
+// resuming from one is tests/driver/driver_journal_test.cc.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "process_support.h"
+#include "run/journal.h"
+
+namespace timerbisect::run {
+namespace {
+
+TEST(Journal, IgnoresALineCutShortAndAppendsOnAFreshLine) {
+  TempDir dir;
+  std::string path = (dir.path() / "cut").string();
+  {
+    std::ofstream f(path);
+    f << R"({"timerbisect_journal":1,"identity":{}})"
+      << "\n"
+      << R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":["0x65a"]})"
+      << "\n"
+      << R"({"key":"n","pattern":"n","fai)";
+  }
+  auto journal = Journal::Open(path, "{}");
+  ASSERT_TRUE(journal) << journal.error();
+  EXPECT_EQ(journal->loaded(), 1);
+  auto y = journal->Replay("y");
+  ASSERT_TRUE(y);
+  EXPECT_TRUE(y->failed);
+  ASSERT_EQ(y->reported.size(), 1u);
+  EXPECT_EQ(y->reported[0], 0x65au);
+  EXPECT_FALSE(journal->Replay("y"));  // replayed once, as recorded
+  EXPECT_FALSE(journal->Replay("n"));
+  // Where it ran (a remote launcher's node) is kept.
+  ASSERT_TRUE(journal->Append({"n", "n", false, "pass", {}, {}, "", "n17"}));
+  auto again = Journal::Open(path, "{}");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->loaded(), 2);
+  auto n = again->Replay("n");
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->node, "n17");
+}
+
+TEST(Journal, RecordedForAnotherRunIsRefusedNamingWhatDiffers) {
+  TempDir dir;
+  std::string path = (dir.path() / "identity").string();
+  {
+    auto journal = Journal::Open(path, R"({"command":["a"],"count":1})");
+    ASSERT_TRUE(journal) << journal.error();
+    ASSERT_TRUE(journal->Append({"y", "y", true, "exit 1", {}, {}, "", ""}));
+  }
+  auto same = Journal::Open(path, R"({"command":["a"],"count":1})");
+  ASSERT_TRUE(same) << same.error();
+  EXPECT_EQ(same->loaded(), 1);
+  auto other_command = Journal::Open(path, R"({"command":["b"],"count":1})");
+  ASSERT_FALSE(other_command);
+  const std::string& error = other_command.error();
+  EXPECT_NE(error.find("was recorded for another run (command: "), std::string::npos) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+  auto other_count = Journal::Open(path, R"({"command":["a"],"count":2})");
+  ASSERT_FALSE(other_count);
+  EXPECT_NE(other_count.error().find("count"), std::string::npos) << other_count.error();
+}
+
+TEST(Journal, ProbesWithoutAnIdentityLineAreRefused) {
+  TempDir dir;
+  std::string path = (dir.path() / "headless").string();
+  {
+    std::ofstream f(path);
+    f << R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":[]})"
+      << "\n";
+  }
+  auto headless = Journal::Open(path, "{}");
+  ASSERT_FALSE(headless);
+  EXPECT_NE(headless.error().find("no line saying what run they belong to"), std::string::npos)
+      << headless.error();
+}
+
+TEST(Journal, UnwritablePathIsAOneLineError) {
+  auto unwritable = Journal::Open("/nonexistent-dir/journal", "{}");
+  ASSERT_FALSE(unwritable);
+  EXPECT_NE(unwritable.error().find("cannot open --journal /nonexistent-dir/journal"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace timerbisect::run

@@ -1,0 +1,145 @@
+// The setup checks before any probe: the command found as execvp finds it,
+// and executables LD_PRELOAD cannot reach (static, setuid, capabilities, Go,
+// scripts of those) named in one line.
+#include <gtest/gtest.h>
+
+#include <linux/capability.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "process_support.h"
+#include "run/preflight.h"
+
+namespace timerbisect::run {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// The error of a check expected to fail; "" (and a test failure) if it passed.
+template <class T>
+std::string ErrorOf(const base::Expected<T>& result) {
+  EXPECT_FALSE(result);
+  return result ? "" : result.error();
+}
+
+TEST(ResolveCommand, SearchesPath) {
+  auto resolved = ResolveCommand("sh");
+  ASSERT_TRUE(resolved) << resolved.error();
+  EXPECT_EQ(fs::path(*resolved).filename(), "sh");
+  EXPECT_EQ(access(resolved->c_str(), X_OK), 0);
+  EXPECT_EQ(ErrorOf(ResolveCommand("foo-not-here", "/nonexistent:/usr/bin")),
+            "timerbisect: command not found: foo-not-here (not in PATH)");
+}
+
+TEST(ResolveCommand, PathsWithASlashAreTakenAsGiven) {
+  auto resolved = ResolveCommand("/bin/true");
+  ASSERT_TRUE(resolved) << resolved.error();
+  EXPECT_EQ(*resolved, "/bin/true");
+  EXPECT_EQ(ErrorOf(ResolveCommand("/nonexistent/foo")),
+            "timerbisect: command not found: /nonexistent/foo (no such file)");
+  EXPECT_EQ(ErrorOf(ResolveCommand("/tmp")), "timerbisect: cannot run /tmp: Is a directory");
+}
+
+TEST(ResolveCommand, NamesAFileThatIsNotExecutable) {
+  TempDir dir;
+  WriteFile(dir.path() / "tool", "#!/bin/sh\n", fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(ErrorOf(ResolveCommand("tool", dir.path().c_str())),
+            "timerbisect: cannot run " + (dir.path() / "tool").string() +
+                ": not executable (chmod +x it?)");
+}
+
+TEST(CheckPreloadable, DynamicExecutableIsFine) {
+  EXPECT_TRUE(CheckPreloadable("/bin/true"));
+  EXPECT_TRUE(CheckPreloadable(RUN_CRASH));
+}
+
+TEST(CheckPreloadable, StaticExecutables) {
+  EXPECT_EQ(ErrorOf(CheckPreloadable(RUN_STATIC)),
+            std::string("timerbisect: ") + RUN_STATIC +
+                " is statically linked: no dynamic loader runs in it to load LD_PRELOAD; rebuild "
+                "it dynamically linked");
+  EXPECT_NE(ErrorOf(CheckPreloadable(RUN_STATIC_PIE)).find(" is static-pie: "), std::string::npos);
+}
+
+TEST(CheckPreloadable, SetuidAndSetgid) {
+  TempDir dir;
+  fs::path copy = dir.path() / "true";
+  fs::copy_file("/bin/true", copy);
+  ASSERT_EQ(chmod(copy.c_str(), 04755), 0);
+  EXPECT_NE(ErrorOf(CheckPreloadable(copy)).find(copy.string() + " is setuid: "),
+            std::string::npos);
+  ASSERT_EQ(chmod(copy.c_str(), 02755), 0);
+  EXPECT_NE(ErrorOf(CheckPreloadable(copy)).find(copy.string() + " is setgid: "),
+            std::string::npos);
+  ASSERT_EQ(chmod(copy.c_str(), 0755), 0);
+  EXPECT_TRUE(CheckPreloadable(copy));
+}
+
+TEST(CheckPreloadable, FileCapabilities) {
+  TempDir dir;
+  fs::path copy = dir.path() / "true";
+  fs::copy_file("/bin/true", copy);
+  vfs_cap_data caps{};
+  caps.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE;
+  caps.data[0].permitted = 1u << CAP_NET_RAW;
+  if (setxattr(copy.c_str(), "security.capability", &caps, XATTR_CAPS_SZ_2, 0) != 0) {
+    GTEST_SKIP() << "cannot set file capabilities here: " << std::strerror(errno);
+  }
+  EXPECT_NE(ErrorOf(CheckPreloadable(copy)).find("has file capabilities"), std::string::npos);
+}
+
+TEST(CheckPreloadable, ScriptsAreJudgedByTheirInterpreter) {
+  TempDir dir;
+  WriteFile(dir.path() / "ok", "#!/bin/sh -e\necho hi\n", fs::perms::owner_all);
+  EXPECT_TRUE(CheckPreloadable(dir.path() / "ok"));
+  WriteFile(dir.path() / "env", "#!/usr/bin/env sh\necho hi\n", fs::perms::owner_all);
+  EXPECT_TRUE(CheckPreloadable(dir.path() / "env"));
+
+  fs::path bad = dir.path() / "bad";
+  WriteFile(bad, std::string("#!") + RUN_STATIC + "\n", fs::perms::owner_all);
+  EXPECT_EQ(ErrorOf(CheckPreloadable(bad)),
+            "timerbisect: script " + bad.string() + " runs " + RUN_STATIC +
+                " is statically linked: no dynamic loader runs in it to "
+                "load LD_PRELOAD; rebuild it dynamically linked");
+  fs::path bad_env = dir.path() / "bad_env";
+  WriteFile(bad_env, std::string("#!/usr/bin/env -S ") + RUN_STATIC + " --flag\n",
+            fs::perms::owner_all);
+  EXPECT_NE(ErrorOf(CheckPreloadable(bad_env)).find("statically linked"), std::string::npos);
+}
+
+TEST(CheckPreloadable, GoBinariesPointToGodebug) {
+  for (const char* path : {RUN_FAKE_GO_SECTION, RUN_FAKE_GO_NOTE}) {
+    std::string error = ErrorOf(CheckPreloadable(path));
+    EXPECT_NE(error.find(" is a Go program: "), std::string::npos) << path << ": " << error;
+    EXPECT_NE(error.find("--godebug"), std::string::npos) << error;
+  }
+}
+
+TEST(CheckPreloadable, MissingFile) {
+  EXPECT_EQ(ErrorOf(CheckPreloadable("/nonexistent/foo")),
+            "timerbisect: cannot inspect /nonexistent/foo: No such file or directory");
+}
+
+TEST(CheckPreloadable, NonElfFilesAreLeftToExec) {
+  TempDir dir;
+  WriteFile(dir.path() / "data",
+            std::string("\x7f"
+                        "ELX and some bytes"),
+            fs::perms::owner_all);
+  EXPECT_TRUE(CheckPreloadable(dir.path() / "data"));
+  WriteFile(dir.path() / "truncated",
+            std::string("\x7f"
+                        "ELF\x02\x01"),
+            fs::perms::owner_all);
+  EXPECT_TRUE(CheckPreloadable(dir.path() / "truncated"));
+}
+
+}  // namespace
+}  // namespace timerbisect::run
