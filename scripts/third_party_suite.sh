@@ -558,7 +558,7 @@ for mode in inert $modes; do
 done
 echo "third_party_suite: $suite ($package $version, built from Debian's source package in $cache/$suite):" \
   "the whole suite ($(grep -c . "$work/all.names") tests) without the shim and inert," \
-  "$(grep -c . "$work/subset.names") tests under $modes (watch = TIMERSEM=$(timersem_of watch));" \
+  "$(grep -c . "$work/subset.names") tests under the other modes, $modes (watch = TIMERSEM=$(timersem_of watch));" \
   "$((SECONDS - overall_start)) s"
 echo "third_party_suite: $agree test results agree with the run without the shim, $differ differ;" \
   "the runner hung or crashed in $fates runs"
