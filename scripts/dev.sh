@@ -26,6 +26,10 @@ PACKAGES=(
   libcli11-dev libre2-dev libdw-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libevent-dev libglib2.0-dev libuv1-dev libsystemd-dev libboost-dev libglib2.0-tests systemd-tests help2man
+  # libuv's and libevent's own suites are built from Debian's source
+  # packages (scripts/fetch_suite_source.sh): dpkg-source, and Python for
+  # libevent's CMake, which builds test/regress only with it.
+  dpkg-dev python3
 )
 
 say() { printf '\n== %s\n' "$*" >&2; }
