@@ -73,13 +73,34 @@ Config AutoConfig() {
   return config;
 }
 
+// The ID split alone and the default search, each on its own copy of one
+// deterministic target: their runs, and the default's result, which must
+// name exactly the culprits.
+struct BothRuns {
+  int id_split = 0;
+  int automatic = 0;
+  Result got;
+};
+BothRuns RunBoth(const SimSpec& spec) {
+  SimulatedTarget alone(spec), automatic(spec);
+  Search(Config{}, alone.AsProbe());
+  BothRuns both{0, 0, Search(AutoConfig(), automatic.AsProbe())};
+  both.id_split = alone.runs();
+  both.automatic = automatic.runs();
+  EXPECT_EQ(both.got.outcome, Outcome::kFound) << both.got.message;
+  EXPECT_EQ(sim::SetsOf(both.got), automatic.CulpritSets());
+  EXPECT_EQ(both.got.runs, both.automatic);
+  return both;
+}
+
 // On a deterministic target the default search costs the ID split's runs
-// and few more: its reproduce check weighs the search's own runs first and
-// runs a set (or a set without some of its sites) only while they leave a
-// flaky reading too likely. The fixed check it replaced ran each set once
-// more, each set of two or more four times without each member, and the
-// baseline once.
+// and a check that weighs the search's own runs first and runs a set (or a
+// set without some of its sites) only while they leave a flaky reading too
+// likely. Over these targets (one culprit and a pair each) it costs less
+// than the fixed check it replaced: each set once more, each set of two or
+// more four times without each member, and the baseline once.
 TEST(AutoSearch, DeterministicTarget_TheReproduceCheckReusesTheSearchsRuns) {
+  int check_runs = 0, fixed_check_runs = 0;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     SimSpec spec;
     spec.sites = 90;
@@ -88,20 +109,18 @@ TEST(AutoSearch, DeterministicTarget_TheReproduceCheckReusesTheSearchsRuns) {
     int c = static_cast<int>((seed * 13 + 5) % 90);
     spec.culprits = {{a}};
     if (b != a && c != a && b != c) spec.culprits.push_back({b, c});  // a pair needed together
-    SimulatedTarget alone(spec), automatic(spec);
-    Config id_split;
-    Search(id_split, alone.AsProbe());
-    Result got = Search(AutoConfig(), automatic.AsProbe());
-    ASSERT_EQ(got.outcome, Outcome::kFound) << got.message;
-    EXPECT_EQ(sim::SetsOf(got), automatic.CulpritSets());
+    BothRuns both = RunBoth(spec);
     int fixed_check = 1;
-    for (const ChangeSet& set : got.sets) {
+    for (const ChangeSet& set : both.got.sets) {
       fixed_check += 1 + (set.ids.size() > 1 ? 4 * static_cast<int>(set.ids.size()) : 0);
     }
-    EXPECT_GE(automatic.runs(), alone.runs());
-    EXPECT_LT(automatic.runs(), alone.runs() + fixed_check);
-    EXPECT_EQ(got.runs, automatic.runs());
+    EXPECT_GE(both.automatic, both.id_split);
+    check_runs += both.automatic - both.id_split;
+    fixed_check_runs += fixed_check;
   }
+  EXPECT_LT(check_runs, fixed_check_runs);
+  RecordProperty("check_runs", check_runs);
+  RecordProperty("fixed_check_runs", fixed_check_runs);
 }
 
 // One culprit among 90: the search's own probes settle the check, or nearly.
@@ -111,13 +130,8 @@ TEST(AutoSearch, DeterministicSingleCulprit_AtMostTwoRunsBeyondTheIdSplit) {
     spec.sites = 90;
     spec.seed = seed;
     spec.culprits = {{static_cast<int>(seed * 11 % 90)}};
-    SimulatedTarget alone(spec), automatic(spec);
-    Config id_split;
-    Search(id_split, alone.AsProbe());
-    Result got = Search(AutoConfig(), automatic.AsProbe());
-    ASSERT_EQ(got.outcome, Outcome::kFound) << got.message;
-    EXPECT_EQ(sim::SetsOf(got), automatic.CulpritSets());
-    EXPECT_LE(automatic.runs(), alone.runs() + 2) << "seed " << seed;
+    BothRuns both = RunBoth(spec);
+    EXPECT_LE(both.automatic, both.id_split + 2) << "seed " << seed;
   }
 }
 
