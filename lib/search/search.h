@@ -27,7 +27,8 @@
 // checked one level further down and undone if wrong). Every probe result is
 // cached and checked against the earlier ones for monotonicity (a set that
 // failed must not pass once more sites are added). Each set is confirmed and
-// checked minimal (removing any one member makes the target pass). If the
+// checked minimal (removing any one member makes the target pass; a probe
+// of more sites than that which passed shows it without a run of its own). If the
 // explicit universe does not reproduce the failure (sites appear or vanish
 // between runs) it falls back to the suffix search for the remaining sets.
 //
