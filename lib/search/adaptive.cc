@@ -636,15 +636,19 @@ class AdaptiveSearcher {
   // surface as an extra member. A member found unneeded is dropped and the
   // rest checked again. Each check runs the smaller set until "fails at p"
   // or "at q" reaches `threshold` (prior 1/2, (p, q) from `cells`, any p
-  // mixed in); the set's confidence takes the "at q" posteriors.
+  // mixed in), counting its runs made before; the set's confidence takes
+  // the "at q" posteriors.
   SetOutcome Minimal(ChangeSet& set, const std::vector<double>& cells, double threshold) {
     for (bool changed = true; changed && set.ids.size() >= 2;) {
       changed = false;
       for (std::uint64_t id : set.ids) {
         Ids without = Minus(set.ids, {id});
         std::string pattern = protocol::PatternForIds(without, invert_);
-        stats::Counts runs;
-        double fails = 0.5;
+        // The runs of exactly the smaller set made so far count (the subset
+        // search probes single sites).
+        auto made = tally_.find(pattern);
+        stats::Counts runs = made != tally_.end() ? made->second : stats::Counts{};
+        double fails = runs.runs > 0 ? RatePosterior(MixFlatP(cells, 0.5), runs) : 0.5;
         while (fails < threshold && fails > 1 - threshold) {
           if (runs_ >= budget_) {
             message_ = "inconclusive after " + std::to_string(runs_) + " runs: checking that set " +
