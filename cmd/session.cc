@@ -293,15 +293,6 @@ search::Result Session::Search(const std::vector<ProbeRecord>& earlier,
   config.confidence = o.confidence;
   config.max_runs = o.max_runs;
   config.parallelism = JobsOrCores(o.jobs);
-  config.batch_probe = [&target](const std::vector<std::string>& patterns) {
-    std::vector<ProbeRequest> requests;
-    for (const auto& p : patterns) requests.push_back({p, {}});
-    std::vector<search::ProbeResult> results;
-    for (const ProbeRecord& r : target.RunBatch(requests)) {
-      results.push_back({r.verdict.failed, r.reported});
-    }
-    return results;
-  };
   if (!o.quiet) {
     config.progress = [line = ProgressLine(target.uses_shim(), o.verbose)](
                           const search::ProgressEvent& e) { std::cerr << line.Format(e); };
@@ -312,11 +303,18 @@ search::Result Session::Search(const std::vector<ProbeRecord>& earlier,
                      : o.algorithm == "id"       ? search::Algorithm::kIdSplit
                                                  : search::Algorithm::kAuto;
   if (forced) config.algorithm = *forced;
-  search::Probe probe = std::ref(target);
-  search::RunPool pool(config, probe);
+  search::RunPool pool([&target](const std::vector<std::string>& patterns) {
+    std::vector<ProbeRequest> requests;
+    for (const auto& p : patterns) requests.push_back({p, {}});
+    std::vector<search::ProbeResult> results;
+    for (const ProbeRecord& r : target.RunBatch(requests)) {
+      results.push_back({r.verdict.failed, r.reported});
+    }
+    return results;
+  });
   for (const ProbeRecord& r : earlier) pool.Offer(r.pattern, {r.verdict.failed, r.reported});
   if (config.algorithm == search::Algorithm::kAuto) return search::AutoSearch(config, pool);
-  return search::Search(pool.Wrap(config), pool.probe());
+  return search::Search(config, pool.probe());
 }
 
 report::BisectReport Session::Describe(const search::Result& result, const ProbeRecord& native) {

@@ -158,11 +158,6 @@ std::vector<ProbeRecord> Target::RunBatch(const std::vector<ProbeRequest>& reque
   return out;
 }
 
-search::ProbeResult Target::operator()(const std::string& pattern) {
-  ProbeRecord r = Run(pattern);
-  return {r.verdict.failed, r.reported};
-}
-
 report::Reproduction Target::Reproduction(const std::string& pattern) const {
   report::Reproduction r;
   if (uses_shim()) {

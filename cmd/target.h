@@ -68,7 +68,6 @@ class Target {
   // Runs all at once (as many in flight as there are requests); results in
   // request order.
   std::vector<ProbeRecord> RunBatch(const std::vector<ProbeRequest>& requests);
-  search::ProbeResult operator()(const std::string& pattern);
 
   // What reproduces `pattern`: the variables and the command (the line the
   // user pastes is report::ShellLine of it).

@@ -65,7 +65,7 @@ std::string Percent(double x) {
 
 class AdaptiveSearcher {
  public:
-  AdaptiveSearcher(const Config& config, const Probe& probe)
+  AdaptiveSearcher(const Config& config, const BatchProbe& probe)
       : config_(config),
         probe_(probe),
         confidence_(std::clamp(config.confidence, 0.5, 0.999999)),
@@ -115,17 +115,11 @@ class AdaptiveSearcher {
   const char* FailingLiteral() const { return invert_ ? "n" : "y"; }
   const char* PassingLiteral() const { return invert_ ? "y" : "n"; }
 
-  // Runs each pattern once (in parallel through batch_probe when there is
-  // one), counts the runs, adds reported sites to the universe and sends
-  // progress.
+  // Runs each pattern once (in parallel), counts the runs, adds reported
+  // sites to the universe and sends progress.
   std::vector<ProbeResult> RunBatch(const std::vector<std::string>& patterns) {
-    std::vector<ProbeResult> results;
-    if (config_.batch_probe) {
-      results = config_.batch_probe(patterns);
-      results.resize(patterns.size());  // a short answer counts as passes that reported nothing
-    } else {
-      for (const std::string& pattern : patterns) results.push_back(probe_(pattern));
-    }
+    std::vector<ProbeResult> results = probe_(patterns);
+    results.resize(patterns.size());  // a short answer counts as passes that reported nothing
     for (std::size_t i = 0; i < patterns.size(); ++i) {
       ++runs_;
       const ProbeResult& r = results[i];
@@ -288,8 +282,15 @@ class AdaptiveSearcher {
       auto exact = tally_.find(protocol::PatternForIds(found, invert_));
       bool confirmed = exact != tally_.end() && exact->second.failures >= 1;
       if (lead >= settled && confirmed) {
-        sets = {{found, protocol::PatternForIds(found, invert_), lead}};
+        ChangeSet set{found, protocol::PatternForIds(found, invert_), lead};
         next_prior_ = MixFlatP(best.cells, kLikeFirst);
+        // A pair is checked minimal as the prefix search's sets are: the
+        // posterior drops a hypothesis it finds negligible, and a culprit's
+        // own single-site hypothesis, dropped after lucky passes, cannot
+        // come back to compete with the pair it is part of.
+        SetOutcome minimal = Minimal(set, next_prior_, settled);
+        if (minimal != SetOutcome::kFound) return minimal;
+        sets = {std::move(set)};
         return SetOutcome::kFound;
       }
       if (runs_ >= budget_) {
@@ -635,15 +636,19 @@ class AdaptiveSearcher {
   // surface as an extra member. A member found unneeded is dropped and the
   // rest checked again. Each check runs the smaller set until "fails at p"
   // or "at q" reaches `threshold` (prior 1/2, (p, q) from `cells`, any p
-  // mixed in); the set's confidence takes the "at q" posteriors.
+  // mixed in), counting its runs made before; the set's confidence takes
+  // the "at q" posteriors.
   SetOutcome Minimal(ChangeSet& set, const std::vector<double>& cells, double threshold) {
     for (bool changed = true; changed && set.ids.size() >= 2;) {
       changed = false;
       for (std::uint64_t id : set.ids) {
         Ids without = Minus(set.ids, {id});
         std::string pattern = protocol::PatternForIds(without, invert_);
-        stats::Counts runs;
-        double fails = 0.5;
+        // The runs of exactly the smaller set made so far count (the subset
+        // search probes single sites).
+        auto made = tally_.find(pattern);
+        stats::Counts runs = made != tally_.end() ? made->second : stats::Counts{};
+        double fails = runs.runs > 0 ? RatePosterior(MixFlatP(cells, 0.5), runs) : 0.5;
         while (fails < threshold && fails > 1 - threshold) {
           if (runs_ >= budget_) {
             message_ = "inconclusive after " + std::to_string(runs_) + " runs: checking that set " +
@@ -730,7 +735,7 @@ class AdaptiveSearcher {
   };
 
   const Config& config_;
-  const Probe& probe_;
+  const BatchProbe& probe_;
   const double confidence_;
   const int budget_;
   const int width_;
@@ -756,7 +761,7 @@ class AdaptiveSearcher {
 
 }  // namespace
 
-Result AdaptiveSearch(const Config& config, const Probe& probe) {
+Result AdaptiveSearch(const Config& config, const BatchProbe& probe) {
   return AdaptiveSearcher(config, probe).Run();
 }
 

@@ -8,7 +8,7 @@
 namespace timerbisect::search {
 
 // Measures "y" and "n", decides the direction, then finds each set (see
-// search.h). Uses config.batch_probe when set, else `probe` once per run.
-Result AdaptiveSearch(const Config& config, const Probe& probe);
+// search.h). Asks `probe` for up to config.parallelism runs at once.
+Result AdaptiveSearch(const Config& config, const BatchProbe& probe);
 
 }  // namespace timerbisect::search

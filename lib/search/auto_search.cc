@@ -1,9 +1,16 @@
 #include "search/auto_search.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "protocol/matcher.h"
 #include "protocol/pattern.h"
 #include "search/agreement.h"
+#include "search/prober.h"
 
 namespace timerbisect::search {
 namespace {
@@ -12,38 +19,207 @@ void Notice(const Config& config, const std::string& line) {
   if (config.notice) config.notice(line);
 }
 
-// Step 3: each set fails once more, the passing baseline passes once more,
-// and a set of two or more still needs each member: without any one of them
-// it passes, kLeaveOutRuns times. A flaky culprit that passed once by luck
-// when tried alone leaves it in a set with an innocent site; the search's
-// own minimality check ran it once. At a 50% failure rate the wrong pair
-// survives these runs with probability 1/16.
-constexpr int kLeaveOutRuns = 4;
+// Step 3, the reproduce check: a sequential test on the runs made so far.
+// The ID split read the target as deterministic: each set fails in every
+// run that toggles it, and every other run passes. Against that, for each
+// set S and each member x, the alternative "x is innocent: S without x is
+// the set, failing a fraction p of the runs that toggle it" (p unknown,
+// uniform prior); for a one-site set S without x is nothing, and the
+// alternative is a target failing at random. Among the runs that toggle no
+// other set, the deterministic reading gives the runs probability 1 and the
+// alternative p^F (1-p)^P (F failed and P passed of those toggling S
+// without x), so its Bayes factor is B(F+1, P+1). The search's own runs
+// usually settle it: every probe that narrowed a set down counts, not only
+// its confirmation. While some alternative's factor is above
+// (1 - confidence) / 2, the check runs the set again (F + 1) or the set
+// without x (P + 1), whichever count is smaller. A flaky culprit that
+// passed once by luck leaves it in a set with an innocent site; each of
+// these runs shows it with the culprit's failure rate. Any run the sets do
+// not explain (a set that passed, a run that failed toggling none) makes
+// the target flaky.
+class ReproduceCheck {
+  // Sets up to this size are weighed against each of their proper subsets.
+  static constexpr std::size_t kSubsetsUpTo = 6;
+  // How much stricter than a one-site set's a larger set's alternatives are
+  // weighed (see the constructor).
+  static constexpr double kMultiSiteStrictness = 10;
 
-bool SetsReproduce(RunPool& pool, const Result& result) {
-  std::vector<std::pair<std::string, bool>> checks;  // pattern, must fail
-  for (const ChangeSet& set : result.sets) {
-    checks.emplace_back(set.pattern, true);
-    if (set.ids.size() < 2) continue;
-    for (std::size_t leave_out = 0; leave_out < set.ids.size(); ++leave_out) {
-      std::vector<std::uint64_t> rest;
-      for (std::size_t i = 0; i < set.ids.size(); ++i) {
-        if (i != leave_out) rest.push_back(set.ids[i]);
+ public:
+  ReproduceCheck(const Config& config, RunPool& pool, const Result& result)
+      : pool_(pool),
+        result_(result),
+        limit_((1 - std::clamp(config.confidence, 0.5, 0.999999)) / 2),
+        width_(std::max(1, config.parallelism)),
+        // With --max sets cut short, a failure may come from a set not
+        // searched for.
+        complete_(config.max_sets <= 0 || static_cast<int>(result.sets.size()) < config.max_sets) {
+    Ids universe;
+    for (const RunPool::Logged& run : pool.log()) {
+      universe = Union(universe, SortedUnique(run.reported));
+    }
+    const double sites = std::max<double>(2, static_cast<double>(universe.size()));
+    for (std::size_t s = 0; s < result.sets.size(); ++s) {
+      const Ids& ids = result.sets[s].ids;
+      if (ids.size() == 1) {
+        alternatives_.push_back({s, {}, limit_});
+        continue;
       }
-      std::string without = protocol::PatternForIds(rest, result.invert);
-      for (int i = 0; i < kLeaveOutRuns; ++i) checks.emplace_back(without, false);
+      // Every proper subset of a small set (a flaky culprit can drag in
+      // more than one innocent site); only those one member short of a
+      // large one.
+      const std::size_t k = ids.size();
+      std::vector<Ids> parts;
+      if (k <= kSubsetsUpTo) {
+        for (std::uint32_t mask = 0; mask + 1 < (1u << k); ++mask) {
+          Ids part;
+          for (std::size_t i = 0; i < k; ++i) {
+            if (mask & (1u << i)) part.push_back(ids[i]);
+          }
+          parts.push_back(std::move(part));
+        }
+      } else {
+        for (std::uint64_t member : ids) parts.push_back(Minus(ids, {member}));
+      }
+      // Each innocent member was picked among the sites, after the runs: a
+      // search that can end in any of sites^dropped such sets must weigh
+      // each of them that much more strictly. And a further tenth: a flaky
+      // culprit gives the ID split a set of two, three or more sites in one
+      // search out of a few, and at (1 - confidence) / 2 per alternative
+      // 0.5% of 50%-flaky single culprits came out as a wrong set
+      // (simulated, 1000 trials).
+      for (Ids& part : parts) {
+        double dropped = static_cast<double>(k - part.size());
+        alternatives_.push_back(
+            {s, std::move(part), limit_ / kMultiSiteStrictness / std::pow(sites, dropped)});
+      }
+    }
+    cap_ = AgreementCap(config.confidence) * static_cast<int>(alternatives_.size());
+  }
+
+  // true: every set stands; false: the target is flaky (why()).
+  bool Run(const Config& config) {
+    bool told = false;
+    for (int extra = 0;;) {
+      std::vector<RunPool::Logged> runs = pool_.log();
+      if (!Explained(runs)) return false;
+      std::vector<std::string> batch;
+      std::vector<bool> must_fail;
+      while (static_cast<int>(batch.size()) < std::min(width_, cap_ - extra)) {
+        const Alternative* worst = nullptr;
+        double worst_factor = 0;
+        Counts worst_counts;
+        for (const Alternative& alt : alternatives_) {
+          Counts c = Count(runs, alt);
+          double factor = BayesFactor(c) / alt.limit;
+          if (factor > 1 && factor > worst_factor) {
+            worst = &alt;
+            worst_factor = factor;
+            worst_counts = c;
+          }
+        }
+        if (worst == nullptr) break;
+        // The smaller count gains the most; the run is assumed to go as the
+        // sets predict (if it does not, the target is flaky anyway).
+        bool rerun_set = worst_counts.failed <= worst_counts.passed;
+        std::string pattern = rerun_set ? result_.sets[worst->set].pattern : PatternOf(worst->part);
+        batch.push_back(pattern);
+        must_fail.push_back(rerun_set);
+        runs.push_back({pattern, rerun_set, {}});
+      }
+      if (batch.empty()) return true;
+      if (!told) {
+        Notice(config, "checking that the set" + std::string(result_.sets.size() == 1 ? "" : "s") +
+                           " found reproduce" + (result_.sets.size() == 1 ? "s" : "") +
+                           " and need" + (result_.sets.size() == 1 ? "s" : "") +
+                           " each site: more runs of a set or of a set without one of its sites, "
+                           "until the runs so far rule out a flaky target");
+        told = true;
+      }
+      std::vector<ProbeResult> got = pool_.Run(batch);
+      if (got.size() < batch.size()) return true;  // stopped: keep what was found
+      extra += static_cast<int>(batch.size());
     }
   }
-  checks.emplace_back(result.invert ? "y" : "n", false);
-  std::vector<std::string> patterns;
-  for (const auto& check : checks) patterns.push_back(check.first);
-  std::vector<ProbeResult> runs = pool.Run(patterns);
-  if (runs.size() < patterns.size()) return true;  // stopped: keep what was found
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (runs[i].failed != checks[i].second) return false;
+
+  const std::string& why() const { return why_; }
+
+ private:
+  struct Alternative {
+    std::size_t set = 0;  // in result_.sets
+    Ids part;             // a proper subset of it, the set under the alternative
+    double limit = 0;     // the Bayes factor the runs must bring it down to
+  };
+  struct Counts {
+    int failed = 0, passed = 0;
+  };
+
+  static double BayesFactor(const Counts& c) {
+    return std::exp(std::lgamma(c.failed + 1.0) + std::lgamma(c.passed + 1.0) -
+                    std::lgamma(c.failed + c.passed + 2.0));
   }
-  return true;
-}
+
+  std::string PatternOf(const Ids& ids) const {
+    if (ids.empty()) return result_.invert ? "y" : "n";
+    return protocol::PatternForIds(ids, result_.invert);
+  }
+
+  // Whether a run of `pattern` toggles every site of `ids`.
+  bool Toggles(const std::string& pattern, const Ids& ids) {
+    auto it = matchers_.find(pattern);
+    if (it == matchers_.end()) {
+      it = matchers_.emplace(pattern, protocol::Matcher::Parse(pattern)).first;
+    }
+    if (!it->second) return false;
+    return std::all_of(ids.begin(), ids.end(), [&](std::uint64_t id) {
+      return it->second->ShouldEnable(id) != result_.invert;
+    });
+  }
+
+  // The index of the first set `pattern` toggles other than `skip`, or -1.
+  int ToggledSet(const std::string& pattern, std::size_t skip) {
+    for (std::size_t s = 0; s < result_.sets.size(); ++s) {
+      if (s != skip && Toggles(pattern, result_.sets[s].ids)) return static_cast<int>(s);
+    }
+    return -1;
+  }
+
+  // Whether the sets explain every run: those toggling a set failed, the
+  // others passed.
+  bool Explained(const std::vector<RunPool::Logged>& runs) {
+    for (const RunPool::Logged& run : runs) {
+      int set = ToggledSet(run.pattern, result_.sets.size());
+      if (set >= 0 && !run.failed) {
+        why_ = "set " + ShortPattern(result_.sets[static_cast<std::size_t>(set)].pattern) +
+               " passed under " + ShortPattern(run.pattern) + " after failing before";
+        return false;
+      }
+      if (set < 0 && run.failed && complete_) {
+        why_ = "it failed under " + ShortPattern(run.pattern) + ", which toggles no set found";
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Counts Count(const std::vector<RunPool::Logged>& runs, const Alternative& alt) {
+    Counts c;
+    for (const RunPool::Logged& run : runs) {
+      if (ToggledSet(run.pattern, alt.set) >= 0 || !Toggles(run.pattern, alt.part)) continue;
+      (run.failed ? c.failed : c.passed) += 1;
+    }
+    return c;
+  }
+
+  RunPool& pool_;
+  const Result& result_;
+  const double limit_;
+  const int width_;
+  const bool complete_;
+  int cap_ = 0;
+  std::vector<Alternative> alternatives_;
+  std::map<std::string, std::optional<protocol::Matcher>> matchers_;
+  std::string why_;
+};
 
 }  // namespace
 
@@ -53,7 +229,7 @@ int AgreementCap(double confidence) {
 }
 
 Result AutoSearch(const Config& config, RunPool& pool) {
-  Config id_split = pool.Wrap(config);
+  Config id_split = config;
   id_split.algorithm = Algorithm::kIdSplit;
   Result result = Search(id_split, pool.probe());
   if (result.outcome == Outcome::kNotSensitive) {
@@ -61,9 +237,8 @@ Result AutoSearch(const Config& config, RunPool& pool) {
     Notice(config, std::string("all-old and all-new both ") +
                        (result.agreed_failing ? "failed" : "passed") + "; running each up to " +
                        std::to_string(cap) + " times to rule out a flaky failure");
-    Agreement agreement = CheckAgreement(
-        [&pool](const std::vector<std::string>& patterns) { return pool.Run(patterns); },
-        config.parallelism, result.agreed_failing, cap);
+    Agreement agreement =
+        CheckAgreement(pool.probe(), config.parallelism, result.agreed_failing, cap);
     if (!agreement.flaky) {
       result.message += " (" + std::to_string(agreement.n_runs) + " runs of each)";
       result.runs = pool.runs();
@@ -76,31 +251,21 @@ Result AutoSearch(const Config& config, RunPool& pool) {
                      std::to_string(agreement.y_runs);
   }
   bool flaky = result.outcome == Outcome::kInconclusive;
+  std::string flaky_why = result.message;
   if (result.outcome == Outcome::kFound) {
-    bool multi_site = false;
-    for (const ChangeSet& set : result.sets) multi_site |= set.ids.size() > 1;
-    Notice(config, std::string("checking that the set") + (result.sets.size() == 1 ? "" : "s") +
-                       " reproduce" + (result.sets.size() == 1 ? "s" : "") +
-                       " (one more run of each" +
-                       (multi_site ? ", " + std::to_string(kLeaveOutRuns) +
-                                         " of each set of two or more without one of its sites"
-                                   : std::string()) +
-                       ", one of the passing baseline)");
-    flaky = !SetsReproduce(pool, result);
+    ReproduceCheck check(config, pool, result);
+    flaky = !check.Run(config);
+    flaky_why = check.why();
   }
   if (!flaky) {
     result.runs = pool.runs();
     return result;
   }
-  Notice(config, "the target is flaky (" +
-                     (result.outcome == Outcome::kFound
-                          ? std::string("a set it found did not fail again on a rerun, or the "
-                                        "passing baseline failed")
-                          : result.message) +
+  Notice(config, "the target is flaky (" + flaky_why +
                      "); switching to the adaptive statistical search, starting from the " +
                      "all-old and all-new runs made so far");
   pool.OfferKept();
-  Config adaptive = pool.Wrap(config);
+  Config adaptive = config;
   adaptive.algorithm = Algorithm::kAdaptive;
   adaptive.count = 1;
   Result again = Search(adaptive, pool.probe());

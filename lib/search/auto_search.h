@@ -5,12 +5,15 @@
 //  2. When "n" and "y" agreed, a flaky culprit may have hidden: both run
 //     again, up to AgreementCap(confidence) times each (agreement.h), before
 //     "not timer-sensitive" stands. A disagreement makes the target flaky.
-//  3. When sets were found, each set and the passing baseline run once more,
-//     and each set of two or more sites runs 4 times without each member: a
-//     set that passes, a set that fails without a member, or a baseline that
-//     fails makes the target flaky.
-//     (A deterministic target always reproduces; a set the ID split got
-//     wrong by a lucky pass usually does not.)
+//  3. When sets were found, a sequential test on every run made so far (the
+//     ID split's probes count, not only its confirmations): each set against
+//     the reading "some of its sites are innocent, the rest fail at a rate
+//     p", more runs of the set or of the set without some of its sites only
+//     while that reading is too likely (auto_search.cc). A run the sets do
+//     not explain (a set that passes, a run that fails toggling no set)
+//     makes the target flaky. A deterministic target usually needs no
+//     more runs for a one-site set and a few for a larger one; a set the ID
+//     split got wrong by a lucky pass shows itself in those runs.
 //  4. A flaky target (2., 3., or an ID split that ended inconclusive on a
 //     contradiction) is searched again by the adaptive search, which starts
 //     from every "n" and "y" run made so far instead of running them again

@@ -25,6 +25,15 @@ Ids Minus(const Ids& a, const Ids& b) {
   return out;
 }
 
+BatchProbe OneAtATime(Probe probe) {
+  return [probe = std::move(probe)](const std::vector<std::string>& patterns) {
+    std::vector<ProbeResult> results;
+    results.reserve(patterns.size());
+    for (const std::string& pattern : patterns) results.push_back(probe(pattern));
+    return results;
+  };
+}
+
 std::string ShortPattern(const std::string& pattern) {
   constexpr std::size_t kKeep = 60;
   if (pattern.size() <= kKeep + 20) return pattern;
@@ -43,19 +52,18 @@ std::optional<Observation> Prober::Run(const std::string& pattern) {
   if (stop_) return std::nullopt;
   Observation obs;
   int failed_runs = 0;
-  // The count reruns of one pattern are independent: with a batch probe
-  // (-j) they run at once, at most `parallelism` in flight.
+  // The count reruns of one pattern are independent: they run at once, at
+  // most `parallelism` in flight.
   std::vector<ProbeResult> results;
-  if (config_.batch_probe && count() > 1 && config_.parallelism > 1) {
-    for (int done = 0; done < count();) {
-      int n = std::min(config_.parallelism, count() - done);
-      auto batch =
-          config_.batch_probe(std::vector<std::string>(static_cast<std::size_t>(n), pattern));
-      results.insert(results.end(), batch.begin(), batch.end());
-      done += n;
+  for (int done = 0; done < count();) {
+    int n = std::min(std::max(1, config_.parallelism), count() - done);
+    auto batch = probe_(std::vector<std::string>(static_cast<std::size_t>(n), pattern));
+    if (batch.size() < static_cast<std::size_t>(n)) {
+      Stop("the probe was interrupted");
+      return std::nullopt;
     }
-  } else {
-    for (int i = 0; i < count(); ++i) results.push_back(probe_(pattern));
+    results.insert(results.end(), batch.begin(), batch.end());
+    done += n;
   }
   for (const ProbeResult& r : results) {
     ++runs_;

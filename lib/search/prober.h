@@ -30,7 +30,7 @@ std::string ShortPattern(const std::string& pattern);
 
 class Prober {
  public:
-  Prober(const Config& config, const Probe& probe) : config_(config), probe_(probe) {}
+  Prober(const Config& config, const BatchProbe& probe) : config_(config), probe_(probe) {}
 
   // Runs `pattern` count times. nullopt when the search must stop: the runs
   // disagreed now, or an earlier step already stopped it (see stop()).
@@ -49,7 +49,7 @@ class Prober {
 
  private:
   const Config& config_;
-  const Probe& probe_;
+  const BatchProbe& probe_;
   std::optional<std::string> stop_;
   int runs_ = 0;
   int probes_ = 0;

@@ -2,10 +2,9 @@
 
 namespace timerbisect::search {
 
-RunPool::RunPool(const Config& config, const Probe& probe)
-    : probe_(probe),
-      batch_probe_(config.batch_probe),
-      pooled_probe_([this](const std::string& pattern) { return Run({pattern}).front(); }) {}
+RunPool::RunPool(BatchProbe probe)
+    : probe_(std::move(probe)),
+      pooled_probe_([this](const std::vector<std::string>& patterns) { return Run(patterns); }) {}
 
 void RunPool::Offer(const std::string& pattern, const ProbeResult& result) {
   offered_[pattern].push_back(result);
@@ -16,14 +15,8 @@ void RunPool::OfferKept() {
   kept_.clear();
 }
 
-Config RunPool::Wrap(Config config) {
-  if (batch_probe_) {
-    config.batch_probe = [this](const std::vector<std::string>& patterns) { return Run(patterns); };
-  }
-  return config;
-}
-
-void RunPool::Keep(const std::string& pattern, const ProbeResult& result) {
+void RunPool::Record(const std::string& pattern, const ProbeResult& result) {
+  log_.push_back({pattern, result.failed, result.reported});
   if (pattern == "n" || pattern == "y") kept_.emplace_back(pattern, result);
 }
 
@@ -37,18 +30,14 @@ std::vector<ProbeResult> RunPool::Run(const std::vector<std::string>& patterns) 
       results[i] = std::move(it->second.front());
       it->second.pop_front();
       ++reused_;
-      Keep(patterns[i], results[i]);
+      Record(patterns[i], results[i]);
       continue;
     }
     to_run.push_back(i);
     run_patterns.push_back(patterns[i]);
   }
   std::vector<ProbeResult> ran;
-  if (batch_probe_ && run_patterns.size() > 1) {
-    ran = batch_probe_(run_patterns);
-  } else {
-    for (const std::string& p : run_patterns) ran.push_back(probe_(p));
-  }
+  if (!run_patterns.empty()) ran = probe_(run_patterns);
   // A batch probe that stopped (interrupted) returns fewer results.
   if (ran.size() < to_run.size()) {
     results.resize(to_run[ran.size()]);
@@ -56,7 +45,7 @@ std::vector<ProbeResult> RunPool::Run(const std::vector<std::string>& patterns) 
   for (std::size_t j = 0; j < ran.size() && j < to_run.size(); ++j) {
     results[to_run[j]] = ran[j];
     ++runs_;
-    Keep(patterns[to_run[j]], ran[j]);
+    Record(patterns[to_run[j]], ran[j]);
   }
   return results;
 }

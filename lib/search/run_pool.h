@@ -9,6 +9,7 @@
 // same way (Offer). Each offered result is used once, in the order offered.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <string>
@@ -21,8 +22,8 @@ namespace timerbisect::search {
 
 class RunPool {
  public:
-  // `probe` and config.batch_probe (when set) run the target.
-  RunPool(const Config& config, const Probe& probe);
+  // `probe` runs the target.
+  explicit RunPool(BatchProbe probe);
   RunPool(const RunPool&) = delete;
   RunPool& operator=(const RunPool&) = delete;
 
@@ -31,27 +32,35 @@ class RunPool {
   // Offers every kept baseline run again, and forgets them.
   void OfferKept();
 
-  // `config` with its batch_probe going through the pool (set only when the
-  // pool's own config had one), and the probe that does.
-  Config Wrap(Config config);
-  const Probe& probe() const { return pooled_probe_; }
+  // The probe that goes through the pool (Run), for a search.
+  const BatchProbe& probe() const { return pooled_probe_; }
 
-  // Runs each pattern once through the pool (in parallel through the
-  // config's batch_probe when there is more than one to run); one result
-  // per pattern, in order, fewer when the probe stopped (interrupted).
+  // Runs each pattern once through the pool (those not answered by an
+  // offered result in one batch of the probe); one result per pattern, in
+  // order, fewer when the probe stopped (interrupted).
   std::vector<ProbeResult> Run(const std::vector<std::string>& patterns);
 
   int runs() const { return runs_; }      // target runs made through the pool
   int reused() const { return reused_; }  // requests answered by an offered result
 
- private:
-  void Keep(const std::string& pattern, const ProbeResult& result);
+  // Every result handed out (run or offered), in order: the evidence the
+  // reproduce check of auto_search.h weighs.
+  struct Logged {
+    std::string pattern;
+    bool failed = false;
+    std::vector<std::uint64_t> reported;
+  };
+  const std::vector<Logged>& log() const { return log_; }
 
-  const Probe& probe_;
-  BatchProbe batch_probe_;
-  Probe pooled_probe_;
+ private:
+  // Logs a result handed out, and keeps it if it is a baseline's.
+  void Record(const std::string& pattern, const ProbeResult& result);
+
+  BatchProbe probe_;
+  BatchProbe pooled_probe_;
   std::map<std::string, std::deque<ProbeResult>> offered_;
   std::vector<std::pair<std::string, ProbeResult>> kept_;
+  std::vector<Logged> log_;
   int runs_ = 0;
   int reused_ = 0;
 };

@@ -9,11 +9,11 @@
 
 namespace timerbisect::search {
 
-Result Search(const Config& config, const Probe& probe) {
+Result Search(const Config& config, const BatchProbe& probe) {
   // It starts differently too: "y" and "n" are measured, not run once.
   if (config.algorithm == Algorithm::kAdaptive) return AdaptiveSearch(config, probe);
   if (config.algorithm == Algorithm::kAuto) {
-    RunPool pool(config, probe);
+    RunPool pool(probe);
     return AutoSearch(config, pool);
   }
   Prober prober(config, probe);

@@ -1,7 +1,8 @@
-// The bisection: which sites make a test fail. A pure function over a Probe
-// callback (pattern in, pass/fail and reported site IDs out): no clock, no
-// process, no global RNG, so every algorithm here runs against simulated
-// targets in tests and benchmarks exactly as against real ones.
+// The bisection: which sites make a test fail. A pure function over one
+// probe callback (BatchProbe: patterns in, pass/fail and reported site IDs
+// out): no clock, no process, no global RNG, so every algorithm here runs
+// against simulated targets in tests and benchmarks exactly as against real
+// ones.
 //
 // The algorithms start as Go's bisect does (golang.org/x/tools cmd/bisect):
 // run "n" (every site off) and "y" (every site on). If both pass or both fail
@@ -26,7 +27,8 @@
 // checked one level further down and undone if wrong). Every probe result is
 // cached and checked against the earlier ones for monotonicity (a set that
 // failed must not pass once more sites are added). Each set is confirmed and
-// checked minimal (removing any one member makes the target pass). If the
+// checked minimal (removing any one member makes the target pass; a probe
+// of more sites than that which passed shows it without a run of its own). If the
 // explicit universe does not reproduce the failure (sites appear or vanish
 // between runs) it falls back to the suffix search for the remaining sets.
 //
@@ -79,9 +81,9 @@
 // set it has not settled:
 // past Config::max_runs runs it ends kInconclusive, saying how many more runs
 // would settle the step. Config::count is ignored (the search decides reruns
-// itself); runs == probes. With Config::batch_probe it asks for up to
-// Config::parallelism runs at once (each picked for information given the
-// others' outcomes; often reruns).
+// itself); runs == probes. It asks for up to Config::parallelism runs at
+// once (each picked for information given the others' outcomes; often
+// reruns).
 #pragma once
 
 #include <cstdint>
@@ -97,7 +99,8 @@ struct ProbeResult {
 };
 
 // Runs the target once under `pattern` (a full bisect-protocol pattern,
-// prefixes included).
+// prefixes included): a target that runs one pattern at a time (tests,
+// simulations); OneAtATime makes it the search's probe.
 using Probe = std::function<ProbeResult(const std::string& pattern)>;
 
 // Sent after every probe (a probe is Config::count runs of one pattern).
@@ -113,10 +116,15 @@ struct ProgressEvent {
 // itself flaky.
 enum class Algorithm { kIdSplit, kSuffix, kAdaptive, kAuto };
 
-// Runs the target once under each pattern, possibly in parallel; returns one
-// result per pattern, in order.
+// The search's one probe: runs the target once under each pattern, possibly
+// in parallel; returns one result per pattern, in order, or fewer when it
+// was stopped (interrupted). A search asks for up to Config::parallelism
+// runs at once.
 using BatchProbe =
     std::function<std::vector<ProbeResult>(const std::vector<std::string>& patterns)>;
+
+// A batch probe that runs the patterns one after another through `probe`.
+BatchProbe OneAtATime(Probe probe);
 
 struct Config {
   Algorithm algorithm = Algorithm::kIdSplit;
@@ -125,11 +133,10 @@ struct Config {
   std::function<void(const ProgressEvent&)> progress;  // optional
   // kAuto: one line saying what each step past the ID split does (optional).
   std::function<void(const std::string&)> notice;
-  // kAdaptive only:
+  int parallelism = 1;  // runs asked for at once (--count reruns, kAuto's checks, kAdaptive)
+  // kAdaptive (and kAuto's checks):
   double confidence = 0.99;  // posterior probability each verdict needs (set, direction, "no more")
   int max_runs = 0;          // budget of target runs; 0: 400
-  int parallelism = 1;       // runs asked for at once from batch_probe
-  BatchProbe batch_probe;    // optional; without it, `probe` is called once per run
 };
 
 struct ChangeSet {
@@ -161,6 +168,6 @@ struct Result {
   std::vector<MeasuredRate> rates;  // kAdaptive: "y" and "n", then one per set found
 };
 
-Result Search(const Config& config, const Probe& probe);
+Result Search(const Config& config, const BatchProbe& probe);
 
 }  // namespace timerbisect::search

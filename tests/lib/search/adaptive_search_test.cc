@@ -131,7 +131,7 @@ TEST(AdaptiveSearch, FoundSet_WasConfirmedByAVerboseRunOfExactlyIt) {
     patterns.push_back(pattern);
     return target.Run(pattern);
   };
-  Result result = Search(config, probe);
+  Result result = Search(config, OneAtATime(probe));
   ASSERT_EQ(result.outcome, Outcome::kFound) << result.message;
   std::string verbose = protocol::PatternForIds(result.sets[0].ids, false, true);
   EXPECT_NE(std::find(patterns.begin(), patterns.end(), verbose), patterns.end());
@@ -243,17 +243,13 @@ TEST(AdaptiveSearch, BatchProbe_AsksUpToParallelismRunsAtOnce) {
   Config config = Adaptive();
   config.parallelism = 4;
   std::vector<std::size_t> sizes;
-  config.batch_probe = [&](const std::vector<std::string>& patterns) {
+  BatchProbe probe = [&](const std::vector<std::string>& patterns) {
     sizes.push_back(patterns.size());
     std::vector<ProbeResult> out;
     for (const std::string& p : patterns) out.push_back(target.Run(p));
     return out;
   };
-  Probe unused = [](const std::string&) -> ProbeResult {
-    ADD_FAILURE() << "probe called although batch_probe is set";
-    return {};
-  };
-  Result result = Search(config, unused);
+  Result result = Search(config, probe);
   ASSERT_EQ(result.outcome, Outcome::kFound) << result.message;
   EXPECT_EQ(SetsOf(result), target.CulpritSets());
   EXPECT_EQ(result.runs, target.runs());

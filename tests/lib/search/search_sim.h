@@ -38,8 +38,8 @@ class SimulatedTarget {
 
   // One run under `pattern`; counts it.
   ProbeResult Run(const std::string& pattern);
-  Probe AsProbe() {
-    return [this](const std::string& pattern) { return Run(pattern); };
+  BatchProbe AsProbe() {
+    return OneAtATime([this](const std::string& pattern) { return Run(pattern); });
   }
 
   int runs() const { return runs_; }
