@@ -143,13 +143,20 @@ void ExpectFinds(const ShimExpectation& want) {
   // native, reproduces the failure. Where the native behaviour is itself
   // load-dependent (a 10 us native sleep may take longer than a deadline on
   // a busy machine) the other aspect can be named too, so only the designed
-  // one is required.
+  // one is required. When load made the native side fail now and then, the
+  // search saw a flaky target (confidence below 1), and the driver does not
+  // attribute aspects at all (cmd/session.cc, AspectsThatFail).
   std::vector<std::string> aspects = set.value("aspects", std::vector<std::string>{});
-  EXPECT_NE(std::find(aspects.begin(), aspects.end(), want.aspect), aspects.end())
-      << set.value("aspects", json::array()).dump();
+  if (set.value("confidence", 0.0) >= 1.0) {
+    EXPECT_NE(std::find(aspects.begin(), aspects.end(), want.aspect), aspects.end())
+        << set.value("aspects", json::array()).dump();
+  } else {
+    EXPECT_EQ(aspects, std::vector<std::string>{}) << set.dump();
+  }
 
   std::string reproduce = set.value("reproduce", "");
-  EXPECT_NE(reproduce.find(std::string("LD_PRELOAD=") + TIMERBISECT_SHIM), std::string::npos) << reproduce;
+  EXPECT_NE(reproduce.find(std::string("LD_PRELOAD=") + TIMERBISECT_SHIM), std::string::npos)
+      << reproduce;
   EXPECT_NE(reproduce.find("TIMERSEM=" + want.mode + "#"), std::string::npos) << reproduce;
   Exit failing = RunShell(dir, reproduce, want.hangs ? kHangTimeout : kSafetyTimeout);
   if (want.hangs) {
@@ -380,8 +387,8 @@ TEST(Driver, TimeoutUnderAMillisecond_IsAOneLineSetupError) {
     for (const char* value : {"0", "999us"}) {
       ScratchDir dir;
       Exit got = RunCommand(dir,
-                            {TIMERBISECT_DRIVER, subcommand, "--shim", TIMERBISECT_SHIM, "--timeout", value, "--",
-                             E2E_PAIR_ONLY_TOGETHER},
+                            {TIMERBISECT_DRIVER, subcommand, "--shim", TIMERBISECT_SHIM,
+                             "--timeout", value, "--", E2E_PAIR_ONLY_TOGETHER},
                             kSafetyTimeout);
       EXPECT_EQ(got.code, 2) << subcommand << " " << value << "\n" << got.err;
       EXPECT_EQ(std::count(got.err.begin(), got.err.end(), '\n'), 1) << got.err;
@@ -399,9 +406,10 @@ TEST(Driver, UnwritableOutputPath_FailsBeforeTheFirstProbe) {
   for (const auto& [subcommand, flag] : cases) {
     ScratchDir dir;
     const std::string path = dir.File("no-such-dir/out");
-    Exit got = RunCommand(
-        dir, {TIMERBISECT_DRIVER, subcommand, "--shim", TIMERBISECT_SHIM, flag, path, "--", E2E_PAIR_ONLY_TOGETHER},
-        kSafetyTimeout);
+    Exit got = RunCommand(dir,
+                          {TIMERBISECT_DRIVER, subcommand, "--shim", TIMERBISECT_SHIM, flag, path,
+                           "--", E2E_PAIR_ONLY_TOGETHER},
+                          kSafetyTimeout);
     EXPECT_EQ(got.code, 2) << subcommand << " " << flag << "\n" << got.err;
     EXPECT_EQ(std::count(got.err.begin(), got.err.end(), '\n'), 1) << got.err;
     EXPECT_NE(got.err.find(flag + " " + path), std::string::npos) << got.err;
@@ -412,9 +420,10 @@ TEST(Driver, UnwritableOutputPath_FailsBeforeTheFirstProbe) {
 // --json - writes the JSON to stdout (the text report to stderr).
 TEST(Driver, JsonDashWritesTheAnswerToStdout) {
   ScratchDir dir;
-  Exit got = RunCommand(
-      dir, {TIMERBISECT_DRIVER, "-q", "--shim", TIMERBISECT_SHIM, "--json", "-", "--", E2E_WATCHDOG_SPURIOUS},
-      kSafetyTimeout);
+  Exit got = RunCommand(dir,
+                        {TIMERBISECT_DRIVER, "-q", "--shim", TIMERBISECT_SHIM, "--json", "-", "--",
+                         E2E_WATCHDOG_SPURIOUS},
+                        kSafetyTimeout);
   EXPECT_EQ(got.code, 0) << got.err;
   json answer = json::parse(got.out, nullptr, /*allow_exceptions=*/false);
   ASSERT_TRUE(answer.is_object()) << got.out;
@@ -472,8 +481,8 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
 TEST(Driver, ClosedOutputPipe_DoesNotKillTheDriver) {
   ScratchDir dir;
   Exit got = RunShell(dir,
-                      std::string("( ") + TIMERBISECT_DRIVER + " -q --shim " + TIMERBISECT_SHIM + " -- " +
-                          E2E_WATCHDOG_SPURIOUS + "; echo \"rc=$?\" >&2 ) | true",
+                      std::string("( ") + TIMERBISECT_DRIVER + " -q --shim " + TIMERBISECT_SHIM +
+                          " -- " + E2E_WATCHDOG_SPURIOUS + "; echo \"rc=$?\" >&2 ) | true",
                       kSafetyTimeout);
   EXPECT_NE(got.err.find("rc=0"), std::string::npos) << got.err;
 }
