@@ -68,20 +68,21 @@ int FinishReport(const report::BisectReport& rep, const std::string& json_path) 
 
 int RunBisect(const SessionOptions& o) {
   run::InterruptGuard interrupt_guard;  // Ctrl-C stops every probe
-  std::unique_ptr<run::Launcher> launcher;
-  if (std::string error = MakeLauncher(o.launcher, o.quiet ? 0 : 1, launcher); !error.empty()) {
-    PrintErrors({error});
+  auto made = MakeLauncher(o.launcher, o.quiet ? 0 : 1);
+  if (!made) {
+    PrintErrors({made.error()});
     return kExitUsage;
   }
+  std::unique_ptr<run::Launcher> launcher = std::move(*made);
   auto session = Session::Open("bisect", o, *launcher, {.output_paths = {{"--json", o.json_path}}});
   if (!session) {
     PrintErrors(session.error());
     return kExitUsage;
   }
   Session& s = **session;
-  if (std::string error = CheckLauncher(*launcher, o.launcher, o.shim_path, s.target().uses_shim());
-      !error.empty()) {
-    PrintErrors({error});
+  if (auto checked = CheckLauncher(*launcher, o.launcher, o.shim_path, s.target().uses_shim());
+      !checked) {
+    PrintErrors({checked.error()});
     return kExitUsage;
   }
   ProbeRecord native = s.RunNative();

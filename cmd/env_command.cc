@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -28,8 +30,9 @@ int UsageError(const std::string& message) {
 }
 
 // "0x65a,1f3" -> IDs; also the pattern form of reproduce lines and match
-// reports, "x65a+x1f3" (a leading '+' too). False on anything else.
-bool ParseIds(std::string_view text, std::vector<std::uint64_t>& ids) {
+// reports, "x65a+x1f3" (a leading '+' too). Nothing on anything else.
+std::optional<std::vector<std::uint64_t>> ParseIds(std::string_view text) {
+  std::vector<std::uint64_t> ids;
   if (text.starts_with('+')) text.remove_prefix(1);
   while (true) {
     auto sep = text.find_first_of(",+");
@@ -41,63 +44,69 @@ bool ParseIds(std::string_view text, std::vector<std::uint64_t>& ids) {
     }
     std::uint64_t id = 0;
     auto [p, ec] = std::from_chars(word.data(), word.data() + word.size(), id, 16);
-    if (word.empty() || ec != std::errc() || p != word.data() + word.size()) return false;
+    if (word.empty() || ec != std::errc() || p != word.data() + word.size()) return std::nullopt;
     ids.push_back(id);
-    if (sep == std::string_view::npos) return true;
+    if (sep == std::string_view::npos) return ids;
     text.remove_prefix(sep + 1);
   }
 }
 
 // The environment of set `set_text` (from 1) of a bisect --json file: its
-// "reproduction" data. Returns "" or one error line.
-std::string EnvFromJson(const std::string& path, const std::string& set_text, EnvLines& env) {
+// "reproduction" data, or one error line.
+base::Expected<EnvLines> EnvFromJson(const std::string& path, const std::string& set_text) {
+  using Result = base::Expected<EnvLines>;
   const std::string prefix = "timerbisect: --from-json " + path + ": ";
   std::ifstream in(path);
-  if (!in) return prefix + "cannot read it";
+  if (!in) return Result::Fail(prefix + "cannot read it");
   nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return prefix + "not JSON; expected the file `timerbisect --json` wrote";
+  if (doc.is_discarded())
+    return Result::Fail(prefix + "not JSON; expected the file `timerbisect --json` wrote");
   // `timerbisect triage --json` nests the bisect result under "bisect"
   // (null when it did not bisect).
   if (doc.is_object() && !doc.contains("sets") && doc.contains("bisect")) {
     if (!doc["bisect"].is_object()) {
-      return prefix + "a triage result that did not bisect (verdict: " +
-             doc.value("verdict", std::string("unknown")) + "): no sets to reproduce";
+      return Result::Fail(prefix + "a triage result that did not bisect (verdict: " +
+                          doc.value("verdict", std::string("unknown")) + "): no sets to reproduce");
     }
     doc = nlohmann::json(doc["bisect"]);
   }
   if (!doc.is_object() || !doc.contains("sets") || !doc["sets"].is_array()) {
-    return prefix +
-           "no \"sets\" array; expected the file `timerbisect --json` or `timerbisect triage "
-           "--json` wrote";
+    return Result::Fail(
+        prefix +
+        "no \"sets\" array; expected the file `timerbisect --json` or `timerbisect triage "
+        "--json` wrote");
   }
   const nlohmann::json& sets = doc["sets"];
   if (sets.empty()) {
     std::string outcome = doc.value("outcome", std::string("unknown"));
-    return prefix + "no sets to reproduce (outcome: " + outcome + ")";
+    return Result::Fail(prefix + "no sets to reproduce (outcome: " + outcome + ")");
   }
   std::size_t set = 1;
   if (!set_text.empty()) {
     auto [p, ec] = std::from_chars(set_text.data(), set_text.data() + set_text.size(), set);
     if (ec != std::errc() || p != set_text.data() + set_text.size() || set == 0) {
-      return "timerbisect: --set " + set_text + ": expected a set number from 1";
+      return Result::Fail("timerbisect: --set " + set_text + ": expected a set number from 1");
     }
   }
   if (set > sets.size()) {
-    return prefix + "no set " + std::to_string(set) + " (it has " + std::to_string(sets.size()) +
-           ")";
+    return Result::Fail(prefix + "no set " + std::to_string(set) + " (it has " +
+                        std::to_string(sets.size()) + ")");
   }
   const nlohmann::json& chosen = sets[set - 1];
   const std::string which = "set " + std::to_string(set);
   if (!chosen.is_object() || !chosen.contains("reproduction")) {
-    return prefix + which +
-           " has no \"reproduction\" (a file from a timerbisect before 0.3: run the bisection "
-           "again, or copy its reproduce line)";
+    return Result::Fail(
+        prefix + which +
+        " has no \"reproduction\" (a file from a timerbisect before 0.3: run the bisection "
+        "again, or copy its reproduce line)");
   }
   auto reproduction = report::ReproductionFromJson(chosen["reproduction"]);
-  if (!reproduction) return prefix + which + "'s \"reproduction\": " + reproduction.error();
-  env = reproduction->env;
-  if (env.empty()) return prefix + which + "'s reproduction sets no variables";
-  return "";
+  if (!reproduction)
+    return Result::Fail(prefix + which + "'s \"reproduction\": " + reproduction.error());
+  if (reproduction->env.empty()) {
+    return Result::Fail(prefix + which + "'s reproduction sets no variables");
+  }
+  return reproduction->env;
 }
 
 }  // namespace
@@ -120,21 +129,22 @@ CLI::App* AddEnvCommand(CLI::App& app, EnvOptions& o) {
 
 int RunEnv(const EnvOptions& o) {
   EnvLines env;
-  std::string error;
   if (!o.from_json.empty()) {
     if (!o.mode.empty() || !o.sites.empty()) {
       return UsageError(
           "timerbisect: --from-json takes the mode and sites from the file; drop "
           "--mode and --sites");
     }
-    if (error = EnvFromJson(o.from_json, o.set, env); !error.empty()) return UsageError(error);
+    auto from_json = EnvFromJson(o.from_json, o.set);
+    if (!from_json) return UsageError(from_json.error());
+    env = *from_json;
     // --shim replaces the path the bisection used.
     if (!o.shim_path.empty()) {
-      std::string shim = LocateShim(o.shim_path, error);
-      if (shim.empty()) return UsageError(error);
+      auto shim = LocateShim(o.shim_path);
+      if (!shim) return UsageError(shim.error());
       bool replaced = false;
       for (auto& [name, value] : env) {
-        if (name == "LD_PRELOAD") value = shim, replaced = true;
+        if (name == "LD_PRELOAD") value = *shim, replaced = true;
       }
       if (!replaced) {
         return UsageError("timerbisect: --shim: the set of " + o.from_json +
@@ -149,18 +159,18 @@ int RunEnv(const EnvOptions& o) {
     }
     std::string timersem = mode;
     if (!o.sites.empty()) {
-      std::vector<std::uint64_t> ids;
-      if (!ParseIds(o.sites, ids)) {
+      auto ids = ParseIds(o.sites);
+      if (!ids) {
         return UsageError("timerbisect: --sites " + o.sites +
                           ": expected hexadecimal site IDs separated by commas, e.g. 0x65a,0x1f3");
       }
       // Under mode#PATTERN the pattern's sites get `mode`, all others the
       // opposite one (docs/DESIGN.md, "The toggle protocol").
-      timersem += "#" + protocol::PatternForIds(ids);
+      timersem += "#" + protocol::PatternForIds(*ids);
     }
-    std::string shim = LocateShim(o.shim_path, error);
-    if (shim.empty()) return UsageError(error);
-    env.emplace_back("LD_PRELOAD", shim);
+    auto shim = LocateShim(o.shim_path);
+    if (!shim) return UsageError(shim.error());
+    env.emplace_back("LD_PRELOAD", *shim);
     env.emplace_back("TIMERSEM", timersem);
   }
   for (const auto& [name, value] : env) {

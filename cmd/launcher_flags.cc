@@ -33,36 +33,39 @@ void Say(const std::string& line) {
   (void)ignored;
 }
 
-std::string CheckShim(run::Launcher& launcher, const LauncherFlags& flags,
-                      const std::string& shim_path) {
+base::Expected<void> CheckShim(run::Launcher& launcher, const LauncherFlags& flags,
+                               const std::string& shim_path) {
+  using Result = base::Expected<void>;
   run::ProbeSpec check;
   check.argv = {"test", "-e", shim_path};
   check.timeout = std::chrono::minutes(10);
   run::ProbeOutput out = run::RunProbe(launcher, check);
   std::string launcher_name = flags.launcher == "slurm" ? "Slurm" : "'" + flags.launcher + "'";
-  if (!out.started) return out.error;
+  if (!out.started) return Result::Fail(out.error);
   if (out.lost) {
-    return "timerbisect: cannot run a probe through " + launcher_name + ": " + out.lost_reason;
+    return Result::Fail("timerbisect: cannot run a probe through " + launcher_name + ": " +
+                        out.lost_reason);
   }
   if (out.timed_out) {
-    return "timerbisect: checking for the shim through " + launcher_name +
-           " took over 10 minutes; is the cluster usable?";
+    return Result::Fail("timerbisect: checking for the shim through " + launcher_name +
+                        " took over 10 minutes; is the cluster usable?");
   }
   if (out.where.empty()) {
     std::string said = out.output;
     while (!said.empty() && said.back() == '\n') said.pop_back();
     said = said.substr(said.rfind('\n') == std::string::npos ? 0 : said.rfind('\n') + 1);
-    return "timerbisect: cannot run a probe through " + launcher_name + " (exit " +
-           std::to_string(out.exit_code) + (said.empty() ? "" : ": " + said) +
-           "); it needs perl where probes run";
+    return Result::Fail("timerbisect: cannot run a probe through " + launcher_name + " (exit " +
+                        std::to_string(out.exit_code) + (said.empty() ? "" : ": " + said) +
+                        "); it needs perl where probes run");
   }
   if (out.signal != 0 || out.exit_code != 0) {
     std::string where = "on " + out.where;
-    return "timerbisect: the shim " + shim_path + " does not exist " + where + " (through " +
-           launcher_name + "): put it on a filesystem the nodes share, or give --shim a path " +
-           "that exists there";
+    return Result::Fail("timerbisect: the shim " + shim_path + " does not exist " + where +
+                        " (through " + launcher_name +
+                        "): put it on a filesystem the nodes share, or give --shim a path " +
+                        "that exists there");
   }
-  return "";
+  return {};
 }
 
 }  // namespace
@@ -79,18 +82,21 @@ void AddLauncherFlags(CLI::App& app, LauncherFlags& f) {
                  "1:00:00)");
 }
 
-std::string MakeLauncher(const LauncherFlags& f, int verbosity,
-                         std::unique_ptr<run::Launcher>& launcher) {
+base::Expected<std::unique_ptr<run::Launcher>> MakeLauncher(const LauncherFlags& f, int verbosity) {
+  using Result = base::Expected<std::unique_ptr<run::Launcher>>;
   std::vector<std::string> prefix = Words(f.launcher);
-  if (prefix.empty()) return "timerbisect: --launcher is empty; give local, slurm or a prefix";
+  if (prefix.empty()) {
+    return Result::Fail("timerbisect: --launcher is empty; give local, slurm or a prefix");
+  }
   bool slurm = f.launcher == "slurm";
   if (!slurm && (!f.partition.empty() || !f.time_limit.empty())) {
-    return "timerbisect: --partition and --time-limit need --launcher slurm";
+    return Result::Fail("timerbisect: --partition and --time-limit need --launcher slurm");
   }
   if (f.launcher == "local") {
-    if (!f.launcher_args.empty()) return "timerbisect: --launcher-arg needs a remote --launcher";
-    launcher = std::make_unique<run::LocalLauncher>();
-    return "";
+    if (!f.launcher_args.empty()) {
+      return Result::Fail("timerbisect: --launcher-arg needs a remote --launcher");
+    }
+    return std::unique_ptr<run::Launcher>(std::make_unique<run::LocalLauncher>());
   }
   std::unique_ptr<run::Launcher> remote;
   if (slurm) {
@@ -111,20 +117,19 @@ std::string MakeLauncher(const LauncherFlags& f, int verbosity,
           ")");
     };
   }
-  launcher = std::make_unique<run::LostRetryLauncher>(std::move(remote), kMaxLostAttempts, on_lost);
-  return "";
+  return std::unique_ptr<run::Launcher>(
+      std::make_unique<run::LostRetryLauncher>(std::move(remote), kMaxLostAttempts, on_lost));
 }
 
-std::string CheckLauncher(run::Launcher& launcher, const LauncherFlags& f,
-                          const std::string& shim_flag, bool uses_shim) {
+base::Expected<void> CheckLauncher(run::Launcher& launcher, const LauncherFlags& f,
+                                   const std::string& shim_flag, bool uses_shim) {
   auto* retrying = dynamic_cast<run::LostRetryLauncher*>(&launcher);
-  if (retrying == nullptr || !uses_shim) return "";
-  std::string error;
-  std::string shim_path = LocateShim(shim_flag, error);
-  if (shim_path.empty()) return error;
+  if (retrying == nullptr || !uses_shim) return {};
+  auto shim_path = LocateShim(shim_flag);
+  if (!shim_path) return base::Expected<void>::Fail(shim_path.error());
   // Straight to the remote launcher: a cluster that cannot run the check (no
   // perl or shim on the node, a bad partition) says so at once.
-  return CheckShim(retrying->inner(), f, shim_path);
+  return CheckShim(retrying->inner(), f, *shim_path);
 }
 
 }  // namespace timerbisect::cmd

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "base/expected.h"
+
 #include "run/probe.h"
 
 namespace timerbisect::cmd {
@@ -23,15 +25,15 @@ struct LauncherFlags {
 
 void AddLauncherFlags(CLI::App& app, LauncherFlags& flags);
 
-// Builds the launcher; "" or one error line (exit 2).
-std::string MakeLauncher(const LauncherFlags& flags, int verbosity,
-                         std::unique_ptr<run::Launcher>& launcher);
+// Builds the launcher, or says in one line why not (exit 2).
+base::Expected<std::unique_ptr<run::Launcher>> MakeLauncher(const LauncherFlags& flags,
+                                                            int verbosity);
 
 // For a remote launcher, checks with one probe (`test -e SHIM`, no retry)
 // that the shim exists where probes run; `shim_flag` is --shim as given,
 // located as the session locates it. Nothing to check when the target does
-// not use the shim, or the launcher is local. "" or one error line.
-std::string CheckLauncher(run::Launcher& launcher, const LauncherFlags& flags,
-                          const std::string& shim_flag, bool uses_shim);
+// not use the shim, or the launcher is local. Ok, or one error line.
+base::Expected<void> CheckLauncher(run::Launcher& launcher, const LauncherFlags& flags,
+                                   const std::string& shim_flag, bool uses_shim);
 
 }  // namespace timerbisect::cmd

@@ -5,11 +5,13 @@
 
 #include <string>
 
+#include "base/expected.h"
+
 namespace timerbisect::cmd {
 
-// "" if `path` ("" = not asked, "-" = stdout) can be written, else one error
-// line naming `flag`.
-std::string CheckOutputPath(const char* flag, const std::string& path);
+// Whether `path` ("" = not asked, "-" = stdout) can be written; if not, one
+// error line naming `flag`.
+base::Expected<void> CheckOutputPath(const char* flag, const std::string& path);
 
 // Writes `text` to `path` ("-": stdout); false after printing one error
 // line naming `flag`.

@@ -12,15 +12,17 @@
 
 namespace timerbisect::cmd {
 
-bool ShimEnvFromFlags(const ShimFlags& f, std::vector<std::pair<std::string, std::string>>& env,
-                      std::string& error) {
+base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlags(
+    const ShimFlags& f) {
+  using Result = base::Expected<std::vector<std::pair<std::string, std::string>>>;
+  std::vector<std::pair<std::string, std::string>> env;
   if (!f.aspects.empty()) {
     for (std::string_view rest = f.aspects; !rest.empty();) {
       auto comma = rest.find(',');
       std::string_view a = rest.substr(0, comma);
       if (a != "stale" && a != "latency") {
-        error = "timerbisect: --aspects " + f.aspects + ": expected a comma list of stale, latency";
-        return false;
+        return Result::Fail("timerbisect: --aspects " + f.aspects +
+                            ": expected a comma list of stale, latency");
       }
       rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
     }
@@ -28,8 +30,7 @@ bool ShimEnvFromFlags(const ShimFlags& f, std::vector<std::pair<std::string, std
   }
   if (f.depth != 0) {
     if (f.depth < 1 || f.depth > 64) {
-      error = "timerbisect: --depth must be from 1 to 64";
-      return false;
+      return Result::Fail("timerbisect: --depth must be from 1 to 64");
     }
     env.emplace_back("TIMERSEM_DEPTH", std::to_string(f.depth));
   }
@@ -39,8 +40,8 @@ bool ShimEnvFromFlags(const ShimFlags& f, std::vector<std::pair<std::string, std
     options.set_log_errors(false);
     RE2 re(f.scope, options);
     if (!re.ok()) {
-      error = "timerbisect: --scope " + f.scope + ": not a valid re2 regex: " + re.error();
-      return false;
+      return Result::Fail("timerbisect: --scope " + f.scope +
+                          ": not a valid re2 regex: " + re.error());
     }
     env.emplace_back("TIMERSEM_SCOPE", f.scope);
   }
@@ -49,27 +50,25 @@ bool ShimEnvFromFlags(const ShimFlags& f, std::vector<std::pair<std::string, std
     if (value.empty()) continue;
     std::int64_t ns = 0;
     if (!protocol::ParseDuration(value, ns) || ns <= 0) {
-      error = std::string("timerbisect: ") + flag + " " + value +
-              ": expected a duration such as 50us, 1ms or 2s";
-      return false;
+      return Result::Fail(std::string("timerbisect: ") + flag + " " + value +
+                          ": expected a duration such as 50us, 1ms or 2s");
     }
     env.emplace_back(var, value);
   }
-  return true;
+  return env;
 }
 
-std::string PreflightShimTarget(const std::vector<std::string>& command, bool shell,
-                                const std::string& shim_flag, std::string& shim_path) {
-  std::string error;
+base::Expected<std::string> PreflightShimTarget(const std::vector<std::string>& command, bool shell,
+                                                const std::string& shim_flag) {
+  using Result = base::Expected<std::string>;
   if (!shell) {
     auto resolved = run::ResolveCommand(command[0]);
-    if (!resolved) return resolved.error();
+    if (!resolved) return Result::Fail(resolved.error());
     if (auto preloadable = run::CheckPreloadable(*resolved); !preloadable) {
-      return preloadable.error();
+      return Result::Fail(preloadable.error());
     }
   }
-  shim_path = LocateShim(shim_flag, error);
-  return shim_path.empty() ? error : "";
+  return LocateShim(shim_flag);
 }
 
 std::string ShimNotReachedError(const report::ReportCollector& reports) {

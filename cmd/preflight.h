@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/expected.h"
 #include "report/site_reports.h"
 
 namespace timerbisect::cmd {
@@ -21,18 +22,18 @@ struct ShimFlags {
   std::string lag;              // --lag: TIMERSEM_LAG
 };
 
-// Validates the flags and appends their TIMERSEM_* variables to `env`, so a
-// typo fails here instead of making every run of the target inert. On a bad
-// value returns false and sets `error` to one line naming the flag.
-bool ShimEnvFromFlags(const ShimFlags& flags, std::vector<std::pair<std::string, std::string>>& env,
-                      std::string& error);
+// Validates the flags and gives their TIMERSEM_* variables, so a typo fails
+// here instead of making every run of the target inert; on a bad value, one
+// line naming the flag.
+base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlags(
+    const ShimFlags& flags);
 
 // Checks that `command` can run under the shim: argv[0] exists (unless run
 // through a shell), LD_PRELOAD can reach it (not static, setuid, Go), and a
-// shim is found (`shim_flag`, else LocateShim's search). Sets `shim_path`;
-// returns "" or one error line.
-std::string PreflightShimTarget(const std::vector<std::string>& command, bool shell,
-                                const std::string& shim_flag, std::string& shim_path);
+// shim is found (`shim_flag`, else LocateShim's search). The shim's path, or
+// one error line.
+base::Expected<std::string> PreflightShimTarget(const std::vector<std::string>& command, bool shell,
+                                                const std::string& shim_flag);
 
 // After runs under the shim: "" if the shim reached the program, else one
 // error line: the shim never loaded (a static or setuid program, sudo), or

@@ -43,8 +43,10 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
   if (o.command.empty()) return {"timerbisect: no command; usage: " + usage + "CMD ARGS..."};
   t.shell = o.shell;
   t.verbosity = o.quiet ? 0 : (o.verbose ? 2 : 1);
-  if (std::string error = ParseTimeoutFlag(o.timeout, t.timeout); !error.empty()) {
-    errors.push_back(error);
+  if (auto timeout = ParseTimeoutFlag(o.timeout)) {
+    t.timeout = *timeout;
+  } else {
+    errors.push_back(timeout.error());
   }
   if (auto made = run::FailureClassifier::Make({o.fail_on, o.fail_exit})) {
     classifier = std::move(*made);
@@ -115,10 +117,15 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
   }
   if (protocol_modes == 0) {
     ShimFlags flags{o.aspects, o.depth, o.scope, o.short_threshold, o.lag};
-    std::string error;
-    if (!ShimEnvFromFlags(flags, t.shim_env, error)) errors.push_back(error);
-    if (error = PreflightShimTarget(t.argv, o.shell, o.shim_path, t.shim_path); !error.empty()) {
-      errors.push_back(error);
+    if (auto env = ShimEnvFromFlags(flags)) {
+      t.shim_env.insert(t.shim_env.end(), env->begin(), env->end());
+    } else {
+      errors.push_back(env.error());
+    }
+    if (auto shim = PreflightShimTarget(t.argv, o.shell, o.shim_path)) {
+      t.shim_path = *shim;
+    } else {
+      errors.push_back(shim.error());
     }
   } else if (!o.shell) {
     if (auto resolved = run::ResolveCommand(t.argv[0]); !resolved) {
@@ -238,8 +245,8 @@ Expected<std::unique_ptr<Session>> Session::Open(std::string_view subcommand,
       PrepareTarget(subcommand, options, checks.shim_only, s->target_options_, classifier);
   std::vector<std::string> stdout_outputs;
   for (const auto& [flag, path] : checks.output_paths) {
-    if (std::string error = CheckOutputPath(flag.c_str(), path); !error.empty()) {
-      errors.push_back(error);
+    if (auto writable = CheckOutputPath(flag.c_str(), path); !writable) {
+      errors.push_back(writable.error());
     }
     if (path == "-") stdout_outputs.push_back(flag);
   }

@@ -50,19 +50,20 @@ int RunSites(const SitesOptions& o) {
   options.shim_path = o.shim_path;
   options.quiet = true;
   run::InterruptGuard interrupt_guard;
-  std::unique_ptr<run::Launcher> launcher;
-  if (std::string error = MakeLauncher(o.launcher, 0, launcher); !error.empty()) {
-    PrintErrors({error});
+  auto made = MakeLauncher(o.launcher, 0);
+  if (!made) {
+    PrintErrors({made.error()});
     return kExitUsage;
   }
+  std::unique_ptr<run::Launcher> launcher = std::move(*made);
   auto session = Session::Open("sites", options, *launcher,
                                {.output_paths = {{"--json", o.json_path}}, .shim_only = true});
   if (!session) {
     PrintErrors(session.error());
     return kExitUsage;
   }
-  if (std::string error = CheckLauncher(*launcher, o.launcher, o.shim_path, true); !error.empty()) {
-    PrintErrors({error});
+  if (auto checked = CheckLauncher(*launcher, o.launcher, o.shim_path, true); !checked) {
+    PrintErrors({checked.error()});
     return kExitUsage;
   }
   Target& target = (*session)->target();

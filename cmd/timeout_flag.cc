@@ -36,12 +36,13 @@ std::optional<double> TakeNumber(std::string_view& s) {
 
 }  // namespace
 
-std::string ParseTimeoutFlag(std::string_view text, TimeoutFlag& flag) {
-  flag = TimeoutFlag{};
-  if (text.empty()) return "";
+base::Expected<TimeoutFlag> ParseTimeoutFlag(std::string_view text) {
+  using Result = base::Expected<TimeoutFlag>;
+  TimeoutFlag flag;
+  if (text.empty()) return flag;
   if (text == "none") {
     flag.kind = TimeoutFlag::Kind::kNone;
-    return "";
+    return flag;
   }
   const std::string quoted = "timerbisect: --timeout " + std::string(text) + ": ";
   std::string_view rest = text;
@@ -49,7 +50,8 @@ std::string ParseTimeoutFlag(std::string_view text, TimeoutFlag& flag) {
   bool bare = true;
   while (!rest.empty()) {
     std::optional<double> number = TakeNumber(rest);
-    if (!number) return quoted + "expected a duration such as 30s, 1.5s, 1m30s or 2h, or none";
+    if (!number)
+      return Result::Fail(quoted + "expected a duration such as 30s, 1.5s, 1m30s or 2h, or none");
     std::size_t unit_end = 0;
     while (unit_end < rest.size() && !(rest[unit_end] >= '0' && rest[unit_end] <= '9') &&
            rest[unit_end] != '.') {
@@ -58,22 +60,26 @@ std::string ParseTimeoutFlag(std::string_view text, TimeoutFlag& flag) {
     std::string_view unit = rest.substr(0, unit_end);
     rest.remove_prefix(unit_end);
     if (unit.empty()) {
-      if (!bare || !rest.empty()) return quoted + "a number needs a unit (ns, us, ms, s, m, h)";
+      if (!bare || !rest.empty())
+        return Result::Fail(quoted + "a number needs a unit (ns, us, ms, s, m, h)");
       ns = *number * 1e9;  // a bare number is seconds, as in timeout(1)
       break;
     }
     bare = false;
     std::optional<double> scale = UnitNs(unit);
     if (!scale) {
-      return quoted + "unknown unit \"" + std::string(unit) + "\" (use ns, us, ms, s, m or h)";
+      return Result::Fail(quoted + "unknown unit \"" + std::string(unit) +
+                          "\" (use ns, us, ms, s, m or h)");
     }
     ns += *number * *scale;
   }
-  if (ns < 1e6) return quoted + "under 1ms; give at least 1ms, or none for no timeout";
-  if (ns > 1e9 * 3600 * 24 * 365) return quoted + "longer than a year; use none for no timeout";
+  if (ns < 1e6)
+    return Result::Fail(quoted + "under 1ms; give at least 1ms, or none for no timeout");
+  if (ns > 1e9 * 3600 * 24 * 365)
+    return Result::Fail(quoted + "longer than a year; use none for no timeout");
   flag.kind = TimeoutFlag::Kind::kGiven;
   flag.given = std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(ns / 1e6)));
-  return "";
+  return flag;
 }
 
 std::chrono::milliseconds FirstRunTimeout(const TimeoutFlag& flag) {

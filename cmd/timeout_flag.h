@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/expected.h"
+
 namespace timerbisect::cmd {
 
 struct TimeoutFlag {
@@ -26,8 +28,8 @@ inline constexpr std::chrono::minutes kFirstRunTimeout{10};
 inline constexpr std::chrono::seconds kMinDefaultTimeout{30};
 inline constexpr int kDefaultTimeoutFactor = 10;
 
-// Parses the flag's value ("" = not given); "" or one error line.
-std::string ParseTimeoutFlag(std::string_view text, TimeoutFlag& flag);
+// Parses the flag's value ("" = not given), or says in one line what is wrong.
+base::Expected<TimeoutFlag> ParseTimeoutFlag(std::string_view text);
 
 // The timeout of the first run: the given one, none, or kFirstRunTimeout.
 std::chrono::milliseconds FirstRunTimeout(const TimeoutFlag& flag);

@@ -98,12 +98,12 @@ CLI::App* AddTriageCommand(CLI::App& app, TriageOptions& o) {
 
 int RunTriage(const TriageOptions& o) {
   run::InterruptGuard interrupt_guard;  // Ctrl-C stops every probe
-  std::unique_ptr<run::Launcher> launcher;
-  if (std::string error = MakeLauncher(o.bisect.launcher, o.bisect.quiet ? 0 : 1, launcher);
-      !error.empty()) {
-    PrintErrors({error});
+  auto made = MakeLauncher(o.bisect.launcher, o.bisect.quiet ? 0 : 1);
+  if (!made) {
+    PrintErrors({made.error()});
     return kExitUsage;
   }
+  std::unique_ptr<run::Launcher> launcher = std::move(*made);
   SessionChecks checks;
   checks.output_paths = {{"--json", o.bisect.json_path}, {"--junit", o.junit_path}};
   checks.shim_only = true;
@@ -114,9 +114,9 @@ int RunTriage(const TriageOptions& o) {
     return kExitUsage;
   }
   Session& s = **session;
-  if (std::string error = CheckLauncher(*launcher, o.bisect.launcher, o.bisect.shim_path, true);
-      !error.empty()) {
-    PrintErrors({error});
+  if (auto checked = CheckLauncher(*launcher, o.bisect.launcher, o.bisect.shim_path, true);
+      !checked) {
+    PrintErrors({checked.error()});
     return kExitUsage;
   }
   // With --json - or --junit -, that file is standard output; the text goes to stderr.

@@ -10,17 +10,22 @@ namespace {
 using std::chrono::milliseconds;
 
 milliseconds Parsed(const char* text) {
-  TimeoutFlag flag;
-  std::string error = ParseTimeoutFlag(text, flag);
-  EXPECT_EQ(error, "") << text;
-  EXPECT_EQ(flag.kind, TimeoutFlag::Kind::kGiven) << text;
-  return flag.given;
+  auto flag = ParseTimeoutFlag(text);
+  if (!flag) {
+    ADD_FAILURE() << text << ": " << flag.error();
+    return milliseconds(-1);
+  }
+  EXPECT_EQ(flag->kind, TimeoutFlag::Kind::kGiven) << text;
+  return flag->given;
 }
 
 std::string Error(const char* text) {
-  TimeoutFlag flag;
-  std::string error = ParseTimeoutFlag(text, flag);
-  EXPECT_NE(error, "") << text;
+  auto flag = ParseTimeoutFlag(text);
+  if (flag) {
+    ADD_FAILURE() << text << " was taken";
+    return "";
+  }
+  const std::string& error = flag.error();
   EXPECT_EQ(error.find('\n'), std::string::npos);
   EXPECT_EQ(error.rfind("timerbisect: --timeout ", 0), 0u) << error;
   return error;
@@ -47,10 +52,10 @@ TEST(TimeoutFlag, NothingUnderAMillisecondAndNoSilentNone) {
   EXPECT_NE(Error("999us").find("under 1ms"), std::string::npos);
   EXPECT_NE(Error("0s").find("under 1ms"), std::string::npos);
   EXPECT_NE(Error("500000ns").find("under 1ms"), std::string::npos);
-  TimeoutFlag none;
-  EXPECT_EQ(ParseTimeoutFlag("none", none), "");
-  EXPECT_EQ(none.kind, TimeoutFlag::Kind::kNone);
-  EXPECT_EQ(FirstRunTimeout(none), milliseconds(0));
+  auto none = ParseTimeoutFlag("none");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->kind, TimeoutFlag::Kind::kNone);
+  EXPECT_EQ(FirstRunTimeout(*none), milliseconds(0));
 }
 
 TEST(TimeoutFlag, NonsenseIsAOneLineError) {
@@ -58,15 +63,15 @@ TEST(TimeoutFlag, NonsenseIsAOneLineError) {
 }
 
 TEST(TimeoutFlag, DefaultIsTenTimesTheNativeRunAtLeastThirtySeconds) {
-  TimeoutFlag flag;
-  ASSERT_EQ(ParseTimeoutFlag("", flag), "");
-  EXPECT_EQ(flag.kind, TimeoutFlag::Kind::kDefault);
-  EXPECT_EQ(FirstRunTimeout(flag), kFirstRunTimeout);
-  EXPECT_EQ(ProbeTimeout(flag, milliseconds(100)), milliseconds(30'000));
-  EXPECT_EQ(ProbeTimeout(flag, milliseconds(10'000)), milliseconds(100'000));
-  TimeoutFlag given;
-  ASSERT_EQ(ParseTimeoutFlag("2s", given), "");
-  EXPECT_EQ(ProbeTimeout(given, milliseconds(10'000)), milliseconds(2'000));
+  auto flag = ParseTimeoutFlag("");
+  ASSERT_TRUE(flag);
+  EXPECT_EQ(flag->kind, TimeoutFlag::Kind::kDefault);
+  EXPECT_EQ(FirstRunTimeout(*flag), kFirstRunTimeout);
+  EXPECT_EQ(ProbeTimeout(*flag, milliseconds(100)), milliseconds(30'000));
+  EXPECT_EQ(ProbeTimeout(*flag, milliseconds(10'000)), milliseconds(100'000));
+  auto given = ParseTimeoutFlag("2s");
+  ASSERT_TRUE(given);
+  EXPECT_EQ(ProbeTimeout(*given, milliseconds(10'000)), milliseconds(2'000));
 }
 
 TEST(TimeoutFlag, FormatsForProgressLines) {
