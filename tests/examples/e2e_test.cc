@@ -39,6 +39,7 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using testing::CulpritFrame;
 using testing::Exit;
+using testing::ExpectAspect;
 using testing::FlippedCommand;
 using testing::ReadFile;
 using testing::RunCommand;
@@ -143,16 +144,8 @@ void ExpectFinds(const ShimExpectation& want) {
   // native, reproduces the failure. Where the native behaviour is itself
   // load-dependent (a 10 us native sleep may take longer than a deadline on
   // a busy machine) the other aspect can be named too, so only the designed
-  // one is required. When load made the native side fail now and then, the
-  // search saw a flaky target (confidence below 1), and the driver does not
-  // attribute aspects at all (cmd/session.cc, AspectsThatFail).
-  std::vector<std::string> aspects = set.value("aspects", std::vector<std::string>{});
-  if (set.value("confidence", 0.0) >= 1.0) {
-    EXPECT_NE(std::find(aspects.begin(), aspects.end(), want.aspect), aspects.end())
-        << set.value("aspects", json::array()).dump();
-  } else {
-    EXPECT_EQ(aspects, std::vector<std::string>{}) << set.dump();
-  }
+  // one is required.
+  ExpectAspect(set, want.aspect);
 
   std::string reproduce = set.value("reproduce", "");
   EXPECT_NE(reproduce.find(std::string("LD_PRELOAD=") + TIMERBISECT_SHIM), std::string::npos)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -150,6 +151,21 @@ inline std::string FlippedCommand(const nlohmann::json& set) {
     return report::ShellLine(*r);
   }
   return "";
+}
+
+// Checks a found set's aspects (a --json "sets" entry): `aspect` must be
+// among them when the search was deterministic (confidence 1). When load
+// made the example's native side fail now and then, the search saw a flaky
+// target, and the driver attributes no aspects at all (cmd/session.cc,
+// AspectsThatFail).
+inline void ExpectAspect(const nlohmann::json& set, const std::string& aspect) {
+  std::vector<std::string> aspects = set.value("aspects", std::vector<std::string>{});
+  if (set.value("confidence", 0.0) >= 1.0) {
+    EXPECT_NE(std::find(aspects.begin(), aspects.end(), aspect), aspects.end())
+        << set.value("aspects", nlohmann::json::array()).dump();
+  } else {
+    EXPECT_EQ(aspects, std::vector<std::string>{}) << set.dump();
+  }
 }
 
 // The culprit's frame of a found site (a --json "sites" entry): the
