@@ -9,10 +9,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
 
+#include "files.h"
 #include "process_support.h"
 #include "run/failure.h"
 #include "run/interrupt.h"
@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class InterruptGuardTest : public testing::TestWithParam<int> {};
+class InterruptGuardTest : public ::testing::TestWithParam<int> {};
 
 // What the threads of a process are doing: each thread's state and kernel
 // wait channel, and the process's signal masks, for a failure message.
@@ -101,7 +101,10 @@ TEST_P(InterruptGuardTest, KillsRunningProbesAndExits) {
     _exit(1);  // the probe ended on its own: the guard did nothing
   }
   pid_t pgid = NumberAfter(WaitForLine(pidfile), "");
-  if (pgid <= 0) kill(driver, SIGKILL);
+  if (pgid <= 0) {  // the probe never started: do not leave the driver behind
+    kill(driver, SIGKILL);
+    waitpid(driver, nullptr, 0);
+  }
   ASSERT_GT(pgid, 0);
   ASSERT_EQ(kill(driver, signo), 0);
   int status = 0;
@@ -120,8 +123,7 @@ TEST_P(InterruptGuardTest, KillsRunningProbesAndExits) {
   }
   ASSERT_EQ(reaped, driver);
   EXPECT_EQ(stuck, "") << "the driver did not exit after the signal; its threads:";
-  std::ifstream err_in(errfile);
-  std::string err((std::istreambuf_iterator<char>(err_in)), std::istreambuf_iterator<char>());
+  std::string err = testing::ReadFile(errfile);
   ASSERT_TRUE(WIFEXITED(status)) << "status " << status << ", stderr: " << err;
   EXPECT_EQ(WEXITSTATUS(status), 128 + signo);
   EXPECT_EQ(err, "timerbisect: interrupted; stopped 1 running probe\n");
@@ -134,8 +136,8 @@ TEST_P(InterruptGuardTest, KillsRunningProbesAndExits) {
   EXPECT_EQ(WaitChildrenGone(), "") << "children left after the driver exited:";
 }
 
-INSTANTIATE_TEST_SUITE_P(Signals, InterruptGuardTest, testing::Values(SIGINT, SIGTERM, SIGHUP),
-                         [](const testing::TestParamInfo<int>& info) {
+INSTANTIATE_TEST_SUITE_P(Signals, InterruptGuardTest, ::testing::Values(SIGINT, SIGTERM, SIGHUP),
+                         [](const ::testing::TestParamInfo<int>& info) {
                            return SignalName(info.param).substr(3);
                          });
 

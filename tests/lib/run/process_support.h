@@ -13,7 +13,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
 #include <utility>
@@ -21,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "files.h"
 #include "run/probe.h"
 
 namespace timerbisect::run {
@@ -94,8 +94,7 @@ inline pid_t NumberAfter(const std::string& text, const std::string& word) {
 inline std::string WaitForLine(const std::filesystem::path& path) {
   auto give_up = std::chrono::steady_clock::now() + kPatience;
   while (std::chrono::steady_clock::now() < give_up) {
-    std::ifstream in(path);
-    std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string contents = testing::ReadFile(path);
     if (!contents.empty() && contents.back() == '\n') return contents;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
