@@ -112,6 +112,7 @@ version="$(cat "$src/.timerbisect-extracted")"
 # -O2 without NDEBUG, as Debian builds them (the libraries' assert()s stay).
 gen=()
 command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
+cflags="-O2"
 case "$suite" in
   libuv)
     target=uv_run_tests
@@ -129,10 +130,9 @@ case "$suite" in
     [ -f "$top/export_all.h" ] || echo '#pragma GCC visibility push(default)' >"$top/export_all.h"
     config=(-DEVENT__LIBRARY_TYPE=SHARED -DEVENT__DISABLE_OPENSSL=ON -DEVENT__DISABLE_MBEDTLS=ON
             -DEVENT__DISABLE_BENCHMARK=ON -DEVENT__DISABLE_SAMPLES=ON)
+    cflags="$cflags -include $top/export_all.h"
     ;;
 esac
-cflags="-O2"
-[ "$suite" = libevent ] && cflags="$cflags -include $top/export_all.h"
 if [ ! -f "$build/CMakeCache.txt" ]; then
   echo "fetch_suite_source: $suite $version: configuring" >&2
   if ! cmake -S "$src" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=None "-DCMAKE_C_FLAGS=$cflags" \
