@@ -19,6 +19,10 @@ std::vector<symbolize::SourceFrame> SymbolizeSiteFrames(const report::SiteReport
   for (const auto& frame : site.frames) {
     auto frames = symbolizer.Symbolize(frame.module, frame.offset, true);
     if (frames.size() == 1 && frames[0].function.empty()) frames[0].function = frame.symbol;
+    if (site.callback_first && &frame == &site.frames.front() && !frames.empty()) {
+      frames.back().note =
+          "the timer's callback; armed by a callback's tail call, whose frame is gone";
+    }
     for (auto& f : frames) {
       if (out.empty() && IsSanitizerInterceptor(f.function)) continue;
       out.push_back(std::move(f));

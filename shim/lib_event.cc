@@ -31,9 +31,11 @@
 //
 // libevent calls its own exported event_add and event_del through the PLT
 // (event_base_once, bufferevents, event_free): those calls come from
-// libevent's module and are no sites. The shim does not link libevent:
-// event2/event.h is used for types only and every function is resolved at
-// run time.
+// libevent's module and are no sites. A callback that ends in a tail call
+// of event_add returns into libevent too, just after its call of the
+// callback pointer: that arming is the program's (WhoCalled in
+// lib_loop.h), keyed by libevent's frames plus the event's callback. The shim does not link
+// libevent: event2/event.h is used for types only and every function is resolved at run time.
 #include <event2/event.h>
 #include <sys/time.h>
 
@@ -164,11 +166,9 @@ using namespace timerbisect::shim;
 TB_EXPORT int event_add(event* ev, const timeval* tv) {
   auto real = EV_REAL(event_add);
   if (real == nullptr) return -1;
-  if (!ShimActive() || ev == nullptr || tv == nullptr ||
-      CalledFromLibrary(__builtin_return_address(0), reinterpret_cast<void*>(real)) ||
-      !HaveEventFunctions()) {
-    return real(ev, tv);
-  }
+  if (!ShimActive() || ev == nullptr || tv == nullptr || !HaveEventFunctions()) return real(ev, tv);
+  LibraryCaller caller = WhoCalled(__builtin_return_address(0), reinterpret_cast<void*>(real));
+  if (caller == LibraryCaller::kLibrary) return real(ev, tv);
   std::int64_t timeout_ns = TimeoutNs(tv);
   if (timeout_ns < 0) return real(ev, tv);
   LibArm arm;
@@ -179,7 +179,10 @@ TB_EXPORT int event_add(event* ev, const timeval* tv) {
     bool armed = (EV_REAL(event_pending)(ev, EV_TIMEOUT, nullptr) & EV_TIMEOUT) != 0;
     bool due = armed && Due(ev);
     LibTimerRecord before = RecallLibraryTimer(ev);
-    arm = DecideLibraryArm(Api::kEventAdd, kLibEvent, timeout_ns, armed);
+    const void* lost_caller = caller == LibraryCaller::kCallback
+                                  ? reinterpret_cast<void*>(EV_REAL(event_get_callback)(ev))
+                                  : nullptr;
+    arm = DecideLibraryArm(Api::kEventAdd, kLibEvent, timeout_ns, armed, lost_caller);
     if (due && (before.stale_old || before.stale_new)) {
       // Take back the activation (or the expired timeout) first: new never
       // runs it, old runs it once from the shim's own event.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 
 #include "guard.h"
 #include "state.h"
@@ -36,6 +37,65 @@ std::atomic_flag g_slots_lock = ATOMIC_FLAG_INIT;
 Slot& SlotOf(const void* timer) {
   auto p = reinterpret_cast<std::uintptr_t>(timer);
   return g_slots[(p >> 4 ^ p >> 16) % kSlots];
+}
+
+// True when `return_address` lies in the same module as `library_function`.
+bool CalledFromLibrary(const void* return_address, const void* library_function) {
+  if (library_function == nullptr) return false;
+  dl_find_object caller, library;
+  if (_dl_find_object(const_cast<void*>(return_address), &caller) != 0) return false;
+  if (_dl_find_object(const_cast<void*>(library_function), &library) != 0) return false;
+  return caller.dlfo_link_map == library.dlfo_link_map;
+}
+
+// True when the instruction that ends at `ret` (a return address inside
+// the module mapped at [start, end)) is a call through a function pointer
+// held in a register or in memory addressed by one: a library calling a
+// callback. False for a direct call, a call through a RIP-relative slot
+// (the GOT: -fno-plt), and anything not decoded.
+bool FollowsPointerCall(const unsigned char* ret, const unsigned char* start,
+                        const unsigned char* end) {
+#if defined(__x86_64__)
+  // call rel32 (e8): a library's call of its own exported function through
+  // its PLT. Its target lies in the module; bytes that only look like one
+  // (the tail of an indirect call) point hundreds of MB away.
+  if (ret - 5 >= start && ret[-5] == 0xe8) {
+    std::int32_t rel;
+    std::memcpy(&rel, ret - 4, sizeof rel);
+    const unsigned char* target = ret + rel;
+    if (target >= start && target < end) return false;
+  }
+  // call r/m64 (ff /2): opcode, ModRM, then a SIB byte and a displacement
+  // as ModRM says; the instruction must end exactly at `ret`.
+  for (int length : {2, 3, 4, 6, 7}) {
+    if (ret - length < start) continue;
+    const unsigned char* insn = ret - length;
+    if (insn[0] != 0xff || ((insn[1] >> 3) & 7) != 2) continue;
+    int mod = insn[1] >> 6, rm = insn[1] & 7;
+    if (mod == 0 && rm == 5) continue;  // RIP-relative: the GOT or a global
+    int decoded = 2;
+    if (mod != 3 && rm == 4) {
+      decoded += 1;  // SIB
+      if (mod == 0 && (insn[2] & 7) == 5) decoded += 4;
+    }
+    if (mod == 1) decoded += 1;
+    if (mod == 2) decoded += 4;
+    if (decoded == length) return true;
+  }
+  return false;
+#elif defined(__aarch64__)
+  // blr xN: a call through a register (bl, the direct call, is not).
+  if (ret - 4 < start) return false;
+  std::uint32_t insn;
+  std::memcpy(&insn, ret - 4, sizeof insn);
+  (void)end;
+  return (insn & 0xfffffc1fu) == 0xd63f0000u;
+#else
+  (void)ret;
+  (void)start;
+  (void)end;
+  return false;
+#endif
 }
 
 }  // namespace
@@ -83,21 +143,31 @@ void* ResolveInLibrary(const char* name, const char* soname) {
   return fn;
 }
 
-bool CalledFromLibrary(const void* return_address, const void* library_function) {
-  if (library_function == nullptr) return false;
+LibraryCaller WhoCalled(const void* return_address, const void* library_function) {
+  if (library_function == nullptr) return LibraryCaller::kProgram;
   dl_find_object caller, library;
-  if (_dl_find_object(const_cast<void*>(return_address), &caller) != 0) return false;
-  if (_dl_find_object(const_cast<void*>(library_function), &library) != 0) return false;
-  return caller.dlfo_link_map == library.dlfo_link_map;
+  if (_dl_find_object(const_cast<void*>(return_address), &caller) != 0) {
+    return LibraryCaller::kProgram;
+  }
+  if (_dl_find_object(const_cast<void*>(library_function), &library) != 0 ||
+      caller.dlfo_link_map != library.dlfo_link_map) {
+    return LibraryCaller::kProgram;
+  }
+  return FollowsPointerCall(static_cast<const unsigned char*>(return_address),
+                            static_cast<const unsigned char*>(caller.dlfo_map_start),
+                            static_cast<const unsigned char*>(caller.dlfo_map_end))
+             ? LibraryCaller::kCallback
+             : LibraryCaller::kLibrary;
 }
 
-LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rearm) {
+LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rearm,
+                        const void* lost_caller) {
   NoteLibraryTimers(lib);
   const Config& cfg = GetConfig();
   LibArm arm;
   {
     ShimScope scope;
-    arm.site = DecideSite(api);
+    arm.site = DecideSite(api, lost_caller);
     if (arm.site.watched) {
       CountWatched(arm.site.id, SettingEvents(rearm, std::max<std::int64_t>(timeout_ns, 1),
                                               std::max<std::int64_t>(timeout_ns, 0)));

@@ -116,10 +116,22 @@ auto LibReal(const char* name, const char* const (&sonames)[N]) {
   return reinterpret_cast<Fn>(p);
 }
 
-// True when `return_address` lies in the same module as `library_function`:
-// the library calling its own exported function (libuv's loop re-arms
-// repeating timers through uv_timer_stop/uv_timer_again), not a site.
-bool CalledFromLibrary(const void* return_address, const void* library_function);
+// Who called a library's exported timer function (an interceptor), told
+// from the interceptor's return address:
+//   kProgram   code outside the library;
+//   kLibrary   the library itself: a direct call (through its PLT or GOT)
+//              from inside its module, such as libuv's loop re-arming a
+//              repeating timer with uv_timer_stop and uv_timer_again;
+//   kCallback  a callback that ended in a tail call of the function: its
+//              frame is gone, and the call returns straight into the
+//              library's dispatch, to just after the library's call of a
+//              function pointer. It is the program's call.
+// The last two are told apart by the call instruction just before the
+// return address (decoded on x86-64 and AArch64; elsewhere every call from
+// inside the library is kLibrary): a library calls its own exported
+// functions directly, and its callbacks through a pointer.
+enum class LibraryCaller : std::uint8_t { kProgram, kLibrary, kCallback };
+LibraryCaller WhoCalled(const void* return_address, const void* library_function);
 
 // The decision for one arming of a library timer: its site, its mode, and
 // what the latency aspect makes of its first expiry.
@@ -133,9 +145,12 @@ struct LibArm {
 
 // Decides an arming of `api` whose first expiry is `timeout_ns` away (0:
 // "next iteration", not a timer for the latency aspect), counting it in
-// watch mode (`rearm`: the timer was armed). Takes the reentrancy guard
-// itself; keeps errno.
-LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rearm);
+// watch mode (`rearm`: the timer was armed). `lost_caller`: for an arming
+// tail-called from a callback (LibraryCaller::kCallback), the timer's
+// callback, which then keys the site together with the library's frames
+// (DecideSite). Takes the reentrancy guard itself; keeps errno.
+LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rearm,
+                        const void* lost_caller = nullptr);
 
 // The per-timer record: the mode of a timer's last arming, keyed by the
 // library's timer object (a handle, a source, an event). Lossy: a

@@ -123,8 +123,10 @@ bool HaveSourceFunctions() {
          SD_REAL(sd_event_exit) != nullptr && SD_REAL(sd_event_now) != nullptr;
 }
 
+// libsystemd's own call (a handler's tail call is the program's: lib_loop.h).
 bool FromLibsystemd(const void* return_address) {
-  return CalledFromLibrary(return_address, reinterpret_cast<void*>(SD_REAL(sd_event_add_time)));
+  return WhoCalled(return_address, reinterpret_cast<void*>(SD_REAL(sd_event_add_time))) ==
+         LibraryCaller::kLibrary;
 }
 
 // Now on `clock` in µs (sd-event's unit), or 0 when the clock is unknown.

@@ -22,7 +22,11 @@
 //
 // libuv calls its own exported uv_timer_stop/uv_timer_again through the PLT
 // (the loop re-arms repeating timers that way, uv_close stops the timer):
-// those calls come from libuv's module and go straight through.
+// those calls come from libuv's module and go straight through. A callback
+// that ends in a tail call of uv_timer_start/again/stop returns into libuv
+// too, just after libuv's call of the callback pointer: that call is the
+// program's (WhoCalled in lib_loop.h), and an arming made so is keyed by
+// libuv's frames plus the timer's callback, the caller's frame being gone.
 //
 // The shim does not link libuv: every libuv function it calls is resolved at
 // run time, and uv.h is used for types only.
@@ -139,14 +143,18 @@ void DropStaleRuns(const uv_timer_t* handle) {
 
 // The arming common to uv_timer_start and uv_timer_again: decides the site,
 // leaves a stale run behind for a due timer of an old site, and arms.
-int Arm(Api api, uv_timer_t* handle, uv_timer_cb cb, std::uint64_t timeout, std::uint64_t repeat) {
+// `caller`: kProgram or kCallback.
+int Arm(Api api, LibraryCaller caller, uv_timer_t* handle, uv_timer_cb cb, std::uint64_t timeout,
+        std::uint64_t repeat) {
   auto start = UV_REAL(uv_timer_start);
   if (start == nullptr) return UV_ENOSYS;
   bool active = IsActive(handle);
   bool due = active && Due(handle);
   uv_timer_cb old_cb = handle->timer_cb;
   LibTimerRecord before = RecallLibraryTimer(handle);
-  LibArm arm = DecideLibraryArm(api, kLibUv, NsFromMs(timeout), active);
+  LibArm arm =
+      DecideLibraryArm(api, kLibUv, NsFromMs(timeout), active,
+                       caller == LibraryCaller::kCallback ? reinterpret_cast<void*>(cb) : nullptr);
   if (arm.timeout_ns >= 0) timeout = MsFromNs(arm.timeout_ns);
   int result = start(handle, cb, timeout, repeat);
   if (result == 0) {
@@ -164,30 +172,32 @@ using namespace timerbisect::shim;
 TB_EXPORT int uv_timer_start(uv_timer_t* handle, uv_timer_cb cb, std::uint64_t timeout,
                              std::uint64_t repeat) {
   auto real = UV_REAL(uv_timer_start);
-  if (!ShimActive() || handle == nullptr || cb == nullptr ||
-      CalledFromLibrary(__builtin_return_address(0), reinterpret_cast<void*>(real))) {
-    return real != nullptr ? real(handle, cb, timeout, repeat) : UV_ENOSYS;
-  }
-  return Arm(Api::kUvTimerStart, handle, cb, timeout, repeat);
+  if (real == nullptr) return UV_ENOSYS;
+  if (!ShimActive() || handle == nullptr || cb == nullptr) return real(handle, cb, timeout, repeat);
+  LibraryCaller caller = WhoCalled(__builtin_return_address(0), reinterpret_cast<void*>(real));
+  if (caller == LibraryCaller::kLibrary) return real(handle, cb, timeout, repeat);
+  return Arm(Api::kUvTimerStart, caller, handle, cb, timeout, repeat);
 }
 
 TB_EXPORT int uv_timer_again(uv_timer_t* handle) {
   auto real = UV_REAL(uv_timer_again);
-  if (!ShimActive() || handle == nullptr || handle->timer_cb == nullptr || handle->repeat == 0 ||
-      CalledFromLibrary(__builtin_return_address(0), reinterpret_cast<void*>(real))) {
-    return real != nullptr ? real(handle) : UV_ENOSYS;
+  if (real == nullptr) return UV_ENOSYS;
+  if (!ShimActive() || handle == nullptr || handle->timer_cb == nullptr || handle->repeat == 0) {
+    return real(handle);
   }
+  LibraryCaller caller = WhoCalled(__builtin_return_address(0), reinterpret_cast<void*>(real));
+  if (caller == LibraryCaller::kLibrary) return real(handle);
   // libuv's uv_timer_again is uv_timer_stop then uv_timer_start(repeat,
   // repeat); the re-arm is a site of its own.
-  int result = Arm(Api::kUvTimerAgain, handle, handle->timer_cb, handle->repeat, handle->repeat);
-  return result == 0 ? 0 : result;
+  return Arm(Api::kUvTimerAgain, caller, handle, handle->timer_cb, handle->repeat, handle->repeat);
 }
 
 TB_EXPORT int uv_timer_stop(uv_timer_t* handle) {
   auto real = UV_REAL(uv_timer_stop);
   if (real == nullptr) return UV_ENOSYS;
   if (!ShimActive() || handle == nullptr ||
-      CalledFromLibrary(__builtin_return_address(0), reinterpret_cast<void*>(real))) {
+      WhoCalled(__builtin_return_address(0), reinterpret_cast<void*>(real)) ==
+          LibraryCaller::kLibrary) {
     return real(handle);
   }
   bool due = Due(handle);

@@ -108,15 +108,18 @@ void WriteLine(const char* line, int length) {
 
 // The site's report: a marker line naming the API and mode, and in verbose
 // patterns (and watch mode) one marker line per frame, "module+0xoffset
-// symbol". A watched site keeps native semantics: "mode=native".
-void Report(const SiteDecision& d, Api api, void* const* pcs, int n) {
+// symbol". A watched site keeps native semantics: "mode=native". A site
+// whose first frame stands in for a lost caller (DecideSite) says
+// "caller=callback".
+void Report(const SiteDecision& d, Api api, void* const* pcs, int n, bool lost_caller) {
   char marker[protocol::kMarkerSize];
   protocol::FormatMarker(d.id, marker);
   const int mlen = static_cast<int>(protocol::kMarkerSize);
   const char* mode = d.watched ? "native" : (d.mode == Mode::kNew ? "new" : "old");
   char line[1024];
-  int len = std::snprintf(line, sizeof line, "%.*s timerbisect site %s mode=%s kind=%s\n", mlen,
-                          marker, ApiName(api), mode, IsWaitApi(api) ? "wait" : "timer");
+  int len = std::snprintf(line, sizeof line, "%.*s timerbisect site %s mode=%s kind=%s%s\n", mlen,
+                          marker, ApiName(api), mode, IsWaitApi(api) ? "wait" : "timer",
+                          lost_caller ? " caller=callback" : "");
   WriteLine(line, len < 0 ? 0 : std::min(len, 1023));
   if (!g_cfg->matcher.Verbose() && !g_cfg->watch) return;
   for (int i = 0; i < n; ++i) {
@@ -366,13 +369,18 @@ void WarmUpStackWalks() {
   WalkStack(raw, 2);
 }
 
-SiteDecision DecideSite(Api api) {
-  void* raw[kMaxFrames + kMaxShimFrames];
-  int total = WalkStack(raw, g_cfg->depth + kMaxShimFrames);
+SiteDecision DecideSite(Api api, const void* lost_caller) {
+  // raw[0] is room for the stand-in of a lost caller.
+  void* raw[1 + kMaxFrames + kMaxShimFrames];
+  int total = WalkStack(raw + 1, g_cfg->depth + kMaxShimFrames);
   int skip = 0;
-  while (skip < total && skip < kMaxShimFrames && InShim(raw[skip])) ++skip;
-  void** pcs = raw + skip;
+  while (skip < total && skip < kMaxShimFrames && InShim(raw[1 + skip])) ++skip;
+  void** pcs = raw + 1 + skip;
   int n = std::min(total - skip, g_cfg->depth);
+  if (lost_caller != nullptr) {
+    *--pcs = const_cast<char*>(static_cast<const char*>(lost_caller)) + 1;
+    n = std::min(n + 1, g_cfg->depth);
+  }
 
   protocol::Fnv1a64 key_hash;
   key_hash.AddU64(g_unload_generation.load(std::memory_order_acquire));
@@ -381,7 +389,7 @@ SiteDecision DecideSite(Api api) {
 
   SiteDecision d = CachedDecision(key, pcs, n);
   if (d.report && FirstReport(d.id)) {
-    Report(d, api, pcs, n);
+    Report(d, api, pcs, n, lost_caller != nullptr);
     // Every watched site gets a stats line at exit, even one never armed.
     if (d.watched) CountWatched(d.id, 0);
   }

@@ -88,7 +88,14 @@ struct SiteDecision {
 // the first time this process sees it when the pattern says so (in watch
 // mode: every site in scope, with its frames). Call with the reentrancy
 // guard held.
-SiteDecision DecideSite(Api api);
+//
+// `lost_caller`, when set, is a function that stands in for a caller frame
+// the stack no longer has (a library timer armed by a tail call from a
+// callback, lib_loop.h): it becomes the site's first frame, so it is part
+// of the ID, of the scope match and of the reported stack. It is recorded
+// one byte past the function's entry, as if it were a return address into
+// it, because symbolizers look up a return address one byte back.
+SiteDecision DecideSite(Api api, const void* lost_caller = nullptr);
 
 void InitSites(const Config& config);
 // In a fork child: report every site again (reports are per process).

@@ -34,13 +34,15 @@ std::string ShellQuote(const std::string& word) {
 }
 
 nlohmann::json FrameJson(const symbolize::SourceFrame& f) {
-  return {{"function", f.function},
-          {"file", f.file},
-          {"line", f.line},
-          {"column", f.column},
-          {"inlined", f.inlined},
-          {"module", f.module},
-          {"offset", protocol::IdHex(f.offset)}};
+  nlohmann::json frame = {{"function", f.function},
+                          {"file", f.file},
+                          {"line", f.line},
+                          {"column", f.column},
+                          {"inlined", f.inlined},
+                          {"module", f.module},
+                          {"offset", protocol::IdHex(f.offset)}};
+  if (!f.note.empty()) frame["note"] = f.note;
+  return frame;
 }
 
 }  // namespace timerbisect::report

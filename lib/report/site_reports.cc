@@ -130,6 +130,7 @@ void ReportCollector::AddLine(std::string_view line) {
     if (auto k = rest.find("kind="); k != std::string_view::npos) {
       site.wait = rest.substr(k + 5).starts_with("wait");
     }
+    site.callback_first = rest.find(" caller=callback") != std::string_view::npos;
     return;
   }
   // Watch mode's exit lines: every process writes its own, so they add up.

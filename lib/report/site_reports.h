@@ -53,6 +53,10 @@ struct SiteReport {
   std::string api;    // "timerfd_create"; empty for a target other than the shim
   std::string mode;   // "old", "new" or "native" (watch) as the shim applied it
   bool wait = false;  // "kind=wait": a wait, not a timer object (shim/site.h IsWaitApi)
+  // "caller=callback": frames[0] is not a caller but the timer's callback,
+  // standing in for a callback that armed the timer in a tail call
+  // (shim/lib_loop.h WhoCalled): its own frame is gone.
+  bool callback_first = false;
   std::vector<ReportedFrame> frames;  // from a verbose probe, innermost first
   std::vector<std::string> lines;     // other report lines, marker removed, deduplicated
   bool has_counters = false;          // a stats line arrived (watch mode, process exited)

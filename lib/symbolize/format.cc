@@ -21,6 +21,7 @@ std::string FormatFrame(const SourceFrame& f) {
     out += f.file;
     if (f.line > 0) out += ':' + std::to_string(f.line);
   }
+  if (!f.note.empty()) out += " (" + f.note + ")";
   return out;
 }
 

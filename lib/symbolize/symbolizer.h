@@ -29,6 +29,7 @@ struct SourceFrame {
   int line = 0;
   int column = 0;
   bool inlined = false;  // true for a frame that was inlined into the next one
+  std::string note{};    // said after the frame, in parentheses; "" for none
   // Where the frame came from, as passed to Symbolize: FormatFrame falls back
   // to them when nothing else is known.
   std::string module;

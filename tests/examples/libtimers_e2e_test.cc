@@ -103,5 +103,38 @@ TEST(LibTimersDriver, SdLateTimer_PinsTheGreetingFlushUnderOld) {
                "sd_event_add_time", "old"});
 }
 
+// A callback that ends in a tail call of uv_timer_start leaves no frame of
+// its own (tests/progs/tail_call.S): tests/progs/lib_uv's tail_check fails
+// when the timer T, armed so, is late. The driver still finds that one
+// arming, named by T's callback with the note that says why.
+TEST(LibTimersDriver, UvTailCalledArming_NamesTheTimersCallback) {
+  if (std::string(LIBTIMERS_PROG_LIB_UV).empty()) GTEST_SKIP() << "libuv is not installed";
+  ScratchDir dir;
+  Exit native = RunCommand(dir, {LIBTIMERS_PROG_LIB_UV, "tail_order"}, kSafetyTimeout);
+  if (native.out.find("order unsupported") != std::string::npos) {
+    GTEST_SKIP() << "tests/progs/tail_call.S is written for x86-64";
+  }
+  const std::string json_path = dir.File("answer.json");
+  Exit driver =
+      RunCommand(dir,
+                 {TIMERBISECT_DRIVER, "--json", json_path, "-q", "--shim", TIMERBISECT_SHIM,
+                  "--short", "5ms", "--lag", "50ms", "--", LIBTIMERS_PROG_LIB_UV, "tail_check"},
+                 kSafetyTimeout);
+  ASSERT_EQ(driver.code, 0) << driver.out << driver.err;
+  json answer = json::parse(ReadFile(json_path), nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(answer.is_object()) << "no JSON answer; stdout:\n" << driver.out;
+  ASSERT_EQ(answer["sets"].size(), 1u) << answer.dump(2);
+  const json& set = answer["sets"][0];
+  EXPECT_EQ(set.value("mode", ""), "old");
+  ASSERT_EQ(set["sites"].size(), 1u) << set.dump(2);
+  const json& site = set["sites"][0];
+  EXPECT_EQ(site.value("api", ""), "uv_timer_start");
+  ASSERT_FALSE(site["frames"].empty()) << site.dump(2);
+  const json& first = site["frames"][0];
+  EXPECT_EQ(first.value("function", ""), "MarkT") << site.dump(2);
+  EXPECT_NE(first.value("note", "").find("tail call"), std::string::npos) << site.dump(2);
+  EXPECT_NE(driver.out.find("MarkT"), std::string::npos) << driver.out;
+}
+
 }  // namespace
 }  // namespace timerbisect::libtimers

@@ -14,10 +14,17 @@
 //   stale_destroy  B frees the due T (event_free): 0 in every mode.
 //   loop_wait      one 3 ms timer: with TIMERSEM_SHORT=5ms the loop's
 //                  epoll_wait would be a short wait; it must be no site.
+//   tail_order     two 0 ms timers whose callbacks end in tail calls
+//                  (tail_call.h) of event_add, adding T and U (200 ms, each
+//                  with a callback of its own), and M (400 ms) from main:
+//                  "order TUM" natively, with T or U last when its arming
+//                  is old (TIMERSEM_SHORT=300ms, a 1 s lag); "order
+//                  unsupported" where tail_call.S is not built.
 #include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "tail_call.h"
 #include "timer_util.h"
 
 static char order[8];
@@ -25,6 +32,26 @@ static int order_len = 0;
 static int stale_runs = 0;
 static const char* behaviour;
 static struct event* t;
+
+#ifdef TAIL_CALLS
+void* tail_call_a[5];
+void* tail_call_b[5];
+static struct timeval tail_timeout = {0, 200000};
+
+static void MarkT(evutil_socket_t fd, short what, void* arg) {
+  (void)fd;
+  (void)what;
+  (void)arg;
+  order[order_len++] = 'T';
+}
+
+static void MarkU(evutil_socket_t fd, short what, void* arg) {
+  (void)fd;
+  (void)what;
+  (void)arg;
+  order[order_len++] = 'U';
+}
+#endif
 
 static void Mark(evutil_socket_t fd, short what, void* arg) {
   (void)fd;
@@ -69,7 +96,7 @@ int main(int argc, char** argv) {
   behaviour = argv[1];
   struct event_base* base = event_base_new();
   if (base == NULL || event_base_priority_init(base, 2) != 0) return 1;
-  struct event* others[3] = {NULL, NULL, NULL};
+  struct event* others[5] = {NULL, NULL, NULL, NULL, NULL};
   if (strcmp(behaviour, "order") == 0) {
     others[0] = Timer(base, Mark, "T", 0, 200000);
     others[1] = Timer(base, Mark, "Z", 1, 0);
@@ -84,10 +111,26 @@ int main(int argc, char** argv) {
   } else if (strcmp(behaviour, "loop_wait") == 0) {
     t = Timer(base, CountRun, NULL, 0, 3000);
     event_base_dispatch(base);
+  } else if (strcmp(behaviour, "tail_order") == 0) {
+#ifdef TAIL_CALLS
+    t = evtimer_new(base, MarkT, NULL);
+    others[0] = evtimer_new(base, MarkU, NULL);
+    void* add_t[5] = {(void*)event_add, t, &tail_timeout, NULL, NULL};
+    void* add_u[5] = {(void*)event_add, others[0], &tail_timeout, NULL, NULL};
+    memcpy(tail_call_a, add_t, sizeof add_t);
+    memcpy(tail_call_b, add_u, sizeof add_u);
+    others[1] = Timer(base, (event_callback_fn)tail_caller_a, NULL, 0, 0);
+    others[2] = Timer(base, (event_callback_fn)tail_caller_b, NULL, 0, 0);
+    others[3] = Timer(base, Mark, "M", 0, 400000);
+    event_base_dispatch(base);
+    printf("order %s\n", order);
+#else
+    printf("order unsupported\n");
+#endif
   } else {
     return 2;
   }
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 5; ++i) {
     if (others[i] != NULL) event_free(others[i]);
   }
   if (t != NULL) event_free(t);

@@ -13,21 +13,45 @@
 //   loop_wait    a 3 ms timer, then uv_run: with TIMERSEM_SHORT=5ms the
 //                loop's epoll_wait would be a short wait; it must not be a
 //                site once uv timers are.
+//   tail_order   two 0 ms timers whose callbacks end in tail calls
+//                (tail_call.h) of uv_timer_start, arming T and U (2 ms, each
+//                with a callback of its own), and M (20 ms) from main:
+//                prints "order TUM" natively, with T or U last when its
+//                arming is old (TIMERSEM_SHORT=5ms, a 50 ms lag); "order
+//                unsupported" where tail_call.S is not built.
+//   tail_check   tail_order, then exits 1 when T ran after M (a test for
+//                the driver: only T's arming, made in a tail call, fails).
 // Exit 0 unless libuv fails.
 #include <stdio.h>
 #include <string.h>
 #include <uv.h>
 
+#include "tail_call.h"
 #include "timer_util.h"
 
 static char order[8];
 static int order_len = 0;
 static int stale_runs = 0;
-static uv_timer_t t, z, m, b;
+static uv_timer_t t, z, m, b, u, ra, rb;
+
+#ifdef TAIL_CALLS
+void* tail_call_a[5];
+void* tail_call_b[5];
+#endif
 static const char* behaviour;
 
 static void Mark(uv_timer_t* timer) {
   order[order_len++] = *(const char*)timer->data;
+}
+
+static void MarkT(uv_timer_t* timer) {
+  (void)timer;
+  order[order_len++] = 'T';
+}
+
+static void MarkU(uv_timer_t* timer) {
+  (void)timer;
+  order[order_len++] = 'U';
 }
 
 static void CountRun(uv_timer_t* timer) {
@@ -51,6 +75,9 @@ int main(int argc, char** argv) {
   uv_timer_init(loop, &z);
   uv_timer_init(loop, &m);
   uv_timer_init(loop, &b);
+  uv_timer_init(loop, &u);
+  uv_timer_init(loop, &ra);
+  uv_timer_init(loop, &rb);
   if (strcmp(behaviour, "order") == 0) {
     t.data = "T";
     z.data = "Z";
@@ -69,13 +96,33 @@ int main(int argc, char** argv) {
     uv_timer_start(&t, CountRun, 3, 0);
     uv_run(loop, UV_RUN_DEFAULT);
     printf("runs %d\n", stale_runs);
+  } else if (strncmp(behaviour, "tail_", 5) == 0) {
+#ifdef TAIL_CALLS
+    void* arm_t[5] = {(void*)uv_timer_start, &t, (void*)MarkT, (void*)2, (void*)0};
+    void* arm_u[5] = {(void*)uv_timer_start, &u, (void*)MarkU, (void*)2, (void*)0};
+    memcpy(tail_call_a, arm_t, sizeof arm_t);
+    memcpy(tail_call_b, arm_u, sizeof arm_u);
+    m.data = "M";
+    uv_timer_start(&ra, (uv_timer_cb)tail_caller_a, 0, 0);
+    uv_timer_start(&rb, (uv_timer_cb)tail_caller_b, 0, 0);
+    uv_timer_start(&m, Mark, 20, 0);
+    uv_run(loop, UV_RUN_DEFAULT);
+    printf("order %s\n", order);
+#else
+    printf("order unsupported\n");
+#endif
   } else {
     return 2;
   }
+  uv_close((uv_handle_t*)&u, NULL);
+  uv_close((uv_handle_t*)&ra, NULL);
+  uv_close((uv_handle_t*)&rb, NULL);
   uv_close((uv_handle_t*)&z, NULL);
   uv_close((uv_handle_t*)&m, NULL);
   uv_close((uv_handle_t*)&b, NULL);
   if (!uv_is_closing((uv_handle_t*)&t)) uv_close((uv_handle_t*)&t, NULL);
   uv_run(loop, UV_RUN_DEFAULT);
-  return uv_loop_close(loop) == 0 ? 0 : 1;
+  if (uv_loop_close(loop) != 0) return 1;
+  const char* late_t = strchr(order, 'T');
+  return strcmp(behaviour, "tail_check") == 0 && late_t != NULL && late_t > strchr(order, 'M');
 }

@@ -13,6 +13,7 @@
 // Only orders and counts are checked, never how long anything took.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 #include <string>
@@ -128,6 +129,46 @@ TEST_P(LibTimers, Latency_EachArmingCallIsItsOwnSite) {
     if (order.back() == 'T') ++late;
   }
   EXPECT_EQ(late, 1);
+}
+
+// A callback whose last statement arms a timer may be compiled into a tail
+// call (tests/progs/tail_call.S makes one for sure): the arming call then
+// returns into the library's dispatch, like the library's own calls. It is
+// still the program's site, keyed by the library's frames plus the timer's
+// callback, which its report names first ("caller=callback"): two such
+// armings with callbacks of their own are two sites (shim/lib_loop.h).
+TEST_P(LibTimers, Tail_ArmingInACallbacksTailCallIsASite) {
+  if (GetParam() != "uv" && GetParam() != "event") {
+    GTEST_SKIP() << "only libuv and libevent tell their own calls by the return address";
+  }
+  std::map<std::string, std::string> env = OrderShort();
+  // The timers that ran after M (20 ms, 400 ms for libevent), sorted: T and
+  // U (2 ms, 200 ms) come later only when late. Their order between
+  // themselves is the library's choice.
+  auto late = [&](const std::string& timersem) {
+    std::string order = Field(Run("tail_order", timersem, env).out, "order");
+    if (order == "unsupported") return order;
+    std::string after = order.substr(order.find('M') + 1);
+    std::sort(after.begin(), after.end());
+    return order.size() == 3 ? after : "bad order " + order;
+  };
+  std::string native = late("none");
+  if (native == "unsupported") GTEST_SKIP() << "tests/progs/tail_call.S is written for x86-64";
+  EXPECT_EQ(native, "");
+  EXPECT_EQ(late("old"), "TU");
+  EXPECT_EQ(late("new"), "");
+
+  ShimRun all = Run("tail_order", "new#vy", env);
+  std::istringstream lines(all.report);
+  std::string tail_sites;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" caller=callback") != std::string::npos) tail_sites += line + "\n";
+  }
+  std::set<std::uint64_t> ids = ReportedIds(tail_sites);
+  ASSERT_EQ(ids.size(), 2u) << all.report;
+  std::set<std::string> lates;
+  for (std::uint64_t id : ids) lates.insert(late(OldPattern(id)));
+  EXPECT_EQ(lates, (std::set<std::string>{"T", "U"})) << all.report;
 }
 
 // Stopping a due timer: libuv's uv_timer_stop and sd-event's

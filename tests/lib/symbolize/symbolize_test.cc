@@ -331,6 +331,9 @@ TEST(FormatFrame, PicksTheMostPreciseForm) {
   EXPECT_EQ(FormatFrame(f), "chain_inner /src/a.c:9");
   f.line = 0;
   EXPECT_EQ(FormatFrame(f), "chain_inner /src/a.c");
+  f.note = "a note";
+  EXPECT_EQ(FormatFrame(f), "chain_inner /src/a.c (a note)");
+  f.note = "";
   f.file = "";
   EXPECT_EQ(FormatFrame(f), "chain_inner");
   f.function = "";
