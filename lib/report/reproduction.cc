@@ -50,7 +50,11 @@ base::Expected<Reproduction> ReproductionFromJson(const nlohmann::json& json) {
     }
     r.argv.push_back(word.get<std::string>());
   }
-  r.shell = json.value("shell", false);
+  if (json.contains("shell")) {
+    // json.value() would throw on a non-bool: an abort in `env --from-json`.
+    if (!json["shell"].is_boolean()) return fail("\"shell\" is not true or false");
+    r.shell = json["shell"].get<bool>();
+  }
   return r;
 }
 

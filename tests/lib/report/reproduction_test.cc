@@ -99,5 +99,15 @@ TEST(ReproductionJson, SaysWhatIsWrong) {
   EXPECT_EQ(r.error(), "an \"argv\" word is not a string");
 }
 
+TEST(ReproductionJson, AShellThatIsNotABoolIsAnErrorNotAnException) {
+  for (const char* text :
+       {R"({"env":[],"argv":[],"shell":"yes"})", R"({"env":[],"argv":[],"shell":1})",
+        R"({"env":[],"argv":[],"shell":null})"}) {
+    auto r = ReproductionFromJson(nlohmann::json::parse(text));
+    ASSERT_FALSE(r) << text;
+    EXPECT_EQ(r.error(), "\"shell\" is not true or false") << text;
+  }
+}
+
 }  // namespace
 }  // namespace timerbisect::report
