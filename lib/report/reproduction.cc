@@ -13,7 +13,7 @@ const std::string* Reproduction::Find(const std::string& name) const {
 
 std::string ShellLine(const Reproduction& r) {
   std::string line;
-  for (const auto& [k, v] : r.env) line += (line.empty() ? "" : " ") + k + "=" + ShellQuote(v);
+  for (const auto& [k, v] : r.env) line += (line.empty() ? "" : " ") + ShellAssignment(k, v);
   if (r.shell) {
     std::string script;
     for (const std::string& word : r.argv) script += (script.empty() ? "" : " ") + word;

@@ -41,6 +41,25 @@ TEST(ShellQuote, QuotesWhatTheShellWouldChange) {
   EXPECT_EQ(ShellQuote("line\nbreak"), "'line\nbreak'");
 }
 
+// A word that starts a comment, and a '!' that bash (the shell a user
+// pastes the line into) expands from its history even mid-word.
+TEST(ShellQuote, QuotesACommentAndHistoryExpansion) {
+  EXPECT_EQ(ShellQuote("#1"), "'#1'");
+  EXPECT_EQ(ShellQuote("#"), "'#'");
+  EXPECT_EQ(ShellQuote("a!b"), "'a!b'");
+  EXPECT_EQ(ShellQuote("!"), "'!'");
+  EXPECT_EQ(ShellQuote("new#x65a"), "new#x65a");  // '#' inside a word is no comment
+}
+
+// After NAME= a '#' is inside the word; the rest is quoted as ShellQuote.
+TEST(ShellAssignment, QuotesTheValueAsAPartOfTheWord) {
+  EXPECT_EQ(ShellAssignment("CHANGES_BISECT", "#x65a"), "CHANGES_BISECT=#x65a");
+  EXPECT_EQ(ShellAssignment("TIMERSEM", "new#x65a"), "TIMERSEM=new#x65a");
+  EXPECT_EQ(ShellAssignment("D", "!x65a"), "D='!x65a'");
+  EXPECT_EQ(ShellAssignment("E", ""), "E=''");
+  EXPECT_EQ(ShellAssignment("F", "it's $HOME"), "F='it'\\''s $HOME'");
+}
+
 TEST(ShellQuote, EndsAndReopensTheQuoteAroundASingleQuote) {
   EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");
   EXPECT_EQ(ShellQuote("'"), "''\\'''");

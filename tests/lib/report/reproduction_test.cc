@@ -41,6 +41,13 @@ TEST(ShellLine, AShellCommandIsOneScriptUnderEnv) {
   EXPECT_EQ(ShellLine(r), "sh -c 'make test && echo '\\''done'\\'''");
 }
 
+TEST(ShellLine, APatternValueMayStartWithAHashButAWordMayNot) {
+  Reproduction r{{{"MYTOOL_BISECT", "#x0000000000000007"}, {"GODEBUG", "x=!x65a"}},
+                 {"./t", "#1", "-d=!x65a"},
+                 false};
+  EXPECT_EQ(ShellLine(r), "MYTOOL_BISECT=#x0000000000000007 GODEBUG='x=!x65a' ./t '#1' '-d=!x65a'");
+}
+
 TEST(ShellLine, NoVariablesNoCommand) {
   EXPECT_EQ(ShellLine({}), "");
   EXPECT_EQ(ShellLine({{}, {"true"}, false}), "true");
