@@ -142,7 +142,7 @@ TEST(BisectText, OneSetAModeWithoutAspectsAndNoCommand) {
             "  site 0x741113b201ea676f  timerfd_create\n");
 }
 
-TEST(BisectText, AConfidenceBelowOneIsAFlakyFailure) {
+TEST(BisectText, AnEstimatedConfidenceBelowOneIsAFlakyFailureAndNoneIsNot) {
   BisectReport r;
   r.outcome = Outcome::kFound;
   FoundSet set;
@@ -159,6 +159,7 @@ TEST(BisectText, AConfidenceBelowOneIsAFlakyFailure) {
   };
   EXPECT_EQ(text(1.0), deterministic);
   EXPECT_EQ(text(0.999), flaky);
+  EXPECT_EQ(text(0), deterministic);  // "0: not estimated", so not measured as flaky
 }
 
 TEST(BisectText, NotSensitiveAndInconclusiveAreOneLineWithTheEvidence) {
