@@ -104,7 +104,7 @@ std::string JUnit(const TriageReport& t, const std::string& text, const BisectRe
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     << "<testsuite name=\"timerbisect-triage\" tests=\"4\" failures=\"" << failures << "\">\n";
   for (const Configuration& c : t.configs) {
-    x << "  <testcase classname=\"timerbisect.triage\" name=\"" << c.name << "\">";
+    x << "  <testcase classname=\"timerbisect.triage\" name=\"" << XmlEscape(c.name) << "\">";
     if (c.counts.failures > 0) {
       x << "<failure message=\"" << c.counts.failures << " of " << c.counts.runs
         << " runs failed\"/>";

@@ -140,13 +140,15 @@ TEST(TriageJUnit, SensitiveWithoutSetsNamesNone) {
   }
 }
 
-TEST(TriageJUnit, EscapesTheOutput) {
+TEST(TriageJUnit, EscapesTheOutputAndTheNames) {
   TriageReport t = UnderNew();
+  t.configs[1].name = "old <\"&\">";
   std::string xml = JUnit(t, "a < b & \"c\" > d\x01\r\n\tend 'q' ]]>", nullptr);
   EXPECT_NE(xml.find("<system-out>a &lt; b &amp; &quot;c&quot; &gt; d  \n\tend 'q' ]]&gt;"
                      "</system-out>"),
             std::string::npos)
       << xml;
+  EXPECT_NE(xml.find("name=\"old &lt;&quot;&amp;&quot;&gt;\"><failure"), std::string::npos) << xml;
 }
 
 TEST(TriageJson, RatesVerdictPosteriorAndTheBisection) {
