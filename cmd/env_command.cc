@@ -174,7 +174,7 @@ int RunEnv(const EnvOptions& o) {
     env.emplace_back("TIMERSEM", timersem);
   }
   for (const auto& [name, value] : env) {
-    std::cout << "export " << name << "=" << report::ShellQuote(value) << "\n";
+    std::cout << "export " << report::ShellAssignment(name, value) << "\n";
   }
   return 0;
 }

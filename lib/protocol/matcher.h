@@ -48,6 +48,11 @@ class Matcher {
 
   // Parses `pattern`. On failure returns nullopt and, if `error` is set,
   // where and why. The empty pattern yields an inactive matcher.
+  // An optional and an out-parameter, not the project's base::Expected:
+  // lib/protocol is a leaf that the shim links into every process, so it
+  // includes only standard headers and its own (tests/lib/protocol/
+  // leaf_test.sh), as Go's internal/bisect imports nothing; the shape
+  // mirrors Go's bisect.New(pattern) (*Matcher, error).
   static std::optional<Matcher> Parse(std::string_view pattern, ParseError* error = nullptr);
 
   // False for the empty pattern: callers can skip hashing entirely.

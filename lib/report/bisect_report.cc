@@ -57,9 +57,11 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
     for (const std::string& line : site.lines) out << "    " << line << "\n";
   }
   if (!set.reproduction.argv.empty()) {
-    out << (set.confidence < 1.0 ? "  reproduce (a flaky failure: this fails only as often as "
-                                   "measured, not every run):\n"
-                                 : "  reproduce:\n")
+    // Flaky: a confidence estimated below 1 (0 is none estimated).
+    const bool flaky = set.confidence > 0 && set.confidence < 1.0;
+    out << (flaky ? "  reproduce (a flaky failure: this fails only as often as "
+                    "measured, not every run):\n"
+                  : "  reproduce:\n")
         << "    " << ShellLine(set.reproduction) << "\n";
   }
 }

@@ -17,9 +17,16 @@ std::string Join(const std::vector<std::string>& words, const char* separator) {
   return out;
 }
 
-std::string ShellQuote(const std::string& word) {
-  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                              "0123456789@%_-+=:,./#!") == std::string::npos) {
+namespace {
+
+// `word` quoted unless it is made of these characters only; not '!', which
+// bash, where users paste the line, expands from its history even mid-word
+// (an inverted pattern, "!x65a"). A '#' that begins a word starts a
+// comment, so the caller says whether `word` is a word of its own.
+std::string Quote(const std::string& word, bool own_word) {
+  if (!word.empty() && !(own_word && word[0] == '#') &&
+      word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                             "0123456789@%_-+=:,./#") == std::string::npos) {
     return word;
   }
   std::string out = "'";
@@ -31,6 +38,16 @@ std::string ShellQuote(const std::string& word) {
     }
   }
   return out + "'";
+}
+
+}  // namespace
+
+std::string ShellQuote(const std::string& word) {
+  return Quote(word, true);
+}
+
+std::string ShellAssignment(const std::string& name, const std::string& value) {
+  return name + "=" + Quote(value, false);
 }
 
 nlohmann::json FrameJson(const symbolize::SourceFrame& f) {

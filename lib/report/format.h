@@ -15,8 +15,12 @@ namespace timerbisect::report {
 // "1 site", "3 sites".
 std::string Plural(std::uint64_t n, const std::string& word);
 std::string Join(const std::vector<std::string>& words, const char* separator);
-// Quotes a word for a POSIX shell when it needs it.
+// Quotes a word for a POSIX shell when it needs it (and when bash would
+// expand a '!' in it from its history).
 std::string ShellQuote(const std::string& word);
+// "NAME=value", the value quoted as ShellQuote does except that a leading
+// '#' stays bare: it is not the start of a word there ("X=#x65a").
+std::string ShellAssignment(const std::string& name, const std::string& value);
 // {"function", "file", "line", "column", "inlined", "module", "offset"}.
 nlohmann::json FrameJson(const symbolize::SourceFrame& frame);
 

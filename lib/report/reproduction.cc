@@ -13,7 +13,7 @@ const std::string* Reproduction::Find(const std::string& name) const {
 
 std::string ShellLine(const Reproduction& r) {
   std::string line;
-  for (const auto& [k, v] : r.env) line += (line.empty() ? "" : " ") + k + "=" + ShellQuote(v);
+  for (const auto& [k, v] : r.env) line += (line.empty() ? "" : " ") + ShellAssignment(k, v);
   if (r.shell) {
     std::string script;
     for (const std::string& word : r.argv) script += (script.empty() ? "" : " ") + word;
@@ -50,7 +50,11 @@ base::Expected<Reproduction> ReproductionFromJson(const nlohmann::json& json) {
     }
     r.argv.push_back(word.get<std::string>());
   }
-  r.shell = json.value("shell", false);
+  if (json.contains("shell")) {
+    // json.value() would throw on a non-bool: an abort in `env --from-json`.
+    if (!json["shell"].is_boolean()) return fail("\"shell\" is not true or false");
+    r.shell = json["shell"].get<bool>();
+  }
   return r;
 }
 

@@ -8,32 +8,28 @@
 namespace timerbisect::report {
 namespace {
 
-const char* VerdictText(Sensitivity s) {
-  switch (s) {
-    case Sensitivity::kUnderNew:
-      return "timer-sensitive: it fails more often when timers have new semantics";
-    case Sensitivity::kUnderOld:
-      return "timer-sensitive: it fails more often when timers have old semantics";
-    case Sensitivity::kNotSensitive:
-      return "not timer-sensitive: its failure rate does not depend on timer semantics";
-    case Sensitivity::kInconclusive:
-      return "inconclusive";
-  }
-  return "inconclusive";
-}
+// A verdict as a word (the JSON's "verdict") and in words (the text's and
+// JUnit's).
+struct VerdictNames {
+  const char* word;
+  const char* text;
+};
 
-const char* VerdictWord(Sensitivity s) {
+VerdictNames Names(Sensitivity s) {
   switch (s) {
     case Sensitivity::kUnderNew:
-      return "sensitive-under-new";
+      return {"sensitive-under-new",
+              "timer-sensitive: it fails more often when timers have new semantics"};
     case Sensitivity::kUnderOld:
-      return "sensitive-under-old";
+      return {"sensitive-under-old",
+              "timer-sensitive: it fails more often when timers have old semantics"};
     case Sensitivity::kNotSensitive:
-      return "not-timer-sensitive";
+      return {"not-timer-sensitive",
+              "not timer-sensitive: its failure rate does not depend on timer semantics"};
     case Sensitivity::kInconclusive:
-      return "inconclusive";
+      break;
   }
-  return "inconclusive";
+  return {"inconclusive", "inconclusive"};
 }
 
 std::string XmlEscape(const std::string& s) {
@@ -81,7 +77,7 @@ std::string RatesText(const TriageReport& t, double confidence) {
   }
   char line[200];
   std::snprintf(line, sizeof line, "  (intervals: %.0f%% Wilson)\nverdict: %s (posterior %.3f)",
-                confidence * 100, VerdictText(t.verdict), t.confidence);
+                confidence * 100, Names(t.verdict).text, t.confidence);
   out << line;
   if (t.verdict == Sensitivity::kInconclusive) {
     out << "; "
@@ -104,7 +100,7 @@ std::string JUnit(const TriageReport& t, const std::string& text, const BisectRe
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     << "<testsuite name=\"timerbisect-triage\" tests=\"4\" failures=\"" << failures << "\">\n";
   for (const Configuration& c : t.configs) {
-    x << "  <testcase classname=\"timerbisect.triage\" name=\"" << c.name << "\">";
+    x << "  <testcase classname=\"timerbisect.triage\" name=\"" << XmlEscape(c.name) << "\">";
     if (c.counts.failures > 0) {
       x << "<failure message=\"" << c.counts.failures << " of " << c.counts.runs
         << " runs failed\"/>";
@@ -113,7 +109,7 @@ std::string JUnit(const TriageReport& t, const std::string& text, const BisectRe
   }
   x << "  <testcase classname=\"timerbisect.triage\" name=\"timer-sensitivity\">";
   if (sensitive) {
-    std::string msg = VerdictText(t.verdict);
+    std::string msg = Names(t.verdict).text;
     if (rep != nullptr && !rep->sets.empty()) {
       msg += "; " + std::to_string(rep->sets.size()) + " culprit set(s) found";
     }
@@ -138,7 +134,7 @@ nlohmann::json ToJson(const TriageReport& t, double confidence, const BisectRepo
   nlohmann::json j = {{"schema_version", kJsonSchemaVersion},
                       {"duration_ms", t.duration.count()},
                       {"rates", rates},
-                      {"verdict", VerdictWord(t.verdict)},
+                      {"verdict", Names(t.verdict).word},
                       {"posterior", t.confidence},
                       {"confidence_asked", confidence}};
   if (t.verdict == Sensitivity::kInconclusive) j["runs_to_settle"] = t.runs_to_settle;
