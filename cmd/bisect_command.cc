@@ -5,6 +5,7 @@
 #include "exit_codes.h"
 #include "launcher_flags.h"
 #include "output_file.h"
+#include "report/format.h"
 #include "run/interrupt.h"
 
 namespace timerbisect::cmd {
@@ -62,7 +63,8 @@ void AddBisectFlags(CLI::App& app, SessionOptions& o) {
 int FinishReport(const report::BisectReport& rep, const std::string& json_path) {
   // With --json - the JSON is standard output, and the text goes to stderr.
   (json_path == "-" ? std::cerr : std::cout) << report::FormatText(rep);
-  if (!WriteOutput("--json", json_path, report::ToJson(rep).dump(2) + "\n")) return kExitUsage;
+  if (!WriteOutput("--json", json_path, report::JsonDocument(report::ToJson(rep))))
+    return kExitUsage;
   return ExitCode(rep.outcome);
 }
 

@@ -258,7 +258,9 @@ Expected<std::unique_ptr<Session>> Session::Open(std::string_view subcommand,
   if (!options.journal_path.empty()) {
     nlohmann::json identity = JournalIdentity(subcommand, options, s->target_options_);
     for (const auto& [key, value] : checks.identity_extra.items()) identity[key] = value;
-    auto journal = run::Journal::Open(options.journal_path, identity.dump());
+    auto journal =
+        run::Journal::Open(options.journal_path,
+                           identity.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     if (!journal) return Expected<std::unique_ptr<Session>>::Fail({journal.error()});
     s->journal_ = std::move(*journal);
     if (s->journal_->loaded() > 0 && s->verbosity() >= 1) {

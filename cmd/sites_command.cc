@@ -5,6 +5,7 @@
 #include "exit_codes.h"
 #include "launcher_flags.h"
 #include "output_file.h"
+#include "report/format.h"
 #include "report/sites_report.h"
 #include "run/interrupt.h"
 #include "session.h"
@@ -89,7 +90,7 @@ int RunSites(const SitesOptions& o) {
   report::SortSites(listing.sites);
   report::FindHeaderOnlyLoops(listing);
   (o.json_path == "-" ? std::cerr : std::cout) << report::FormatText(listing);
-  if (!WriteOutput("--json", o.json_path, report::ToJson(listing).dump(2) + "\n")) {
+  if (!WriteOutput("--json", o.json_path, report::JsonDocument(report::ToJson(listing)))) {
     return kExitUsage;
   }
   return 0;

@@ -8,6 +8,7 @@
 #include "exit_codes.h"
 #include "launcher_flags.h"
 #include "output_file.h"
+#include "report/format.h"
 #include "report/triage_report.h"
 #include "run/interrupt.h"
 #include "stats/compare.h"
@@ -147,7 +148,7 @@ int RunTriage(const TriageOptions& o) {
   const report::BisectReport* rep_ptr = rep ? &*rep : nullptr;
   bool ok = WriteOutput("--junit", o.junit_path, report::JUnit(triage, text, rep_ptr)) &&
             WriteOutput("--json", o.bisect.json_path,
-                        report::ToJson(triage, o.bisect.confidence, rep_ptr).dump(2) + "\n");
+                        report::JsonDocument(report::ToJson(triage, o.bisect.confidence, rep_ptr)));
   if (!ok) return kExitUsage;
   switch (triage.verdict) {
     case report::Sensitivity::kNotSensitive:

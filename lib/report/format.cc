@@ -50,6 +50,10 @@ std::string ShellAssignment(const std::string& name, const std::string& value) {
   return name + "=" + Quote(value, false);
 }
 
+std::string JsonDocument(const nlohmann::json& document) {
+  return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 nlohmann::json FrameJson(const symbolize::SourceFrame& f) {
   nlohmann::json frame = {{"function", f.function},
                           {"file", f.file},

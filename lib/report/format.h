@@ -24,4 +24,9 @@ std::string ShellAssignment(const std::string& name, const std::string& value);
 // {"function", "file", "line", "column", "inlined", "module", "offset"}.
 nlohmann::json FrameJson(const symbolize::SourceFrame& frame);
 
+// A JSON document as --json writes it: indented, one newline at the end.
+// Bytes that are not UTF-8 (a target's output, a path, an argument) become
+// U+FFFD instead of making nlohmann's dump throw.
+std::string JsonDocument(const nlohmann::json& document);
+
 }  // namespace timerbisect::report

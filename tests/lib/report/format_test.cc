@@ -87,5 +87,12 @@ TEST(FrameJson, HasEveryFieldAndTheOffsetInHex) {
   EXPECT_FALSE(j.contains("note"));
 }
 
+// A target's output is any bytes: --json still writes a document.
+TEST(JsonDocument, ReplacesBytesThatAreNotUtf8) {
+  nlohmann::json j = {{"line", std::string("ok \xff\xfe end")}};
+  EXPECT_THROW((void)j.dump(2), nlohmann::json::type_error);
+  EXPECT_EQ(JsonDocument(j), "{\n  \"line\": \"ok \xef\xbf\xbd\xef\xbf\xbd end\"\n}\n");
+}
+
 }  // namespace
 }  // namespace timerbisect::report
