@@ -293,7 +293,7 @@ class AdaptiveSearcher {
         // same runs that made the pair lead: a culprit whose runs without
         // the innocent site passed by luck loses to the pair (1 search in
         // 200 of auto_search_test's 50%-flaky ones without this check; the
-        // culprit alone kept 0.2% posterior there, it was not dropped). A
+        // culprit alone kept under 0.2% posterior there, not dropped). A
         // member alone is weighed at the pair's own (p, q): the posterior
         // has it from every run of the search, so no other p is mixed in.
         SetOutcome minimal = Minimal(set, best.cells, settled, 1.0);
