@@ -56,6 +56,10 @@ constexpr double kBothShare = 0.2;
 // A wrong step shows as "nothing here fails"; the set restarts at most this
 // often, then the search ends inconclusive.
 constexpr int kMaxRestarts = 2;
+// The prefix search's minimality check weighs "the smaller set fails at the
+// set's p" with this weight, at any p with the rest (see Minimal): the few
+// runs that settle a step may have misjudged p.
+constexpr double kPrefixCheckKeep = 0.5;
 
 std::string Percent(double x) {
   char buf[16];
@@ -284,11 +288,15 @@ class AdaptiveSearcher {
       if (lead >= settled && confirmed) {
         ChangeSet set{found, protocol::PatternForIds(found, invert_), lead};
         next_prior_ = MixFlatP(best.cells, kLikeFirst);
-        // A pair is checked minimal as the prefix search's sets are: the
-        // posterior drops a hypothesis it finds negligible, and a culprit's
-        // own single-site hypothesis, dropped after lucky passes, cannot
-        // come back to compete with the pair it is part of.
-        SetOutcome minimal = Minimal(set, next_prior_, settled);
+        // A pair is checked minimal with runs of its members alone. The
+        // posterior already weighs "one member is a set alone", but on the
+        // same runs that made the pair lead: a culprit whose runs without
+        // the innocent site passed by luck loses to the pair (1 search in
+        // 200 of auto_search_test's 50%-flaky ones without this check; the
+        // culprit alone kept under 0.2% posterior there, not dropped). A
+        // member alone is weighed at the pair's own (p, q): the posterior
+        // has it from every run of the search, so no other p is mixed in.
+        SetOutcome minimal = Minimal(set, best.cells, settled, 1.0);
         if (minimal != SetOutcome::kFound) return minimal;
         sets = {std::move(set)};
         return SetOutcome::kFound;
@@ -499,7 +507,7 @@ class AdaptiveSearcher {
       set.ids = Union(a.forced, {spec.lead});
       set.confidence = a.product * posterior;
       next_prior_ = MixFlatP(post.CellsGiven(best), kLikeFirst);
-      return Minimal(set, next_prior_, member_threshold);
+      return Minimal(set, next_prior_, member_threshold, kPrefixCheckKeep);
     }
     if (posterior < kSpeculationDead && runs.runs > 0) {
       a.dead.push_back(spec.lead);
@@ -561,7 +569,7 @@ class AdaptiveSearcher {
         set.ids = a.forced;
         set.confidence = a.product * best_p;
         next_prior_ = MixFlatP(post.CellsGiven(0), kLikeFirst);
-        return Minimal(set, next_prior_, member_threshold);
+        return Minimal(set, next_prior_, member_threshold, kPrefixCheckKeep);
       }
 
       if (runs_ >= budget_) {
@@ -635,10 +643,12 @@ class AdaptiveSearcher {
   // imply it, but one wrong step (a site settled too early) would otherwise
   // surface as an extra member. A member found unneeded is dropped and the
   // rest checked again. Each check runs the smaller set until "fails at p"
-  // or "at q" reaches `threshold` (prior 1/2, (p, q) from `cells`, any p
-  // mixed in), counting its runs made before; the set's confidence takes
-  // the "at q" posteriors.
-  SetOutcome Minimal(ChangeSet& set, const std::vector<double>& cells, double threshold) {
+  // or "at q" reaches `threshold` (prior 1/2, (p, q) from `cells` with
+  // weight `keep`, any p with the rest), counting its runs made before; the
+  // set's confidence takes the "at q" posteriors. Any p mixed in makes the
+  // check slow: ruling out "fails alone at 10%" takes about 20 passes.
+  SetOutcome Minimal(ChangeSet& set, const std::vector<double>& cells, double threshold,
+                     double keep) {
     for (bool changed = true; changed && set.ids.size() >= 2;) {
       changed = false;
       for (std::uint64_t id : set.ids) {
@@ -648,7 +658,8 @@ class AdaptiveSearcher {
         // search probes single sites).
         auto made = tally_.find(pattern);
         stats::Counts runs = made != tally_.end() ? made->second : stats::Counts{};
-        double fails = runs.runs > 0 ? RatePosterior(MixFlatP(cells, 0.5), runs) : 0.5;
+        const std::vector<double> check_cells = MixFlatP(cells, keep);
+        double fails = runs.runs > 0 ? RatePosterior(check_cells, runs) : 0.5;
         while (fails < threshold && fails > 1 - threshold) {
           if (runs_ >= budget_) {
             message_ = "inconclusive after " + std::to_string(runs_) + " runs: checking that set " +
@@ -666,7 +677,7 @@ class AdaptiveSearcher {
             runs.failures += r.failed ? 1 : 0;
             Tally(pattern, r.failed);
           }
-          fails = RatePosterior(MixFlatP(cells, 0.5), runs);
+          fails = RatePosterior(check_cells, runs);
         }
         if (fails >= threshold) {
           set.ids = without;  // not minimal: the smaller set fails on its own

@@ -59,7 +59,9 @@
 // given the outcomes of the ones before it. A set is reported when the
 // posterior that it is one of the culprit sets (ChangeSet::confidence)
 // reaches 1 - (1 - Config::confidence) / 2 and a run of exactly it failed
-// (the first run of a list of one or two sites is verbose). The runs made so far stay
+// (the first run of a list of one or two sites is verbose); a pair is then
+// checked minimal by runs of each member alone, weighed at the pair's own
+// (p, q) (fails at p or only at q). The runs made so far stay
 // evidence for the next set, searched with the found sets excluded.
 // With more than 128 candidates, per set, it keeps a posterior over "which
 // site completes the set" (sites in a fixed order; a probe toggles the
