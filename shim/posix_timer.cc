@@ -81,6 +81,7 @@
 #include "signal_stale.h"
 #include "timespec.h"
 #include "watch.h"
+#include "watched_setting.h"
 
 namespace timerbisect::shim {
 
@@ -256,27 +257,6 @@ void WaitForExpiry(timer_t timer, const PosixTimer& t, bool periodic, std::int64
   }
 }
 
-// ---- watch mode ----
-
-// The real call, counted as an arm or re-arm of the timer's site. The
-// kernel's old value tells whether it was armed, atomically with the change.
-template <typename Real>
-int WatchedSetTimer(Real& real, timer_t timer, const PosixTimer& t, int flags,
-                    const itimerspec* new_value, itimerspec* old_value) {
-  itimerspec previous;
-  itimerspec* previous_out = old_value != nullptr ? old_value : &previous;
-  int result = real(timer, flags, new_value, previous_out);
-  if (result != 0) return result;
-  {
-    ShimScope scope;
-    std::int64_t value_ns = ToNs(new_value->it_value);
-    std::int64_t remaining_ns =
-        RequestedRemainingNs(*new_value, (flags & TIMER_ABSTIME) != 0, t.clock);
-    CountWatched(t.site, SettingEvents(ToNs(previous_out->it_value) != 0, value_ns, remaining_ns));
-  }
-  return result;
-}
-
 // ---- the interceptors' bodies, shared by GLIBC_2.34 and GLIBC_2.3.3 ----
 
 template <typename Real>
@@ -304,7 +284,9 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
   PosixTimer t = LookupPosixTimer(timer);
   if (!t.tracked || new_value == nullptr) {
     if (t.watched && new_value != nullptr) {
-      return WatchedSetTimer(real, timer, t, flags, new_value, old_value);
+      return WatchedSetting(
+          t.site, t.clock, (flags & TIMER_ABSTIME) != 0, new_value, old_value,
+          [&](itimerspec* previous) { return real(timer, flags, new_value, previous); });
     }
     return real(timer, flags, new_value, old_value);
   }

@@ -50,6 +50,7 @@
 #include "lib_loop.h"
 #include "timespec.h"
 #include "watch.h"
+#include "watched_setting.h"
 
 namespace timerbisect::shim {
 
@@ -123,26 +124,6 @@ void WaitForExpiry(int fd, std::int64_t bound_ns) {
   while (real_poll(&p, 1, 0) == 0 && MonotonicNs() < deadline) sched_yield();
 }
 
-// Watch mode: the real call, counted as an arm or re-arm of the timerfd's
-// site. The kernel's old value tells whether it was armed, atomically with
-// the change.
-int WatchedSettime(int fd, int flags, const itimerspec* new_value, itimerspec* old_value,
-                   const TimerFdEntry& timer) {
-  itimerspec previous;
-  itimerspec* previous_out = old_value != nullptr ? old_value : &previous;
-  int result = real_timerfd_settime(fd, flags, new_value, previous_out);
-  if (result != 0) return result;
-  {
-    ShimScope scope;
-    std::int64_t value_ns = ToNs(new_value->it_value);
-    std::int64_t remaining_ns =
-        RequestedRemainingNs(*new_value, (flags & TFD_TIMER_ABSTIME) != 0, timer.clock);
-    CountWatched(timer.site,
-                 SettingEvents(ToNs(previous_out->it_value) != 0, value_ns, remaining_ns));
-  }
-  return result;
-}
-
 }  // namespace
 }  // namespace timerbisect::shim
 
@@ -172,7 +153,10 @@ TB_EXPORT int timerfd_settime(int fd, int flags, const itimerspec* new_value,
   TimerFdEntry timer = LookupTimerFd(fd);
   if (!timer.tracked || new_value == nullptr) {
     if (timer.watched && new_value != nullptr) {
-      return WatchedSettime(fd, flags, new_value, old_value, timer);
+      return WatchedSetting(timer.site, timer.clock, (flags & TFD_TIMER_ABSTIME) != 0, new_value,
+                            old_value, [&](itimerspec* previous) {
+                              return real_timerfd_settime(fd, flags, new_value, previous);
+                            });
     }
     return real_timerfd_settime(fd, flags, new_value, old_value);
   }
