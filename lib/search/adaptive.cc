@@ -377,12 +377,10 @@ class AdaptiveSearcher {
     return protocol::PatternForIds(ids, invert_, verbose);
   }
 
-  // The message for a budget spent in a round of subset probes.
-  std::string SubsetUnsettled(bool none_leads, double lead, const Ids& found, int set_index) const {
-    std::string what = none_leads
-                           ? (set_index == 0 ? "\"not timer-sensitive\"" : "\"no further set\"")
-                           : "set " + ShortPattern(protocol::PatternForIds(found, invert_));
-    double needed = none_leads ? confidence_ : 1 - (1 - confidence_) / 2;
+  // The message for a budget spent while the best guess `what` had `lead`
+  // posterior and `needed` was asked for, with an estimate of the runs left
+  // from the last run's gain in log-odds.
+  std::string UnsettledText(const std::string& what, double lead, double needed) const {
     int more = static_cast<int>(
         std::ceil(std::max(0.0, Logit(needed) - Logit(lead)) / std::max(last_gain_, 0.02)));
     return "inconclusive after " + std::to_string(runs_) + " runs (" +
@@ -390,6 +388,15 @@ class AdaptiveSearcher {
            ", has " + Percent(lead) + " posterior, " + Percent(needed) + " needed; about " +
            std::to_string(std::max(more, 1)) +
            " more runs would settle this step (raise --max-runs); " + RatesText();
+  }
+
+  // The message for a budget spent in a round of subset probes.
+  std::string SubsetUnsettled(bool none_leads, double lead, const Ids& found, int set_index) const {
+    std::string what = none_leads
+                           ? (set_index == 0 ? "\"not timer-sensitive\"" : "\"no further set\"")
+                           : "set " + ShortPattern(protocol::PatternForIds(found, invert_));
+    double needed = none_leads ? confidence_ : 1 - (1 - confidence_) / 2;
+    return UnsettledText(what, lead, needed);
   }
 
   // One set: sites are settled one at a time, each the one that completes
@@ -731,13 +738,7 @@ class AdaptiveSearcher {
       what = "site " + protocol::IdHex(a.list[static_cast<std::size_t>(best - 1)]);
     }
     double needed = 1 - (1 - confidence_) / 2;
-    int more = static_cast<int>(
-        std::ceil(std::max(0.0, Logit(needed) - Logit(lead)) / std::max(last_gain_, 0.02)));
-    return "inconclusive after " + std::to_string(runs_) + " runs (" +
-           std::to_string(result_.sets.size()) + " sets found): the best guess, " + what +
-           ", has " + Percent(lead) + " posterior, " + Percent(needed) + " needed; about " +
-           std::to_string(std::max(more, 1)) +
-           " more runs would settle this step (raise --max-runs); " + RatesText();
+    return UnsettledText(what, lead, needed);
   }
 
   struct DirectionRun {
