@@ -34,8 +34,10 @@
 // libevent's module and are no sites. A callback that ends in a tail call
 // of event_add returns into libevent too, just after its call of the
 // callback pointer: that arming is the program's (WhoCalled in
-// lib_loop.h), keyed by libevent's frames plus the event's callback. The shim does not link
-// libevent: event2/event.h is used for types only and every function is resolved at run time.
+// lib_loop.h), keyed by libevent's frames plus the event's callback.
+//
+// The shim does not link libevent: event2/event.h is used for types only
+// and every function is resolved at run time.
 #include <event2/event.h>
 #include <sys/time.h>
 

@@ -39,10 +39,12 @@ Slot& SlotOf(const void* timer) {
   return g_slots[(p >> 4 ^ p >> 16) % kSlots];
 }
 
-// True when `return_address` lies in the same module as `library_function`.
-bool CalledFromLibrary(const void* return_address, const void* library_function) {
+// True when `return_address` lies in the same module as `library_function`;
+// `caller` then describes that module.
+bool CalledFromLibrary(const void* return_address, const void* library_function,
+                       dl_find_object& caller) {
   if (library_function == nullptr) return false;
-  dl_find_object caller, library;
+  dl_find_object library;
   if (_dl_find_object(const_cast<void*>(return_address), &caller) != 0) return false;
   if (_dl_find_object(const_cast<void*>(library_function), &library) != 0) return false;
   return caller.dlfo_link_map == library.dlfo_link_map;
@@ -131,7 +133,9 @@ void NoteLoopTimerfdOwner(const void* library_function) {
 }
 
 bool LoopOwnsTimerfdSlow(const void* return_address) {
-  return CalledFromLibrary(return_address, g_loop_timerfd_owner.load(std::memory_order_relaxed));
+  dl_find_object caller;
+  return CalledFromLibrary(return_address, g_loop_timerfd_owner.load(std::memory_order_relaxed),
+                           caller);
 }
 
 void* ResolveInLibrary(const char* name, const char* soname) {
@@ -144,15 +148,8 @@ void* ResolveInLibrary(const char* name, const char* soname) {
 }
 
 LibraryCaller WhoCalled(const void* return_address, const void* library_function) {
-  if (library_function == nullptr) return LibraryCaller::kProgram;
-  dl_find_object caller, library;
-  if (_dl_find_object(const_cast<void*>(return_address), &caller) != 0) {
-    return LibraryCaller::kProgram;
-  }
-  if (_dl_find_object(const_cast<void*>(library_function), &library) != 0 ||
-      caller.dlfo_link_map != library.dlfo_link_map) {
-    return LibraryCaller::kProgram;
-  }
+  dl_find_object caller;
+  if (!CalledFromLibrary(return_address, library_function, caller)) return LibraryCaller::kProgram;
   return FollowsPointerCall(static_cast<const unsigned char*>(return_address),
                             static_cast<const unsigned char*>(caller.dlfo_map_start),
                             static_cast<const unsigned char*>(caller.dlfo_map_end))
