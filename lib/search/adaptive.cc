@@ -656,6 +656,7 @@ class AdaptiveSearcher {
   // check slow: ruling out "fails alone at 10%" takes about 20 passes.
   SetOutcome Minimal(ChangeSet& set, const std::vector<double>& cells, double threshold,
                      double keep) {
+    const std::vector<double> check_cells = MixFlatP(cells, keep);
     for (bool changed = true; changed && set.ids.size() >= 2;) {
       changed = false;
       for (std::uint64_t id : set.ids) {
@@ -665,7 +666,6 @@ class AdaptiveSearcher {
         // search probes single sites).
         auto made = tally_.find(pattern);
         stats::Counts runs = made != tally_.end() ? made->second : stats::Counts{};
-        const std::vector<double> check_cells = MixFlatP(cells, keep);
         double fails = runs.runs > 0 ? RatePosterior(check_cells, runs) : 0.5;
         while (fails < threshold && fails > 1 - threshold) {
           if (runs_ >= budget_) {
