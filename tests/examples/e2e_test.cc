@@ -206,8 +206,14 @@ TEST(Driver, WatchdogSpurious_ThroughAShellCommandReproduces) {
 }
 
 TEST(Driver, ShortTimeoutRace_FindsTheOneMicrosecondDeadlineUnderNew) {
-  ExpectFinds(Expect("short_timeout_race", E2E_SHORT_TIMEOUT_RACE, {"NewLookupDeadline"},
-                     "timerfd_create", "new", "latency"));
+  ShimExpectation want = Expect("short_timeout_race", E2E_SHORT_TIMEOUT_RACE, {"NewLookupDeadline"},
+                                "timerfd_create", "new", "latency");
+  // Under old the 1 us deadline is seen 1 ms (the default lag) late: a
+  // client descheduled longer than that between arming it and waiting sees
+  // it expire anyway (once in a run of the e2e tests beside a full CI
+  // build). Such a run says nothing about the modes.
+  want.passing_tries = 5;
+  ExpectFinds(want);
 }
 
 TEST(Driver, SleepOrdering_FindsTheWorkersShortSleepUnderOld) {
