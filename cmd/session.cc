@@ -258,6 +258,8 @@ Expected<std::unique_ptr<Session>> Session::Open(std::string_view subcommand,
   if (!options.journal_path.empty()) {
     nlohmann::json identity = JournalIdentity(subcommand, options, s->target_options_);
     for (const auto& [key, value] : checks.identity_extra.items()) identity[key] = value;
+    // As text, with bytes that are not UTF-8 replaced: the journal parses it
+    // back, so what it compares (and prints) is what its header line holds.
     auto journal =
         run::Journal::Open(options.journal_path,
                            identity.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

@@ -51,6 +51,13 @@ ProbeResult SimulatedTarget::Run(const std::string& pattern) {
   // No draw for a rate of 0 or 1, so targets without a background rate see
   // the same random sequence as before it existed.
   double rate = Holds(spec_.culprits, toggled) ? spec_.fail_rate : spec_.background_rate;
+  if (!spec_.term_rates.empty()) {
+    double passes = 1 - spec_.background_rate;
+    for (std::size_t t = 0; t < spec_.culprits.size(); ++t) {
+      if (Holds({spec_.culprits[t]}, toggled)) passes *= 1 - spec_.term_rates.at(t);
+    }
+    rate = 1 - passes;
+  }
   result.failed = rate >= 1.0 || (rate > 0.0 && std::generate_canonical<double, 53>(rng_) < rate);
   return result;
 }

@@ -24,6 +24,9 @@ struct SimSpec {
   bool inverted = false;         // toggled means disabled instead of enabled
   double fail_rate = 1.0;        // chance a run fails when the rule holds
   double background_rate = 0.0;  // chance a run fails when it does not (a flake of its own)
+  // Optional, one per culprit term: each term that holds fails the run at
+  // its own rate (independently), instead of fail_rate for all.
+  std::vector<double> term_rates;
   // Optional, per site. reached_via[i] = j >= 0 (j < i): site i is reached only
   // when site j is enabled. appear[i]: chance site i is reached in a run.
   std::vector<int> reached_via;
