@@ -20,7 +20,6 @@
 namespace timerbisect::testing {
 namespace {
 
-
 std::string TempPath(const char* tag) {
   std::string tmpl = std::string(::testing::TempDir()) + "tb-" + tag + "-XXXXXX";
   int fd = mkstemp(tmpl.data());
@@ -167,6 +166,27 @@ std::set<std::uint64_t> ReportedIds(const std::string& report) {
     if (cut.found) ids.insert(cut.id);
   }
   return ids;
+}
+
+void ExpectEachSiteFlipsAlone(const std::string& prog) {
+  ShimRun all_new = RunProg(prog, "two", "new#y");
+  EXPECT_EQ(Field(all_new.out, "stale_a"), "0");
+  EXPECT_EQ(Field(all_new.out, "stale_b"), "0");
+  std::set<std::uint64_t> ids = ReportedIds(all_new.report);
+  ASSERT_EQ(ids.size(), 2u) << all_new.report;
+  std::string flipped;  // which site each ID turned old, in ID order
+  for (std::uint64_t id : ids) {
+    ShimRun one_old = RunProg(prog, "two", OldPattern(id));
+    std::string a = Field(one_old.out, "stale_a");
+    std::string b = Field(one_old.out, "stale_b");
+    ASSERT_NE(a, b) << "exactly one site must be old: " << one_old.out;
+    flipped += a == "1" ? "a" : "b";
+    EXPECT_EQ(ReportedIds(one_old.report), std::set<std::uint64_t>{id});
+  }
+  EXPECT_TRUE(flipped == "ab" || flipped == "ba") << flipped;
+  ShimRun none = RunProg(prog, "two", OldPattern(*ids.begin() ^ *ids.rbegin() ^ 1));
+  EXPECT_EQ(Field(none.out, "stale_a"), "0");
+  EXPECT_EQ(Field(none.out, "stale_b"), "0");
 }
 
 std::string Field(const std::string& out, const std::string& key) {

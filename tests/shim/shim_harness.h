@@ -62,6 +62,13 @@ std::string OldPattern(std::uint64_t id);
 // IDs of the match markers in a report (each [bisect-match 0x...] line).
 std::set<std::uint64_t> ReportedIds(const std::string& report);
 
+// The "two" behaviour of a test program arms two sites and prints
+// "stale_a" and "stale_b": under new#y both are new and two IDs are
+// reported; each ID made old alone turns exactly one of them old and is the
+// only one reported, the two IDs turn different ones old, and an ID that
+// matches neither leaves both new.
+void ExpectEachSiteFlipsAlone(const std::string& prog);
+
 // Value of "key" in "key value" or "key=value" lines a program prints; "" if absent.
 std::string Field(const std::string& out, const std::string& key);
 

@@ -120,21 +120,7 @@ TEST(ShimItimer, AspectsSelectWhatChanges) {
 }
 
 TEST(ShimItimer, PatternFlipsOnlyTheChosenCallSite) {
-  ShimRun all_new = RunProg(kProg, "two", "new#y");
-  EXPECT_EQ(Field(all_new.out, "stale_a"), "0");
-  EXPECT_EQ(Field(all_new.out, "stale_b"), "0");
-  auto ids = ReportedIds(all_new.report);
-  ASSERT_EQ(ids.size(), 2u) << all_new.report;
-  std::string flipped;  // which call each ID turned old, in ID order
-  for (std::uint64_t id : ids) {
-    ShimRun one_old = RunProg(kProg, "two", OldPattern(id));
-    std::string a = Field(one_old.out, "stale_a");
-    std::string b = Field(one_old.out, "stale_b");
-    ASSERT_NE(a, b) << "exactly one site must be old: " << one_old.out;
-    flipped += a == "1" ? "a" : "b";
-    EXPECT_EQ(ReportedIds(one_old.report), std::set<std::uint64_t>{id});
-  }
-  EXPECT_TRUE(flipped == "ab" || flipped == "ba") << flipped;
+  ExpectEachSiteFlipsAlone(kProg);
 }
 
 // Issue 10.1: a short threshold above the lag made old mode arm a 500 ms
