@@ -39,15 +39,7 @@ int g_trials = 200;
 // k disjoint culprit terms of `term` sites each, chosen per seed.
 std::vector<std::vector<int>> Culprits(int n, int k, int term, std::uint64_t seed) {
   std::mt19937_64 rng(seed ^ 0x5851f42d4c957f2dull);
-  std::vector<int> sites(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) sites[static_cast<std::size_t>(i)] = i;
-  std::shuffle(sites.begin(), sites.end(), rng);
-  std::vector<std::vector<int>> terms(static_cast<std::size_t>(k));
-  std::size_t next = 0;
-  for (auto& t : terms) {
-    for (int i = 0; i < term; ++i) t.push_back(sites[next++]);
-  }
-  return terms;
+  return sim::DisjointTerms(n, std::vector<int>(static_cast<std::size_t>(k), term), rng);
 }
 
 // The reference's mean probes (DESIGN.md), 0 where it gives none.

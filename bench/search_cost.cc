@@ -40,17 +40,7 @@ double Log2Choices(int n, int k, int t) {
 // Picks the culprit terms for one seed: k terms of `term_size` distinct sites.
 std::vector<std::vector<int>> Culprits(int n, int k, int term_size, std::uint64_t seed) {
   std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ull);
-  std::vector<int> sites(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) sites[static_cast<std::size_t>(i)] = i;
-  std::shuffle(sites.begin(), sites.end(), rng);
-  std::vector<std::vector<int>> terms;
-  std::size_t next = 0;
-  for (int t = 0; t < k; ++t) {
-    std::vector<int> term;
-    for (int i = 0; i < term_size; ++i) term.push_back(sites[next++]);
-    terms.push_back(term);
-  }
-  return terms;
+  return sim::DisjointTerms(n, std::vector<int>(static_cast<std::size_t>(k), term_size), rng);
 }
 
 // args: N, k, sites per culprit term (1: k independent culprits, the target

@@ -28,15 +28,7 @@ constexpr int kSites = 90;
 // k culprit terms of `term` distinct sites each, chosen by the seed.
 std::vector<std::vector<int>> Culprits(int k, int term, std::uint64_t seed) {
   std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ull + 7);
-  std::vector<int> sites(kSites);
-  for (int i = 0; i < kSites; ++i) sites[static_cast<std::size_t>(i)] = i;
-  std::shuffle(sites.begin(), sites.end(), rng);
-  std::vector<std::vector<int>> terms(static_cast<std::size_t>(k));
-  std::size_t next = 0;
-  for (auto& t : terms) {
-    for (int i = 0; i < term; ++i) t.push_back(sites[next++]);
-  }
-  return terms;
+  return sim::DisjointTerms(kSites, std::vector<int>(static_cast<std::size_t>(k), term), rng);
 }
 
 SimSpec Spec(std::vector<std::vector<int>> culprits, double p, double q, std::uint64_t seed) {

@@ -8,13 +8,14 @@
 namespace timerbisect::search::sim {
 namespace {
 
+bool TermHolds(const std::vector<int>& term, const std::vector<bool>& toggled) {
+  return std::all_of(term.begin(), term.end(),
+                     [&](int site) { return toggled[static_cast<std::size_t>(site)]; });
+}
+
 bool Holds(const std::vector<std::vector<int>>& dnf, const std::vector<bool>& toggled) {
-  for (const auto& term : dnf) {
-    bool all = true;
-    for (int site : term) all = all && toggled[static_cast<std::size_t>(site)];
-    if (all) return true;
-  }
-  return false;
+  return std::any_of(dnf.begin(), dnf.end(),
+                     [&](const std::vector<int>& term) { return TermHolds(term, toggled); });
 }
 
 }  // namespace
@@ -50,11 +51,13 @@ ProbeResult SimulatedTarget::Run(const std::string& pattern) {
   }
   // No draw for a rate of 0 or 1, so targets without a background rate see
   // the same random sequence as before it existed.
-  double rate = Holds(spec_.culprits, toggled) ? spec_.fail_rate : spec_.background_rate;
-  if (!spec_.term_rates.empty()) {
+  double rate = 0;
+  if (spec_.term_rates.empty()) {
+    rate = Holds(spec_.culprits, toggled) ? spec_.fail_rate : spec_.background_rate;
+  } else {
     double passes = 1 - spec_.background_rate;
     for (std::size_t t = 0; t < spec_.culprits.size(); ++t) {
-      if (Holds({spec_.culprits[t]}, toggled)) passes *= 1 - spec_.term_rates.at(t);
+      if (TermHolds(spec_.culprits[t], toggled)) passes *= 1 - spec_.term_rates.at(t);
     }
     rate = 1 - passes;
   }
@@ -113,6 +116,20 @@ std::vector<std::vector<std::uint64_t>> MinimalFailingSets(const SimulatedTarget
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::vector<std::vector<int>> DisjointTerms(int n, const std::vector<int>& sizes,
+                                            std::mt19937_64& rng) {
+  std::vector<int> sites(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) sites[static_cast<std::size_t>(i)] = i;
+  std::shuffle(sites.begin(), sites.end(), rng);
+  std::vector<std::vector<int>> terms;
+  auto next = sites.begin();
+  for (int size : sizes) {
+    terms.emplace_back(next, next + size);
+    next += size;
+  }
+  return terms;
 }
 
 std::vector<std::vector<std::uint64_t>> SetsOf(const Result& result) {

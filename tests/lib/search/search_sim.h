@@ -84,6 +84,11 @@ inline int SimTrials(int full) {
 #endif
 }
 
+// Culprit terms of the given sizes over sites 0..n-1, disjoint: the sites
+// shuffled by `rng` and taken in order.
+std::vector<std::vector<int>> DisjointTerms(int n, const std::vector<int>& sizes,
+                                            std::mt19937_64& rng);
+
 // The sets of a result, as sorted ID sets, sorted.
 std::vector<std::vector<std::uint64_t>> SetsOf(const Result& result);
 
