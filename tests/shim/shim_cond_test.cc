@@ -94,14 +94,11 @@ class ShimTimedWait : public WaitCaseTest {};
 // nothing about the shim, so a short wait whose site is not reported is run
 // again, up to 5 times; the wait that reached the shim is returned.
 Wait RunShortWaitReachingTheShim(const WaitCase& c, const std::string& timersem) {
-  constexpr int kTries = 5;
-  Wait w;
-  for (int i = 0; i < kTries; ++i) {
-    w = RunWait(c, "short", timersem);
-    if (!ReportedIds(w.report).empty()) break;
-  }
-  EXPECT_EQ(ReportedIds(w.report).size(), 1u)
-      << "the wait never reached the shim in " << kTries << " runs: " << w.report;
+  Wait w = FirstRunThat(
+      5, [&] { return RunWait(c, "short", timersem); },
+      [](const Wait& run) { return !ReportedIds(run.report).empty(); },
+      std::string(c.api) + ": the wait never reached the shim in 5 runs");
+  EXPECT_EQ(ReportedIds(w.report).size(), 1u) << w.report;
   return w;
 }
 

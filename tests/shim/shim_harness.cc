@@ -130,25 +130,22 @@ std::string Kernel(const std::string& prog, const std::string& behaviour) {
 std::string OldRunWithinLag(const std::string& prog, const std::string& behaviour,
                             const std::map<std::string, std::string>& extra) {
   constexpr long long kLagNs = 1'000'000;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    std::string out = Out(prog, behaviour, "old", extra);
-    std::string window = Field(out, "window_ns");
-    if (window.empty()) break;
-    if (std::stoll(window) < kLagNs) return out;
-  }
-  ADD_FAILURE() << prog << " " << behaviour << ": no run looked within the lag";
-  return "";
+  return FirstRunThat(
+      20, [&] { return Out(prog, behaviour, "old", extra); },
+      [](const std::string& out) {
+        std::string window = Field(out, "window_ns");
+        return !window.empty() && std::stoll(window) < kLagNs;
+      },
+      prog + " " + behaviour + ": no run looked within the lag");
 }
 
 std::string LookedInTime(const std::string& prog, const std::string& behaviour,
                          const std::string& timersem,
                          const std::map<std::string, std::string>& extra) {
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    std::string out = Out(prog, behaviour, timersem, extra);
-    if (Field(out, "looked_in_time") == "1") return out;
-  }
-  ADD_FAILURE() << prog << " " << behaviour << ": no run looked before the request was due";
-  return "";
+  return FirstRunThat(
+      10, [&] { return Out(prog, behaviour, timersem, extra); },
+      [](const std::string& out) { return Field(out, "looked_in_time") == "1"; },
+      prog + " " + behaviour + ": no run looked before the request was due");
 }
 
 std::string OldPattern(std::uint64_t id) {

@@ -2,6 +2,8 @@
 // shim with a chosen environment and collects what they print and report.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <map>
 #include <set>
@@ -40,6 +42,21 @@ std::string Out(const std::string& prog, const std::string& behaviour, const std
                 const std::map<std::string, std::string>& extra = {});
 // The running kernel's own behaviour: the program without the shim at all.
 std::string Kernel(const std::string& prog, const std::string& behaviour);
+// The first of up to `tries` runs (`run()`) that proves what a test needs
+// (`proves(run)`): a loaded machine can deschedule a program so that a run
+// proves nothing, so this counts evidence, not speed. Adds a failure saying
+// `what` when no run proves it, and returns the last run.
+template <typename Run, typename Proves>
+auto FirstRunThat(int tries, Run run, Proves proves, const std::string& what) -> decltype(run()) {
+  decltype(run()) got{};
+  for (int i = 0; i < tries; ++i) {
+    got = run();
+    if (proves(got)) return got;
+  }
+  ADD_FAILURE() << what;
+  return got;
+}
+
 // Old mode promises no expiry earlier than the lag (default 1 ms) after the
 // arming call. A run proves it only if the program looked within that
 // window ("window_ns N" in its output); a loaded machine may deschedule it
