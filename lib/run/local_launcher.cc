@@ -163,6 +163,8 @@ void LocalLauncher::Loop() {
 
     lock.unlock();
     int ready = poll(fds.data(), fds.size(), timeout_ms);
+    // The probes ending now were killed by Ctrl-C: no result for them.
+    if (registry::Interrupted()) registry::AwaitInterruptExit();
     if (ready > 0 && fds[0].revents != 0) {
       std::uint64_t count;
       ssize_t ignored = read(wake_fd_.get(), &count, sizeof count);

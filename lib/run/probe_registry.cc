@@ -13,7 +13,7 @@
 namespace timerbisect::run::registry {
 namespace {
 
-static_assert(std::atomic<pid_t>::is_always_lock_free, "the signal handler reads these");
+static_assert(std::atomic<pid_t>::is_always_lock_free, "read by the interrupt, lock-free");
 static_assert(std::atomic<int>::is_always_lock_free);
 static_assert(std::atomic<bool>::is_always_lock_free);
 
@@ -21,7 +21,7 @@ static_assert(std::atomic<bool>::is_always_lock_free);
 constexpr pid_t kReserved = -1;
 std::atomic<pid_t> slots[kMaxProbes];
 // Each probe's directory, written by the slot's owner before it publishes
-// the pgid. The handler reads it only after new spawns are refused, so no
+// the pgid. The interrupt reads it only after new spawns are refused, so no
 // slot is reserved (and its directory rewritten) while it reads.
 constexpr std::size_t kMaxDirBytes = 512;
 char dirs[kMaxProbes][kMaxDirBytes];
@@ -30,7 +30,7 @@ std::atomic<bool> interrupted{false};
 
 }  // namespace
 
-// seq_cst on both sides (Dekker): either the handler sees our increment and
+// seq_cst on both sides (Dekker): either the interrupt sees our increment and
 // waits for it, or we see its flag and do not spawn.
 SpawnSection::SpawnSection() {
   spawning.fetch_add(1);
@@ -63,6 +63,14 @@ void Fill(int slot, pid_t pgid, const char* dir) {
 void Release(int slot) {
   pid_t pgid = slots[slot].exchange(0);
   if (pgid > 0) reaper::Forget(pgid);
+}
+
+bool Interrupted() {
+  return interrupted.load();
+}
+
+void AwaitInterruptExit() {
+  for (;;) pause();
 }
 
 int StopAllForInterrupt() {

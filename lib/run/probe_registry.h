@@ -1,7 +1,7 @@
 // The process groups of every live local probe, in a fixed array of atomics,
-// so a signal handler can kill them all without locks or allocation
-// (signal-safety(7)). Internal to lib/run: LocalLauncher fills it,
-// InterruptGuard's handler empties it by force.
+// so an interrupt can kill them all without locks or allocation, even from
+// a signal handler (signal-safety(7)). Internal to lib/run: LocalLauncher
+// fills it, InterruptGuard's thread empties it by force.
 #pragma once
 
 #include <sys/types.h>
@@ -12,10 +12,8 @@ namespace timerbisect::run::registry {
 
 inline constexpr std::size_t kMaxProbes = 1024;
 
-// A spawn in progress: while one lives, the handler waits before killing, so
-// a child forked but not yet registered is not missed. Construct it with
-// SIGINT, SIGTERM and SIGHUP blocked in the calling thread, so the handler
-// never runs on the thread it would wait for.
+// A spawn in progress: while one lives, StopAllForInterrupt waits before
+// killing, so a child forked but not yet registered is not missed.
 class SpawnSection {
  public:
   SpawnSection();
@@ -42,6 +40,15 @@ void Release(int slot);
 // Async-signal-safe. Marks the process as interrupted (no new spawns), waits
 // for spawns in progress, sends SIGKILL to every registered group, removes
 // their directories (best effort) and returns how many groups were still there.
+// The caller then exits the process.
 int StopAllForInterrupt();
+
+// Whether StopAllForInterrupt has begun.
+bool Interrupted();
+
+// For a thread that finds the process interrupted: waits, never returning,
+// for the interrupt's thread to exit the process, so that no probe it
+// killed is reported as a result, nor any error printed.
+[[noreturn]] void AwaitInterruptExit();
 
 }  // namespace timerbisect::run::registry

@@ -44,25 +44,6 @@ struct SpawnSetup {
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 };
 
-// Blocks the interrupt signals in this thread for its lifetime.
-class BlockInterrupts {
- public:
-  BlockInterrupts() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, &old_);
-  }
-  ~BlockInterrupts() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
-  BlockInterrupts(const BlockInterrupts&) = delete;
-  BlockInterrupts& operator=(const BlockInterrupts&) = delete;
-
- private:
-  sigset_t old_;
-};
-
 std::string Join(const std::vector<std::string>& words) {
   std::string joined;
   for (const auto& w : words) {
@@ -155,28 +136,32 @@ base::Expected<SpawnedProbe> SpawnProbe(const ProbeSpec& spec, const std::string
   SpawnedProbe spawned;
   pid_t pid = -1;
   int spawn_error = 0;
+  bool interrupted = false;
   {
-    // Between posix_spawn and Fill, a Ctrl-C must neither run its handler on
-    // this thread nor kill the registered groups without this one.
-    BlockInterrupts blocked;
+    // Between posix_spawn and Fill, a Ctrl-C must not kill the registered
+    // groups without this one.
     registry::SpawnSection section;
-    if (!section.allowed()) return fail("timerbisect: interrupted");
-    int slot = registry::Reserve();
-    if (slot < 0) {
-      return fail("timerbisect: too many probes in flight (at most " +
-                  std::to_string(registry::kMaxProbes) + "); lower -j");
-    }
-    spawned.started = std::chrono::steady_clock::now();
-    // glibc's posix_spawn returns after the child's exec, with exec's errno.
-    spawn_error = posix_spawn(&pid, path.c_str(), &setup.actions, &setup.attr, argv_ptrs.data(),
-                              env_ptrs.data());
-    if (spawn_error == 0) {
-      registry::Fill(slot, pid, dir.c_str());
-      spawned.slot = slot;
-    } else {
-      registry::Release(slot);
+    interrupted = !section.allowed();
+    if (!interrupted) {
+      int slot = registry::Reserve();
+      if (slot < 0) {
+        return fail("timerbisect: too many probes in flight (at most " +
+                    std::to_string(registry::kMaxProbes) + "); lower -j");
+      }
+      spawned.started = std::chrono::steady_clock::now();
+      // glibc's posix_spawn returns after the child's exec, with exec's errno.
+      spawn_error = posix_spawn(&pid, path.c_str(), &setup.actions, &setup.attr, argv_ptrs.data(),
+                                env_ptrs.data());
+      if (spawn_error == 0) {
+        registry::Fill(slot, pid, dir.c_str());
+        spawned.slot = slot;
+      } else {
+        registry::Release(slot);
+      }
     }
   }
+  // Out of the section, which the interrupt waits for: it exits the process.
+  if (interrupted) registry::AwaitInterruptExit();
   if (spawn_error != 0) {
     std::string hint = spawn_error == ENOEXEC ? " (a script needs a #! line)" : "";
     return fail("timerbisect: cannot run " + path + ": " + std::strerror(spawn_error) + hint);

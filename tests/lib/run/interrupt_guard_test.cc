@@ -4,11 +4,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <thread>
 
@@ -18,6 +20,7 @@
 #include "run/interrupt.h"
 #include "run/local_launcher.h"
 #include "run/probe.h"
+#include "thread_stacks.h"
 
 namespace timerbisect::run {
 namespace {
@@ -25,10 +28,20 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class InterruptGuardTest : public ::testing::TestWithParam<int> {};
+// The signal, and where it goes: to the process, which the driver's guard
+// takes from its signalfd (every thread the driver starts after the guard
+// blocks the signals); or to a thread started before the guard, which does
+// not block them, whose handler must forward it to the guard's thread.
+struct Interrupt {
+  int signo;
+  bool to_thread_before_guard;
+};
+
+class InterruptGuardTest : public ::testing::TestWithParam<Interrupt> {};
 
 // What the threads of a process are doing: each thread's state and kernel
-// wait channel, and the process's signal masks, for a failure message.
+// wait channel, and the process's signal masks, for a failure message
+// (ThreadStacks adds where each thread is in user space).
 std::string ThreadStates(pid_t pid) {
   std::string states;
   const fs::path proc = "/proc/" + std::to_string(pid);
@@ -65,7 +78,7 @@ std::string WaitChildrenGone() {
   for (const auto& task : fs::directory_iterator("/proc/self/task", ec)) {
     std::ifstream children(task.path() / "children");
     for (pid_t child; children >> child;) {
-      left += "\n pid " + std::to_string(child) + ":" + ThreadStates(child);
+      left += "\n pid " + std::to_string(child) + ":" + ThreadStates(child) + ThreadStacks(child);
       kill(child, SIGKILL);
     }
   }
@@ -76,14 +89,16 @@ std::string WaitChildrenGone() {
 
 // A driver process (forked) runs `sleep 1000` as a probe under an
 // InterruptGuard; the signal must stop it and remove its directory, and the
-// driver must exit 128+signo. A driver that does not exit is killed after
-// kPatience and the failure says where its threads were.
+// driver must exit 128+signo, printing nothing else (its waiting thread
+// must not report the killed probe). A driver that does not exit is killed
+// after kPatience and the failure says where its threads were.
 TEST_P(InterruptGuardTest, KillsRunningProbesAndExits) {
-  const int signo = GetParam();
+  const int signo = GetParam().signo;
   TempDir dir;
   fs::path pidfile = dir.path() / "pid";
   fs::path scratch = dir.path() / "scratch";
   fs::path errfile = dir.path() / "err";
+  fs::path tidfile = dir.path() / "tid";
   fs::create_directory(scratch);
   pid_t driver = fork();
   ASSERT_GE(driver, 0);
@@ -92,13 +107,22 @@ TEST_P(InterruptGuardTest, KillsRunningProbesAndExits) {
     if (err < 0 || dup2(err, STDERR_FILENO) < 0) _exit(2);
     close(err);
     {
-      LocalLauncher launcher;
+      if (GetParam().to_thread_before_guard) {
+        std::thread([tidfile] {
+          std::ofstream(tidfile) << gettid() << "\n";
+          for (;;) pause();
+        }).detach();
+        if (WaitForLine(tidfile).empty()) _exit(2);
+      }
       InterruptGuard guard;
+      LocalLauncher launcher;
       ProbeSpec spec = Shell("echo $$ > " + pidfile.string() + "; exec sleep 1000");
       spec.scratch_root = scratch;
-      launcher.Wait(launcher.Start(spec));
+      ProbeOutput output = launcher.Wait(launcher.Start(spec));
+      std::cerr << "the probe was reported as ended (exit " << output.exit_code << ", signal "
+                << output.signal << ") " << output.error << "\n";
     }
-    _exit(1);  // the probe ended on its own: the guard did nothing
+    _exit(1);  // the probe ended, or was reported as ended: the guard failed
   }
   pid_t pgid = NumberAfter(WaitForLine(pidfile), "");
   if (pgid <= 0) {  // the probe never started: do not leave the driver behind
@@ -106,14 +130,19 @@ TEST_P(InterruptGuardTest, KillsRunningProbesAndExits) {
     waitpid(driver, nullptr, 0);
   }
   ASSERT_GT(pgid, 0);
-  ASSERT_EQ(kill(driver, signo), 0);
+  if (GetParam().to_thread_before_guard) {
+    pid_t tid = NumberAfter(WaitForLine(tidfile), "");
+    ASSERT_EQ(syscall(SYS_tgkill, driver, tid, signo), 0);
+  } else {
+    ASSERT_EQ(kill(driver, signo), 0);
+  }
   int status = 0;
   pid_t reaped = 0;
   std::string stuck;
   for (auto give_up = std::chrono::steady_clock::now() + kPatience;
        (reaped = waitpid(driver, &status, WNOHANG)) == 0;) {
     if (std::chrono::steady_clock::now() >= give_up) {
-      stuck = ThreadStates(driver);
+      stuck = ThreadStates(driver) + ThreadStacks(driver);
       kill(driver, SIGKILL);
       kill(-pgid, SIGKILL);
       reaped = waitpid(driver, &status, 0);
@@ -136,21 +165,53 @@ TEST_P(InterruptGuardTest, KillsRunningProbesAndExits) {
   EXPECT_EQ(WaitChildrenGone(), "") << "children left after the driver exited:";
 }
 
-INSTANTIATE_TEST_SUITE_P(Signals, InterruptGuardTest, ::testing::Values(SIGINT, SIGTERM, SIGHUP),
-                         [](const ::testing::TestParamInfo<int>& info) {
-                           return SignalName(info.param).substr(3);
+INSTANTIATE_TEST_SUITE_P(Signals, InterruptGuardTest,
+                         ::testing::Values(Interrupt{SIGINT, false}, Interrupt{SIGTERM, false},
+                                           Interrupt{SIGHUP, false}, Interrupt{SIGINT, true}),
+                         [](const ::testing::TestParamInfo<Interrupt>& info) {
+                           return SignalName(info.param.signo).substr(3) +
+                                  (info.param.to_thread_before_guard
+                                       ? "_ToAThreadStartedBeforeTheGuard"
+                                       : "");
                          });
 
-TEST(InterruptGuard, RestoresThePreviousHandler) {
+bool Blocked(int signo) {
+  sigset_t mask;
+  pthread_sigmask(SIG_SETMASK, nullptr, &mask);
+  return sigismember(&mask, signo) == 1;
+}
+
+TEST(InterruptGuard, RestoresThePreviousHandlerAndMask) {
   struct sigaction before, during, after;
   sigaction(SIGINT, nullptr, &before);
+  ASSERT_FALSE(Blocked(SIGINT));
   {
     InterruptGuard guard;
     sigaction(SIGINT, nullptr, &during);
+    EXPECT_TRUE(Blocked(SIGINT));
+    EXPECT_TRUE(Blocked(SIGTERM));
+    EXPECT_TRUE(Blocked(SIGHUP));
   }
   sigaction(SIGINT, nullptr, &after);
   EXPECT_NE(during.sa_handler, before.sa_handler);
   EXPECT_EQ(after.sa_handler, before.sa_handler);
+  EXPECT_FALSE(Blocked(SIGINT));
+}
+
+TEST(InterruptGuard, NestedGuardsEndLastInFirstOut) {
+  struct sigaction before, outer, between, after;
+  sigaction(SIGTERM, nullptr, &before);
+  {
+    InterruptGuard first;
+    sigaction(SIGTERM, nullptr, &outer);
+    { InterruptGuard second; }
+    sigaction(SIGTERM, nullptr, &between);
+    EXPECT_EQ(between.sa_handler, outer.sa_handler);
+    EXPECT_TRUE(Blocked(SIGTERM));
+  }
+  sigaction(SIGTERM, nullptr, &after);
+  EXPECT_EQ(after.sa_handler, before.sa_handler);
+  EXPECT_FALSE(Blocked(SIGTERM));
 }
 
 }  // namespace
