@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -196,6 +197,40 @@ TEST(InterruptGuard, RestoresThePreviousHandlerAndMask) {
   EXPECT_NE(during.sa_handler, before.sa_handler);
   EXPECT_EQ(after.sa_handler, before.sa_handler);
   EXPECT_FALSE(Blocked(SIGINT));
+}
+
+// Out of file descriptors, the guard cannot make its signalfd: it says so
+// in one line and leaves the signals as they were (a forked child, so the
+// limit stays there).
+TEST(InterruptGuard, WithoutDescriptorsSaysSoAndChangesNothing) {
+  TempDir dir;
+  fs::path errfile = dir.path() / "err";
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int err = open(errfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (err < 0 || dup2(err, STDERR_FILENO) < 0) _exit(2);
+    close(err);
+    struct rlimit limit = {64, 64};
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(3);
+    while (open("/dev/null", O_RDONLY) >= 0) {
+    }
+    struct sigaction before, during;
+    sigaction(SIGINT, nullptr, &before);
+    {
+      InterruptGuard guard;
+      sigaction(SIGINT, nullptr, &during);
+      if (Blocked(SIGINT) || during.sa_handler != before.sa_handler) _exit(4);
+    }
+    _exit(Blocked(SIGINT) ? 5 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(testing::ReadFile(errfile),
+            "timerbisect: cannot watch for Ctrl-C (signalfd: Too many open files); an interrupt "
+            "will leave the running probes to be killed after this process exits\n");
 }
 
 TEST(InterruptGuard, NestedGuardsEndLastInFirstOut) {
