@@ -88,6 +88,13 @@ std::string WaitChildrenGone() {
   return left;
 }
 
+// In a forked child: stderr goes to `path`, for the parent to read.
+void StderrTo(const fs::path& path) {
+  int err = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (err < 0 || dup2(err, STDERR_FILENO) < 0) _exit(2);
+  close(err);
+}
+
 // A driver process (forked) runs `sleep 1000` as a probe under an
 // InterruptGuard; the signal must stop it and remove its directory, and the
 // driver must exit 128+signo, printing nothing else (its waiting thread
@@ -104,9 +111,7 @@ TEST_P(InterruptGuardTest, KillsRunningProbesAndExits) {
   pid_t driver = fork();
   ASSERT_GE(driver, 0);
   if (driver == 0) {
-    int err = open(errfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (err < 0 || dup2(err, STDERR_FILENO) < 0) _exit(2);
-    close(err);
+    StderrTo(errfile);
     {
       if (GetParam().to_thread_before_guard) {
         std::thread([tidfile] {
@@ -208,9 +213,7 @@ TEST(InterruptGuard, WithoutDescriptorsSaysSoAndChangesNothing) {
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    int err = open(errfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (err < 0 || dup2(err, STDERR_FILENO) < 0) _exit(2);
-    close(err);
+    StderrTo(errfile);
     struct rlimit limit = {64, 64};
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(3);
     while (open("/dev/null", O_RDONLY) >= 0) {
