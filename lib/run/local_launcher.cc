@@ -108,6 +108,12 @@ ProbeOutput LocalLauncher::Wait(Handle handle) {
     return unknown;
   }
   finished_.wait(lock, [&] { return it->second->finished; });
+  // A probe seen ending once Ctrl-C began was killed by it: not a result.
+  // (The IO thread may have looked at the flag just before it was set.)
+  if (registry::Interrupted()) {
+    lock.unlock();
+    registry::AwaitInterruptExit();
+  }
   std::unique_ptr<Probe> probe = std::move(it->second);
   probes_.erase(it);
   lock.unlock();
@@ -163,7 +169,8 @@ void LocalLauncher::Loop() {
 
     lock.unlock();
     int ready = poll(fds.data(), fds.size(), timeout_ms);
-    // The probes ending now were killed by Ctrl-C: no result for them.
+    // The probes ending now were killed by Ctrl-C: no result for them
+    // (Wait checks again, for a probe this thread saw end before the flag).
     if (registry::Interrupted()) registry::AwaitInterruptExit();
     if (ready > 0 && fds[0].revents != 0) {
       std::uint64_t count;
