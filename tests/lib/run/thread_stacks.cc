@@ -1,12 +1,12 @@
 #include "thread_stacks.h"
 
-#include <cxxabi.h>
 #include <elfutils/libdwfl.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
+
+#include "symbolize/demangle.h"
 
 namespace timerbisect::run {
 namespace {
@@ -24,13 +24,6 @@ std::string Hex(Dwarf_Addr value) {
   return text;
 }
 
-std::string Demangled(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> plain(abi::__cxa_demangle(name, nullptr, nullptr, &status),
-                                               std::free);
-  return status == 0 && plain ? std::string(plain.get()) : std::string(name);
-}
-
 int OnFrame(Dwfl_Frame* frame, void* arg) {
   Walk& walk = *static_cast<Walk*>(arg);
   Dwarf_Addr pc = 0;
@@ -45,7 +38,7 @@ int OnFrame(Dwfl_Frame* frame, void* arg) {
                                        : dwfl_module_addrinfo(module, lookup, &offset, &symbol,
                                                               nullptr, nullptr, nullptr);
   walk.out += "\n    #" + std::to_string(walk.frames) + " " + Hex(pc) + " " +
-              (name != nullptr ? Demangled(name) + "+" + Hex(offset) : "?");
+              (name != nullptr ? symbolize::Demangle(name) + "+" + Hex(offset) : "?");
   return ++walk.frames < walk.max_frames ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
