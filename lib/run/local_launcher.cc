@@ -109,7 +109,8 @@ ProbeOutput LocalLauncher::Wait(Handle handle) {
   }
   finished_.wait(lock, [&] { return it->second->finished; });
   // A probe seen ending once Ctrl-C began was killed by it: not a result.
-  // (The IO thread may have looked at the flag just before it was set.)
+  // The one place this is checked: this thread, not the IO thread, hands
+  // results out, and the IO thread may look just before the flag is set.
   if (registry::Interrupted()) {
     lock.unlock();
     registry::AwaitInterruptExit();
@@ -169,9 +170,6 @@ void LocalLauncher::Loop() {
 
     lock.unlock();
     int ready = poll(fds.data(), fds.size(), timeout_ms);
-    // The probes ending now were killed by Ctrl-C: no result for them
-    // (Wait checks again, for a probe this thread saw end before the flag).
-    if (registry::Interrupted()) registry::AwaitInterruptExit();
     if (ready > 0 && fds[0].revents != 0) {
       std::uint64_t count;
       ssize_t ignored = read(wake_fd_.get(), &count, sizeof count);
