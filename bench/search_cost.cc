@@ -96,58 +96,90 @@ BENCHMARK(BM_SearchCost)
 // Go's cmd/bisect testdata scenarios, as its test target runs them: change
 // i is the i-th of 90 colors with ID i, and the target fails when the rule
 // (a DNF over colors) holds for the changes toggled. Go's test runs each
-// trial once (Count 0 counts as 1), except count2.
+// trial once (Count 0 counts as 1), except count2 and rand2. Its "random"
+// term holds in half of the runs, drawn afresh each run: those scenarios
+// are averaged over kSeeds seeded targets, the others are deterministic.
 struct GoScenario {
   const char* name;
   std::vector<std::vector<int>> fail;  // site indexes (colors)
   bool negate = false;                 // "!color": fails when disabled
   int count = 1;
+  int max_sets = 0;                // Go's -max
+  std::vector<double> rates = {};  // per term; empty: every term fails every run
 };
 
 // amber 2, apricot 6, black 12, blue 13, cyan 32, green 39, magenta 49,
 // peach 59, red 69, yellow 89.
 const std::vector<GoScenario>& GoScenarios() {
+  static const std::vector<std::vector<int>> four_sets = {
+      {2}, {6, 59}, {69, 39, 13}, {32, 49, 89, 12}};
   static const std::vector<GoScenario> scenarios = {
-      {"basic", {{2}, {6}}},             // amber || apricot
-      {"count2", {{2}, {6}}, false, 2},  // the same, Count 2
-      {"double", {{2}, {6, 59}}},        // amber || apricot && peach
-      {"negate", {{2}, {6, 59}}, true},  // !amber || !apricot && !peach
-      {"maxset4", {{2}, {6, 59}, {69, 39, 13}, {32, 49, 89, 12}}},
+      {.name = "basic", .fail = {{2}, {6}}},                       // amber || apricot
+      {.name = "count2", .fail = {{2}, {6}}, .count = 2},          // the same, Count 2
+      {.name = "double", .fail = {{2}, {6, 59}}},                  // amber || apricot && peach
+      {.name = "negate", .fail = {{2}, {6, 59}}, .negate = true},  // the same, all negated
+      {.name = "maxset4", .fail = four_sets},  // amber || apricot && peach || 3 || 4 colors
+      {.name = "max1", .fail = {{2}, {6, 59}}, .max_sets = 1},  // double's rule, Max 1
+      {.name = "max2", .fail = four_sets, .max_sets = 2},       // maxset4's rule, Max 2
+      // amber || apricot || blue && random
+      {.name = "rand", .fail = {{2}, {6}, {13}}, .rates = {1, 1, 0.5}},
+      {.name = "rand1", .fail = {{13}}, .rates = {0.5}},              // blue && random
+      {.name = "rand2", .fail = {{13}}, .count = 2, .rates = {0.5}},  // the same, Count 2
   };
   return scenarios;
 }
 
-// args: index into GoScenarios(). One run each: the targets are
-// deterministic.
+// Whether the result names exactly the rule's sets; with -max, max_sets of
+// them and nothing else.
+bool ExactWithin(const Result& result, const sim::SimulatedTarget& target,
+                 const GoScenario& scenario) {
+  std::vector<std::vector<std::uint64_t>> got = sim::SetsOf(result), want = target.CulpritSets();
+  if (scenario.max_sets == 0) return got == want;
+  return static_cast<int>(got.size()) == scenario.max_sets &&
+         std::includes(want.begin(), want.end(), got.begin(), got.end());
+}
+
+// args: index into GoScenarios(). Counters: mean runs and the share of
+// trials that found exactly the rule's sets (see ExactWithin).
 void BM_GoScenario(benchmark::State& state) {
   const GoScenario& scenario = GoScenarios()[static_cast<std::size_t>(state.range(0))];
-  sim::SimSpec spec;
-  spec.sites = 90;
-  for (std::uint64_t id = 0; id < 90; ++id) spec.ids.push_back(id);
-  spec.culprits = scenario.fail;
-  spec.inverted = scenario.negate;
+  const int trials = scenario.rates.empty() ? 1 : kSeeds;
   double runs[2] = {0, 0};
-  bool exact[2] = {false, false};
+  double exact[2] = {0, 0};
   for (auto _ : state) {
-    for (int a = 0; a < 2; ++a) {
-      Config config;
-      config.algorithm = a == 0 ? Algorithm::kAuto : Algorithm::kSuffix;
-      config.count = a == 0 ? 1 : scenario.count;
-      sim::SimulatedTarget target(spec);
-      Result result = Search(config, target.AsProbe());
-      runs[a] = result.runs;
-      exact[a] = result.outcome == Outcome::kFound && sim::SetsOf(result) == target.CulpritSets();
+    runs[0] = runs[1] = exact[0] = exact[1] = 0;
+    for (int trial = 1; trial <= trials; ++trial) {
+      sim::SimSpec spec;
+      spec.sites = 90;
+      spec.seed = static_cast<std::uint64_t>(trial);
+      for (std::uint64_t id = 0; id < 90; ++id) spec.ids.push_back(id);
+      spec.culprits = scenario.fail;
+      spec.inverted = scenario.negate;
+      spec.term_rates = scenario.rates;
+      for (int a = 0; a < 2; ++a) {
+        Config config;
+        config.algorithm = a == 0 ? Algorithm::kAuto : Algorithm::kSuffix;
+        config.count = a == 0 ? 1 : scenario.count;
+        config.max_sets = scenario.max_sets;
+        sim::SimulatedTarget target(spec);
+        Result result = Search(config, target.AsProbe());
+        runs[a] += result.runs;
+        exact[a] += result.outcome == Outcome::kFound && ExactWithin(result, target, scenario);
+      }
     }
   }
   state.SetLabel(scenario.name);
-  state.counters["default_runs"] = runs[0];
-  state.counters["go_runs"] = runs[1];
+  state.counters["default_runs"] = runs[0] / trials;
+  state.counters["go_runs"] = runs[1] / trials;
   state.counters["ratio"] = runs[0] / runs[1];
-  state.counters["default_exact"] = exact[0];
-  state.counters["go_exact"] = exact[1];
+  state.counters["default_exact"] = exact[0] / trials;
+  state.counters["go_exact"] = exact[1] / trials;
 }
 
-BENCHMARK(BM_GoScenario)->DenseRange(0, 4)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GoScenario)
+    ->DenseRange(0, static_cast<int>(GoScenarios().size()) - 1)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace timerbisect::search
