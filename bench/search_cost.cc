@@ -105,6 +105,7 @@ struct GoScenario {
   bool negate = false;                 // "!color": fails when disabled
   int count = 1;
   int max_sets = 0;                // Go's -max
+  int max_set_size = 0;            // Go's -maxset
   std::vector<double> rates = {};  // per term; empty: every term fails every run
 };
 
@@ -119,8 +120,10 @@ const std::vector<GoScenario>& GoScenarios() {
       {.name = "double", .fail = {{2}, {6, 59}}},                  // amber || apricot && peach
       {.name = "negate", .fail = {{2}, {6, 59}}, .negate = true},  // the same, all negated
       {.name = "maxset4", .fail = four_sets},  // amber || apricot && peach || 3 || 4 colors
-      {.name = "max1", .fail = {{2}, {6, 59}}, .max_sets = 1},  // double's rule, Max 1
-      {.name = "max2", .fail = four_sets, .max_sets = 2},       // maxset4's rule, Max 2
+      {.name = "max1", .fail = {{2}, {6, 59}}, .max_sets = 1},    // double's rule, Max 1
+      {.name = "max2", .fail = four_sets, .max_sets = 2},         // maxset4's rule, Max 2
+      {.name = "maxset", .fail = four_sets, .max_set_size = 3},   // maxset4's rule, MaxSet 3
+      {.name = "maxset1", .fail = {{6, 59}}, .max_set_size = 1},  // apricot && peach, MaxSet 1
       // amber || apricot || blue && random
       {.name = "rand", .fail = {{2}, {6}, {13}}, .rates = {1, 1, 0.5}},
       {.name = "rand1", .fail = {{13}}, .rates = {0.5}},              // blue && random
@@ -134,6 +137,17 @@ const std::vector<GoScenario>& GoScenarios() {
 bool ExactWithin(const Result& result, const sim::SimulatedTarget& target,
                  const GoScenario& scenario) {
   std::vector<std::vector<std::uint64_t>> got = sim::SetsOf(result), want = target.CulpritSets();
+  if (scenario.max_set_size > 0) {
+    // Sets of that size or less, and nothing else; none when every set is
+    // larger (Go: "cannot find any failing change sets of size ≤ S").
+    std::erase_if(want, [&](const auto& set) {
+      return static_cast<int>(set.size()) > scenario.max_set_size;
+    });
+    if (want.empty()) return got.empty() && result.outcome == Outcome::kInconclusive;
+    return result.outcome == Outcome::kFound && !got.empty() &&
+           std::includes(want.begin(), want.end(), got.begin(), got.end());
+  }
+  if (result.outcome != Outcome::kFound) return false;
   if (scenario.max_sets == 0) return got == want;
   return static_cast<int>(got.size()) == scenario.max_sets &&
          std::includes(want.begin(), want.end(), got.begin(), got.end());
@@ -161,10 +175,11 @@ void BM_GoScenario(benchmark::State& state) {
         config.algorithm = a == 0 ? Algorithm::kAuto : Algorithm::kSuffix;
         config.count = a == 0 ? 1 : scenario.count;
         config.max_sets = scenario.max_sets;
+        config.max_set_size = scenario.max_set_size;
         sim::SimulatedTarget target(spec);
         Result result = Search(config, target.AsProbe());
         runs[a] += result.runs;
-        exact[a] += result.outcome == Outcome::kFound && ExactWithin(result, target, scenario);
+        exact[a] += ExactWithin(result, target, scenario);
       }
     }
   }

@@ -25,6 +25,10 @@ void AddBisectFlags(CLI::App& app, SessionOptions& o) {
       ->check(CLI::Range(1, 1000));
   app.add_option("--max", o.max_sets, "Stop after this many sets (default 0: all)")
       ->check(CLI::Range(0, 1000000));
+  app.add_option("--maxset", o.max_set_size,
+                 "Do not search for sets of more sites than this; stop where one is needed "
+                 "(Go bisect's -maxset; default 0: no limit)")
+      ->check(CLI::Range(0, 1000000));
   app.add_option("--algorithm", o.algorithm,
                  "auto (the default: id, adaptive if the target is flaky), id, suffix (Go "
                  "bisect's) or adaptive")

@@ -214,23 +214,26 @@ nlohmann::json JournalIdentity(std::string_view subcommand, const SessionOptions
   nlohmann::json shim_env = nlohmann::json::array();
   for (const auto& [name, value] : t.shim_env) shim_env.push_back(name + "=" + value);
   std::error_code ec;
-  return {{"subcommand", subcommand},
-          {"command", o.command},
-          {"shell", o.shell},
-          {"cwd", std::filesystem::current_path(ec).string()},
-          {"shim", t.shim_path},
-          {"shim_env", shim_env},
-          {"pattern_var", t.pattern_var},
-          {"pattern_value", t.pattern_value},
-          {"inherited_env", inherited},
-          {"timeout", o.timeout},
-          {"fail_on", o.fail_on},
-          {"fail_exit", o.fail_exit},
-          {"count", o.count},
-          {"max", o.max_sets},
-          {"algorithm", o.algorithm},
-          {"confidence", o.confidence},
-          {"max_runs", o.max_runs}};
+  nlohmann::json identity = {{"subcommand", subcommand},
+                             {"command", o.command},
+                             {"shell", o.shell},
+                             {"cwd", std::filesystem::current_path(ec).string()},
+                             {"shim", t.shim_path},
+                             {"shim_env", shim_env},
+                             {"pattern_var", t.pattern_var},
+                             {"pattern_value", t.pattern_value},
+                             {"inherited_env", inherited},
+                             {"timeout", o.timeout},
+                             {"fail_on", o.fail_on},
+                             {"fail_exit", o.fail_exit},
+                             {"count", o.count},
+                             {"max", o.max_sets},
+                             {"algorithm", o.algorithm},
+                             {"confidence", o.confidence},
+                             {"max_runs", o.max_runs}};
+  // Only when set, so journals written before --maxset existed still resume.
+  if (o.max_set_size > 0) identity["maxset"] = o.max_set_size;
+  return identity;
 }
 
 Expected<std::unique_ptr<Session>> Session::Open(std::string_view subcommand,
@@ -301,6 +304,7 @@ search::Result Session::Search(const std::vector<ProbeRecord>& earlier,
   search::Config config;
   config.count = o.count;
   config.max_sets = o.max_sets;
+  config.max_set_size = o.max_set_size;
   config.confidence = o.confidence;
   config.max_runs = o.max_runs;
   config.parallelism = JobsOrCores(o.jobs);

@@ -39,6 +39,7 @@ struct SessionOptions {
   std::vector<int> fail_exit;
   int count = 1;
   int max_sets = 0;
+  int max_set_size = 0;  // --maxset (0: no limit)
   std::string algorithm = "auto";
   double confidence = 0.99;  // adaptive search: posterior each verdict needs
   int max_runs = 0;          // adaptive search: budget of runs (0: its default)

@@ -101,6 +101,15 @@ class AdaptiveSearcher {
         if (config_.max_sets > 0 && static_cast<int>(result_.sets.size()) >= config_.max_sets) {
           break;
         }
+        // --maxset: this search has no branch to give up early, so a set
+        // found larger than the limit ends it (unreported), as Go's would.
+        if (config_.max_set_size > 0 && static_cast<int>(set.ids.size()) > config_.max_set_size) {
+          result_.more_not_searched = true;
+          if (result_.sets.empty()) {
+            return Finish(Outcome::kInconclusive, NoSetWithin(config_.max_set_size));
+          }
+          return Finish(Outcome::kFound, FurtherSetTooLarge(config_.max_set_size));
+        }
         excluded = Union(excluded, set.ids);
         result_.sets.push_back(std::move(set));
       }

@@ -50,9 +50,11 @@ class ReproduceCheck {
         result_(result),
         limit_((1 - std::clamp(config.confidence, 0.5, 0.999999)) / 2),
         width_(std::max(1, config.parallelism)),
-        // With --max sets cut short, a failure may come from a set not
-        // searched for.
-        complete_(config.max_sets <= 0 || static_cast<int>(result.sets.size()) < config.max_sets) {
+        // With --max or --maxset sets cut short, a failure may come from a
+        // set not searched for.
+        complete_(
+            !result.more_not_searched &&
+            (config.max_sets <= 0 || static_cast<int>(result.sets.size()) < config.max_sets)) {
     Ids universe;
     for (const RunPool::Logged& run : pool.log()) {
       universe = Union(universe, SortedUnique(run.reported));
@@ -249,6 +251,11 @@ Result AutoSearch(const Config& config, RunPool& pool) {
                      std::to_string(agreement.n_runs) + " runs, all-new " +
                      std::to_string(agreement.y_failures) + " of " +
                      std::to_string(agreement.y_runs);
+  }
+  // --maxset: the failure needs a larger set; not a sign of flakiness.
+  if (result.more_not_searched && result.outcome == Outcome::kInconclusive) {
+    result.runs = pool.runs();
+    return result;
   }
   bool flaky = result.outcome == Outcome::kInconclusive;
   std::string flaky_why = result.message;

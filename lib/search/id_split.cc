@@ -65,23 +65,26 @@ enum class Knowledge {
 
 struct Found {
   enum Kind {
-    kSet,      // ids: a minimal subset of the candidates; forced + ids failed
-    kPasses,   // forced + candidates passed (only from kTop)
-    kBroken,   // the guess that this half fails was not confirmed (only from kInner)
-    kStopped,  // the prober stopped the search
+    kSet,       // ids: a minimal subset of the candidates; forced + ids failed
+    kPasses,    // forced + candidates passed (only from kTop)
+    kBroken,    // the guess that this half fails was not confirmed (only from kInner)
+    kStopped,   // the prober stopped the search
+    kTooLarge,  // the set needs more than max_set_size sites
   } kind;
   Ids ids;
 };
 
 class IdSplitSearcher {
  public:
-  IdSplitSearcher(Prober& prober, const Start& start) : prober_(prober), start_(start) {}
+  IdSplitSearcher(Prober& prober, const Start& start, int max_set_size)
+      : prober_(prober), start_(start), max_set_size_(max_set_size) {}
 
-  void Run(int max_sets, std::vector<ChangeSet>& sets) {
+  // Returns true when the next set needs more than max_set_size sites.
+  bool Run(int max_sets, std::vector<ChangeSet>& sets) {
     // The passing run toggled no site, the failing one every site.
     if (!Record(Explicit({}), false, start_.invert ? "y" : "n") ||
         !Record(AllBut({}), true, start_.invert ? "n" : "y")) {
-      return;
+      return false;
     }
     Ids universe = start_.universe;
     Ids excluded;
@@ -90,10 +93,11 @@ class IdSplitSearcher {
       Ids candidates = Minus(universe, excluded);
       if (candidates.empty()) {
         prober_.Stop("target still fails with the sets found excluded, but reports no other site");
-        return;
+        return false;
       }
-      Found found = FindMinimal({}, candidates, Knowledge::kTop, kSpeculationDepth, true);
-      if (found.kind == Found::kStopped) return;
+      Found found = FindMinimal({}, candidates, Knowledge::kTop, kSpeculationDepth, true, 0);
+      if (found.kind == Found::kStopped) return false;
+      if (found.kind == Found::kTooLarge) return true;
       if (found.kind == Found::kPasses) {
         // The listed sites alone do not fail as "y" (or "n") did: sites
         // appear or vanish between runs, so only suffixes, which also cover
@@ -101,14 +105,13 @@ class IdSplitSearcher {
         Start rest = start_;
         rest.broken = broken;
         rest.universe = universe;
-        SuffixSearch(prober_, rest, excluded, max_sets, sets);
-        return;
+        return SuffixSearch(prober_, rest, excluded, max_sets, max_set_size_, sets);
       }
       const Ids& set = found.ids;
-      if (!Confirm(set)) return;
+      if (!Confirm(set)) return false;
       sets.push_back({set, protocol::PatternForIds(set, start_.invert)});
       excluded = Union(excluded, set);
-      if (max_sets > 0 && static_cast<int>(sets.size()) >= max_sets) return;
+      if (max_sets > 0 && static_cast<int>(sets.size()) >= max_sets) return false;
 
       // Does anything fail with every set found so far excluded? This run
       // names no IDs, so it also reaches (and reports) sites not seen yet.
@@ -116,8 +119,8 @@ class IdSplitSearcher {
       for (std::uint64_t id : excluded) spec.skip.push_back(protocol::Suffix::Id(id));
       std::string pattern = protocol::BuildPattern(spec);
       std::optional<Observation> rest = prober_.Run(pattern);
-      if (!rest || !Record(AllBut(excluded), rest->failed, pattern)) return;
-      if (!rest->failed) return;
+      if (!rest || !Record(AllBut(excluded), rest->failed, pattern)) return false;
+      if (!rest->failed) return false;
       universe = Union(universe, rest->reported);
       broken = std::move(*rest);
     }
@@ -182,9 +185,11 @@ class IdSplitSearcher {
   // that `forced` alone passes (see Knowledge for what is known of forced +
   // candidates). `final`: forced holds only sites of the set being built, so
   // a probe of forced + one site may name the whole set and is made verbose,
-  // to serve as its confirmation.
+  // to serve as its confirmation. `least`: how many sites the set has at
+  // least besides those in candidates (a forced half counts one), for
+  // max_set_size.
   Found FindMinimal(const Ids& forced, const Ids& candidates, Knowledge knowledge, int budget,
-                    bool final) {
+                    bool final, int least) {
     if (prober_.stop()) return {Found::kStopped, {}};
     prober_.SetInPlay(static_cast<int>(candidates.size()));
     if (knowledge != Knowledge::kFails) {
@@ -207,23 +212,28 @@ class IdSplitSearcher {
     Ids a(candidates.begin(), middle), b(middle, candidates.end());
     std::optional<bool> a_fails = Fails(Union(forced, a), final && a.size() == 1);
     if (!a_fails) return {Found::kStopped, {}};
-    if (*a_fails) return FindMinimal(forced, a, Knowledge::kFails, kSpeculationDepth, final);
+    if (*a_fails) return FindMinimal(forced, a, Knowledge::kFails, kSpeculationDepth, final, least);
 
     if (knowledge == Knowledge::kFails) {
       // The whole failed and half a passed: b is where a lone culprit is.
-      Found in_b = FindMinimal(forced, b, Knowledge::kTop, kSpeculationDepth, final);
+      Found in_b = FindMinimal(forced, b, Knowledge::kTop, kSpeculationDepth, final, least);
       if (in_b.kind != Found::kPasses) return in_b;
-      return FromBothHalves(forced, a, b, final);
+      return FromBothHalves(forced, a, b, final, least);
     }
 
     // Nothing is known of the whole: go on guessing into b, or probe it.
     if (budget > 0) {
-      Found in_b = FindMinimal(forced, b, Knowledge::kInner, budget - 1, final);
-      if (in_b.kind == Found::kSet || in_b.kind == Found::kStopped) return in_b;
+      Found in_b = FindMinimal(forced, b, Knowledge::kInner, budget - 1, final, least);
+      if (in_b.kind == Found::kSet || in_b.kind == Found::kStopped ||
+          in_b.kind == Found::kTooLarge) {
+        return in_b;
+      }
     } else {
       std::optional<bool> b_fails = Fails(Union(forced, b), final && b.size() == 1);
       if (!b_fails) return {Found::kStopped, {}};
-      if (*b_fails) return FindMinimal(forced, b, Knowledge::kFails, kSpeculationDepth, final);
+      if (*b_fails) {
+        return FindMinimal(forced, b, Knowledge::kFails, kSpeculationDepth, final, least);
+      }
     }
     if (knowledge == Knowledge::kInner) return {Found::kBroken, {}};
 
@@ -232,17 +242,20 @@ class IdSplitSearcher {
     std::optional<bool> fails = Fails(Union(forced, candidates), false);
     if (!fails) return {Found::kStopped, {}};
     if (!*fails) return {Found::kPasses, {}};
-    return FindMinimal(forced, candidates, Knowledge::kFails, kSpeculationDepth, final);
+    return FindMinimal(forced, candidates, Knowledge::kFails, kSpeculationDepth, final, least);
   }
 
   // forced + a + b fails, forced + a and forced + b pass: the failure needs
   // sites from both halves. Narrow a with all of b on, then b with the part
-  // of a found.
-  Found FromBothHalves(const Ids& forced, const Ids& a, const Ids& b, bool final) {
-    Found in_a = FindMinimal(Union(forced, b), a, Knowledge::kFails, kSpeculationDepth, false);
+  // of a found. With max_set_size, give up (as Go's -maxset does) when a
+  // site from each half makes the set larger than that.
+  Found FromBothHalves(const Ids& forced, const Ids& a, const Ids& b, bool final, int least) {
+    if (max_set_size_ > 0 && least + 2 > max_set_size_) return {Found::kTooLarge, {}};
+    Found in_a =
+        FindMinimal(Union(forced, b), a, Knowledge::kFails, kSpeculationDepth, false, least + 1);
     if (in_a.kind != Found::kSet) return in_a;
-    Found in_b =
-        FindMinimal(Union(forced, in_a.ids), b, Knowledge::kFails, kSpeculationDepth, final);
+    Found in_b = FindMinimal(Union(forced, in_a.ids), b, Knowledge::kFails, kSpeculationDepth,
+                             final, least + static_cast<int>(in_a.ids.size()));
     if (in_b.kind != Found::kSet) return in_b;
     return {Found::kSet, Union(in_a.ids, in_b.ids)};
   }
@@ -294,14 +307,16 @@ class IdSplitSearcher {
 
   Prober& prober_;
   const Start& start_;
+  const int max_set_size_;
   std::map<Ids, Cached> cache_;  // by the exact set of sites named
   std::vector<Seen> history_;    // every result, for the monotonicity check
 };
 
 }  // namespace
 
-void IdSplitSearch(Prober& prober, const Start& start, int max_sets, std::vector<ChangeSet>& sets) {
-  IdSplitSearcher(prober, start).Run(max_sets, sets);
+bool IdSplitSearch(Prober& prober, const Start& start, int max_sets, int max_set_size,
+                   std::vector<ChangeSet>& sets) {
+  return IdSplitSearcher(prober, start, max_set_size).Run(max_sets, sets);
 }
 
 }  // namespace timerbisect::search

@@ -9,6 +9,20 @@
 
 namespace timerbisect::search {
 
+std::string NoSetWithin(int max_set_size) {
+  std::string n = std::to_string(max_set_size);
+  return "stopped before any set was found: the failure it followed needs more than " + n +
+         (max_set_size == 1 ? " site" : " sites") + " together (--maxset " + n +
+         "); raise --maxset or drop it";
+}
+
+std::string FurtherSetTooLarge(int max_set_size) {
+  std::string n = std::to_string(max_set_size);
+  return "stopped: the next failure it followed needs more than " + n +
+         (max_set_size == 1 ? " site" : " sites") + " together (--maxset " + n +
+         "), so the sets above may not be all";
+}
+
 Result Search(const Config& config, const BatchProbe& probe) {
   // It starts differently too: "y" and "n" are measured, not run once.
   if (config.algorithm == Algorithm::kAdaptive) return AdaptiveSearch(config, probe);
@@ -54,18 +68,27 @@ Result Search(const Config& config, const BatchProbe& probe) {
                       " but reported no site: it does not speak the bisect protocol");
   }
 
+  bool too_large = false;
   switch (config.algorithm) {
     case Algorithm::kIdSplit:
-      IdSplitSearch(prober, start, config.max_sets, result.sets);
+      too_large = IdSplitSearch(prober, start, config.max_sets, config.max_set_size, result.sets);
       break;
     case Algorithm::kSuffix:
-      SuffixSearch(prober, start, {}, config.max_sets, result.sets);
+      too_large =
+          SuffixSearch(prober, start, {}, config.max_sets, config.max_set_size, result.sets);
       break;
     case Algorithm::kAdaptive:  // returned above
     case Algorithm::kAuto:
       break;
   }
   if (prober.stop()) return finish(Outcome::kInconclusive, *prober.stop());
+  if (too_large) {
+    result.more_not_searched = true;
+    if (result.sets.empty()) {
+      return finish(Outcome::kInconclusive, NoSetWithin(config.max_set_size));
+    }
+    return finish(Outcome::kFound, FurtherSetTooLarge(config.max_set_size));
+  }
   if (result.sets.empty()) {
     return finish(Outcome::kInconclusive, "no failing set found although the target fails under " +
                                               std::string(start.invert ? "n" : "y"));

@@ -132,6 +132,9 @@ struct Config {
   Algorithm algorithm = Algorithm::kIdSplit;
   int count = 1;     // runs per probe; results must agree, else the search ends inconclusive
   int max_sets = 0;  // 0: find all sets
+  // Go's -maxset: sets of more sites are not searched for; the search stops
+  // where one would be needed (Result::more_not_searched). 0: no limit.
+  int max_set_size = 0;
   std::function<void(const ProgressEvent&)> progress;  // optional
   // kAuto: one line saying what each step past the ID split does (optional).
   std::function<void(const std::string&)> notice;
@@ -168,8 +171,16 @@ struct Result {
   std::string message;              // one line: why not sensitive / inconclusive
   bool agreed_failing = false;      // kNotSensitive: "n" and "y" both failed (else both passed)
   std::vector<MeasuredRate> rates;  // kAdaptive: "y" and "n", then one per set found
+  // Config::max_set_size stopped the search: a further set (or, with no
+  // sets, the failure) needs more sites than that. `message` says so.
+  bool more_not_searched = false;
 };
 
 Result Search(const Config& config, const BatchProbe& probe);
+
+// Result::message when Config::max_set_size stopped a search, with no set
+// found and after some.
+std::string NoSetWithin(int max_set_size);
+std::string FurtherSetTooLarge(int max_set_size);
 
 }  // namespace timerbisect::search

@@ -26,8 +26,14 @@ struct Trial {
 
 class SuffixSearcher {
  public:
-  SuffixSearcher(Prober& prober, bool invert, int hex_digits, Suffixes skip)
-      : prober_(prober), invert_(invert), hex_digits_(hex_digits), skip_(std::move(skip)) {}
+  SuffixSearcher(Prober& prober, bool invert, int hex_digits, Suffixes skip, int max_set_size)
+      : prober_(prober),
+        invert_(invert),
+        hex_digits_(hex_digits),
+        skip_(std::move(skip)),
+        max_set_size_(max_set_size) {}
+
+  bool too_large() const { return too_large_; }
 
   void Run(Trial broken, int max_sets, std::vector<ChangeSet>& sets) {
     for (;;) {
@@ -112,7 +118,12 @@ class SuffixSearcher {
 
     // Both halves pass alone, so the failure needs sites from each: narrow
     // the 0 half with the whole 1 half on, then the 1 half with the sites
-    // found in the 0 half on.
+    // found in the 0 half on. With -maxset, Go gives up here when that
+    // makes more than max_set_size sites with the ones already added.
+    if (max_set_size_ > 0 && 2 + static_cast<int>(add.size()) > max_set_size_) {
+      too_large_ = true;
+      return std::nullopt;
+    }
     Suffixes add0 = add;
     add0.push_back(one);
     r0 = Try(zero, add0, false);
@@ -144,6 +155,8 @@ class SuffixSearcher {
   bool invert_;
   int hex_digits_;
   Suffixes skip_;  // grows as sets are found; fixed during one Find
+  int max_set_size_;
+  bool too_large_ = false;
 };
 
 }  // namespace
@@ -170,8 +183,8 @@ Suffix CommonSuffix(const Ids& ids) {
   return {ids[0] & LowMask(width), width};
 }
 
-void SuffixSearch(Prober& prober, const Start& start, const Ids& excluded, int max_sets,
-                  std::vector<ChangeSet>& sets) {
+bool SuffixSearch(Prober& prober, const Start& start, const Ids& excluded, int max_sets,
+                  int max_set_size, std::vector<ChangeSet>& sets) {
   Ids seen = start.universe;
   seen.insert(seen.end(), excluded.begin(), excluded.end());
   Suffixes skip;
@@ -182,8 +195,10 @@ void SuffixSearch(Prober& prober, const Start& start, const Ids& excluded, int m
     for (std::uint64_t x : excluded) is_excluded = is_excluded || x == id;
     if (!is_excluded) broken.match_ids.push_back(id);
   }
-  SuffixSearcher searcher(prober, start.invert, SkipHexDigits(SortedUnique(seen)), std::move(skip));
+  SuffixSearcher searcher(prober, start.invert, SkipHexDigits(SortedUnique(seen)), std::move(skip),
+                          max_set_size);
   searcher.Run(std::move(broken), max_sets, sets);
+  return searcher.too_large();
 }
 
 }  // namespace timerbisect::search

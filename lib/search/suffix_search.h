@@ -22,9 +22,12 @@ namespace timerbisect::search {
 // Searches from `start.broken` with the sites in `excluded` skipped (a
 // fallback from kIdSplit passes the sets it already found), appending each
 // confirmed set to `sets` until none is left or `sets` holds `max_sets`
-// (0: no limit). Stops through `prober`.
-void SuffixSearch(Prober& prober, const Start& start, const Ids& excluded, int max_sets,
-                  std::vector<ChangeSet>& sets);
+// (0: no limit). Stops through `prober`. Returns true when it stopped
+// because a set would need more than `max_set_size` sites (0: no limit):
+// Go's -maxset, which gives up a branch needing 2 + the sites already
+// added, and then the search.
+bool SuffixSearch(Prober& prober, const Start& start, const Ids& excluded, int max_sets,
+                  int max_set_size, std::vector<ChangeSet>& sets);
 
 // The number of hex digits that tells apart every ID in `ids`, plus one
 // digit to spare, at most 16 (Go's skipHexDigits).

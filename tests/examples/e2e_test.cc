@@ -308,6 +308,29 @@ TEST(Driver, ProtocolTarget_SuffixAlgorithmFindsTheSameSets) {
   ExpectProtocolTargetSets({"--algorithm", "suffix"});
 }
 
+// Go bisect's -maxset: change 17 alone is within one site; the pair 42 and
+// 77 is not searched for, and the answer says where the search stopped.
+TEST(Driver, ProtocolTarget_MaxsetOneFindsChange17AndSaysWhereItStopped) {
+  for (const char* algorithm : {"auto", "suffix"}) {
+    ScratchDir dir;
+    DriverAnswer got = RunDriver(dir, {"--maxset", "1", "--algorithm", algorithm, "--env",
+                                       "CHANGES_BISECT=#PATTERN", "--", E2E_PROTOCOL_TARGET});
+    ASSERT_EQ(got.exit.code, 0) << algorithm << got.exit.out << got.exit.err;
+    ASSERT_TRUE(got.answer.is_object()) << "no JSON answer; stdout:\n" << got.exit.out;
+    ASSERT_EQ(got.answer["sets"].size(), 1u) << got.exit.out;
+    const json& sites = got.answer["sets"][0]["sites"];
+    ASSERT_EQ(sites.size(), 1u) << got.exit.out;
+    std::vector<std::string> lines = sites[0].value("lines", std::vector<std::string>{});
+    ASSERT_EQ(lines.size(), 1u) << sites.dump();
+    EXPECT_EQ(ChangeNumber(lines[0]), 17);
+    const std::string stopped = got.answer.value("message", "");
+    EXPECT_EQ(stopped.rfind("stopped: ", 0), 0u) << stopped;
+    EXPECT_NE(stopped.find("(--maxset 1)"), std::string::npos) << stopped;
+    EXPECT_NE(got.exit.out.find("\ntimerbisect: " + stopped + "\n"), std::string::npos)
+        << got.exit.out;
+  }
+}
+
 void ExpectNotTimerSensitive(const std::vector<std::string>& args) {
   ScratchDir dir;
   DriverAnswer got = RunDriver(dir, args);

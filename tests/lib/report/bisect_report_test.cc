@@ -162,6 +162,14 @@ TEST(BisectText, AnEstimatedConfidenceBelowOneIsAFlakyFailureAndNoneIsNot) {
   EXPECT_EQ(text(0), deterministic);  // "0: not estimated", so not measured as flaky
 }
 
+// A search --maxset cut short: the sets found, then where it stopped.
+TEST(BisectText, AFindWithAMessageEndsWithItAfterTheSets) {
+  BisectReport r = TwoSets();
+  const std::string sets = FormatText(r);
+  r.message = "stopped: the next failure it followed needs more than 1 site together";
+  EXPECT_EQ(FormatText(r), sets + "timerbisect: " + r.message + "\n");
+}
+
 TEST(BisectText, NotSensitiveAndInconclusiveAreOneLineWithTheEvidence) {
   BisectReport r;
   r.outcome = Outcome::kNotSensitive;
