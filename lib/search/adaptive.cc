@@ -105,10 +105,9 @@ class AdaptiveSearcher {
         // found larger than the limit ends it (unreported), as Go's would.
         if (config_.max_set_size > 0 && static_cast<int>(set.ids.size()) > config_.max_set_size) {
           result_.more_not_searched = true;
-          if (result_.sets.empty()) {
-            return Finish(Outcome::kInconclusive, NoSetWithin(config_.max_set_size));
-          }
-          return Finish(Outcome::kFound, FurtherSetTooLarge(config_.max_set_size));
+          const bool found_some = !result_.sets.empty();
+          return Finish(found_some ? Outcome::kFound : Outcome::kInconclusive,
+                        MaxSetStop(config_.max_set_size, found_some));
         }
         excluded = Union(excluded, set.ids);
         result_.sets.push_back(std::move(set));

@@ -9,18 +9,15 @@
 
 namespace timerbisect::search {
 
-std::string NoSetWithin(int max_set_size) {
+std::string MaxSetStop(int max_set_size, bool found_some) {
   std::string n = std::to_string(max_set_size);
-  return "stopped before any set was found: the failure it followed needs more than " + n +
-         (max_set_size == 1 ? " site" : " sites") + " together (--maxset " + n +
-         "); raise --maxset or drop it";
-}
-
-std::string FurtherSetTooLarge(int max_set_size) {
-  std::string n = std::to_string(max_set_size);
-  return "stopped: the next failure it followed needs more than " + n +
-         (max_set_size == 1 ? " site" : " sites") + " together (--maxset " + n +
-         "), so the sets above may not be all";
+  std::string needs = "needs more than " + n + (max_set_size == 1 ? " site" : " sites") +
+                      " together (--maxset " + n + ")";
+  if (!found_some) {
+    return "stopped before any set was found: the failure it followed " + needs +
+           "; raise --maxset or drop it";
+  }
+  return "stopped: the next failure it followed " + needs + ", so the sets above may not be all";
 }
 
 Result Search(const Config& config, const BatchProbe& probe) {
@@ -84,10 +81,9 @@ Result Search(const Config& config, const BatchProbe& probe) {
   if (prober.stop()) return finish(Outcome::kInconclusive, *prober.stop());
   if (too_large) {
     result.more_not_searched = true;
-    if (result.sets.empty()) {
-      return finish(Outcome::kInconclusive, NoSetWithin(config.max_set_size));
-    }
-    return finish(Outcome::kFound, FurtherSetTooLarge(config.max_set_size));
+    const bool found_some = !result.sets.empty();
+    return finish(found_some ? Outcome::kFound : Outcome::kInconclusive,
+                  MaxSetStop(config.max_set_size, found_some));
   }
   if (result.sets.empty()) {
     return finish(Outcome::kInconclusive, "no failing set found although the target fails under " +

@@ -178,9 +178,8 @@ struct Result {
 
 Result Search(const Config& config, const BatchProbe& probe);
 
-// Result::message when Config::max_set_size stopped a search, with no set
-// found and after some.
-std::string NoSetWithin(int max_set_size);
-std::string FurtherSetTooLarge(int max_set_size);
+// Result::message when Config::max_set_size stopped a search: after some
+// sets were found (the outcome stays kFound) or before any (kInconclusive).
+std::string MaxSetStop(int max_set_size, bool found_some);
 
 }  // namespace timerbisect::search

@@ -152,7 +152,7 @@ TEST(MaxSetSize, IdSplitKeepsSmallerSetsAndStopsAtTheFirstLargerOne) {
             IdSets({target.CulpritSets()[0].size() == 1 ? target.CulpritSets()[0]
                                                         : target.CulpritSets()[1]}));
   EXPECT_TRUE(result.more_not_searched);
-  EXPECT_EQ(result.message, FurtherSetTooLarge(1));
+  EXPECT_EQ(result.message, MaxSetStop(1, true));
 
   config.max_set_size = 2;
   sim::SimulatedTarget again(spec);
@@ -178,7 +178,7 @@ TEST(MaxSetSize, AdaptiveSearchReportsNoSetLargerThanTheLimit) {
   EXPECT_EQ(result.outcome, Outcome::kInconclusive);
   EXPECT_TRUE(result.sets.empty());
   EXPECT_TRUE(result.more_not_searched);
-  EXPECT_EQ(result.message, NoSetWithin(1));
+  EXPECT_EQ(result.message, MaxSetStop(1, false));
 }
 
 }  // namespace
