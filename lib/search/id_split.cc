@@ -95,6 +95,7 @@ class IdSplitSearcher {
         prober_.Stop("target still fails with the sets found excluded, but reports no other site");
         return false;
       }
+      top_ = candidates;
       Found found = FindMinimal({}, candidates, Knowledge::kTop, kSpeculationDepth, true, 0);
       if (found.kind == Found::kStopped) return false;
       if (found.kind == Found::kTooLarge) return true;
@@ -222,7 +223,11 @@ class IdSplitSearcher {
     }
 
     // Nothing is known of the whole: go on guessing into b, or probe it.
-    if (budget > 0) {
+    // With --maxset, when a set with sites in both halves would be too large
+    // anyway, b is probed at once: if it passes, the search gives up here
+    // instead of after the probes a guess would make inside b.
+    const bool span_too_large = max_set_size_ > 0 && least + 2 > max_set_size_;
+    if (budget > 0 && !span_too_large) {
       Found in_b = FindMinimal(forced, b, Knowledge::kInner, budget - 1, final, least);
       if (in_b.kind == Found::kSet || in_b.kind == Found::kStopped ||
           in_b.kind == Found::kTooLarge) {
@@ -236,6 +241,9 @@ class IdSplitSearcher {
       }
     }
     if (knowledge == Knowledge::kInner) return {Found::kBroken, {}};
+    // At the top of the search, the failing "y" (or the check for more sets)
+    // was this whole, so a and b passing means the failure needs both.
+    if (span_too_large && forced.empty() && candidates == top_) return {Found::kTooLarge, {}};
 
     // The top of a guess: find out whether it fails at all. If it does, the
     // search starts over here; the cache answers what it already asked.
@@ -308,6 +316,7 @@ class IdSplitSearcher {
   Prober& prober_;
   const Start& start_;
   const int max_set_size_;
+  Ids top_;                      // the candidates of the set being searched for
   std::map<Ids, Cached> cache_;  // by the exact set of sites named
   std::vector<Seen> history_;    // every result, for the monotonicity check
 };

@@ -162,6 +162,19 @@ TEST(MaxSetSize, IdSplitKeepsSmallerSetsAndStopsAtTheFirstLargerOne) {
   EXPECT_TRUE(all.message.empty());
 }
 
+// With --maxset 1, a pair is given up as soon as both halves of the sites
+// pass alone (the failing "y" was their whole): Go's four runs (n, y, the
+// two halves), not a guess into the second half first.
+TEST(MaxSetSize, IdSplitGivesUpAPairOnceBothHalvesPass) {
+  const GoCase& c = GoCases().back();
+  ASSERT_EQ(std::string(c.name), "maxset1");
+  sim::SimulatedTarget target(SpecOf(c));
+  Result result = Search(ConfigOf(c, Algorithm::kAuto), target.AsProbe());
+  EXPECT_EQ(result.outcome, Outcome::kInconclusive);
+  EXPECT_EQ(result.message, MaxSetStop(1, false));
+  EXPECT_EQ(result.runs, 4);
+}
+
 // The adaptive search has no branch to give up: a set it settles larger
 // than the limit ends the search unreported.
 TEST(MaxSetSize, AdaptiveSearchReportsNoSetLargerThanTheLimit) {
