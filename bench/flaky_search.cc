@@ -170,6 +170,14 @@ BENCHMARK(BM_FlakySearch)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
+// Sites that fail only all three together (found once a pair of them leads
+// and is grown into the triple).
+BENCHMARK(BM_FlakySearch)
+    ->ArgNames({"N", "k", "term", "p%", "q%"})
+    ->ArgsProduct({{90}, {1}, {3}, {100, 90, 50}, {0}})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
 // A target failing `rate` percent of runs whatever the sites.
 void BM_SiteIndependentFlake(benchmark::State& state) {
   int n = static_cast<int>(state.range(0));

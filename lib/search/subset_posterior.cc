@@ -55,6 +55,9 @@ bool Hypothesis::Fires(const std::vector<bool>& in) const {
       return in_a || in[static_cast<std::size_t>(b)];
     case kBoth:
       return in_a && in[static_cast<std::size_t>(b)];
+    case kAll:
+      return std::all_of(all.begin(), all.end(),
+                         [&](int s) { return in[static_cast<std::size_t>(s)]; });
   }
   return false;
 }
@@ -97,12 +100,12 @@ SubsetPosterior::SubsetPosterior(const Prior& prior)
     }
   }
   const std::size_t cells = grid_.size();
+  for (std::size_t c = 0; c < cells; ++c) cell_prior_.push_back(prior.cells[grid_index_[c]]);
   w_.resize(hyp_.size() * cells);
   for (std::size_t h = 0; h < hyp_.size(); ++h) {
-    for (std::size_t c = 0; c < cells; ++c) {
-      w_[h * cells + c] = h_prior[h] * prior.cells[grid_index_[c]];
-    }
+    for (std::size_t c = 0; c < cells; ++c) w_[h * cells + c] = h_prior[h] * cell_prior_[c];
   }
+  h_prior_ = std::move(h_prior);
   double none_total = 0;
   for (double w : none_w_) none_total += w;
   for (double& w : none_w_) w *= none_total > 0 ? prior.none / none_total : 0;
@@ -125,7 +128,66 @@ void SubsetPosterior::Observe(const std::vector<bool>& in, bool failed) {
   for (std::size_t r = 0; r < none_w_.size(); ++r) {
     none_w_[r] *= failed ? none_rate_[r] : 1 - none_rate_[r];
   }
+  runs_.push_back({in, failed});
   Normalize();
+}
+
+double SubsetPosterior::Likelihood(const Hypothesis& h, const Cell& cell) const {
+  double log_like = 0;
+  for (const Run& run : runs_) {
+    double rate = h.Fires(run.in) ? cell.p : cell.q;
+    log_like += std::log(run.failed ? rate : 1 - rate);
+  }
+  return std::exp(log_like + log_scale_);
+}
+
+void SubsetPosterior::Add(Hypothesis h, double prior) {
+  const std::size_t cells = grid_.size();
+  const auto index = static_cast<int>(hyp_.size());
+  double total = 0;
+  for (std::size_t c = 0; c < cells; ++c) {
+    double w = prior * cell_prior_[c] * Likelihood(h, grid_[c]);
+    w_.push_back(w < 1e-200 ? 0 : w);
+    total += w_.back();
+  }
+  for (int site : h.all) touching_[static_cast<std::size_t>(site)].push_back(index);
+  hyp_.push_back(std::move(h));
+  h_prior_.push_back(prior);
+  h_total_.push_back(total);
+  alive_.push_back(true);
+  live_.push_back(index);
+}
+
+bool SubsetPosterior::GrowLeadingSet(double at_least, double share, int max_size) {
+  SetBelief best = BestSet();
+  const auto size = static_cast<int>(best.members.size());
+  if (size < 2 || size >= std::min(max_size, m_) || best.posterior < at_least) return false;
+  if (std::find(grown_.begin(), grown_.end(), best.members) != grown_.end()) return false;
+  grown_.push_back(best.members);
+  // The set's prior: its kBoth or kAll hypothesis (the one BestSet named).
+  double set_prior = 0;
+  for (std::size_t h = 0; h < hyp_.size(); ++h) {
+    const Hypothesis& hy = hyp_[h];
+    bool same = hy.kind == Hypothesis::kAll    ? hy.all == best.members
+                : hy.kind == Hypothesis::kBoth ? std::vector<int>{hy.a, hy.b} == best.members
+                                               : false;
+    if (same) set_prior = h_prior_[h];
+  }
+  const double prior = set_prior * share / (m_ - size);
+  bool added = false;
+  for (int site = 0; site < m_; ++site) {
+    if (std::binary_search(best.members.begin(), best.members.end(), site)) continue;
+    std::vector<int> all = best.members;
+    all.insert(std::upper_bound(all.begin(), all.end(), site), site);
+    bool known = std::any_of(hyp_.begin(), hyp_.end(), [&](const Hypothesis& hy) {
+      return hy.kind == Hypothesis::kAll && hy.all == all;
+    });
+    if (known) continue;
+    Add({Hypothesis::kAll, all.front(), -1, std::move(all)}, prior);
+    added = true;
+  }
+  if (added) Normalize();
+  return added;
 }
 
 double SubsetPosterior::none() const {
@@ -142,7 +204,8 @@ SubsetPosterior::SetBelief SubsetPosterior::BestSet() const {
   for (int live : live_) {
     auto h = static_cast<std::size_t>(live);
     const Hypothesis& hy = hyp_[h];
-    key[h] = hy.kind == Hypothesis::kBoth ? m + h : static_cast<std::size_t>(hy.a);
+    bool whole = hy.kind == Hypothesis::kBoth || hy.kind == Hypothesis::kAll;
+    key[h] = whole ? m + h : static_cast<std::size_t>(hy.a);
     belief[key[h]] += h_total_[h];
     if (hy.kind == Hypothesis::kEither) belief[static_cast<std::size_t>(hy.b)] += h_total_[h];
   }
@@ -150,8 +213,12 @@ SubsetPosterior::SetBelief SubsetPosterior::BestSet() const {
       static_cast<std::size_t>(std::max_element(belief.begin(), belief.end()) - belief.begin());
   SetBelief out;
   out.posterior = belief[best];
-  out.members = best < m ? std::vector<int>{static_cast<int>(best)}
-                         : std::vector<int>{hyp_[best - m].a, hyp_[best - m].b};
+  if (best < m) {
+    out.members = {static_cast<int>(best)};
+  } else {
+    const Hypothesis& hy = hyp_[best - m];
+    out.members = hy.kind == Hypothesis::kAll ? hy.all : std::vector<int>{hy.a, hy.b};
+  }
   const std::size_t cells = grid_.size();
   out.cells.assign(Cells().size(), 0.0);
   for (int live : live_) {
@@ -297,6 +364,7 @@ void SubsetPosterior::Normalize() {
   for (double w : none_w_) total += w;
   if (total <= 0) return;
   const double scale = 1 / total;
+  log_scale_ += std::log(scale);
   h_total_.resize(hyp_.size(), 0.0);
   std::vector<int> kept;
   for (int live : live_) {

@@ -6,8 +6,9 @@
 // here changes the rate: every run fails at one rate of its own grid). A
 // probe is any subset of the candidates; Choose picks the ones with the most
 // expected information, greedily site by site, and for a batch each given
-// every combination of the outcomes of those picked before it. Pure values:
-// no probe, no clock, no RNG.
+// every combination of the outcomes of those picked before it. A set of
+// three or more sites is weighed once a set one site smaller leads (see
+// GrowLeadingSet). Pure values: no probe, no clock, no RNG.
 #pragma once
 
 #include <cstddef>
@@ -18,9 +19,12 @@
 namespace timerbisect::search {
 
 struct Hypothesis {
-  enum Kind { kOne, kEither, kBoth } kind = kOne;
+  // kAll: one set of three or more sites, `all` (fails at p iff every one
+  // of them is toggled).
+  enum Kind { kOne, kEither, kBoth, kAll } kind = kOne;
   int a = 0;
-  int b = -1;  // kEither, kBoth: the second site (a < b)
+  int b = -1;                 // kEither, kBoth: the second site (a < b)
+  std::vector<int> all = {};  // kAll: the sites, sorted (a is the first)
 
   // Whether a probe toggling the sites marked in `in` holds a culprit set.
   bool Fires(const std::vector<bool>& in) const;
@@ -40,6 +44,15 @@ class SubsetPosterior {
   explicit SubsetPosterior(const Prior& prior);
 
   void Observe(const std::vector<bool>& in, bool failed);
+
+  // When the most probable set has two or more sites (and fewer than
+  // max_size), at least `at_least` posterior, and was not grown before:
+  // adds every set of it plus one more site, weighed on every run observed
+  // so far, their prior together `share` of the set's own. A failure that
+  // needs three sites looks to the pair hypotheses like a pair failing at a
+  // lower p; its sets become hypotheses only this way (there are m^3 / 6).
+  // Returns whether it added any.
+  bool GrowLeadingSet(double at_least, double share, int max_size);
 
   int m() const { return m_; }
   const std::vector<Hypothesis>& hypotheses() const { return hyp_; }
@@ -65,6 +78,9 @@ class SubsetPosterior {
   // verdict before the budget ends, and the search gets faster as it
   // learns).
   void Normalize();
+  // Appends hypothesis `h` with prior `prior` (over cells: the prior's).
+  void Add(Hypothesis h, double prior);
+  double Likelihood(const Hypothesis& h, const Cell& cell) const;
 
   int m_;
   std::vector<Cell> grid_;               // the (p, q) cells kept (see OnCoarseGrid)
@@ -77,6 +93,15 @@ class SubsetPosterior {
   std::vector<double> none_rate_;
   std::vector<double> none_w_;
   std::vector<std::vector<int>> touching_;  // per site: the hypotheses naming it
+  std::vector<double> h_prior_;             // per hypothesis
+  std::vector<double> cell_prior_;          // over grid_
+  double log_scale_ = 0;                    // the log of every Normalize's scale, summed
+  struct Run {
+    std::vector<bool> in;
+    bool failed = false;
+  };
+  std::vector<Run> runs_;                // every run observed, for GrowLeadingSet
+  std::vector<std::vector<int>> grown_;  // the sets grown so far
 };
 
 }  // namespace timerbisect::search

@@ -47,6 +47,34 @@ TEST(SubsetHypothesis, FiresAsItsKindSays) {
   EXPECT_FALSE((Hypothesis{Hypothesis::kEither, 0, 3}.Fires(in)));
   EXPECT_TRUE((Hypothesis{Hypothesis::kBoth, 1, 2}.Fires(in)));
   EXPECT_FALSE((Hypothesis{Hypothesis::kBoth, 0, 2}.Fires(in)));
+  EXPECT_TRUE((Hypothesis{Hypothesis::kAll, 1, -1, {1, 2}}.Fires(In(4, {1, 2, 3}))));
+  EXPECT_FALSE((Hypothesis{Hypothesis::kAll, 0, -1, {0, 1, 2}}.Fires(In(4, {1, 2, 3}))));
+}
+
+// A failure of {0, 1, 2} with pairs as the only hypotheses: the three pairs
+// in it lead together. Growing the first adds {0, 1, 2} (and {0, 1, 3},
+// which that run already ruled out), weighed on the run before it, at a
+// tenth of the pair's prior shared by the two; once each pair has passed
+// alone, it is the only set left.
+TEST(SubsetPosterior, GrowLeadingSetWeighsTheLargerSetsOnEveryRunBefore) {
+  SubsetPosterior post = Make(4, 0, 0, 1);  // {a, b} pairs only
+  post.Observe(In(4, {0, 1, 2}), true);
+  EXPECT_FALSE(post.GrowLeadingSet(0.5, 0.1, 4));  // the lead is 1/3
+  EXPECT_FALSE(post.GrowLeadingSet(0.3, 0.1, 2));  // pairs are the largest asked for
+  ASSERT_TRUE(post.GrowLeadingSet(0.3, 0.1, 4));
+  EXPECT_FALSE(post.GrowLeadingSet(0.3, 0.1, 4));  // {0, 1} again
+  EXPECT_EQ(post.hypotheses().size(), 4u + 6 + 6 + 2);
+  // Each pair had 1/6 of the prior, the triple 1/6 * 0.1 / 2; the pairs in
+  // {0, 1, 2} fit the run, as does the triple.
+  SubsetPosterior::SetBelief best = post.BestSet();
+  EXPECT_EQ(best.members, (std::vector<int>{0, 1}));
+  EXPECT_NEAR(best.posterior, (1.0 / 6) / (3.0 / 6 + 1.0 / 120), 1e-12);
+  post.Observe(In(4, {0, 1}), false);
+  post.Observe(In(4, {0, 2}), false);
+  post.Observe(In(4, {1, 2}), false);
+  best = post.BestSet();
+  EXPECT_EQ(best.members, (std::vector<int>{0, 1, 2}));
+  EXPECT_DOUBLE_EQ(best.posterior, 1.0);
 }
 
 TEST(SubsetPosterior, PriorSpreadsEachKindsShareEvenly) {
