@@ -13,6 +13,7 @@
 
 #include "protocol/matcher.h"
 #include "protocol/pattern.h"
+#include "search/prober.h"
 #include "search/search.h"
 #include "search_sim.h"
 
@@ -200,6 +201,28 @@ TEST(AdaptiveSearch, SitesFailingOnlyAsThreeOrFour_FoundAsOneSet) {
     Result result = RunSearch(target, Adaptive());
     ASSERT_EQ(result.outcome, Outcome::kFound) << result.message;
     EXPECT_EQ(SetsOf(result), target.CulpritSets()) << "seed " << seed;
+  }
+}
+
+// A grown set is confirmed as a pair is: a verbose run of exactly its list
+// (which shows its stacks), and without each member it passes.
+TEST(AdaptiveSearch, GrownSet_ConfirmedByAVerboseRunAndCheckedMinimal) {
+  SimulatedTarget target(Spec(Culprits(1, 3, 4), 1.0, 0.0, 4));
+  std::vector<std::string> patterns;
+  Probe probe = [&](const std::string& pattern) {
+    patterns.push_back(pattern);
+    return target.Run(pattern);
+  };
+  Result result = Search(Adaptive(), OneAtATime(probe));
+  ASSERT_EQ(result.outcome, Outcome::kFound) << result.message;
+  ASSERT_EQ(SetsOf(result), target.CulpritSets());
+  const Ids& set = result.sets[0].ids;
+  auto ran = [&](const std::string& p) {
+    return std::find(patterns.begin(), patterns.end(), p) != patterns.end();
+  };
+  EXPECT_TRUE(ran(protocol::PatternForIds(set, false, true)));
+  for (std::uint64_t id : set) {
+    EXPECT_TRUE(ran(protocol::PatternForIds(Minus(set, {id}), false))) << "without " << id;
   }
 }
 
