@@ -80,6 +80,8 @@ class SubsetPosterior {
   void Normalize();
   // Appends hypothesis `h` with prior `prior` (over cells: the prior's).
   void Add(Hypothesis h, double prior);
+  // The chance of every run observed so far under `h` at `cell`, times the
+  // scale Normalize has applied since (so it is on w_'s scale).
   double Likelihood(const Hypothesis& h, const Cell& cell) const;
 
   int m_;
