@@ -289,8 +289,8 @@ class AdaptiveSearcher {
     const double settled = 1 - (1 - confidence_) / 2;
     const int max_size = config_.max_set_size > 0 ? config_.max_set_size + 1 : m;
     for (;;) {
-      post.GrowLeadingSet(kGrowAt, kGrowShare, max_size);
       SubsetPosterior::SetBelief best = post.BestSet();
+      if (post.GrowLeadingSet(best, kGrowAt, kGrowShare, max_size)) best = post.BestSet();
       const double lead = best.posterior;
       if (post.none() >= confidence_) {
         if (set_index > 0) return SetOutcome::kNoMore;

@@ -144,45 +144,31 @@ double SubsetPosterior::Likelihood(const Hypothesis& h, const Cell& cell) const 
 void SubsetPosterior::Add(Hypothesis h, double prior) {
   const std::size_t cells = grid_.size();
   const auto index = static_cast<int>(hyp_.size());
-  double total = 0;
   for (std::size_t c = 0; c < cells; ++c) {
-    double w = prior * cell_prior_[c] * Likelihood(h, grid_[c]);
-    w_.push_back(w < 1e-200 ? 0 : w);
-    total += w_.back();
+    w_.push_back(prior * cell_prior_[c] * Likelihood(h, grid_[c]));
   }
   for (int site : h.all) touching_[static_cast<std::size_t>(site)].push_back(index);
+  all_sets_.insert(h.all);
   hyp_.push_back(std::move(h));
   h_prior_.push_back(prior);
-  h_total_.push_back(total);
   alive_.push_back(true);
   live_.push_back(index);
 }
 
-bool SubsetPosterior::GrowLeadingSet(double at_least, double share, int max_size) {
-  SetBelief best = BestSet();
-  const auto size = static_cast<int>(best.members.size());
-  if (size < 2 || size >= std::min(max_size, m_) || best.posterior < at_least) return false;
-  if (std::find(grown_.begin(), grown_.end(), best.members) != grown_.end()) return false;
-  grown_.push_back(best.members);
-  // The set's prior: its kBoth or kAll hypothesis (the one BestSet named).
-  double set_prior = 0;
-  for (std::size_t h = 0; h < hyp_.size(); ++h) {
-    const Hypothesis& hy = hyp_[h];
-    bool same = hy.kind == Hypothesis::kAll    ? hy.all == best.members
-                : hy.kind == Hypothesis::kBoth ? std::vector<int>{hy.a, hy.b} == best.members
-                                               : false;
-    if (same) set_prior = h_prior_[h];
+bool SubsetPosterior::GrowLeadingSet(const SetBelief& lead, double at_least, double share,
+                                     int max_size) {
+  const auto size = static_cast<int>(lead.members.size());
+  if (lead.hypothesis < 0 || size >= std::min(max_size, m_) || lead.posterior < at_least) {
+    return false;
   }
-  const double prior = set_prior * share / (m_ - size);
+  if (!grown_.insert(lead.members).second) return false;
+  const double prior = h_prior_[static_cast<std::size_t>(lead.hypothesis)] * share / (m_ - size);
   bool added = false;
   for (int site = 0; site < m_; ++site) {
-    if (std::binary_search(best.members.begin(), best.members.end(), site)) continue;
-    std::vector<int> all = best.members;
+    if (std::binary_search(lead.members.begin(), lead.members.end(), site)) continue;
+    std::vector<int> all = lead.members;
     all.insert(std::upper_bound(all.begin(), all.end(), site), site);
-    bool known = std::any_of(hyp_.begin(), hyp_.end(), [&](const Hypothesis& hy) {
-      return hy.kind == Hypothesis::kAll && hy.all == all;
-    });
-    if (known) continue;
+    if (all_sets_.count(all) > 0) continue;  // grown from another set
     Add({Hypothesis::kAll, all.front(), -1, std::move(all)}, prior);
     added = true;
   }
@@ -218,6 +204,7 @@ SubsetPosterior::SetBelief SubsetPosterior::BestSet() const {
   } else {
     const Hypothesis& hy = hyp_[best - m];
     out.members = hy.kind == Hypothesis::kAll ? hy.all : std::vector<int>{hy.a, hy.b};
+    out.hypothesis = static_cast<int>(best - m);
   }
   const std::size_t cells = grid_.size();
   out.cells.assign(Cells().size(), 0.0);

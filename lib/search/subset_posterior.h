@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <set>
 #include <vector>
 
 #include "search/posterior.h"
@@ -45,27 +46,28 @@ class SubsetPosterior {
 
   void Observe(const std::vector<bool>& in, bool failed);
 
-  // When the most probable set has two or more sites (and fewer than
+  int m() const { return m_; }
+  const std::vector<Hypothesis>& hypotheses() const { return hyp_; }
+  double none() const;
+  // The most probable culprit set: {a} (named by one site and by two
+  // separate ones), {a, b} or a grown set, with P(it is one of the culprit
+  // sets), and the posterior over cells given that it is (normalized).
+  struct SetBelief {
+    std::vector<int> members;
+    double posterior = 0;
+    std::vector<double> cells;
+    int hypothesis = -1;  // a set of two or more: its kBoth or kAll hypothesis
+  };
+  SetBelief BestSet() const;
+
+  // When `lead` (BestSet's) has two or more sites (and fewer than
   // max_size), at least `at_least` posterior, and was not grown before:
   // adds every set of it plus one more site, weighed on every run observed
   // so far, their prior together `share` of the set's own. A failure that
   // needs three sites looks to the pair hypotheses like a pair failing at a
   // lower p; its sets become hypotheses only this way (there are m^3 / 6).
-  // Returns whether it added any.
-  bool GrowLeadingSet(double at_least, double share, int max_size);
-
-  int m() const { return m_; }
-  const std::vector<Hypothesis>& hypotheses() const { return hyp_; }
-  double none() const;
-  // The most probable culprit set: {a} (named by one site and by two
-  // separate ones) or {a, b}, with P(it is one of the culprit sets), and the
-  // posterior over cells given that it is (normalized).
-  struct SetBelief {
-    std::vector<int> members;
-    double posterior = 0;
-    std::vector<double> cells;
-  };
-  SetBelief BestSet() const;
+  // Returns whether it added any (BestSet may then name another set).
+  bool GrowLeadingSet(const SetBelief& lead, double at_least, double share, int max_size);
 
   // Up to `count` probes (membership over the m sites), each the subset with
   // the most expected information given the outcomes of the ones before it;
@@ -78,7 +80,8 @@ class SubsetPosterior {
   // verdict before the budget ends, and the search gets faster as it
   // learns).
   void Normalize();
-  // Appends hypothesis `h` with prior `prior` (over cells: the prior's).
+  // Appends hypothesis `h` with prior `prior` (over cells: the prior's);
+  // Normalize must follow.
   void Add(Hypothesis h, double prior);
   // The chance of every run observed so far under `h` at `cell`, times the
   // scale Normalize has applied since (so it is on w_'s scale).
@@ -103,7 +106,8 @@ class SubsetPosterior {
     bool failed = false;
   };
   std::vector<Run> runs_;                // every run observed, for GrowLeadingSet
-  std::vector<std::vector<int>> grown_;  // the sets grown so far
+  std::set<std::vector<int>> grown_;     // the sets grown so far
+  std::set<std::vector<int>> all_sets_;  // the sites of every kAll hypothesis
 };
 
 }  // namespace timerbisect::search

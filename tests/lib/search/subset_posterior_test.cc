@@ -59,10 +59,10 @@ TEST(SubsetHypothesis, FiresAsItsKindSays) {
 TEST(SubsetPosterior, GrowLeadingSetWeighsTheLargerSetsOnEveryRunBefore) {
   SubsetPosterior post = Make(4, 0, 0, 1);  // {a, b} pairs only
   post.Observe(In(4, {0, 1, 2}), true);
-  EXPECT_FALSE(post.GrowLeadingSet(0.5, 0.1, 4));  // the lead is 1/3
-  EXPECT_FALSE(post.GrowLeadingSet(0.3, 0.1, 2));  // pairs are the largest asked for
-  ASSERT_TRUE(post.GrowLeadingSet(0.3, 0.1, 4));
-  EXPECT_FALSE(post.GrowLeadingSet(0.3, 0.1, 4));  // {0, 1} again
+  EXPECT_FALSE(post.GrowLeadingSet(post.BestSet(), 0.5, 0.1, 4));  // the lead is 1/3
+  EXPECT_FALSE(post.GrowLeadingSet(post.BestSet(), 0.3, 0.1, 2));  // pairs are the largest
+  ASSERT_TRUE(post.GrowLeadingSet(post.BestSet(), 0.3, 0.1, 4));
+  EXPECT_FALSE(post.GrowLeadingSet(post.BestSet(), 0.3, 0.1, 4));  // {0, 1} again
   EXPECT_EQ(post.hypotheses().size(), 4u + 6 + 6 + 2);
   // Each pair had 1/6 of the prior, the triple 1/6 * 0.1 / 2; the pairs in
   // {0, 1, 2} fit the run, as does the triple.
