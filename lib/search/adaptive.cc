@@ -304,6 +304,9 @@ class AdaptiveSearcher {
       // A settled set still needs a failing run of exactly it.
       auto exact = tally_.find(protocol::PatternForIds(found, invert_));
       bool confirmed = exact != tally_.end() && exact->second.failures >= 1;
+      if (confirmed && set_index > 0) {
+        confirmed = AboveBackground(found, excluded, best.cells, exact->second, settled);
+      }
       if (lead >= settled && confirmed) {
         ChangeSet set{found, protocol::PatternForIds(found, invert_), lead};
         next_prior_ = MixFlatP(best.cells, kLikeFirst);
@@ -363,6 +366,34 @@ class AdaptiveSearcher {
     }
   }
 
+  // Whether a further set's `exact` runs fail at its p (over `cells`)
+  // rather than at the background rate, to `settled`. A further round's
+  // cells come from the last set's posterior, which puts q near 0, so one
+  // chance failure of an innocent site's exact run could settle it when its
+  // few probes had failed by chance too (2 in 240 searches at p = 0.5,
+  // q = 0.05). The background rate is fitted here only to runs that toggled
+  // neither `found` nor a set found before (`excluded`): the passing literal
+  // and explicit probes without them.
+  bool AboveBackground(const Ids& found, const Ids& excluded, const std::vector<double>& cells,
+                       const stats::Counts& exact, double settled) const {
+    stats::Counts background;
+    for (const Explicit& seen : explicit_) {
+      if (Overlaps(seen.ids, found) || Overlaps(seen.ids, excluded)) continue;
+      background.runs += 1;
+      background.failures += seen.failed ? 1 : 0;
+    }
+    const double at_p = LikelihoodOverCells(cells, exact).at_p;
+    const double at_background = LikelihoodAfter(background, exact);
+    return at_p >= settled * (at_p + at_background);
+  }
+
+  // Whether sorted `a` and `b` share an ID.
+  static bool Overlaps(const Ids& a, const Ids& b) {
+    return std::any_of(a.begin(), a.end(), [&](std::uint64_t id) {
+      return std::binary_search(b.begin(), b.end(), id);
+    });
+  }
+
   // `ids` as a membership over `candidates` (both sorted).
   static std::vector<bool> Membership(const Ids& candidates, const Ids& ids) {
     std::vector<bool> in(candidates.size(), false);
@@ -417,6 +448,15 @@ class AdaptiveSearcher {
                            ? (set_index == 0 ? "\"not timer-sensitive\"" : "\"no further set\"")
                            : "set " + ShortPattern(protocol::PatternForIds(found, invert_));
     double needed = none_leads ? confidence_ : 1 - (1 - confidence_) / 2;
+    if (!none_leads && lead >= needed) {
+      // Settled, but its runs of exactly it do not confirm it yet.
+      return "inconclusive after " + std::to_string(runs_) + " runs (" +
+             std::to_string(result_.sets.size()) + " sets found): the best guess, " + what +
+             ", has " + Percent(lead) +
+             " posterior, but its own runs have not yet failed clearly more often than runs "
+             "without it; more runs of it would settle this step (raise --max-runs); " +
+             RatesText();
+    }
     return UnsettledText(what, lead, needed);
   }
 

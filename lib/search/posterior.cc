@@ -102,6 +102,15 @@ double RatePosterior(const std::vector<double>& cell_w, const stats::Counts& run
   return l.at_p + l.at_q > 0 ? l.at_p / (l.at_p + l.at_q) : 0.5;
 }
 
+double LikelihoodAfter(const stats::Counts& seen, const stats::Counts& runs) {
+  auto log_beta = [](double a, double b) {
+    return std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b);
+  };
+  const double a = seen.failures + 0.5;
+  const double b = seen.passes() + 0.5;
+  return std::exp(log_beta(a + runs.failures, b + runs.passes()) - log_beta(a, b));
+}
+
 std::vector<double> MixFlatP(const std::vector<double>& found, double keep) {
   const std::vector<Cell>& cells = Cells();
   const std::size_t qs = QCount();

@@ -66,6 +66,10 @@ CellLikelihood LikelihoodOverCells(const std::vector<double>& cell_w, const stat
 // P(runs of one pattern fail at p rather than at q), prior 1/2.
 double RatePosterior(const std::vector<double>& cell_w, const stats::Counts& runs);
 
+// The chance of `runs` at a rate known only from `seen` (runs at the same
+// rate) and a Beta(1/2, 1/2) prior: the rate integrated out.
+double LikelihoodAfter(const stats::Counts& seen, const stats::Counts& runs);
+
 // `found` (a posterior over cells) with weight `keep`, else the same q with
 // any p (uniform over that q's p points). The prior of a further set: like
 // the one just found, or not.

@@ -82,6 +82,18 @@ TEST(PosteriorMaths, RatePosteriorWeighsFailAtPAgainstAtQ) {
   EXPECT_DOUBLE_EQ(l.at_q, 0.05 * 0.95);
 }
 
+TEST(PosteriorMaths, LikelihoodAfterIntegratesTheRateOut) {
+  // No runs seen: Beta(1/2, 1/2), so one failure has chance 1/2, two 3/8.
+  EXPECT_DOUBLE_EQ(LikelihoodAfter({0, 0}, {1, 1}), 0.5);
+  EXPECT_NEAR(LikelihoodAfter({0, 0}, {2, 2}), 3.0 / 8, 1e-12);
+  // 20 passes seen: a failure has chance (0 + 1/2) / (20 + 1).
+  EXPECT_NEAR(LikelihoodAfter({0, 20}, {1, 1}), 0.5 / 21, 1e-12);
+  // Failures seen make a failure likelier, passes seen a pass.
+  EXPECT_GT(LikelihoodAfter({3, 20}, {1, 1}), LikelihoodAfter({0, 20}, {1, 1}));
+  EXPECT_NEAR(LikelihoodAfter({3, 20}, {0, 1}), 17.5 / 21, 1e-12);
+  EXPECT_DOUBLE_EQ(LikelihoodAfter({5, 9}, {0, 0}), 1.0);
+}
+
 TEST(PosteriorMaths, MixFlatPSpreadsTheRestOverTheSameQ) {
   std::vector<double> mixed = MixFlatP(OnlyCell(1.0, 0), 0.8);
   EXPECT_NEAR(Sum(mixed), 1.0, 1e-12);
