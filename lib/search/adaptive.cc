@@ -429,15 +429,21 @@ class AdaptiveSearcher {
     return protocol::PatternForIds(ids, invert_, verbose);
   }
 
+  // "inconclusive after N runs (K sets found): ".
+  std::string InconclusiveStart() const {
+    const std::size_t found = result_.sets.size();
+    return "inconclusive after " + std::to_string(runs_) + " runs (" + std::to_string(found) +
+           (found == 1 ? " set" : " sets") + " found): ";
+  }
+
   // The message for a budget spent while the best guess `what` had `lead`
   // posterior and `needed` was asked for, with an estimate of the runs left
   // from the last run's gain in log-odds.
   std::string UnsettledText(const std::string& what, double lead, double needed) const {
     int more = static_cast<int>(
         std::ceil(std::max(0.0, Logit(needed) - Logit(lead)) / std::max(last_gain_, 0.02)));
-    return "inconclusive after " + std::to_string(runs_) + " runs (" +
-           std::to_string(result_.sets.size()) + " sets found): the best guess, " + what +
-           ", has " + Percent(lead) + " posterior, " + Percent(needed) + " needed; about " +
+    return InconclusiveStart() + "the best guess, " + what + ", has " + Percent(lead) +
+           " posterior, " + Percent(needed) + " needed; about " +
            std::to_string(std::max(more, 1)) +
            " more runs would settle this step (raise --max-runs); " + RatesText();
   }
@@ -450,12 +456,12 @@ class AdaptiveSearcher {
     double needed = none_leads ? confidence_ : 1 - (1 - confidence_) / 2;
     if (!none_leads && lead >= needed) {
       // Settled, but its runs of exactly it do not confirm it yet.
-      return "inconclusive after " + std::to_string(runs_) + " runs (" +
-             std::to_string(result_.sets.size()) + " sets found): the best guess, " + what +
-             ", has " + Percent(lead) +
-             " posterior, but its own runs have not yet failed clearly more often than runs "
-             "without it; more runs of it would settle this step (raise --max-runs); " +
-             RatesText();
+      return InconclusiveStart() + "the best guess, " + what + ", has " + Percent(lead) +
+             " posterior, but " +
+             (set_index == 0 ? "no run of exactly it has failed yet"
+                             : "its own runs have not yet failed clearly more often than runs "
+                               "without it") +
+             "; more runs of it would settle this step (raise --max-runs); " + RatesText();
     }
     return UnsettledText(what, lead, needed);
   }

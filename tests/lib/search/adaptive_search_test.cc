@@ -275,6 +275,23 @@ TEST(AdaptiveSearch, SmallBudget_InconclusiveSayingHowManyMoreRuns) {
   EXPECT_NE(result.message.find("more runs"), std::string::npos) << result.message;
 }
 
+// A budget spent while a further set leads but its own runs have not yet
+// failed clearly above the background: the message says what is missing,
+// not a posterior short of the threshold (it is past it). Seed 24 ends so.
+TEST(AdaptiveSearch, SmallBudget_FurtherSetNotYetAboveBackground_SaysSo) {
+  const std::uint64_t seed = 24;
+  SimulatedTarget target(Spec(Culprits(2, 1, seed), 0.5, 0.05, seed + 1000));
+  Config config = Adaptive();
+  config.max_runs = 60;
+  Result result = RunSearch(target, config);
+  EXPECT_EQ(result.outcome, Outcome::kInconclusive);
+  EXPECT_NE(result.message.find("(1 set found)"), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("its own runs have not yet failed clearly more often"),
+            std::string::npos)
+      << result.message;
+  EXPECT_NE(result.message.find("raise --max-runs"), std::string::npos) << result.message;
+}
+
 TEST(AdaptiveSearch, MaxSets_StopsAfterTheFirst) {
   SimulatedTarget target(Spec({{4}, {60}}, 1.0, 0.0, 2));
   Config config = Adaptive();
