@@ -210,13 +210,7 @@ class AdaptiveSearcher {
                      Percent(confidence_) + " confidence");
           return false;
         }
-        double lead = std::max(cmp.p_a_higher, cmp.p_b_higher);
-        // One side failing while the other never did is enough to start:
-        // the set search's probes weigh "not sensitive" far better than
-        // more runs of "y" and "n" would.
-        bool one_sided = (y.failures > 0) != (n.failures > 0);
-        if ((lead >= 0.5 || one_sided) &&
-            lead / (cmp.p_a_higher + cmp.p_b_higher) >= kDirectionShare) {
+        if (DirectionClear(cmp, y, n)) {
           invert_ = cmp.p_b_higher > cmp.p_a_higher;
           return true;
         }
@@ -232,6 +226,9 @@ class AdaptiveSearcher {
                    " (raise --max-runs)");
         return false;
       }
+      // Before a run of each, the rates say nothing: one of each may do.
+      estimated_left_ = y.runs > 0 && n.runs > 0 ? RunsToClearDirection(y, n, options)
+                                                 : (y.runs == 0) + (n.runs == 0);
       // Go's bisect runs "n" first; keep the two sides balanced.
       std::vector<std::string> patterns;
       double ny = y.runs, nn = n.runs;
@@ -247,6 +244,36 @@ class AdaptiveSearcher {
         history_.push_back({patterns[i] == "y", results[i].failed});
       }
     }
+  }
+
+  // Whether the runs of "y" and "n" name the failing direction well enough
+  // to start the set search. One side failing while the other never did is
+  // enough: the set search's probes weigh "not sensitive" far better than
+  // more runs of "y" and "n" would.
+  static bool DirectionClear(const stats::Comparison& cmp, const stats::Counts& y,
+                             const stats::Counts& n) {
+    double lead = std::max(cmp.p_a_higher, cmp.p_b_higher);
+    bool one_sided = (y.failures > 0) != (n.failures > 0);
+    return (lead >= 0.5 || one_sided) &&
+           lead / (cmp.p_a_higher + cmp.p_b_higher) >= kDirectionShare;
+  }
+
+  // For progress: the runs of "y" and "n" (one each in turn) until the
+  // direction is clear, if each goes on failing at the rate it has (both
+  // run already); at most 99.
+  static int RunsToClearDirection(stats::Counts y, stats::Counts n,
+                                  const stats::CompareOptions& options) {
+    const double y_rate = y.failures / y.runs, n_rate = n.failures / n.runs;
+    int more = 0;
+    while (more < 99) {
+      stats::Counts& next = n.runs <= y.runs ? n : y;
+      next.runs += 1;
+      next.failures += &next == &n ? n_rate : y_rate;
+      ++more;
+      stats::Comparison cmp = stats::CompareRates(y, n, options);
+      if (cmp.verdict == stats::Verdict::kSame || DirectionClear(cmp, y, n)) break;
+    }
+    return more;
   }
 
   // The sets of one round of free subset probes (see subset_posterior.h):
@@ -303,10 +330,13 @@ class AdaptiveSearcher {
       found = SortedUnique(std::move(found));
       // A settled set still needs a failing run of exactly it.
       auto exact = tally_.find(protocol::PatternForIds(found, invert_));
-      bool confirmed = exact != tally_.end() && exact->second.failures >= 1;
-      if (confirmed && set_index > 0) {
-        confirmed = AboveBackground(found, excluded, best.cells, exact->second, settled);
-      }
+      const stats::Counts exact_runs = exact != tally_.end() ? exact->second : stats::Counts{};
+      const stats::Counts background = BackgroundRuns(found, excluded);
+      auto confirms = [&](const stats::Counts& runs) {
+        return runs.failures >= 1 &&
+               (set_index == 0 || AboveBackground(best.cells, runs, background, settled));
+      };
+      const bool confirmed = confirms(exact_runs);
       if (lead >= settled && confirmed) {
         ChangeSet set{found, protocol::PatternForIds(found, invert_), lead};
         next_prior_ = MixFlatP(best.cells, kLikeFirst);
@@ -337,8 +367,10 @@ class AdaptiveSearcher {
         probes = post.Choose(count, &gain);
         last_gain_ = gain;
       }
-      estimated_left_ = static_cast<int>(
-          std::ceil(std::max(0.0, Logit(settled) - Logit(lead)) / std::max(gain, 0.05)));
+      estimated_left_ =
+          lead >= settled ? RunsUntil(exact_runs, MeanRate(best.cells, true), confirms)
+                          : static_cast<int>(std::ceil(std::max(0.0, Logit(settled) - Logit(lead)) /
+                                                       std::max(gain, 0.05)));
       in_play_ = m;
       std::vector<std::string> patterns;
       std::vector<Ids> toggled;
@@ -374,17 +406,44 @@ class AdaptiveSearcher {
   // q = 0.05). The background rate is fitted here only to runs that toggled
   // neither `found` nor a set found before (`excluded`): the passing literal
   // and explicit probes without them.
-  bool AboveBackground(const Ids& found, const Ids& excluded, const std::vector<double>& cells,
-                       const stats::Counts& exact, double settled) const {
+  static bool AboveBackground(const std::vector<double>& cells, const stats::Counts& exact,
+                              const stats::Counts& background, double settled) {
+    const double at_p = LikelihoodOverCells(cells, exact).at_p;
+    const double at_background = LikelihoodAfter(background, exact);
+    return at_p >= settled * (at_p + at_background);
+  }
+
+  // The runs that toggled neither `found` nor `excluded` (see
+  // AboveBackground).
+  stats::Counts BackgroundRuns(const Ids& found, const Ids& excluded) const {
     stats::Counts background;
     for (const Explicit& seen : explicit_) {
       if (Overlaps(seen.ids, found) || Overlaps(seen.ids, excluded)) continue;
       background.runs += 1;
       background.failures += seen.failed ? 1 : 0;
     }
-    const double at_p = LikelihoodOverCells(cells, exact).at_p;
-    const double at_background = LikelihoodAfter(background, exact);
-    return at_p >= settled * (at_p + at_background);
+    return background;
+  }
+
+  // The mean p (or q) of a posterior over cells.
+  static double MeanRate(const std::vector<double>& cells, bool p) {
+    const std::vector<Cell>& grid = Cells();
+    double mean = 0;
+    for (std::size_t c = 0; c < grid.size(); ++c) mean += cells[c] * (p ? grid[c].p : grid[c].q);
+    return mean;
+  }
+
+  // For progress: the runs of one pattern, each failing `fail_share` of a
+  // time (expected counts), until `done` holds of its runs; at most 99.
+  template <class Done>
+  static int RunsUntil(stats::Counts runs, double fail_share, const Done& done) {
+    int n = 0;
+    while (n < 99 && !done(runs)) {
+      runs.runs += 1;
+      runs.failures += fail_share;
+      ++n;
+    }
+    return n;
   }
 
   // Whether sorted `a` and `b` share an ID.
@@ -735,6 +794,10 @@ class AdaptiveSearcher {
         stats::Counts runs = made != tally_.end() ? made->second : stats::Counts{};
         double fails = runs.runs > 0 ? RatePosterior(check_cells, runs) : 0.5;
         while (fails < threshold && fails > 1 - threshold) {
+          // Expected: the member alone fails at q only, as in a minimal set.
+          estimated_left_ = RunsUntil(runs, MeanRate(cells, false), [&](const stats::Counts& c) {
+            return RatePosterior(check_cells, c) <= 1 - threshold;
+          });
           if (runs_ >= budget_) {
             message_ = "inconclusive after " + std::to_string(runs_) + " runs: checking that set " +
                        ShortPattern(protocol::PatternForIds(set.ids, invert_)) +

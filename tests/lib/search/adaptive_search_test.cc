@@ -49,7 +49,10 @@ Config Adaptive() {
 }
 
 // Runs the search and checks what holds of every adaptive search: valid
-// patterns, runs counted exactly (one progress event each), sets sorted with
+// patterns, runs counted exactly (one progress event each, each expecting
+// at least itself: the progress line never says "~0 more" while the search
+// goes on, as it did while deciding the direction and while confirming a
+// set), sets sorted with
 // patterns selecting exactly them, a confidence on each, the rates of "y"
 // and "n" measured, and no sets unless found.
 Result RunSearch(SimulatedTarget& target, Config config) {
@@ -57,6 +60,7 @@ Result RunSearch(SimulatedTarget& target, Config config) {
   config.progress = [&](const ProgressEvent& e) {
     ++events;
     EXPECT_EQ(e.probe, events);
+    EXPECT_GE(e.estimated_probes_left, 1) << "probe " << e.probe;
   };
   Result result = Search(config, target.AsProbe());
   EXPECT_EQ(target.bad_patterns(), 0);
