@@ -153,7 +153,9 @@ class AdaptiveSearcher {
       const ProbeResult& r = results[i];
       universe_ = Union(universe_, SortedUnique(r.reported));
       if (config_.progress) {
-        config_.progress({runs_, patterns[i], r.failed, in_play_, estimated_left_});
+        // The budget bounds the estimate (counting this run, as it does).
+        const int left = std::min(estimated_left_, budget_ - runs_ + 1);
+        config_.progress({runs_, patterns[i], r.failed, in_play_, left});
       }
     }
     return results;

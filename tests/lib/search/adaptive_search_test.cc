@@ -50,9 +50,9 @@ Config Adaptive() {
 
 // Runs the search and checks what holds of every adaptive search: valid
 // patterns, runs counted exactly (one progress event each, each expecting
-// at least itself: the progress line never says "~0 more" while the search
-// goes on, as it did while deciding the direction and while confirming a
-// set), sets sorted with
+// at least itself and at most what the budget leaves: the progress line
+// never says "~0 more" while the search goes on, as it did while deciding
+// the direction and while confirming a set), sets sorted with
 // patterns selecting exactly them, a confidence on each, the rates of "y"
 // and "n" measured, and no sets unless found.
 Result RunSearch(SimulatedTarget& target, Config config) {
@@ -61,6 +61,8 @@ Result RunSearch(SimulatedTarget& target, Config config) {
     ++events;
     EXPECT_EQ(e.probe, events);
     EXPECT_GE(e.estimated_probes_left, 1) << "probe " << e.probe;
+    const int budget = config.max_runs > 0 ? config.max_runs : 400;
+    EXPECT_LE(e.estimated_probes_left, budget - e.probe + 1) << "probe " << e.probe;
   };
   Result result = Search(config, target.AsProbe());
   EXPECT_EQ(target.bad_patterns(), 0);
