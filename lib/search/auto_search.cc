@@ -11,6 +11,7 @@
 #include "protocol/pattern.h"
 #include "search/agreement.h"
 #include "search/prober.h"
+#include "stats/rate.h"
 
 namespace timerbisect::search {
 namespace {
@@ -156,8 +157,7 @@ class ReproduceCheck {
   };
 
   static double BayesFactor(const Counts& c) {
-    return std::exp(std::lgamma(c.failed + 1.0) + std::lgamma(c.passed + 1.0) -
-                    std::lgamma(c.failed + c.passed + 2.0));
+    return std::exp(stats::LogBeta(c.failed + 1.0, c.passed + 1.0));
   }
 
   std::string PatternOf(const Ids& ids) const {

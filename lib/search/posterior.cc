@@ -103,12 +103,9 @@ double RatePosterior(const std::vector<double>& cell_w, const stats::Counts& run
 }
 
 double LikelihoodAfter(const stats::Counts& seen, const stats::Counts& runs) {
-  auto log_beta = [](double a, double b) {
-    return std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b);
-  };
   const double a = seen.failures + 0.5;
   const double b = seen.passes() + 0.5;
-  return std::exp(log_beta(a + runs.failures, b + runs.passes()) - log_beta(a, b));
+  return std::exp(stats::LogBeta(a + runs.failures, b + runs.passes()) - stats::LogBeta(a, b));
 }
 
 std::vector<double> MixFlatP(const std::vector<double>& found, double keep) {

@@ -45,6 +45,10 @@ double Invert(Cdf cdf, double target) {
 
 }  // namespace
 
+double LogBeta(double a, double b) {
+  return std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b);
+}
+
 double BetaCdf(double x, double a, double b) {
   if (x <= 0) return 0;
   if (x >= 1) return 1;

@@ -31,6 +31,9 @@ Interval BetaInterval(Counts c, double confidence);
 // normal approximation is not. [0, 1] for no runs.
 Interval WilsonInterval(Counts c, double confidence);
 
+// log B(a, b), the log of the beta function. a, b > 0.
+double LogBeta(double a, double b);
+
 // The regularized incomplete beta function I_x(a, b): the CDF of Beta(a, b)
 // at x. a, b > 0.
 double BetaCdf(double x, double a, double b);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numbers>
 
 #include "stats/compare.h"
 #include "stats/rate.h"
@@ -27,6 +28,13 @@ TEST(Stats, BetaCdf_MatchesClosedForms) {
   // Symmetry I_x(a, b) = 1 - I_{1-x}(b, a) at large parameters.
   EXPECT_NEAR(BetaCdf(0.3, 40, 90), 1 - BetaCdf(0.7, 90, 40), 1e-12);
   EXPECT_NEAR(BetaCdf(0.5, 50, 50), 0.5, 1e-12);
+}
+
+TEST(Stats, LogBeta_MatchesClosedForms) {
+  EXPECT_NEAR(LogBeta(1, 1), 0, 1e-12);
+  EXPECT_NEAR(LogBeta(0.5, 0.5), std::log(std::numbers::pi), 1e-12);
+  EXPECT_NEAR(LogBeta(2, 3), std::log(1.0 / 12), 1e-12);
+  EXPECT_NEAR(LogBeta(7, 4), LogBeta(4, 7), 1e-12);
 }
 
 TEST(Stats, PosteriorMean_IsLaplaceRule) {
