@@ -341,7 +341,9 @@ class AdaptiveSearcher {
       // A settled set still needs a failing run of exactly it.
       auto exact = tally_.find(protocol::PatternForIds(found, invert_));
       const stats::Counts exact_runs = exact != tally_.end() ? exact->second : stats::Counts{};
-      const stats::Counts background = BackgroundRuns(found, excluded);
+      // Only a further set is weighed against the background.
+      const stats::Counts background =
+          set_index > 0 ? BackgroundRuns(found, excluded) : stats::Counts{};
       auto confirms = [&](const stats::Counts& runs) {
         return runs.failures >= 1 &&
                (set_index == 0 || AboveBackground(best.cells, runs, background, settled));
