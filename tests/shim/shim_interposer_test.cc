@@ -56,6 +56,25 @@ TEST(ShimInterposerPremise, InterposerAloneSeesTheCalls) {
   EXPECT_GT(InterposerCalls(sleep, "clock_nanosleep"), 0) << sleep.err;
 }
 
+// A program whose reference names no version (linked against the
+// interposer) is bound to the shim's default version: ld.so gives such a
+// reference an object's first version node, which was the shim's
+// GLIBC_2.2.5, the pre-2.3.2 condvar ABI, so the wait used libc's old
+// condvar on the program's new one and never saw its signal.
+class ShimUnversionedReference : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ShimUnversionedReference, BindsTheDefaultVersionAndReachesTheInterposer) {
+  ShimRun run =
+      RunUnderShim("shim_cond_unversioned", {"cond_timedwait", "long"}, {{"TIMERSEM", GetParam()}});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(Field(run.out, "outcome"), "ok") << run.out;
+  EXPECT_EQ(Field(run.out, "event_before"), "1") << run.out;
+  EXPECT_GT(InterposerCalls(run, "pthread_cond_timedwait"), 0) << run.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, ShimUnversionedReference,
+                         ::testing::Values("native", "old", "new"));
+
 const char* const kCond = "pthread_cond_timedwait";
 const char* const kSleep = "clock_nanosleep";
 
