@@ -1,6 +1,7 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <link.h>
 
 #include "guard.h"
 
@@ -19,31 +20,50 @@ bool SameObject(void* a, void* b) {
   return dladdr(a, &info_a) != 0 && dladdr(b, &info_b) != 0 && info_a.dli_fbase == info_b.dli_fbase;
 }
 
-// Whether `fn`, found in some object by its exact version, is also what that
-// object gives a caller who names no version: its default. The handle is
-// never closed: the shim intercepts dlclose, whose own resolution comes
-// here, and the object is one loaded at startup (libc, a preloaded
-// interposer), which is never unloaded, so the count it keeps changes
-// nothing.
-bool IsDefaultOfItsObject(void* fn, const char* name) {
-  Dl_info info;
-  if (dladdr(fn, &info) == 0 || info.dli_fname == nullptr) return false;
-  void* owner = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-  return owner != nullptr && dlsym(owner, name) == fn;
+// An address from an object's dynamic section: glibc relocates these in
+// place on x86_64; an offset below the load address is not yet relocated.
+template <typename T>
+const T* DynamicPointer(const link_map* map, ElfW(Addr) ptr) {
+  return reinterpret_cast<const T*>(ptr >= map->l_addr ? ptr : ptr + map->l_addr);
 }
 
-// The exact version, unless the caller bound libc's default version and an
-// interposer stands between the shim and libc: then the interposer. An
-// interposer (libtsan.so, another LD_PRELOAD library) usually exports the
-// name unversioned, which dlvsym never matches, so the shim used to call
-// past it: under gcc's ThreadSanitizer, a pthread_cond_timedwait it never saw
-// showed as a "double lock of a mutex" in the program. An old version keeps
-// libc's own function: an unversioned interposer implements today's ABI.
+// Whether the definition at `fn` carries no symbol version (a global one in
+// its object's .gnu.version, or an object without versions).
+bool DefinedUnversioned(void* fn) {
+  Dl_info info;
+  void* sym_entry = nullptr;
+  void* map_entry = nullptr;
+  if (dladdr1(fn, &info, &sym_entry, RTLD_DL_SYMENT) == 0 || sym_entry == nullptr ||
+      dladdr1(fn, &info, &map_entry, RTLD_DL_LINKMAP) == 0 || map_entry == nullptr) {
+    return false;
+  }
+  const auto* sym = static_cast<const ElfW(Sym)*>(sym_entry);
+  const auto* map = static_cast<const link_map*>(map_entry);
+  const ElfW(Sym)* symtab = nullptr;
+  const ElfW(Half)* versym = nullptr;
+  for (const ElfW(Dyn)* d = map->l_ld; d->d_tag != DT_NULL; ++d) {
+    if (d->d_tag == DT_SYMTAB) symtab = DynamicPointer<ElfW(Sym)>(map, d->d_un.d_ptr);
+    if (d->d_tag == DT_VERSYM) versym = DynamicPointer<ElfW(Half)>(map, d->d_un.d_ptr);
+  }
+  if (versym == nullptr) return true;
+  return symtab != nullptr && (versym[sym - symtab] & 0x7fff) <= VER_NDX_GLOBAL;
+}
+
+// What ld.so would have bound the caller's NAME@VERSION to without the
+// shim: the first later object that defines NAME at VERSION or without a
+// version. dlvsym finds only the former, so it called past an unversioned
+// interposer (libtsan.so, another LD_PRELOAD library): under gcc's
+// ThreadSanitizer a pthread_cond_timedwait it never saw showed as a "double
+// lock of a mutex", and an old-ABI wait went to libc's old condvar while
+// the program's pthread_cond_init@GLIBC_2.2.5 had reached libtsan's.
 void* ResolveVersioned(const char* name, const char* version) {
   void* exact = dlvsym(RTLD_NEXT, name, version);
-  if (exact == nullptr || !IsDefaultOfItsObject(exact, name)) return exact;
   void* next = dlsym(RTLD_NEXT, name);
-  return next != nullptr && !SameObject(next, exact) ? next : exact;
+  if (next != nullptr && (exact == nullptr || !SameObject(next, exact)) &&
+      DefinedUnversioned(next)) {
+    return next;
+  }
+  return exact;
 }
 
 }  // namespace

@@ -2,9 +2,10 @@
 // dlsym(RTLD_NEXT) or, for symbols glibc exports in several versions,
 // dlvsym(RTLD_NEXT, name, version) for exactly the version the caller bound
 // to (RTLD_NEXT with plain dlsym may find the oldest: glibc bug 14932). When
-// that version is libc's default and another interposer stands between the
-// shim and libc (libtsan.so, a second LD_PRELOAD library, usually exporting
-// the name unversioned, which dlvsym skips), the interposer's definition.
+// another interposer stands between the shim and libc and defines the name
+// without a version (libtsan.so, many LD_PRELOAD libraries), which dlvsym
+// skips and ld.so does not, the interposer's: what the caller would have
+// bound to without the shim.
 //
 // Every real function is resolved eagerly when the shim initializes (each
 // declaration registers itself in the tb_real_symbols linker section), so a
