@@ -139,13 +139,6 @@ TEST_P(ShimRobustMode, FrameWithoutUnwindInfoNeitherCrashesNorChangesTheId) {
 // A SIGALRM handler calling nanosleep, timerfd_settime and alarm, 200
 // times, with the main thread inside intercepted calls when it lands.
 TEST_P(ShimRobustMode, SignalHandlerCallingInterceptedFunctions) {
-#if TIMERBISECT_TSAN
-  // ThreadSanitizer defers asynchronous signals to its own safe points; in
-  // new mode the program's short sleeps never block, and in one CI run the
-  // deferred SIGALRMs never arrived (a 60 s hang). Checked in the plain and
-  // ASan builds; under TSan an open question (docs/RELIABILITY.md).
-  GTEST_SKIP() << "ThreadSanitizer defers signals to its safe points";
-#endif
   ShimRun run = RunUnderShim("shim_robust_sighandler", {},
                              {{"TIMERSEM", std::string(GetParam()) + "#y"}}, 60);
   ASSERT_EQ(run.signal, 0) << "killed: a hang\n" << run.err;

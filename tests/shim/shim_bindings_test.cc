@@ -48,9 +48,9 @@ bool IsShim(const std::string& object) {
 
 TEST(ShimBindings, InertShimLeavesEveryBindingOfTheProgramWhereItWas) {
 #if TIMERBISECT_TSAN
-  // The TSan-built program exits 66 (a report on std::timed_mutex, which
-  // clang 14's TSan does not follow) with or without the shim; the bindings
-  // are checked in the plain and ASan builds.
+  // The TSan-built program exits 66 (a report on std::timed_mutex, whose
+  // pthread_mutex_clocklock TSan does not intercept) with or without the
+  // shim; the bindings are checked in the plain and ASan builds.
   GTEST_SKIP() << "ThreadSanitizer reports on this program with or without the shim";
 #endif
   Bindings native = BindingsOf({{"LD_PRELOAD", ""}});

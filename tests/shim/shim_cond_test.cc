@@ -66,7 +66,7 @@ Wait RunWait(const WaitCase& c, const std::string& which, const std::string& tim
   return {Field(run.out, "outcome"), Field(run.out, "event_before"), run.report};
 }
 
-// ThreadSanitizer (clang 14) does not intercept C11 threads or
+// ThreadSanitizer (g++ 12 and clang 14) does not intercept C11 threads or
 // pthread_mutex_clocklock: it crashes in cnd_/mtx_ calls and reports
 // unlocks of mutexes it never saw locked, with or without the shim. Those
 // cases say nothing about the shim under TSan, so they are skipped there.

@@ -31,6 +31,12 @@ class ShimInterposer : public ::testing::TestWithParam<InterposedCase> {};
 
 TEST_P(ShimInterposer, CallsReachTheNextInterposer) {
   const InterposedCase& c = GetParam();
+#if TIMERBISECT_TSAN
+  // Preloaded ahead of libtsan.so, the interposer waits on libc's condvar
+  // where TSan cannot see it, and TSan reports the program's mutex, with or
+  // without the shim.
+  if (std::string(c.prog) == "shim_cond") GTEST_SKIP() << "the interposer hides waits from TSan";
+#endif
   ShimRun run =
       RunUnderShim(c.prog, c.args,
                    {{"LD_PRELOAD", ShimPath() + ":" + InterposerPath()}, {"TIMERSEM", c.timersem}});
