@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,6 +40,11 @@ base::Expected<std::string> PreflightShimTarget(const std::vector<std::string>& 
 // error line: the shim never loaded (a static or setuid program, sudo), or
 // it loaded only in a wrapper that then ran the program with an environment
 // without it (env -i), and no run reached a timer site.
-std::string ShimNotReachedError(const report::ReportCollector& reports);
+// What g++'s AddressSanitizer prints, and exits 1, when LD_PRELOAD puts
+// another library (the shim) before its runtime, libasan.so.
+inline constexpr std::string_view kAsanLinkOrderError =
+    "ASan runtime does not come first in initial library list";
+
+std::string ShimNotReachedError(const report::ReportCollector& reports, bool asan_refused_preload);
 
 }  // namespace timerbisect::cmd

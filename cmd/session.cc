@@ -288,7 +288,9 @@ ProbeRecord Session::RunNative() {
 
 std::string Session::RunError() const {
   if (!target_->start_error().empty()) return target_->start_error();
-  if (target_->uses_shim()) return ShimNotReachedError(target_->reports());
+  if (target_->uses_shim()) {
+    return ShimNotReachedError(target_->reports(), target_->asan_refused_preload());
+  }
   return "";
 }
 

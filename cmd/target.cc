@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "preflight.h"
 #include "protocol/pattern.h"
 #include "report/bisect_report.h"
 #include "run/lines.h"
@@ -104,6 +105,7 @@ ProbeRecord Target::Record(const ProbeRequest& request, const run::ProbeOutput& 
                      "sites with --scope";
     }
   }
+  if (out.output.find(kAsanLinkOrderError) != std::string::npos) asan_refused_preload_ = true;
   std::string lines = ReportLines(out);
   // Reports reach us in the report file (the shim) or in the output (other
   // protocol targets, or TIMERSEM_REPORT=stderr).

@@ -81,6 +81,9 @@ class Target {
   std::chrono::milliseconds timeout() const { return timeout_; }
   // The first probe that could not start (command vanished, exec failed), if any.
   const std::string& start_error() const { return start_error_; }
+  // Whether a run's output had g++'s AddressSanitizer refusing to start
+  // because the shim came before its runtime in the library list.
+  bool asan_refused_preload() const { return asan_refused_preload_; }
 
  private:
   run::ProbeSpec SpecFor(const std::string& pattern) const;
@@ -97,6 +100,7 @@ class Target {
   std::chrono::milliseconds timeout_;
   bool timeout_scaled_ = false;
   report::ReportCollector reports_;
+  bool asan_refused_preload_ = false;
   int runs_ = 0;
   int replayed_ = 0;
   std::string start_error_;

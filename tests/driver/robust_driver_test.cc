@@ -191,6 +191,38 @@ INSTANTIATE_TEST_SUITE_P(
 
 // `sites` runs the target once under watch (native semantics): it passes,
 // and a crash under new is no concern of the listing.
+#ifdef ASAN_GCC_TARGET
+// g++'s AddressSanitizer exits at start when the shim comes first in the
+// library list: one line that says so and what to set (exit 2), and with
+// that set the target runs under the shim.
+TEST(AsanGccTarget, RefusedPreloadSaysWhatToSetAndThenRuns) {
+  ScratchDir dir("asan_gcc");
+  std::vector<std::string> argv = {TIMERBISECT_DRIVER, "--shim", TIMERBISECT_SHIM, "--",
+                                   ASAN_GCC_TARGET};
+  const char* inherited = std::getenv("ASAN_OPTIONS");
+  std::string saved = inherited != nullptr ? inherited : "";
+  unsetenv("ASAN_OPTIONS");
+  Exit refused = Finish(dir, Start(dir, argv));
+  EXPECT_EQ(refused.code, 2) << refused.err;
+  std::vector<std::string> lines = Lines(refused.err);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines.back().find("add verify_asan_link_order=0 to ASAN_OPTIONS"), std::string::npos)
+      << refused.err;
+
+  setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+  Exit runs = Finish(dir, Start(dir, argv));
+  if (inherited != nullptr) {
+    setenv("ASAN_OPTIONS", saved.c_str(), 1);
+  } else {
+    unsetenv("ASAN_OPTIONS");
+  }
+  EXPECT_NE(runs.err.find("timerbisect: native run: pass\n"), std::string::npos) << runs.err;
+  EXPECT_EQ((runs.out + runs.err).find("AddressSanitizer"), std::string::npos) << runs.err;
+  EXPECT_NE((runs.out + runs.err).find("not timer-sensitive"), std::string::npos)
+      << runs.out << runs.err;
+}
+#endif
+
 TEST(CrashingTarget, SitesListsTheWatchdogOfAPassingRun) {
   ScratchDir dir("robust");
   DriverAnswer got = RunDriver(dir, {"sites"}, {}, {"crash", "segv"});
