@@ -189,19 +189,17 @@ INSTANTIATE_TEST_SUITE_P(
                       CrashCase{"ill", "signal SIGILL"}, CrashCase{"kill", "signal SIGKILL"}),
     [](const ::testing::TestParamInfo<CrashCase>& info) { return std::string(info.param.how); });
 
-// `sites` runs the target once under watch (native semantics): it passes,
-// and a crash under new is no concern of the listing.
 #ifdef ASAN_GCC_TARGET
 // g++'s AddressSanitizer exits at start when the shim comes first in the
 // library list: one line that says so and what to set (exit 2), and with
 // that set the target runs under the shim.
+// The driver runs through env(1), which sets ASAN_OPTIONS or removes it.
 TEST(AsanGccTarget, RefusedPreloadSaysWhatToSetAndThenRuns) {
   ScratchDir dir("asan_gcc");
-  std::vector<std::string> argv = {TIMERBISECT_DRIVER, "--shim", TIMERBISECT_SHIM, "--",
-                                   ASAN_GCC_TARGET};
-  const char* inherited = std::getenv("ASAN_OPTIONS");
-  std::string saved = inherited != nullptr ? inherited : "";
-  unsetenv("ASAN_OPTIONS");
+  std::vector<std::string> driver = {TIMERBISECT_DRIVER, "--shim", TIMERBISECT_SHIM, "--",
+                                     ASAN_GCC_TARGET};
+  std::vector<std::string> argv = {"/usr/bin/env", "-u", "ASAN_OPTIONS"};
+  argv.insert(argv.end(), driver.begin(), driver.end());
   Exit refused = Finish(dir, Start(dir, argv));
   EXPECT_EQ(refused.code, 2) << refused.err;
   std::vector<std::string> lines = Lines(refused.err);
@@ -209,13 +207,9 @@ TEST(AsanGccTarget, RefusedPreloadSaysWhatToSetAndThenRuns) {
   EXPECT_NE(lines.back().find("add verify_asan_link_order=0 to ASAN_OPTIONS"), std::string::npos)
       << refused.err;
 
-  setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+  argv = {"/usr/bin/env", "ASAN_OPTIONS=verify_asan_link_order=0"};
+  argv.insert(argv.end(), driver.begin(), driver.end());
   Exit runs = Finish(dir, Start(dir, argv));
-  if (inherited != nullptr) {
-    setenv("ASAN_OPTIONS", saved.c_str(), 1);
-  } else {
-    unsetenv("ASAN_OPTIONS");
-  }
   EXPECT_NE(runs.err.find("timerbisect: native run: pass\n"), std::string::npos) << runs.err;
   EXPECT_EQ((runs.out + runs.err).find("AddressSanitizer"), std::string::npos) << runs.err;
   EXPECT_NE((runs.out + runs.err).find("not timer-sensitive"), std::string::npos)
@@ -223,6 +217,8 @@ TEST(AsanGccTarget, RefusedPreloadSaysWhatToSetAndThenRuns) {
 }
 #endif
 
+// `sites` runs the target once under watch (native semantics): it passes,
+// and a crash under new is no concern of the listing.
 TEST(CrashingTarget, SitesListsTheWatchdogOfAPassingRun) {
   ScratchDir dir("robust");
   DriverAnswer got = RunDriver(dir, {"sites"}, {}, {"crash", "segv"});
