@@ -72,13 +72,13 @@ base::Expected<std::string> PreflightShimTarget(const std::vector<std::string>& 
 }
 
 std::string ShimNotReachedError(const report::ReportCollector& reports, bool asan_refused_preload) {
-  if (!reports.shim_announced() && asan_refused_preload) {
-    return "timerbisect: the program is built with g++'s AddressSanitizer, which exits when "
-           "LD_PRELOAD puts the shim before its runtime (\"ASan runtime does not come first\"); "
-           "add verify_asan_link_order=0 to ASAN_OPTIONS (export "
-           "ASAN_OPTIONS=verify_asan_link_order=0) and run again";
-  }
   if (!reports.shim_announced()) {
+    if (asan_refused_preload) {
+      return "timerbisect: the program is built with g++'s AddressSanitizer, which exits when "
+             "LD_PRELOAD puts the shim before its runtime (\"ASan runtime does not come "
+             "first\"); add verify_asan_link_order=0 to ASAN_OPTIONS (export "
+             "ASAN_OPTIONS=verify_asan_link_order=0) and run again";
+    }
     return "timerbisect: the shim was never loaded in any run; does the command run a static or "
            "setuid program, or clear the environment (sudo, env -i)?";
   }

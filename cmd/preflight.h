@@ -36,15 +36,16 @@ base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlag
 base::Expected<std::string> PreflightShimTarget(const std::vector<std::string>& command, bool shell,
                                                 const std::string& shim_flag);
 
-// After runs under the shim: "" if the shim reached the program, else one
-// error line: the shim never loaded (a static or setuid program, sudo), or
-// it loaded only in a wrapper that then ran the program with an environment
-// without it (env -i), and no run reached a timer site.
 // What g++'s AddressSanitizer prints, and exits 1, when LD_PRELOAD puts
 // another library (the shim) before its runtime, libasan.so.
 inline constexpr std::string_view kAsanLinkOrderError =
     "ASan runtime does not come first in initial library list";
 
+// After runs under the shim: "" if the shim reached the program, else one
+// error line: the shim never loaded (a static or setuid program, sudo, or a
+// g++-ASan program that refused it: `asan_refused_preload`), or
+// it loaded only in a wrapper that then ran the program with an environment
+// without it (env -i), and no run reached a timer site.
 std::string ShimNotReachedError(const report::ReportCollector& reports, bool asan_refused_preload);
 
 }  // namespace timerbisect::cmd

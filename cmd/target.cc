@@ -105,7 +105,12 @@ ProbeRecord Target::Record(const ProbeRequest& request, const run::ProbeOutput& 
                      "sites with --scope";
     }
   }
-  if (out.output.find(kAsanLinkOrderError) != std::string::npos) asan_refused_preload_ = true;
+  // Only asked when the shim never announced itself; a run's output may be
+  // megabytes, so it is not searched once the shim has.
+  if (!asan_refused_preload_ && !reports_.shim_announced() &&
+      out.output.find(kAsanLinkOrderError) != std::string::npos) {
+    asan_refused_preload_ = true;
+  }
   std::string lines = ReportLines(out);
   // Reports reach us in the report file (the shim) or in the output (other
   // protocol targets, or TIMERSEM_REPORT=stderr).
