@@ -92,8 +92,8 @@ int RunBisect(const SessionOptions& o) {
     return kExitUsage;
   }
   ProbeRecord native = s.RunNative();
-  if (!s.target().start_error().empty()) {
-    PrintErrors({s.target().start_error()});
+  if (std::string error = s.NativeRunError(); !error.empty()) {
+    PrintErrors({error});
     return kExitUsage;
   }
   search::Result result = s.Search();

@@ -71,14 +71,16 @@ base::Expected<std::string> PreflightShimTarget(const std::vector<std::string>& 
   return LocateShim(shim_flag);
 }
 
+std::string AsanRefusedPreloadError() {
+  return "timerbisect: the program is built with g++'s AddressSanitizer, which exits when "
+         "LD_PRELOAD puts the shim before its runtime (\"ASan runtime does not come "
+         "first\"); add verify_asan_link_order=0 to ASAN_OPTIONS (export "
+         "ASAN_OPTIONS=verify_asan_link_order=0) and run again";
+}
+
 std::string ShimNotReachedError(const report::ReportCollector& reports, bool asan_refused_preload) {
   if (!reports.shim_announced()) {
-    if (asan_refused_preload) {
-      return "timerbisect: the program is built with g++'s AddressSanitizer, which exits when "
-             "LD_PRELOAD puts the shim before its runtime (\"ASan runtime does not come "
-             "first\"); add verify_asan_link_order=0 to ASAN_OPTIONS (export "
-             "ASAN_OPTIONS=verify_asan_link_order=0) and run again";
-    }
+    if (asan_refused_preload) return AsanRefusedPreloadError();
     return "timerbisect: the shim was never loaded in any run; does the command run a static or "
            "setuid program, or clear the environment (sudo, env -i)?";
   }

@@ -41,6 +41,10 @@ base::Expected<std::string> PreflightShimTarget(const std::vector<std::string>& 
 inline constexpr std::string_view kAsanLinkOrderError =
     "ASan runtime does not come first in initial library list";
 
+// The error for a run in which libasan.so refused the preloaded shim: what
+// to set so that it does not.
+std::string AsanRefusedPreloadError();
+
 // After runs under the shim: "" if the shim reached the program, else one
 // error line: the shim never loaded (a static or setuid program, sudo, or a
 // g++-ASan program that refused it: `asan_refused_preload`), or

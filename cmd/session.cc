@@ -286,6 +286,12 @@ ProbeRecord Session::RunNative() {
   return native;
 }
 
+std::string Session::NativeRunError() const {
+  if (!target_->start_error().empty()) return target_->start_error();
+  if (target_->uses_shim() && target_->asan_refused_preload()) return AsanRefusedPreloadError();
+  return "";
+}
+
 std::string Session::RunError() const {
   if (!target_->start_error().empty()) return target_->start_error();
   if (target_->uses_shim()) {

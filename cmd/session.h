@@ -87,6 +87,9 @@ class Session {
   // of the same pattern takes one instead of running.
   search::Result Search(const std::vector<ProbeRecord>& earlier = {},
                         std::optional<search::Algorithm> forced = std::nullopt);
+  // After the native run: "" or the one error that makes every further run
+  // pointless (the command could not start; libasan.so refused the shim).
+  std::string NativeRunError() const;
   // After runs: "" or the one error that makes their results meaningless
   // (the command could not start; the shim never reached the program).
   std::string RunError() const;

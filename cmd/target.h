@@ -82,8 +82,9 @@ class Target {
   // The first probe that could not start (command vanished, exec failed), if any.
   const std::string& start_error() const { return start_error_; }
   // Whether a run's output had g++'s AddressSanitizer refusing to start
-  // because the shim came before its runtime in the library list.
-  bool asan_refused_preload() const { return asan_refused_preload_; }
+  // because the shim came before its runtime in the library list, and no
+  // run has had the shim active since: libasan.so refuses it in every run.
+  bool asan_refused_preload() const { return asan_refused_preload_ && !reports_.shim_announced(); }
 
  private:
   run::ProbeSpec SpecFor(const std::string& pattern) const;

@@ -44,6 +44,8 @@ Triage MeasureRates(Target& target, const TriageOptions& o) {
       c.failures += records[i].verdict.failed ? 1 : 0;
       if (!records[i].pattern.empty()) t.baseline_runs.push_back(records[i]);
     }
+    // libasan.so refuses the shim in every run; RunError says what to set.
+    if (target.asan_refused_preload()) break;
     const stats::Counts& old_counts = t.configs[1].counts;
     const stats::Counts& new_counts = t.configs[2].counts;
     stats::Comparison cmp = stats::CompareRates(old_counts, new_counts, compare);

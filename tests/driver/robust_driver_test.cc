@@ -190,24 +190,39 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<CrashCase>& info) { return std::string(info.param.how); });
 
 #ifdef ASAN_GCC_TARGET
+// The probes a driver's --journal recorded (a header line, then one a run).
+int JournalRuns(const std::string& path) {
+  std::ifstream in(path);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  return std::max(0, lines - 1);
+}
+
 // g++'s AddressSanitizer exits at start when the shim comes first in the
-// library list: one line that says so and what to set (exit 2), and with
-// that set the target runs under the shim.
+// library list: one line that says so and what to set (exit 2), after the
+// one run that showed it (bisect: the native run; triage: a run of each
+// configuration), and with that set the target runs under the shim.
 // The driver runs through env(1), which sets ASAN_OPTIONS or removes it.
 TEST(AsanGccTarget, RefusedPreloadSaysWhatToSetAndThenRuns) {
   ScratchDir dir("asan_gcc");
+  for (std::string subcommand : {"bisect", "triage"}) {
+    std::string journal = dir.path() + "/" + subcommand + ".journal";
+    std::vector<std::string> argv = {"/usr/bin/env", "-u",     "ASAN_OPTIONS",   TIMERBISECT_DRIVER,
+                                     subcommand,     "--shim", TIMERBISECT_SHIM, "--journal",
+                                     journal,        "--",     ASAN_GCC_TARGET};
+    Exit refused = Finish(dir, Start(dir, argv));
+    EXPECT_EQ(refused.code, 2) << subcommand << ": " << refused.err;
+    std::vector<std::string> lines = Lines(refused.err);
+    ASSERT_FALSE(lines.empty()) << subcommand;
+    EXPECT_NE(lines.back().find("add verify_asan_link_order=0 to ASAN_OPTIONS"), std::string::npos)
+        << subcommand << ": " << refused.err;
+    EXPECT_LE(JournalRuns(journal), subcommand == "bisect" ? 1 : 3)
+        << subcommand << ": " << refused.err;
+  }
+
   std::vector<std::string> driver = {TIMERBISECT_DRIVER, "--shim", TIMERBISECT_SHIM, "--",
                                      ASAN_GCC_TARGET};
-  std::vector<std::string> argv = {"/usr/bin/env", "-u", "ASAN_OPTIONS"};
-  argv.insert(argv.end(), driver.begin(), driver.end());
-  Exit refused = Finish(dir, Start(dir, argv));
-  EXPECT_EQ(refused.code, 2) << refused.err;
-  std::vector<std::string> lines = Lines(refused.err);
-  ASSERT_FALSE(lines.empty());
-  EXPECT_NE(lines.back().find("add verify_asan_link_order=0 to ASAN_OPTIONS"), std::string::npos)
-      << refused.err;
-
-  argv = {"/usr/bin/env", "ASAN_OPTIONS=verify_asan_link_order=0"};
+  std::vector<std::string> argv = {"/usr/bin/env", "ASAN_OPTIONS=verify_asan_link_order=0"};
   argv.insert(argv.end(), driver.begin(), driver.end());
   Exit runs = Finish(dir, Start(dir, argv));
   EXPECT_NE(runs.err.find("timerbisect: native run: pass\n"), std::string::npos) << runs.err;
