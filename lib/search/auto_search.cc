@@ -33,11 +33,12 @@ void Notice(const Config& config, const std::string& line) {
 // usually settle it: every probe that narrowed a set down counts, not only
 // its confirmation. While some alternative's factor is above
 // (1 - confidence) / 2, the check runs the set again (F + 1) or the set
-// without x (P + 1), whichever count is smaller. A flaky culprit that
-// passed once by luck leaves it in a set with an innocent site; each of
-// these runs shows it with the culprit's failure rate. Any run the sets do
-// not explain (a set that passed, a run that failed toggling none) makes
-// the target flaky.
+// without x (P + 1), whichever count is smaller; a run of the set without
+// x also carries a part of each other set still in doubt, and counts for
+// their alternatives too. A flaky culprit that passed once by luck leaves
+// it in a set with an innocent site; each of these runs shows it with the
+// culprit's failure rate. Any run the sets do not explain (a set that
+// passed, a run that failed toggling none) makes the target flaky.
 class ReproduceCheck {
   // Sets up to this size are weighed against each of their proper subsets.
   static constexpr std::size_t kSubsetsUpTo = 6;
@@ -106,27 +107,15 @@ class ReproduceCheck {
       std::vector<RunPool::Logged> runs = pool_.log();
       if (!Explained(runs)) return false;
       std::vector<std::string> batch;
-      std::vector<bool> must_fail;
       while (static_cast<int>(batch.size()) < std::min(width_, cap_ - extra)) {
-        const Alternative* worst = nullptr;
-        double worst_factor = 0;
-        Counts worst_counts;
-        for (const Alternative& alt : alternatives_) {
-          Counts c = Count(runs, alt);
-          double factor = BayesFactor(c) / alt.limit;
-          if (factor > 1 && factor > worst_factor) {
-            worst = &alt;
-            worst_factor = factor;
-            worst_counts = c;
-          }
-        }
-        if (worst == nullptr) break;
+        std::optional<Pick> worst = Worst(runs, kAnySet);
+        if (!worst) break;
         // The smaller count gains the most; the run is assumed to go as the
         // sets predict (if it does not, the target is flaky anyway).
-        bool rerun_set = worst_counts.failed <= worst_counts.passed;
-        std::string pattern = rerun_set ? result_.sets[worst->set].pattern : PatternOf(worst->part);
+        bool rerun_set = worst->counts.failed <= worst->counts.passed;
+        std::string pattern = rerun_set ? result_.sets[worst->alt->set].pattern
+                                        : PatternOf(PartsTogether(runs, *worst->alt));
         batch.push_back(pattern);
-        must_fail.push_back(rerun_set);
         runs.push_back({pattern, rerun_set, {}});
       }
       if (batch.empty()) return true;
@@ -155,6 +144,46 @@ class ReproduceCheck {
   struct Counts {
     int failed = 0, passed = 0;
   };
+
+  struct Pick {
+    const Alternative* alt = nullptr;
+    Counts counts;
+  };
+  static constexpr std::size_t kAnySet = static_cast<std::size_t>(-1);
+
+  // The alternative of set `set` (or of any) that the runs leave the most
+  // above its limit, if any is.
+  std::optional<Pick> Worst(const std::vector<RunPool::Logged>& runs, std::size_t set) {
+    std::optional<Pick> worst;
+    double worst_factor = 1;
+    for (const Alternative& alt : alternatives_) {
+      if (set != kAnySet && alt.set != set) continue;
+      Counts c = Count(runs, alt);
+      double factor = BayesFactor(c) / alt.limit;
+      if (factor > worst_factor) {
+        worst = Pick{&alt, c};
+        worst_factor = factor;
+      }
+    }
+    return worst;
+  }
+
+  // The sites of a run of `alt`'s part, with a part of each other set whose
+  // check is not done: a run that toggles some sites of several sets and no
+  // whole set passes as the sets predict, and it counts as such a run for
+  // each of them (Count), so one run serves every set's check instead of
+  // one run a set.
+  Ids PartsTogether(const std::vector<RunPool::Logged>& runs, const Alternative& alt) {
+    Ids ids = alt.part;
+    for (std::size_t s = 0; s < result_.sets.size(); ++s) {
+      if (s == alt.set) continue;
+      std::optional<Pick> other = Worst(runs, s);
+      if (!other || other->alt->part.empty()) continue;
+      Ids with = Union(ids, other->alt->part);
+      if (ToggledSet(PatternOf(with), kAnySet) < 0) ids = std::move(with);
+    }
+    return ids;
+  }
 
   static double BayesFactor(const Counts& c) {
     return std::exp(stats::LogBeta(c.failed + 1.0, c.passed + 1.0));
