@@ -33,12 +33,13 @@ void Notice(const Config& config, const std::string& line) {
 // usually settle it: every probe that narrowed a set down counts, not only
 // its confirmation. While some alternative's factor is above
 // (1 - confidence) / 2, the check runs the set again (F + 1) or the set
-// without x (P + 1), whichever count is smaller; a run of the set without
-// x also carries a part of each other set still in doubt, and counts for
-// their alternatives too. A flaky culprit that passed once by luck leaves
-// it in a set with an innocent site; each of these runs shows it with the
-// culprit's failure rate. Any run the sets do not explain (a set that
-// passed, a run that failed toggling none) makes the target flaky.
+// without x (P + 1), whichever brings the alternatives nearer their limits;
+// a run of the set without x also carries a part of each other set still
+// in doubt, and counts for their alternatives too. A flaky culprit that
+// passed once by luck leaves it in a set with an innocent site; each of
+// these runs shows it with the culprit's failure rate. Any run the sets do
+// not explain (a set that passed, a run that failed toggling none) makes
+// the target flaky.
 class ReproduceCheck {
   // Sets up to this size are weighed against each of their proper subsets.
   static constexpr std::size_t kSubsetsUpTo = 6;
@@ -108,15 +109,10 @@ class ReproduceCheck {
       if (!Explained(runs)) return false;
       std::vector<std::string> batch;
       while (static_cast<int>(batch.size()) < std::min(width_, cap_ - extra)) {
-        std::optional<Pick> worst = Worst(runs, kAnySet);
-        if (!worst) break;
-        // The smaller count gains the most; the run is assumed to go as the
-        // sets predict (if it does not, the target is flaky anyway).
-        bool rerun_set = worst->counts.failed <= worst->counts.passed;
-        std::string pattern = rerun_set ? result_.sets[worst->alt->set].pattern
-                                        : PatternOf(PartsTogether(runs, *worst->alt));
-        batch.push_back(pattern);
-        runs.push_back({pattern, rerun_set, {}});
+        std::optional<RunPool::Logged> next = MostGainingRun(runs);
+        if (!next) break;
+        batch.push_back(next->pattern);
+        runs.push_back(*next);
       }
       if (batch.empty()) return true;
       if (!told) {
@@ -145,24 +141,30 @@ class ReproduceCheck {
     int failed = 0, passed = 0;
   };
 
-  struct Pick {
-    const Alternative* alt = nullptr;
-    Counts counts;
-  };
   static constexpr std::size_t kAnySet = static_cast<std::size_t>(-1);
 
-  // The alternative of set `set` (or of any) that the runs leave the most
-  // above its limit, if any is.
-  std::optional<Pick> Worst(const std::vector<RunPool::Logged>& runs, std::size_t set) {
-    std::optional<Pick> worst;
-    double worst_factor = 1;
+  // How far, in nats, the runs leave an alternative above its limit.
+  double Excess(const std::vector<RunPool::Logged>& runs, const Alternative& alt) {
+    Counts c = Count(runs, alt);
+    return std::max(0.0, stats::LogBeta(c.failed + 1.0, c.passed + 1.0) - std::log(alt.limit));
+  }
+  double Excess(const std::vector<RunPool::Logged>& runs) {
+    double excess = 0;
+    for (const Alternative& alt : alternatives_) excess += Excess(runs, alt);
+    return excess;
+  }
+
+  // The alternative of set `set` that the runs leave the most above its
+  // limit; nullptr if none is above it.
+  const Alternative* Worst(const std::vector<RunPool::Logged>& runs, std::size_t set) {
+    const Alternative* worst = nullptr;
+    double worst_excess = 0;
     for (const Alternative& alt : alternatives_) {
-      if (set != kAnySet && alt.set != set) continue;
-      Counts c = Count(runs, alt);
-      double factor = BayesFactor(c) / alt.limit;
-      if (factor > worst_factor) {
-        worst = Pick{&alt, c};
-        worst_factor = factor;
+      if (alt.set != set) continue;
+      double excess = Excess(runs, alt);
+      if (excess > worst_excess) {
+        worst = &alt;
+        worst_excess = excess;
       }
     }
     return worst;
@@ -177,16 +179,46 @@ class ReproduceCheck {
     Ids ids = alt.part;
     for (std::size_t s = 0; s < result_.sets.size(); ++s) {
       if (s == alt.set) continue;
-      std::optional<Pick> other = Worst(runs, s);
-      if (!other || other->alt->part.empty()) continue;
-      Ids with = Union(ids, other->alt->part);
+      const Alternative* other = Worst(runs, s);
+      if (other == nullptr || other->part.empty()) continue;
+      Ids with = Union(ids, other->part);
       if (ToggledSet(PatternOf(with), kAnySet) < 0) ids = std::move(with);
     }
     return ids;
   }
 
-  static double BayesFactor(const Counts& c) {
-    return std::exp(stats::LogBeta(c.failed + 1.0, c.passed + 1.0));
+  // Of the runs that could come next (a set again, or a set without some
+  // of its sites with parts of the other sets), the one that brings the
+  // alternatives nearest their limits, summed in nats, assumed to go as the
+  // sets predict (if it does not, the target is flaky anyway). A set's run
+  // moves all of its alternatives, a run without some sites one of them
+  // (and those of the parts it carries): for a set of four sites it is
+  // often the set's run, where a rule of "whichever count is smaller" ran
+  // each member's absence in turn.
+  std::optional<RunPool::Logged> MostGainingRun(std::vector<RunPool::Logged>& runs) {
+    const double now = Excess(runs);
+    if (now <= 0) return std::nullopt;
+    std::vector<RunPool::Logged> candidates;
+    for (std::size_t s = 0; s < result_.sets.size(); ++s) {
+      if (Worst(runs, s) != nullptr) candidates.push_back({result_.sets[s].pattern, true, {}});
+    }
+    for (const Alternative& alt : alternatives_) {
+      if (Worst(runs, alt.set) != nullptr) {
+        candidates.push_back({PatternOf(PartsTogether(runs, alt)), false, {}});
+      }
+    }
+    std::optional<RunPool::Logged> best;
+    double best_gain = 0;
+    for (const RunPool::Logged& run : candidates) {
+      runs.push_back(run);
+      double gain = now - Excess(runs);
+      runs.pop_back();
+      if (gain > best_gain) {
+        best = run;
+        best_gain = gain;
+      }
+    }
+    return best;
   }
 
   std::string PatternOf(const Ids& ids) const {
