@@ -64,7 +64,8 @@ report::BisectReport TwoSets() {
 TEST(CliEnv, DefaultIsNewForEverySite) {
   CliRun run = Env({"--shim", TIMERBISECT_SHIM});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(run.out, std::string("export LD_PRELOAD=") + TIMERBISECT_SHIM + "\nexport TIMERSEM=new\n");
+  EXPECT_EQ(run.out,
+            std::string("export LD_PRELOAD=") + TIMERBISECT_SHIM + "\nexport TIMERSEM=new\n");
 }
 
 TEST(CliEnv, FindsTheShimBesideTheDriver) {

@@ -73,7 +73,8 @@ TEST(CliSites, ListsEverySiteWithCountsAndSourceLines) {
 // short is no site (no mode changes it, and bisect never sees it); sites
 // lists it apart. With --short 100us the three 1 ms polls are such waits.
 TEST(CliSites, WaitsLongerThanTheShortThresholdAreListedApart) {
-  CliRun run = RunCli({TIMERBISECT_DRIVER, "sites", "--short", "100us", "--", CLI_WATCH_PROG, "timers"});
+  CliRun run =
+      RunCli({TIMERBISECT_DRIVER, "sites", "--short", "100us", "--", CLI_WATCH_PROG, "timers"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("timerbisect: 4 timer sites reached in one run (pass)"), std::string::npos)
       << run.out;
@@ -187,8 +188,10 @@ TEST(CliSites, SetupErrorsExitTwo) {
   ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--scope", "(", "--", CLI_WATCH_PROG},
                    "not a valid re2 regex");
   ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--depth", "65", "--", CLI_WATCH_PROG}, "--depth");
-  ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--short", "soon", "--", CLI_WATCH_PROG}, "--short");
-  ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--timeout", "later", "--", CLI_WATCH_PROG}, "--timeout");
+  ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--short", "soon", "--", CLI_WATCH_PROG},
+                   "--short");
+  ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--timeout", "later", "--", CLI_WATCH_PROG},
+                   "--timeout");
   ExpectSetupError({TIMERBISECT_DRIVER, "sites", "--shim", "/no/such/lib.so", "--", CLI_WATCH_PROG},
                    "--shim");
 }

@@ -17,7 +17,6 @@ namespace {
 
 constexpr const char* kProg = "shim_proc_edges";
 
-
 std::string ScratchFile(const std::string& name) {
   std::string path = ::testing::TempDir() + "tb-proc-" + std::to_string(getpid()) + "-" + name;
   unlink(path.c_str());
