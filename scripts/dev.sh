@@ -22,7 +22,7 @@ ROOT=$PWD
 JOBS=${JOBS:-$(nproc)}
 
 PACKAGES=(
-  cmake ninja-build pkg-config g++ libtsan2 clang libclang-rt-14-dev
+  cmake ninja-build pkg-config g++ libtsan2 clang libclang-rt-14-dev clang-format
   libcli11-dev libre2-dev libdw-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libevent-dev libglib2.0-dev libuv1-dev libsystemd-dev libboost-dev libglib2.0-tests systemd-tests help2man
