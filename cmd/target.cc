@@ -123,7 +123,9 @@ ProbeRecord Target::Record(const ProbeRequest& request, const run::ProbeOutput& 
               << out.output << (out.output.empty() || out.output.back() == '\n' ? "" : "\n")
               << "---\n";
   }
-  if (journal_ != nullptr && out.started) {
+  // A run in which libasan.so refused the shim says nothing of the target;
+  // once ASAN_OPTIONS allows it, a resumed search must make it again.
+  if (journal_ != nullptr && out.started && !asan_refused_preload()) {
     journal_->Append({JournalKey(request), request.pattern, record.verdict.failed,
                       record.verdict.kind, record.duration, record.reported, lines, out.where});
   }

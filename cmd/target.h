@@ -83,7 +83,7 @@ class Target {
   const std::string& start_error() const { return start_error_; }
   // Whether a run's output had g++'s AddressSanitizer refusing to start
   // because the shim came before its runtime in the library list, and no
-  // run has had the shim active since: libasan.so refuses it in every run.
+  // run has had the shim active: libasan.so refuses it in every run.
   bool asan_refused_preload() const { return asan_refused_preload_ && !reports_.shim_announced(); }
 
  private:
