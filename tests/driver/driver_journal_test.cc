@@ -22,12 +22,8 @@
 namespace timerbisect {
 namespace {
 
+using testing::LineCount;
 using testing::ReadFile;
-
-int Lines(const std::string& path) {
-  std::string text = ReadFile(path);
-  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
-}
 
 std::string Temp(const std::string& name) {
   std::string path = ::testing::TempDir() + "tb-journal-" + std::to_string(getpid()) + "-" + name;
@@ -103,26 +99,26 @@ int Wait(pid_t pid) {
 TEST(DriverJournal, ResumesAfterSigkillWithoutRerunningAndSameAnswer) {
   std::string fresh_journal = Temp("fresh"), fresh_out = Temp("fresh.out");
   ASSERT_EQ(Wait(StartDriver(fresh_journal, fresh_out)), 0);
-  int total = Lines(fresh_journal);
+  int total = LineCount(fresh_journal);
   ASSERT_GT(total, 4);
 
   std::string journal = Temp("killed"), out = Temp("killed.out");
   pid_t pid = StartDriver(journal, out);
   // Kill it once a few probes are recorded (a generous wait: probes that
   // time out take 2 s each).
-  for (int i = 0; i < 600 && Lines(journal) < 3; ++i) {
+  for (int i = 0; i < 600 && LineCount(journal) < 3; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   kill(pid, SIGKILL);
   Wait(pid);
   KillMarkedProcesses();
-  int recorded = Lines(journal);
+  int recorded = LineCount(journal);
   ASSERT_GE(recorded, 3);
   ASSERT_LT(recorded, total) << "the driver finished before it could be killed";
 
   ASSERT_EQ(Wait(StartDriver(journal, out)), 0);
   // Every probe ran once in all: the resumed driver replayed the recorded ones.
-  EXPECT_EQ(Lines(journal), total);
+  EXPECT_EQ(LineCount(journal), total);
   EXPECT_EQ(ReadFile(out), ReadFile(fresh_out));
   EXPECT_EQ(AnswerWithoutDuration(out + ".json"), AnswerWithoutDuration(fresh_out + ".json"));
 }
@@ -132,16 +128,16 @@ TEST(DriverJournal, ResumesAfterSigkillWithoutRerunningAndSameAnswer) {
 TEST(DriverJournal, JournalOfAnotherCommandOrFlagsIsASetupError) {
   std::string journal = Temp("other"), out = Temp("other.out");
   ASSERT_EQ(Wait(StartDriver(journal, out)), 0);
-  int recorded = Lines(journal);
+  int recorded = LineCount(journal);
   for (const auto& [flags, args] :
        std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>{
            {{}, {"another-argument"}}, {{"--count", "2"}, {}}}) {
     EXPECT_EQ(Wait(StartDriver(journal, out, flags, args)), 2);
     std::string err = ReadFile(out + ".err");
     EXPECT_NE(err.find("was recorded for another run"), std::string::npos) << err;
-    EXPECT_EQ(Lines(out + ".err"), 1) << err;
+    EXPECT_EQ(LineCount(out + ".err"), 1) << err;
     EXPECT_EQ(ReadFile(out), "");
-    EXPECT_EQ(Lines(journal), recorded);  // nothing ran, nothing appended
+    EXPECT_EQ(LineCount(journal), recorded);  // nothing ran, nothing appended
   }
 }
 

@@ -39,6 +39,7 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 using testing::Exit;
+using testing::LineCount;
 using testing::ReadFile;
 using testing::ScratchDir;
 using testing::StartChild;
@@ -190,12 +191,9 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<CrashCase>& info) { return std::string(info.param.how); });
 
 #ifdef ASAN_GCC_TARGET
-// The probes a driver's --journal recorded (a header line, then one a run).
+// The probes a driver's --journal recorded (after its identity line).
 int JournalRuns(const std::string& path) {
-  std::ifstream in(path);
-  int lines = 0;
-  for (std::string line; std::getline(in, line);) ++lines;
-  return std::max(0, lines - 1);
+  return std::max(0, LineCount(path) - 1);
 }
 
 // g++'s AddressSanitizer exits at start when the shim comes first in the

@@ -1,6 +1,7 @@
 // Reading a file whole, for every test that checks what a program wrote.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,6 +15,13 @@ inline std::string ReadFile(const std::filesystem::path& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// How many lines the file holds (its newlines; a driver's --journal: the
+// identity line, then one a probe).
+inline int LineCount(const std::filesystem::path& path) {
+  std::string text = ReadFile(path);
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
 }
 
 }  // namespace timerbisect::testing
