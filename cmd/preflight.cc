@@ -78,9 +78,8 @@ std::string AsanRefusedPreloadError() {
          "ASAN_OPTIONS=verify_asan_link_order=0) and run again";
 }
 
-std::string ShimNotReachedError(const report::ReportCollector& reports, bool asan_refused_preload) {
+std::string ShimNotReachedError(const report::ReportCollector& reports) {
   if (!reports.shim_announced()) {
-    if (asan_refused_preload) return AsanRefusedPreloadError();
     return "timerbisect: the shim was never loaded in any run; does the command run a static or "
            "setuid program, or clear the environment (sudo, env -i)?";
   }

@@ -46,10 +46,10 @@ inline constexpr std::string_view kAsanLinkOrderError =
 std::string AsanRefusedPreloadError();
 
 // After runs under the shim: "" if the shim reached the program, else one
-// error line: the shim never loaded (a static or setuid program, sudo, or a
-// g++-ASan program that refused it: `asan_refused_preload`), or
+// error line: the shim never loaded (a static or setuid program, sudo), or
 // it loaded only in a wrapper that then ran the program with an environment
-// without it (env -i), and no run reached a timer site.
-std::string ShimNotReachedError(const report::ReportCollector& reports, bool asan_refused_preload);
+// without it (env -i), and no run reached a timer site. A g++-ASan program
+// that refused the shim is told apart before (AsanRefusedPreloadError).
+std::string ShimNotReachedError(const report::ReportCollector& reports);
 
 }  // namespace timerbisect::cmd

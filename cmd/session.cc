@@ -293,10 +293,8 @@ std::string Session::NativeRunError() const {
 }
 
 std::string Session::RunError() const {
-  if (!target_->start_error().empty()) return target_->start_error();
-  if (target_->uses_shim()) {
-    return ShimNotReachedError(target_->reports(), target_->asan_refused_preload());
-  }
+  if (std::string error = NativeRunError(); !error.empty()) return error;
+  if (target_->uses_shim()) return ShimNotReachedError(target_->reports());
   return "";
 }
 

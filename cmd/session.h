@@ -91,7 +91,7 @@ class Session {
   // pointless (the command could not start; libasan.so refused the shim).
   std::string NativeRunError() const;
   // After runs: "" or the one error that makes their results meaningless
-  // (the command could not start; the shim never reached the program).
+  // (NativeRunError's, or the shim never reached the program).
   std::string RunError() const;
   // The report of a search: symbolized sets, reproduce lines, aspects.
   report::BisectReport Describe(const search::Result& result, const ProbeRecord& native);
