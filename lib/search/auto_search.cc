@@ -141,8 +141,6 @@ class ReproduceCheck {
     int failed = 0, passed = 0;
   };
 
-  static constexpr std::size_t kAnySet = static_cast<std::size_t>(-1);
-
   // How far, in nats, the runs leave an alternative above its limit.
   double Excess(const std::vector<RunPool::Logged>& runs, const Alternative& alt) {
     Counts c = Count(runs, alt);
@@ -170,19 +168,17 @@ class ReproduceCheck {
     return worst;
   }
 
-  // The sites of a run of `alt`'s part, with a part of each other set whose
-  // check is not done: a run that toggles some sites of several sets and no
-  // whole set passes as the sets predict, and it counts as such a run for
-  // each of them (Count), so one run serves every set's check instead of
-  // one run a set.
-  Ids PartsTogether(const std::vector<RunPool::Logged>& runs, const Alternative& alt) {
+  // The sites of a run of `alt`'s part, with the part of each other set's
+  // worst alternative (`worst`, by set; nullptr once its check is done): a
+  // run that toggles some sites of several sets and no whole set passes as
+  // the sets predict, and it counts as such a run for each of them (Count),
+  // so one run serves every set's check instead of one run a set.
+  Ids PartsTogether(const Alternative& alt, const std::vector<const Alternative*>& worst) {
     Ids ids = alt.part;
     for (std::size_t s = 0; s < result_.sets.size(); ++s) {
-      if (s == alt.set) continue;
-      const Alternative* other = Worst(runs, s);
-      if (other == nullptr || other->part.empty()) continue;
-      Ids with = Union(ids, other->part);
-      if (ToggledSet(PatternOf(with), kAnySet) < 0) ids = std::move(with);
+      if (s == alt.set || worst[s] == nullptr || worst[s]->part.empty()) continue;
+      Ids with = Union(ids, worst[s]->part);
+      if (ToggledSet(PatternOf(with), result_.sets.size()) < 0) ids = std::move(with);
     }
     return ids;
   }
@@ -198,13 +194,15 @@ class ReproduceCheck {
   std::optional<RunPool::Logged> MostGainingRun(std::vector<RunPool::Logged>& runs) {
     const double now = Excess(runs);
     if (now <= 0) return std::nullopt;
+    std::vector<const Alternative*> worst;
     std::vector<RunPool::Logged> candidates;
     for (std::size_t s = 0; s < result_.sets.size(); ++s) {
-      if (Worst(runs, s) != nullptr) candidates.push_back({result_.sets[s].pattern, true, {}});
+      worst.push_back(Worst(runs, s));
+      if (worst[s] != nullptr) candidates.push_back({result_.sets[s].pattern, true, {}});
     }
     for (const Alternative& alt : alternatives_) {
-      if (Worst(runs, alt.set) != nullptr) {
-        candidates.push_back({PatternOf(PartsTogether(runs, alt)), false, {}});
+      if (worst[alt.set] != nullptr) {
+        candidates.push_back({PatternOf(PartsTogether(alt, worst)), false, {}});
       }
     }
     std::optional<RunPool::Logged> best;
