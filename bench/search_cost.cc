@@ -93,6 +93,14 @@ BENCHMARK(BM_SearchCost)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
+// Larger conjunctions: one set of three or four sites that fail only all
+// together (Go's testdata has both, in maxset4).
+BENCHMARK(BM_SearchCost)
+    ->ArgNames({"N", "k", "term"})
+    ->ArgsProduct({{16, 90, 1000}, {1}, {3, 4}})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
 // Go's cmd/bisect testdata scenarios, as its test target runs them: change
 // i is the i-th of 90 colors with ID i, and the target fails when the rule
 // (a DNF over colors) holds for the changes toggled. Go's test runs each
