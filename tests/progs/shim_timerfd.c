@@ -5,7 +5,8 @@
 //   duesoon arm 300 us, re-arm at once for 10 s (nothing expired yet):
 //           old counts an expiration due within the lag as fired -> "stale 0|1"
 //   short   arm 10 us relative: readable right after the call? and after
-//           200 us?                                -> "now 0|1", "at200us 0|1"
+//           200 us?                                -> "now 0|1", "at200us 0|1",
+//           "window_ns" (from before the call to the second look)
 //   reuse   close the shim's timerfd; a timerfd made by a raw syscall reuses
 //           its number and must be native         -> "samefd 1", "stale 0|1"
 //   dup2over dup2 an unseen timerfd over the shim's one -> "stale 0|1"
@@ -149,10 +150,12 @@ int main(int argc, char** argv) {
     if (Arm(fd, 10000000000L) != 0) return 2;
     printf("stale %d\n", Readable(fd));
   } else if (strcmp(what, "short") == 0) {
+    long start = NowNs(CLOCK_MONOTONIC);
     if (Arm(fd, 10000) != 0) return 2;
     int now = Readable(fd);
     SleepNs(200000);
-    printf("now %d\nat200us %d\n", now, Readable(fd));
+    int at200us = Readable(fd);
+    printf("now %d\nat200us %d\nwindow_ns %ld\n", now, at200us, NowNs(CLOCK_MONOTONIC) - start);
   } else if (strcmp(what, "reuse") == 0) {
     // The shim's timerfd dies; a timerfd the shim never saw (raw syscall)
     // gets its number and must behave natively, not as the dead one.
