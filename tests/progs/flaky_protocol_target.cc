@@ -2,10 +2,15 @@
 // whose one culprit, change 17, makes it fail only sometimes: with
 // probability FLAKY_P (default 0.5) when change 17 is on, never otherwise.
 // The randomness is seeded, so a trial is repeatable: FLAKY_SEED picks the
-// trial, and each run draws the next number of that trial's sequence, its
-// position taken from a counter file in FLAKY_DIR (one byte appended per
-// run). The pattern comes from CHANGES_BISECT (VALUE#PATTERN or PATTERN).
+// trial, and a run's draw depends only on the seed, its pattern and how
+// many runs of that same pattern came before it (a counter file per
+// pattern in FLAKY_DIR, one byte appended per run, under a lock). So the
+// order in which a driver's parallel runs (-j) start changes nothing: runs
+// of different patterns draw from separate sequences, and runs of the same
+// pattern in flight together draw that pattern's next numbers, each once.
+// The pattern comes from CHANGES_BISECT (VALUE#PATTERN or PATTERN).
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,18 +37,33 @@ std::uint64_t Mix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// This run's position in the trial's sequence.
-std::uint64_t RunNumber() {
+// This run's position in the sequence of runs of `pattern` in this trial:
+// 1 for the first. The lock makes each run's number its own even when
+// several runs of the same pattern start at once.
+std::uint64_t RunNumber(std::uint64_t pattern) {
   const char* dir = std::getenv("FLAKY_DIR");
   if (dir == nullptr) return 0;
-  std::string path = std::string(dir) + "/runs";
+  char name[32];
+  std::snprintf(name, sizeof name, "/runs-%016llx", static_cast<unsigned long long>(pattern));
+  std::string path = std::string(dir) + name;
   int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return 0;
-  if (write(fd, "x", 1) != 1) return 0;
+  std::uint64_t n = 0;
   struct stat st;
-  std::uint64_t n = fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
-  close(fd);
+  if (flock(fd, LOCK_EX) == 0 && write(fd, "x", 1) == 1 && fstat(fd, &st) == 0) {
+    n = static_cast<std::uint64_t>(st.st_size);
+  }
+  close(fd);  // releases the lock
   return n;
+}
+
+// FNV-1a: the pattern's name for its counter file and its draws.
+std::uint64_t PatternKey(std::string_view pattern) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : pattern) {
+    h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  }
+  return h;
 }
 
 }  // namespace
@@ -68,8 +88,9 @@ int main() {
   double p = p_text != nullptr ? std::atof(p_text) : 0.5;
   const char* seed_text = std::getenv("FLAKY_SEED");
   std::uint64_t seed = seed_text != nullptr ? std::strtoull(seed_text, nullptr, 10) : 1;
+  std::uint64_t key = PatternKey(pattern);
   double draw =
-      static_cast<double>(Mix(seed * 1000003ULL + RunNumber()) >> 11) / 9007199254740992.0;
+      static_cast<double>(Mix(Mix(seed) ^ Mix(key + RunNumber(key))) >> 11) / 9007199254740992.0;
   if (culprit_on && draw < p) {
     std::printf("FAIL: change 17 broke this run\n");
     return 1;
