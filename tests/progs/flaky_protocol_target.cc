@@ -4,19 +4,22 @@
 // The randomness is seeded, so a trial is repeatable: FLAKY_SEED picks the
 // trial, and a run's draw depends only on the seed, its pattern and how
 // many runs of that same pattern came before it (a counter file per
-// pattern in FLAKY_DIR, one byte appended per run, under a lock). So the
-// order in which a driver's parallel runs (-j) start changes nothing: runs
-// of different patterns draw from separate sequences, and runs of the same
-// pattern in flight together draw that pattern's next numbers, each once.
+// pattern in FLAKY_DIR, which must exist; one byte appended per run, under
+// a lock). So the order in which a driver's parallel runs (-j) start
+// changes nothing: runs of different patterns draw from separate sequences,
+// and runs of the same pattern in flight together draw that pattern's next
+// numbers, each once. Without FLAKY_DIR it exits 125 with a message.
 // The pattern comes from CHANGES_BISECT (VALUE#PATTERN or PATTERN).
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,19 +45,25 @@ std::uint64_t Mix(std::uint64_t x) {
 // several runs of the same pattern start at once.
 std::uint64_t RunNumber(std::uint64_t pattern) {
   const char* dir = std::getenv("FLAKY_DIR");
-  if (dir == nullptr) return 0;
+  if (dir == nullptr) {
+    std::fprintf(stderr,
+                 "flaky_protocol_target: set FLAKY_DIR to a directory for its run counts\n");
+    std::exit(125);
+  }
   char name[32];
   std::snprintf(name, sizeof name, "/runs-%016llx", static_cast<unsigned long long>(pattern));
   std::string path = std::string(dir) + name;
   int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return 0;
-  std::uint64_t n = 0;
   struct stat st;
-  if (flock(fd, LOCK_EX) == 0 && write(fd, "x", 1) == 1 && fstat(fd, &st) == 0) {
-    n = static_cast<std::uint64_t>(st.st_size);
+  if (fd < 0 || flock(fd, LOCK_EX) != 0 || write(fd, "x", 1) != 1 || fstat(fd, &st) != 0) {
+    // Without its count every run of a pattern would draw the same number:
+    // a target failing by pattern, not at random. Say so and stop.
+    std::fprintf(stderr, "flaky_protocol_target: cannot count runs in %s: %s\n", path.c_str(),
+                 std::strerror(errno));
+    std::exit(125);
   }
   close(fd);  // releases the lock
-  return n;
+  return static_cast<std::uint64_t>(st.st_size);
 }
 
 // FNV-1a: the pattern's name for its counter file and its draws.
