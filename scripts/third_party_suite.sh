@@ -131,6 +131,8 @@ timersem_of() {
 # the shim's report in OUT.report. MODE "none": no shim. Extra environment
 # for CMD comes from the array suite_env.
 suite_env=()
+# Tests whose result depends on the machine's network (see libuv below).
+network_tests=""
 run_cmd() {
   local mode="$1" out="$2" limit="$3" rc start
   shift 3
@@ -275,6 +277,14 @@ case "$suite" in
     [ "$(id -u)" -eq 0 ] && suite_env+=(UV_RUN_AS_ROOT=1)
     # Its tests find their fixtures relative to the source tree.
     rundir="$src"
+    # These race a timer against a connection to an address outside the
+    # machine (1.2.3.4, 8.8.8.8), which Debian's buildds cannot reach (the
+    # tests then skip). Where the network answers within a millisecond or
+    # so (a sandbox whose proxy accepts every TCP connection: about half of
+    # the runs of tcp_close_while_connecting failed without the shim), the
+    # result is the network's, not the timers': a difference is reported,
+    # not counted.
+    network_tests="tcp_close_while_connecting tcp_connect_timeout"
     ;;
   libevent)
     package=libevent
@@ -537,7 +547,7 @@ for mode in inert $modes; do
   # The run without the shim, on the same tests.
   LC_ALL=C join "$work/none.res" <(LC_ALL=C sort "$names") >"$out.base"
   # Each test whose result differs (or is missing on one side), rechecked.
-  n_same=0 n_rerun=0 n_differ=0 n_lost=0 differing=""
+  n_same=0 n_rerun=0 n_differ=0 n_lost=0 n_network=0 differing=""
   LC_ALL=C join -a1 -a2 -e missing -o 0,1.2,2.2 "$out.base" "$out.res" >"$out.joined"
   while read -r name was now; do
     if [ "$was" = "$now" ]; then
@@ -556,6 +566,9 @@ for mode in inert $modes; do
     if [ "$r" = agree ]; then
       n_rerun=$((n_rerun + 1))
       echo "  $mode $name: $was without the shim, $now under it; the same on a rerun"
+    elif [[ " $network_tests " == *" $name "* ]]; then
+      n_network=$((n_network + 1))
+      echo "  $mode $name: differs (${r#differ: }), not counted: its result depends on the machine's network"
     else
       n_differ=$((n_differ + 1))
       differing="$differing $name"
@@ -563,6 +576,7 @@ for mode in inert $modes; do
     fi
   done <"$out.joined"
   verdict="$n_same same, $n_rerun same on a rerun, $n_differ DIFFERENT"
+  [ "$n_network" -gt 0 ] && verdict="$verdict, $n_network differing through the network"
   [ "$n_lost" -gt 0 ] && verdict="$verdict, $n_lost without a result"
   summary "$mode" "$out" "$out.res" "$secs" "$fate" "$verdict" "$(sites_of "$out")"
   if [ "$mode" = inert ] || [ "$mode" = watch ] || [ "$mode" = native ] || [ "$strict" = 1 ]; then
@@ -570,6 +584,7 @@ for mode in inert $modes; do
   else
     allowed=$((allowed + n_differ))
   fi
+  allowed=$((allowed + n_network))
   agree=$((agree + n_same + n_rerun))
 done
 echo "third_party_suite: $suite ($package $version, built from Debian's source package in $cache/$suite):" \
@@ -577,6 +592,6 @@ echo "third_party_suite: $suite ($package $version, built from Debian's source p
   "$(grep -c . "$work/subset.names") tests under the other modes, $modes (watch = TIMERSEM=$(timersem_of watch));" \
   "$((SECONDS - overall_start)) s"
 echo "third_party_suite: $agree test results agree with the run without the shim, $differ differ" \
-  "where they must not ($allowed more under old or new, which may change results);" \
+  "where they must not ($allowed more under old or new, or through the network, which may change results);" \
   "the runner hung or crashed in $fates runs"
 [ "$differ" -eq 0 ] && [ "$fates" -eq 0 ]
