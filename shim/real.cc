@@ -15,9 +15,14 @@ namespace timerbisect::shim {
 
 namespace {
 
+// Through _dl_find_object (glibc 2.35+, as site.cc): a lookup in a sorted
+// table. dladdr scans the object's symbol table for the nearest symbol;
+// its 100 calls at start-up were 8.8M of the 11.2M instructions of an
+// empty program under the inert shim (callgrind), 2.4M with this.
 bool SameObject(void* a, void* b) {
-  Dl_info info_a, info_b;
-  return dladdr(a, &info_a) != 0 && dladdr(b, &info_b) != 0 && info_a.dli_fbase == info_b.dli_fbase;
+  dl_find_object obj_a, obj_b;
+  return _dl_find_object(a, &obj_a) == 0 && _dl_find_object(b, &obj_b) == 0 &&
+         obj_a.dlfo_link_map == obj_b.dlfo_link_map;
 }
 
 // An address from an object's dynamic section: glibc relocates these in
