@@ -14,7 +14,11 @@
 # The node is this host (`hostname -s`) with its real CPU count and memory;
 # proctrack/linuxproc and task/none need no cgroups, so it runs in
 # containers. `start` is idempotent and returns at once when the node is
-# already idle.
+# already idle. There is one such cluster per machine: two test runs at
+# once (two build trees, two clones) share it, and one run's stop or left
+# jobs can time out the other's Slurm tests (2026-12-06: a clean clone's
+# first SlurmE2E test waited 300 s on jobs a parallel run had left; alone
+# it passed in 9 s).
 #
 # Exit codes: 0 done; 1 status: not running; 2 usage; 3 not root; 4 a
 # package is missing and cannot be installed (no apt-get, or it failed);
