@@ -66,15 +66,6 @@ std::uint64_t RunNumber(std::uint64_t pattern) {
   return static_cast<std::uint64_t>(st.st_size);
 }
 
-// FNV-1a: the pattern's name for its counter file and its draws.
-std::uint64_t PatternKey(std::string_view pattern) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : pattern) {
-    h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-  }
-  return h;
-}
-
 }  // namespace
 
 int main() {
@@ -97,7 +88,8 @@ int main() {
   double p = p_text != nullptr ? std::atof(p_text) : 0.5;
   const char* seed_text = std::getenv("FLAKY_SEED");
   std::uint64_t seed = seed_text != nullptr ? std::strtoull(seed_text, nullptr, 10) : 1;
-  std::uint64_t key = PatternKey(pattern);
+  // The pattern's name for its counter file and its draws.
+  std::uint64_t key = timerbisect::protocol::Fnv1a64().AddBytes(pattern).value();
   double draw =
       static_cast<double>(Mix(Mix(seed) ^ Mix(key + RunNumber(key))) >> 11) / 9007199254740992.0;
   if (culprit_on && draw < p) {
