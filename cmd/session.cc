@@ -196,6 +196,12 @@ std::vector<std::string> AspectsThatFail(Target& target, const std::string& patt
 
 }  // namespace
 
+std::string NoSiteInScope(const std::string& scope) {
+  return "no timer site matched " + (scope.empty() ? "TIMERSEM_SCOPE" : "--scope " + scope) +
+         ": the runs reached timer sites, but none with a frame whose module path or function "
+         "name (as in the symbol table) matches it";
+}
+
 int JobsOrCores(int jobs) {
   if (jobs > 0) return jobs;
   unsigned cores = std::thread::hardware_concurrency();
@@ -349,8 +355,10 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
   if (target.uses_shim() && target.reports().Ids().empty() &&
       rep.outcome != search::Outcome::kFound) {
     rep.outcome = search::Outcome::kNotSensitive;
-    rep.message = "the shim was loaded but no run reached a timer site (" + native.verdict.kind +
-                  " natively)";
+    rep.message = target.reports().reached_out_of_scope()
+                      ? NoSiteInScope(o.scope) + " (" + native.verdict.kind + " natively)"
+                      : "the shim was loaded but no run reached a timer site (" +
+                            native.verdict.kind + " natively)";
   }
   symbolize::Symbolizer symbolizer;
   // The adaptive search gives each set its confidence; the others do not.

@@ -116,4 +116,7 @@ int JobsOrCores(int jobs);
 nlohmann::json JournalIdentity(std::string_view subcommand, const SessionOptions& options,
                                const TargetOptions& target);
 
+// Why no site was found when every site reached was outside the scope.
+std::string NoSiteInScope(const std::string& scope);
+
 }  // namespace timerbisect::cmd

@@ -89,7 +89,11 @@ int RunSites(const SitesOptions& o) {
   }
   report::SortSites(listing.sites);
   report::FindHeaderOnlyLoops(listing);
-  (o.json_path == "-" ? std::cerr : std::cout) << report::FormatText(listing);
+  std::ostream& text_out = o.json_path == "-" ? std::cerr : std::cout;
+  text_out << report::FormatText(listing);
+  if (listing.sites.empty() && target.reports().reached_out_of_scope()) {
+    text_out << "timerbisect: " << NoSiteInScope(o.scope) << "\n";
+  }
   if (!WriteOutput("--json", o.json_path, report::JsonDocument(report::ToJson(listing)))) {
     return kExitUsage;
   }

@@ -30,6 +30,7 @@ std::string ReportLines(const run::ProbeOutput& out) {
       if (line.find("[bisect-match ") != std::string_view::npos ||
           line.starts_with("timerbisect: shim active") ||
           line.starts_with("timerbisect: shim dropped ") ||
+          line.starts_with("timerbisect: site outside TIMERSEM_SCOPE") ||
           line.starts_with("timerbisect: io_uring ")) {
         kept.append(line);
         kept += '\n';

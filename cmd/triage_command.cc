@@ -132,6 +132,7 @@ int RunTriage(const TriageOptions& o) {
     return kExitUsage;
   }
   triage.reached_sites = !s.target().reports().Ids().empty();
+  triage.reached_out_of_scope = s.target().reports().reached_out_of_scope();
   std::string text = "timerbisect triage: " + std::to_string(s.target().runs()) + " runs\n" +
                      report::RatesText(triage, o.bisect.confidence);
   text_out << text;

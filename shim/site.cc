@@ -15,6 +15,7 @@
 #include "protocol/hash.h"
 #include "protocol/marker.h"
 #include "state.h"
+#include "symbols.h"
 #include "watch.h"
 
 namespace timerbisect::shim {
@@ -44,6 +45,12 @@ CacheSlot g_cache[kCacheSlots];
 // made before an unload are never found again (they stay, unreachable,
 // until the table's probes give up and walks go uncached).
 std::atomic<std::uint64_t> g_unload_generation{0};
+
+// Whether this process has said that it reached a site outside
+// TIMERSEM_SCOPE (once a process, to a report file only: the driver's
+// "no site matched --scope", where it would otherwise say that no timer
+// was reached at all).
+std::atomic<bool> g_out_of_scope_noted{false};
 
 // IDs reported by this process: each site's report is written once.
 constexpr std::size_t kReportedSlots = 8192;
@@ -96,13 +103,12 @@ bool InShim(void* pc) {
   return _dl_find_object(pc, &obj) == 0 && obj.dlfo_link_map == g_shim_map;
 }
 
-void WriteLine(const char* line, int length) {
+void WriteLine(int fd, const char* line, int length) {
   if (length <= 0) return;
   if (length > 1023) length = 1023;
   // One write(2) per line: whole lines even with many writers (O_APPEND or
   // a pipe, lines under PIPE_BUF), and nothing buffered to lose in a crash.
-  while (syscall(SYS_write, ReportFd(), line, static_cast<std::size_t>(length)) < 0 &&
-         errno == EINTR) {
+  while (syscall(SYS_write, fd, line, static_cast<std::size_t>(length)) < 0 && errno == EINTR) {
   }
 }
 
@@ -116,37 +122,46 @@ void Report(const SiteDecision& d, Api api, void* const* pcs, int n, bool lost_c
   protocol::FormatMarker(d.id, marker);
   const int mlen = static_cast<int>(protocol::kMarkerSize);
   const char* mode = d.watched ? "native" : (d.mode == Mode::kNew ? "new" : "old");
+  // Checked once a report, not once a line: it costs a system call.
+  const int fd = ReportFd();
   char line[1024];
   int len = std::snprintf(line, sizeof line, "%.*s timerbisect site %s mode=%s kind=%s%s\n", mlen,
                           marker, ApiName(api), mode, IsWaitApi(api) ? "wait" : "timer",
                           lost_caller ? " caller=callback" : "");
-  WriteLine(line, len < 0 ? 0 : std::min(len, 1023));
+  WriteLine(fd, line, len < 0 ? 0 : std::min(len, 1023));
   if (!g_cfg->matcher.Verbose() && !g_cfg->watch) return;
   for (int i = 0; i < n; ++i) {
     Frame frame;
     Normalize(pcs[i], frame);
-    Dl_info info{};
-    const char* symbol = "";
-    if (dladdr(pcs[i], &info) != 0 && info.dli_sname != nullptr) symbol = info.dli_sname;
+    const char* symbol = FunctionName(pcs[i]);
+    if (symbol == nullptr) symbol = "";
     len = std::snprintf(line, sizeof line, "%.*s   #%d %s+0x%llx %s\n", mlen, marker, i,
                         frame.module, static_cast<unsigned long long>(frame.offset), symbol);
     if (len >= static_cast<int>(sizeof line)) {
       line[sizeof line - 2] = '\n';
       len = sizeof line - 1;
     }
-    WriteLine(line, len);
+    WriteLine(fd, line, len);
   }
+}
+
+void NoteOutOfScope(Api api) {
+  char line[160];
+  int len =
+      std::snprintf(line, sizeof line, "timerbisect: site outside TIMERSEM_SCOPE pid=%d api=%s\n",
+                    static_cast<int>(syscall(SYS_getpid)), ApiName(api));
+  WriteLine(ReportFd(), line, len < 0 ? 0 : std::min(len, 159));
 }
 
 bool InScope(void* const* pcs, const Frame* frames, int n) {
   if (!g_cfg->scope) return true;
+  // Module paths first: they cost nothing to look at.
   for (int i = 0; i < n; ++i) {
     if (RE2::PartialMatch(frames[i].module, *g_cfg->scope)) return true;
-    Dl_info info{};
-    if (dladdr(pcs[i], &info) != 0 && info.dli_sname != nullptr &&
-        RE2::PartialMatch(info.dli_sname, *g_cfg->scope)) {
-      return true;
-    }
+  }
+  for (int i = 0; i < n; ++i) {
+    const char* name = FunctionName(pcs[i]);
+    if (name != nullptr && RE2::PartialMatch(name, *g_cfg->scope)) return true;
   }
   return false;
 }
@@ -314,6 +329,10 @@ void InitSites(const Config& config) {
   ssize_t n = readlink("/proc/self/exe", g_exe_path, sizeof g_exe_path - 1);
   g_exe_path[n > 0 ? n : 0] = '\0';
   WarmUpStackWalks();
+  // Reports of frames name their functions: read the symbol tables at
+  // start-up, not in the first timer call. (The scope needs names only
+  // when no frame's module path matches it, so it reads them on demand.)
+  if (config.watch || config.matcher.Verbose()) IndexCommonModules();
 }
 
 void NoteLibraryUnloading() {
@@ -323,6 +342,7 @@ void NoteLibraryUnloading() {
 void ResetSitesAfterFork() {
   for (auto& slot : g_reported) slot.store(0, std::memory_order_relaxed);
   g_reported_zero.store(false, std::memory_order_relaxed);
+  g_out_of_scope_noted.store(false, std::memory_order_relaxed);
 }
 
 namespace {
@@ -388,6 +408,11 @@ SiteDecision DecideSite(Api api, const void* lost_caller) {
   std::uint64_t key = key_hash.value() | 1;  // 0 marks an empty slot
 
   SiteDecision d = CachedDecision(key, pcs, n);
+  if (!d.counts && !d.watched && !g_cfg->report_path.empty() &&
+      !g_out_of_scope_noted.load(std::memory_order_relaxed) &&
+      !g_out_of_scope_noted.exchange(true)) {
+    NoteOutOfScope(api);
+  }
   if (d.report && FirstReport(d.id)) {
     Report(d, api, pcs, n, lost_caller != nullptr);
     // Every watched site gets a stats line at exit, even one never armed.

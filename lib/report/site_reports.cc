@@ -98,6 +98,10 @@ void ReportCollector::AddLine(std::string_view line) {
     shim_announced_ = true;
     return;
   }
+  if (line.starts_with("timerbisect: site outside TIMERSEM_SCOPE")) {
+    reached_out_of_scope_ = true;
+    return;
+  }
   constexpr std::string_view kIoUring = "timerbisect: io_uring pid=";
   if (line.starts_with(kIoUring)) {
     io_uring_pids_.insert(std::atoi(std::string(line.substr(kIoUring.size())).c_str()));

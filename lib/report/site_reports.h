@@ -10,6 +10,9 @@
 //   [bisect-match 0x...] timerbisect stats arms=N rearms=N short=N
 //   [bisect-match 0x...] timerbisect open timerfd armed=0|1
 //   [bisect-match 0x...] timerbisect open posix_timer armed=0|1
+// With TIMERSEM_SCOPE, each process that reaches a site outside it also
+// writes, once, to a report file:
+//   timerbisect: site outside TIMERSEM_SCOPE pid=N api=API
 // Other targets write whatever they like beside the marker; those lines are
 // kept as text, markers cut out, as Go's bisect shows them.
 #pragma once
@@ -26,7 +29,7 @@ namespace timerbisect::report {
 struct ReportedFrame {
   std::string module;        // path of the ELF file as loaded
   std::uint64_t offset = 0;  // return address minus the module's load bias
-  std::string symbol;        // dynamic symbol, if the shim found one
+  std::string symbol;        // the function's symbol (mangled), if the shim found one
 };
 
 // Watch mode's counters of one site, summed over the processes that wrote
@@ -74,6 +77,9 @@ class ReportCollector {
   const std::map<std::uint64_t, SiteReport>& sites() const { return sites_; }
   // True if a shim announced itself ("timerbisect: shim active ...").
   bool shim_announced() const { return shim_announced_; }
+  // True if a shim reached a site that TIMERSEM_SCOPE left out ("timerbisect:
+  // site outside TIMERSEM_SCOPE pid=N api=API", once a process).
+  bool reached_out_of_scope() const { return reached_out_of_scope_; }
   // Execs that dropped the shim ("timerbisect: shim dropped pid=N exec=PATH
   // missing=..."), as "PATH (missing LD_PRELOAD,TIMERSEM)", deduplicated:
   // a wrapper that cleared the environment before the program ran.
@@ -87,6 +93,7 @@ class ReportCollector {
 
   std::map<std::uint64_t, SiteReport> sites_;
   bool shim_announced_ = false;
+  bool reached_out_of_scope_ = false;
   std::set<std::string> dropped_execs_;
   std::set<int> io_uring_pids_;
 };

@@ -86,7 +86,11 @@ std::string RatesText(const TriageReport& t, double confidence) {
                       " more runs per configuration would settle it (raise --budget)"
                 : std::string("more runs would be needed than can be estimated"));
   }
-  if (!t.reached_sites) out << "; no run reached a timer site";
+  if (!t.reached_sites) {
+    out << (t.reached_out_of_scope
+                ? "; no timer site matched the scope (sites outside it were reached)"
+                : "; no run reached a timer site");
+  }
   out << "\n";
   return out.str();
 }

@@ -30,6 +30,7 @@ struct TriageReport {
   double confidence = 0;   // posterior of the verdict
   int runs_to_settle = 0;  // when inconclusive: more runs per configuration, -1 unknown
   bool reached_sites = true;
+  bool reached_out_of_scope = false;      // ... but sites outside the scope were reached
   std::chrono::milliseconds duration{0};  // the whole triage
 };
 

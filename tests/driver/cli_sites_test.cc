@@ -170,6 +170,19 @@ TEST(CliSites, ScopeLimitsTheSites) {
   CliRun run = Sites({"--scope", "no-such-module"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("timerbisect: 0 timer sites"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("timerbisect: no timer site matched --scope no-such-module: the runs "
+                         "reached timer sites"),
+            std::string::npos)
+      << run.out;
+}
+
+// The scope matches the program's own functions, static ones included,
+// which only the full symbol table names (the dynamic one has none of them).
+TEST(CliSites, ScopeMatchesTheProgramsOwnStaticFunction) {
+  CliRun run = Sites({"--scope", "ShortPolls"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("timerbisect: 1 timer site reached"), std::string::npos) << run.out;
+  EXPECT_NE(Block(run.out, "poll: 1 site").find("#0 ShortPolls "), std::string::npos) << run.out;
 }
 
 // A setup error is one line on stderr and exit 2, before anything runs.

@@ -404,5 +404,19 @@ TEST_P(EarlyExitTarget, IsNotTimerSensitiveInOneLine) {
 
 INSTANTIATE_TEST_SUITE_P(PassingAndFailing, EarlyExitTarget, ::testing::Values("0", "3"));
 
+// A scope that leaves out every site the target reaches says that, not that
+// no timer was reached (which sends a user looking in the wrong place).
+TEST(ScopeThatMatchesNoSite, SaysSoInOneLine) {
+  ScratchDir dir("robust");
+  DriverAnswer got =
+      RunDriver(dir, {}, {"-q", "--scope", "^no-such-function$"}, {"crash", "abort"});
+  EXPECT_EQ(got.exit.code, 1) << got.exit.out << got.exit.err;
+  EXPECT_EQ(got.exit.out,
+            "timerbisect: not timer-sensitive: no timer site matched --scope ^no-such-function$: "
+            "the runs reached timer sites, but none with a frame whose module path or function "
+            "name (as in the symbol table) matches it (pass natively)\n");
+  EXPECT_EQ(got.answer.value("outcome", ""), "not-timer-sensitive");
+}
+
 }  // namespace
 }  // namespace timerbisect::robust

@@ -73,6 +73,41 @@ TEST(ShimSite, ScopeFiltersSitesByModuleOrSymbol) {
   EXPECT_EQ(ReportedIds(Sites("lib", {{"TIMERSEM_SCOPE", "^nothing-matches$"}}).report).size(), 0u);
 }
 
+// The full symbol table, not only the dynamic one: the program's own static
+// functions count for the scope, and reports name them. Names are as in the
+// symbol table, so unanchored: GCC may name a clone "MakeTimer.isra.0".
+TEST(ShimSite, ScopeMatchesTheProgramsOwnStaticFunctions) {
+  EXPECT_EQ(ReportedIds(Sites("two_callers", {{"TIMERSEM_SCOPE", "MakeTimer"}}).report).size(), 2u);
+  EXPECT_EQ(ReportedIds(Sites("two_callers", {{"TIMERSEM_SCOPE", "ThreadMain"}}).report).size(),
+            0u);
+  EXPECT_EQ(ReportedIds(Sites("threads", {{"TIMERSEM_SCOPE", "ThreadMain"}}).report).size(), 1u);
+}
+
+TEST(ShimSite, VerboseFramesNameTheProgramsOwnFunctions) {
+  ShimRun run = Sites("threads", {{"TIMERSEM", "new#vy"}});
+  for (const char* name : {" MakeTimer", " CallerA", " ThreadMain"}) {
+    EXPECT_NE(run.report.find(name), std::string::npos) << name << " in\n" << run.report;
+  }
+}
+
+// A report file says, once a process, that a site outside the scope was
+// reached, so the driver can tell "no site in scope" from "no timer at all".
+TEST(ShimSite, SiteOutsideTheScopeIsNotedOnceAProcess) {
+  ShimRun run = Sites("fork", {{"TIMERSEM_SCOPE", "^nothing-matches$"}});
+  EXPECT_TRUE(ReportedIds(run.report).empty()) << run.report;
+  std::istringstream in(run.report);
+  int notes = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("timerbisect: site outside TIMERSEM_SCOPE pid=")) {
+      ++notes;
+      EXPECT_NE(line.find(" api=timerfd_create"), std::string::npos) << line;
+    }
+  }
+  EXPECT_EQ(notes, 2) << run.report;  // the parent and its child
+  ShimRun in_scope = Sites("fork", {{"TIMERSEM_SCOPE", "prog_shim_sites"}});
+  EXPECT_EQ(in_scope.report.find("outside TIMERSEM_SCOPE"), std::string::npos) << in_scope.report;
+}
+
 TEST(ShimSite, ReportGoesToStderrByDefault) {
   ShimRun run = Sites("two_callers", {{"TIMERSEM_REPORT", "stderr"}});
   EXPECT_EQ(ReportedIds(run.err).size(), 2u) << run.err;
@@ -134,6 +169,10 @@ TEST(ShimSiteEdges, LibraryLoadedWhereAnotherWasUnloadedIsAnotherSite) {
   EXPECT_EQ(ReportedIds(run.report).size(), 2u) << run.report;
   EXPECT_NE(run.report.find("libshim_unload_a.so+0x"), std::string::npos) << run.report;
   EXPECT_NE(run.report.find("libshim_unload_b.so+0x"), std::string::npos) << run.report;
+  // Each copy's frames are named from its own symbol table, not from the
+  // one read for the copy unloaded before it.
+  EXPECT_NE(run.report.find(" made_in_copy_a\n"), std::string::npos) << run.report;
+  EXPECT_NE(run.report.find(" made_in_copy_b\n"), std::string::npos) << run.report;
 }
 
 }  // namespace
