@@ -37,7 +37,7 @@ Image Load(const std::string& path) {
   Image image;
   image.size = bytes.size();
   image.words.resize((bytes.size() + 7) / 8);
-  std::memcpy(image.words.data(), bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(image.words.data(), bytes.data(), bytes.size());
   return image;
 }
 
@@ -108,7 +108,7 @@ TEST(ElfSymbols, EveryTruncationIsRefusedOrIndexedWithoutReadingPastTheEnd) {
   for (std::size_t size = 0; size <= image.size; ++size) {
     // A copy of exactly `size` bytes, so that a read past it is ASan's to see.
     std::vector<std::uint64_t> words((size + 7) / 8);
-    std::memcpy(words.data(), image.data(), size);
+    if (size > 0) std::memcpy(words.data(), image.data(), size);
     ElfSymbolIndex index;
     if (IndexElfSymbols(reinterpret_cast<const unsigned char*>(words.data()), size, 0, nullptr,
                         index)) {
