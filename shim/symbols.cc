@@ -47,13 +47,18 @@ bool ReadSymbols(const link_map* map, ElfSymbolIndex& out) {
   long fd = syscall(SYS_openat, AT_FDCWD, ModulePath(map), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   struct stat st {};
-  void* file = MAP_FAILED;
+  // mmap as a raw system call too, like the open and close around it: a
+  // sanitizer that intercepts mmap would take the descriptor for one of the
+  // program's, which it never saw open (ThreadSanitizer reported a race
+  // with the program's close of an earlier descriptor of that number).
+  long mapped = -1;
   if (syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    file = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
-                static_cast<int>(fd), 0);
+    mapped = syscall(SYS_mmap, nullptr, static_cast<std::size_t>(st.st_size), PROT_READ,
+                     MAP_PRIVATE, fd, 0);
   }
   syscall(SYS_close, fd);
-  if (file == MAP_FAILED) return false;
+  if (mapped == -1) return false;
+  void* file = reinterpret_cast<void*>(mapped);
   const auto size = static_cast<std::size_t>(st.st_size);
   if (IndexElfSymbols(static_cast<const unsigned char*>(file), size, map->l_addr, map->l_ld, out)) {
     return true;
