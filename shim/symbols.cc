@@ -115,17 +115,9 @@ const char* FunctionName(void* pc) {
 }
 
 void IndexCommonModules() {
-  // The program: the first module the loader lists.
-  dl_iterate_phdr(
-      [](dl_phdr_info* info, std::size_t, void*) {
-        for (int i = 0; i < info->dlpi_phnum; ++i) {
-          if (info->dlpi_phdr[i].p_type != PT_LOAD) continue;
-          FunctionName(reinterpret_cast<void*>(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr + 1));
-          break;
-        }
-        return 1;  // stop after it
-      },
-      nullptr);
+  // The program is the loader's first module; reading the head of its list
+  // takes no lock (dl_iterate_phdr would take the loader's).
+  if (const link_map* program = _r_debug.r_map; program != nullptr) SymbolsOf(program);
   // libc.
   FunctionName(reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(&::getpid) + 1));
 }
