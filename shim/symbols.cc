@@ -53,8 +53,11 @@ bool ReadSymbols(const link_map* map, ElfSymbolIndex& out) {
   // with the program's close of an earlier descriptor of that number).
   long mapped = -1;
   if (syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    mapped = syscall(SYS_mmap, nullptr, static_cast<std::size_t>(st.st_size), PROT_READ,
-                     MAP_PRIVATE, fd, 0);
+    // Every argument a long: the kernel reads whole registers, and an int
+    // passed through syscall's "..." leaves the upper half undefined (a
+    // garbage offset mapped past the end of the file: SIGBUS on reading).
+    mapped = syscall(SYS_mmap, 0L, static_cast<long>(st.st_size), long{PROT_READ},
+                     long{MAP_PRIVATE}, fd, 0L);
   }
   syscall(SYS_close, fd);
   if (mapped == -1) return false;
