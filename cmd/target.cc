@@ -4,6 +4,7 @@
 
 #include "preflight.h"
 #include "protocol/pattern.h"
+#include "protocol/shim_lines.h"
 #include "report/bisect_report.h"
 #include "run/lines.h"
 
@@ -28,10 +29,7 @@ std::string ReportLines(const run::ProbeOutput& out) {
     run::ForEachLine(*text, [&kept](std::string_view line) {
       if (line.ends_with('\n')) line.remove_suffix(1);
       if (line.find("[bisect-match ") != std::string_view::npos ||
-          line.starts_with("timerbisect: shim active") ||
-          line.starts_with("timerbisect: shim dropped ") ||
-          line.starts_with("timerbisect: site outside TIMERSEM_SCOPE") ||
-          line.starts_with("timerbisect: io_uring ")) {
+          protocol::IsShimStatusLine(line)) {
         kept.append(line);
         kept += '\n';
       }

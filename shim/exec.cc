@@ -18,6 +18,7 @@
 
 #include "exec.h"
 #include "interceptor.h"
+#include "protocol/shim_lines.h"
 
 extern char** environ;
 
@@ -67,7 +68,7 @@ void CheckExec(const char* path, char* const* env) {
     missing[std::strlen(missing) - 1] = '\0';
     char line[512];
     int n =
-        std::snprintf(line, sizeof line, "timerbisect: shim dropped pid=%d exec=%s missing=%s\n",
+        std::snprintf(line, sizeof line, TIMERBISECT_SHIM_DROPPED "pid=%d exec=%s missing=%s\n",
                       static_cast<int>(syscall(SYS_getpid)), path != nullptr ? path : "?", missing);
     if (n > 0) {
       std::size_t size = std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1);

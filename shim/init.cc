@@ -16,6 +16,7 @@
 #include "exec.h"
 #include "fd_table.h"
 #include "own_fds.h"
+#include "protocol/shim_lines.h"
 #include "real.h"
 #include "signal_stale.h"
 #include "site.h"
@@ -122,7 +123,7 @@ ShimState Initialize() {
     g_report_fd.store(fd, std::memory_order_release);
     // Tells the driver the shim was loaded, even if no timer is ever used.
     char line[512];
-    int n = std::snprintf(line, sizeof line, "timerbisect: shim active pid=%d TIMERSEM=%s\n",
+    int n = std::snprintf(line, sizeof line, TIMERBISECT_SHIM_ACTIVE "pid=%d TIMERSEM=%s\n",
                           static_cast<int>(getpid()), g_config->timersem.c_str());
     if (n > 0)
       WriteAll(fd, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));

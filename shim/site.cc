@@ -14,6 +14,7 @@
 
 #include "protocol/hash.h"
 #include "protocol/marker.h"
+#include "protocol/shim_lines.h"
 #include "state.h"
 #include "symbols.h"
 #include "watch.h"
@@ -147,9 +148,8 @@ void Report(const SiteDecision& d, Api api, void* const* pcs, int n, bool lost_c
 
 void NoteOutOfScope(Api api) {
   char line[160];
-  int len =
-      std::snprintf(line, sizeof line, "timerbisect: site outside TIMERSEM_SCOPE pid=%d api=%s\n",
-                    static_cast<int>(syscall(SYS_getpid)), ApiName(api));
+  int len = std::snprintf(line, sizeof line, TIMERBISECT_OUTSIDE_SCOPE "pid=%d api=%s\n",
+                          static_cast<int>(syscall(SYS_getpid)), ApiName(api));
   WriteLine(ReportFd(), line, len < 0 ? 0 : std::min(len, 159));
 }
 

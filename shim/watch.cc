@@ -13,6 +13,7 @@
 #include "fd_table.h"
 #include "guard.h"
 #include "protocol/marker.h"
+#include "protocol/shim_lines.h"
 #include "state.h"
 #include "timespec.h"
 
@@ -128,7 +129,7 @@ void ReportIoUring() {
   if (!found) return;
   char line[128];
   int len = std::snprintf(line, sizeof line,
-                          "timerbisect: io_uring pid=%d: its timeouts are not intercepted\n",
+                          TIMERBISECT_IO_URING "pid=%d: its timeouts are not intercepted\n",
                           static_cast<int>(syscall(SYS_getpid)));
   if (len > 0) syscall(SYS_write, ReportFd(), line, static_cast<std::size_t>(len));
 }

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "protocol/marker.h"
+#include "protocol/shim_lines.h"
 
 namespace timerbisect::report {
 namespace {
@@ -94,22 +95,23 @@ void ReportCollector::Add(std::string_view text) {
 }
 
 void ReportCollector::AddLine(std::string_view line) {
-  if (line.starts_with("timerbisect: shim active")) {
+  if (line.starts_with(protocol::kShimActiveLine)) {
     shim_announced_ = true;
     return;
   }
-  if (line.starts_with("timerbisect: site outside TIMERSEM_SCOPE")) {
+  if (line.starts_with(protocol::kOutsideScopeLine)) {
     reached_out_of_scope_ = true;
     return;
   }
-  constexpr std::string_view kIoUring = "timerbisect: io_uring pid=";
-  if (line.starts_with(kIoUring)) {
-    io_uring_pids_.insert(std::atoi(std::string(line.substr(kIoUring.size())).c_str()));
+  constexpr std::string_view kPid = "pid=";
+  if (line.starts_with(protocol::kIoUringLine)) {
+    std::string_view rest = line.substr(protocol::kIoUringLine.size());
+    if (!rest.starts_with(kPid)) return;
+    io_uring_pids_.insert(std::atoi(std::string(rest.substr(kPid.size())).c_str()));
     return;
   }
-  constexpr std::string_view kDropped = "timerbisect: shim dropped ";
-  if (line.starts_with(kDropped)) {
-    std::string_view rest = line.substr(kDropped.size());
+  if (line.starts_with(protocol::kShimDroppedLine)) {
+    std::string_view rest = line.substr(protocol::kShimDroppedLine.size());
     auto exec = rest.find("exec="), missing = rest.find(" missing=");
     if (exec != std::string_view::npos && missing != std::string_view::npos && missing > exec) {
       dropped_execs_.insert(std::string(rest.substr(exec + 5, missing - exec - 5)) + " (missing " +
