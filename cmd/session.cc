@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include <sys/stat.h>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -239,6 +240,21 @@ nlohmann::json JournalIdentity(std::string_view subcommand, const SessionOptions
                              {"max_runs", o.max_runs}};
   // Only when set, so journals written before --maxset existed still resume.
   if (o.max_set_size > 0) identity["maxset"] = o.max_set_size;
+  // The program run, by size and modification time: rebuilt, its sites are
+  // other sites (their offsets moved), so recorded probes no longer apply.
+  // Only the command's own executable: what a runner (ctest, a script)
+  // starts in turn is not looked at.
+  if (!o.shell && !t.argv.empty()) {
+    struct stat st {};
+    if (auto program = run::ResolveCommand(t.argv[0]);
+        program && stat(program->c_str(), &st) == 0) {
+      identity["program"] = {
+          {"path", *program},
+          {"size", static_cast<std::int64_t>(st.st_size)},
+          {"mtime_ns",
+           static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec}};
+    }
+  }
   return identity;
 }
 
@@ -258,6 +274,25 @@ Expected<std::unique_ptr<Session>> Session::Open(std::string_view subcommand,
       errors.push_back(writable.error());
     }
     if (path == "-") stdout_outputs.push_back(flag);
+  }
+  // Two outputs (or an output and the journal) in one file: one would
+  // overwrite or corrupt the other.
+  std::vector<std::pair<std::string, std::string>> files = checks.output_paths;
+  files.emplace_back("--journal", options.journal_path);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    for (std::size_t j = i + 1; j < files.size(); ++j) {
+      const auto& [flag_a, a] = files[i];
+      const auto& [flag_b, b] = files[j];
+      if (a.empty() || b.empty() || a == "-" || b == "-") continue;
+      std::error_code ec_a, ec_b;
+      auto canonical = [](const std::string& path, std::error_code& ec) {
+        return std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+      };
+      if (canonical(a, ec_a) == canonical(b, ec_b) && !ec_a && !ec_b) {
+        errors.push_back("timerbisect: " + flag_a + " and " + flag_b + " both name " + a +
+                         "; give each its own file");
+      }
+    }
   }
   if (stdout_outputs.size() > 1) {
     errors.push_back("timerbisect: " + stdout_outputs[0] + " - and " + stdout_outputs[1] +

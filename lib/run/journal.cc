@@ -46,6 +46,10 @@ std::string FirstDifference(const nlohmann::json& recorded, const nlohmann::json
   for (const auto& [key, value] : now.items()) {
     if (!recorded.contains(key)) return key + " (not recorded)";
     if (recorded[key] != value) {
+      if (key == "program" && value.is_object() && recorded[key].is_object()) {
+        return "the program " + value.value("path", std::string()) +
+               " was rebuilt or replaced since: its size or modification time differs";
+      }
       return key + ": " + recorded[key].dump() + " there, " + value.dump() + " here";
     }
   }
@@ -68,30 +72,33 @@ base::Expected<Journal> Journal::Open(const std::string& path, const std::string
   {
     std::ifstream in(path);
     std::string line;
+    bool first = true;
     while (std::getline(in, line)) {
       if (line.empty()) continue;
-      if (!has_header && journal.loaded_ == 0) {
+      if (first) {
+        // The first line says what run the journal belongs to. A file that
+        // starts otherwise is not a journal (a --json result, a source file
+        // given by mistake): appending to it would damage it.
+        first = false;
         auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-        if (j.is_object() && j.contains(kHeaderKey)) {
-          has_header = true;
-          nlohmann::json recorded = j.value("identity", nlohmann::json::object());
-          if (std::string diff = FirstDifference(recorded, want); !diff.empty()) {
-            return fail("timerbisect: --journal " + path + " was recorded for another run (" +
-                        diff + "); give a new file, or delete this one to start over");
-          }
-          continue;
+        if (!j.is_object() || !j.contains(kHeaderKey)) {
+          return fail("timerbisect: --journal " + path +
+                      " is not a journal (its first line is not the one timerbisect writes "
+                      "first), and would be appended to; give a new file, or delete this one");
         }
+        has_header = true;
+        nlohmann::json recorded = j.value("identity", nlohmann::json::object());
+        if (std::string diff = FirstDifference(recorded, want); !diff.empty()) {
+          return fail("timerbisect: --journal " + path + " was recorded for another run (" + diff +
+                      "); give a new file, or delete this one to start over");
+        }
+        continue;
       }
       auto entry = ParseLine(line);
       if (!entry) continue;  // a line cut short by a kill, or not ours
       journal.recorded_[entry->key].push_back(std::move(*entry));
       ++journal.loaded_;
     }
-  }
-  if (journal.loaded_ > 0 && !has_header) {
-    return fail("timerbisect: --journal " + path +
-                " has probes but no line saying what run they belong to (an older timerbisect, "
-                "or not a journal); give a new file, or delete this one to start over");
   }
   journal.fd_ = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (journal.fd_ < 0) {

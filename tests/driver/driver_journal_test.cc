@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,16 +53,18 @@ void KillMarkedProcesses() {
   }
 }
 
-// Starts the driver on the drain example with stdout to `out` (and stderr
-// to `out`.err), with `flags` before the command and `args` after it.
+// Starts the driver on `program` (the drain example) with stdout to `out`
+// (and stderr to `out`.err), with `flags` before the command and `args`
+// after it.
 pid_t StartDriver(const std::string& journal, const std::string& out,
                   const std::vector<std::string>& flags = {},
-                  const std::vector<std::string>& args_after = {}) {
+                  const std::vector<std::string>& args_after = {},
+                  const std::string& program = TIMERBISECT_DRAIN_EXAMPLE) {
   std::vector<std::string> args = {TIMERBISECT_DRIVER, "-q",    "--timeout", "2s",
                                    "--journal",        journal, "--json",    out + ".json"};
   args.insert(args.end(), flags.begin(), flags.end());
   args.push_back("--");
-  args.push_back(TIMERBISECT_DRAIN_EXAMPLE);
+  args.push_back(program);
   args.insert(args.end(), args_after.begin(), args_after.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -139,6 +143,53 @@ TEST(DriverJournal, JournalOfAnotherCommandOrFlagsIsASetupError) {
     EXPECT_EQ(ReadFile(out), "");
     EXPECT_EQ(LineCount(journal), recorded);  // nothing ran, nothing appended
   }
+}
+
+// A journal names the program it ran: the same command line after a
+// rebuild is another run (its sites' offsets moved), refused before
+// anything runs; so is a file that is not a journal, which is left as it was.
+TEST(DriverJournal, RebuiltProgramOrAFileThatIsNotAJournalIsASetupError) {
+  std::string program = Temp("program"), journal = Temp("rebuilt"), out = Temp("rebuilt.out");
+  std::filesystem::copy_file(TIMERBISECT_DRAIN_EXAMPLE, program);
+  ASSERT_EQ(Wait(StartDriver(journal, out, {}, {}, program)), 0);
+  int recorded = LineCount(journal);
+  // "Rebuilt": the same bytes, a new modification time.
+  const timespec later[2] = {{0, UTIME_OMIT}, {1'000'000'000, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, program.c_str(), later, 0), 0);
+  EXPECT_EQ(Wait(StartDriver(journal, out, {}, {}, program)), 2);
+  std::string err = ReadFile(out + ".err");
+  EXPECT_NE(err.find("the program " + program + " was rebuilt or replaced since"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(LineCount(out + ".err"), 1) << err;
+  EXPECT_EQ(LineCount(journal), recorded);
+
+  // A --json result given as the journal by mistake.
+  const std::string result = ReadFile(out + ".json");
+  ASSERT_FALSE(result.empty());
+  std::string not_journal = Temp("result.json");
+  {
+    std::ofstream f(not_journal);
+    f << result;
+  }
+  EXPECT_EQ(Wait(StartDriver(not_journal, out)), 2);
+  err = ReadFile(out + ".err");
+  EXPECT_NE(err.find("is not a journal"), std::string::npos) << err;
+  EXPECT_EQ(ReadFile(not_journal), result);
+  unlink(program.c_str());
+  unlink(not_journal.c_str());
+}
+
+// --json and --journal naming one file would overwrite one with the other.
+TEST(DriverJournal, JsonAndJournalInOneFileIsASetupError) {
+  std::string out = Temp("same.out");
+  std::filesystem::path json = out + ".json";  // where StartDriver puts --json
+  unlink(json.c_str());
+  std::string same = json.parent_path().string() + "/./" + json.filename().string();
+  EXPECT_EQ(Wait(StartDriver(same, out)), 2);
+  std::string err = ReadFile(out + ".err");
+  EXPECT_NE(err.find("--json and --journal both name"), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists(json));
 }
 
 }  // namespace

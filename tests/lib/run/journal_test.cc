@@ -64,18 +64,43 @@ TEST(Journal, RecordedForAnotherRunIsRefusedNamingWhatDiffers) {
   EXPECT_NE(other_count.error().find("count"), std::string::npos) << other_count.error();
 }
 
-TEST(Journal, ProbesWithoutAnIdentityLineAreRefused) {
+// A file that does not start with the identity line is refused and left as
+// it was: probes without it (an older timerbisect's), a --json result, a
+// source file given by mistake.
+TEST(Journal, FileThatIsNotAJournalIsRefusedAndLeftAlone) {
   TempDir dir;
-  std::string path = (dir.path() / "headless").string();
-  {
-    std::ofstream f(path);
-    f << R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":[]})"
-      << "\n";
+  const std::string contents[] = {
+      R"({"key":"y","pattern":"y","failed":true,"kind":"exit 1","reported":[]})"
+      "\n",
+      R"({"schema_version":1,"outcome":"found","sets":[]})"
+      "\n",
+      "int main() { return 0; }\n", "\n\ngarbage\n"};
+  int i = 0;
+  for (const std::string& text : contents) {
+    std::string path = (dir.path() / ("other" + std::to_string(i++))).string();
+    {
+      std::ofstream f(path);
+      f << text;
+    }
+    auto other = Journal::Open(path, "{}");
+    ASSERT_FALSE(other) << text;
+    EXPECT_NE(other.error().find("is not a journal"), std::string::npos) << other.error();
+    EXPECT_EQ(other.error().find('\n'), std::string::npos) << other.error();
+    std::ifstream in(path);
+    std::string now((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(now, text);
   }
-  auto headless = Journal::Open(path, "{}");
-  ASSERT_FALSE(headless);
-  EXPECT_NE(headless.error().find("no line saying what run they belong to"), std::string::npos)
-      << headless.error();
+}
+
+TEST(Journal, ARebuiltProgramIsNamed) {
+  TempDir dir;
+  std::string path = (dir.path() / "program").string();
+  ASSERT_TRUE(Journal::Open(path, R"({"program":{"path":"./t","size":1,"mtime_ns":2}})"));
+  auto rebuilt = Journal::Open(path, R"({"program":{"path":"./t","size":1,"mtime_ns":3}})");
+  ASSERT_FALSE(rebuilt);
+  EXPECT_NE(rebuilt.error().find("the program ./t was rebuilt or replaced since"),
+            std::string::npos)
+      << rebuilt.error();
 }
 
 TEST(Journal, UnwritablePathIsAOneLineError) {
