@@ -1,5 +1,7 @@
 #include "bisect_command.h"
 
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
 
 #include "exit_codes.h"
@@ -20,7 +22,8 @@ void AddBisectFlags(CLI::App& app, SessionOptions& o) {
                  "least 30s (the native run itself: 10m)");
   app.add_option("--fail-on", o.fail_on, "Only output matching this re2 regex is the failure");
   app.add_option("--fail-exit", o.fail_exit, "Only these exit codes are the failure")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(CLI::Range(0, 255));
   app.add_option("--count", o.count, "Runs per probe; they must agree (default 1)")
       ->check(CLI::Range(1, 1000));
   app.add_option("--max", o.max_sets, "Stop after this many sets (default 0: all)")
@@ -35,7 +38,14 @@ void AddBisectFlags(CLI::App& app, SessionOptions& o) {
       ->check(CLI::IsMember({"auto", "id", "suffix", "adaptive"}));
   app.add_option("--confidence", o.confidence,
                  "Adaptive search: confidence of each verdict (default 0.99)")
-      ->check(CLI::Range(0.5, 0.9999));
+      ->check(CLI::Range(0.5, 0.9999))
+      // Range lets NaN through: every comparison with it is false.
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            return std::isnan(std::strtod(text.c_str(), nullptr)) ? std::string("not a number")
+                                                                  : std::string();
+          },
+          "", "not NaN"));
   app.add_option("--max-runs", o.max_runs,
                  "Adaptive search: budget of target runs (default 0: 400)")
       ->check(CLI::Range(0, 1000000));

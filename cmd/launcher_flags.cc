@@ -71,9 +71,11 @@ base::Expected<void> CheckShim(run::Launcher& launcher, const LauncherFlags& fla
 }  // namespace
 
 void AddLauncherFlags(CLI::App& app, LauncherFlags& f) {
-  app.add_option("--launcher", f.launcher,
-                 "Where probes run: local (default), slurm (one job per probe, -j in flight), "
-                 "or a command prefix such as 'ssh host' or 'kubectl exec pod --'");
+  app.add_option(
+      "--launcher", f.launcher,
+      "Where probes run: local (default), slurm (one job per probe, -j in flight), "
+      "or a command prefix such as 'kubectl exec pod --' or 'docker exec box' (ssh joins "
+      "its arguments into one shell line: give it through a script that quotes them)");
   app.add_option("--launcher-arg", f.launcher_args,
                  "One more argument for srun (slurm) or the prefix; repeatable");
   app.add_option("--partition", f.partition, "--launcher slurm: the partition to run in");

@@ -1,5 +1,5 @@
 // Where probes run: --launcher local (the default), slurm (one Slurm job
-// per probe), or a prefix ('ssh host', 'kubectl exec pod --'), with
+// per probe), or a prefix ('kubectl exec pod --', 'docker exec box'), with
 // --launcher-arg, --partition and --time-limit (docs/DESIGN.md, "Beyond one
 // machine"). bisect, triage and sites take these flags.
 #pragma once

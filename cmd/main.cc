@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -59,6 +60,43 @@ std::string_view CloseSubcommand(std::string_view word) {
     if (word != sub && Distance(word, sub) <= 2) return sub;
   }
   return {};
+}
+
+// The first flag in argv (before "--") that `app` does not know, with
+// which other command knows it: CLI11 only says "The following arguments
+// were not expected: -- --bogus". Empty when every flag is known.
+std::string UnknownFlag(const CLI::App& root, const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view word = argv[i];
+    if (word == "--") break;
+    if (word.size() < 2 || word[0] != '-' || std::isdigit(static_cast<unsigned char>(word[1]))) {
+      continue;  // a value, or a negative number
+    }
+    std::string name(word.substr(0, word.find('=')));
+    if (app.get_option_no_throw(name) != nullptr || name == "-h" || name == "--help") continue;
+    std::string line = "unknown flag " + name;
+    for (const CLI::App* sub : root.get_subcommands({})) {
+      if (sub != &app && sub->get_option_no_throw(name) != nullptr) {
+        return line + ": it is a flag of `timerbisect " + sub->get_name() + "`";
+      }
+    }
+    return line;
+  }
+  return "";
+}
+
+// A flag given an empty value (--timeout '', --fail-on ''): taken as it
+// stands it would mean the default, or match everything, without a word.
+std::string EmptyValue(const CLI::App& app) {
+  for (const CLI::Option* opt : app.get_options()) {
+    if (!opt->nonpositional() || opt->get_expected_max() == 0) continue;
+    for (const std::string& value : opt->results()) {
+      if (value.empty()) {
+        return opt->get_name() + ": an empty value; give one (see --help), or leave the flag out";
+      }
+    }
+  }
+  return "";
 }
 
 // A probe's stdout is not ours; ours may be a pipe to `head`, closed
@@ -114,9 +152,31 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    const CLI::App* chosen = &app;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (argc > 1 && sub->get_name() == argv[1]) chosen = sub;
+    }
+    if (std::string unknown = UnknownFlag(app, *chosen, argc, argv); !unknown.empty()) {
+      std::cerr << "timerbisect: " << unknown << "; see timerbisect "
+                << (chosen == &app ? "" : chosen->get_name() + " ") << "--help\n";
+      return timerbisect::cmd::kExitUsage;
+    }
     std::string what = e.what();
     std::replace(what.begin(), what.end(), '\n', ' ');
     std::cerr << "timerbisect: " << what << "; see timerbisect --help\n";
+    return timerbisect::cmd::kExitUsage;
+  }
+  const CLI::App* const given_apps[] = {&app, bisect_app, triage_app, sites_app, env_app};
+  for (const CLI::App* given : given_apps) {
+    if (std::string empty = EmptyValue(*given); !empty.empty()) {
+      std::cerr << "timerbisect: " << empty << "\n";
+      return timerbisect::cmd::kExitUsage;
+    }
+  }
+  if (*env_app && !root_bisect.command.empty()) {
+    std::cerr << "timerbisect: env prints the lines to run a command by hand and runs nothing; "
+                 "drop \""
+              << root_bisect.command[0] << "\" and run it after the lines it prints\n";
     return timerbisect::cmd::kExitUsage;
   }
   if (*bisect_app) return cmd::RunBisect(bisect);

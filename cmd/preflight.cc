@@ -51,7 +51,7 @@ base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlag
     std::int64_t ns = 0;
     if (!protocol::ParseDuration(value, ns) || ns <= 0) {
       return Result::Fail(std::string("timerbisect: ") + flag + " " + value +
-                          ": expected a duration such as 50us, 1ms or 2s");
+                          ": expected a positive duration with its unit, such as 50us, 1ms or 2s");
     }
     env.emplace_back(var, value);
   }

@@ -136,7 +136,7 @@ bool ParseConfig(Config& c, std::string& error) {
     std::int64_t ns = 0;
     if (!protocol::ParseDuration(v, ns) || ns <= 0) {
       return Fail(error, duration_vars[i], v,
-                  "expected a positive duration such as 50us, 1ms or 2s");
+                  "expected a positive duration with its unit, such as 50us, 1ms or 2s");
     }
     *targets[i] = ns;
   }

@@ -1,5 +1,7 @@
 // Durations in the toggle protocol and on the command line: "50us", "1ms",
-// "2s", "100ns", "1m"; a bare number is nanoseconds. Header-only and
+// "2s", "100ns", "1m"; the unit is required (a bare 5 would be 5 ns here but
+// 5 s for --timeout, which reads bare numbers as timeout(1) does; no one
+// means 5 ns). Header-only and
 // allocation-free: the shim parses TIMERSEM_SHORT/TIMERSEM_LAG with it, the
 // driver --timeout.
 #pragma once
@@ -9,7 +11,7 @@
 
 namespace timerbisect::protocol {
 
-// False for anything but digits followed by ns, us, ms, s, m or nothing.
+// False for anything but digits followed by ns, us, ms, s or m.
 constexpr bool ParseDuration(std::string_view s, std::int64_t& ns) {
   std::size_t digits = 0;
   while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
@@ -18,7 +20,7 @@ constexpr bool ParseDuration(std::string_view s, std::int64_t& ns) {
   for (std::size_t i = 0; i < digits; ++i) n = n * 10 + (s[i] - '0');
   std::string_view unit = s.substr(digits);
   std::int64_t scale = 0;
-  if (unit.empty() || unit == "ns") {
+  if (unit == "ns") {
     scale = 1;
   } else if (unit == "us") {
     scale = 1'000;

@@ -466,7 +466,18 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
            {{"--depth", "0", "--", "x"}, "timerbisect: --depth: "},
            {{"--depth", "100", "--", "x"}, "timerbisect: --depth: "},
            {{"--max-runs", "-5", "--", "x"}, "timerbisect: --max-runs: "},
-           {{"--no-such-flag"}, "timerbisect: "},
+           {{"--no-such-flag"}, "timerbisect: unknown flag --no-such-flag"},
+           {{"--junit", "x.xml", "--", "true"},
+            "unknown flag --junit: it is a flag of `timerbisect triage`"},
+           {{"triage", "--fail-exitt", "1", "--", "true"}, "see timerbisect triage --help"},
+           {{"--confidence", "nan", "--", "true"}, "timerbisect: --confidence: not a number"},
+           {{"--fail-exit", "1,300", "--", "true"}, "timerbisect: --fail-exit: "},
+           {{"--fail-exit", "-1", "--", "true"}, "timerbisect: --fail-exit: "},
+           {{"--timeout", "", "--", "true"}, "timerbisect: --timeout: an empty value"},
+           {{"triage", "--fail-on", "", "--", "true"}, "timerbisect: --fail-on: an empty value"},
+           {{"--short", "5", "--", "true"},
+            "--short 5: expected a positive duration with its unit"},
+           {{"env", "--mode", "new", "--", "ls"}, "env prints the lines"},
        }) {
     ScratchDir dir;
     std::vector<std::string> argv = {TIMERBISECT_DRIVER};

@@ -44,6 +44,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"TIMERSEM_SCOPE", "(unclosed", "not a valid re2 regex"},
                       BadValue{"TIMERSEM_SHORT", "5xs", "positive duration"},
                       BadValue{"TIMERSEM_LAG", "-1ms", "positive duration"},
+                      BadValue{"TIMERSEM_SHORT", "5", "with its unit"},
                       BadValue{"TIMERSEM_REPORT", "/nonexistent-dir/report", "cannot open"}));
 
 TEST(ShimConfig, NativeAndUnsetAreInertAndSilent) {
