@@ -16,6 +16,7 @@
 #include "search/run_pool.h"
 #include "site_frames.h"
 #include "symbolize/symbolizer.h"
+#include "timeout_flag.h"
 
 namespace timerbisect::cmd {
 namespace {
@@ -329,12 +330,19 @@ ProbeRecord Session::RunNative() {
 
 std::string Session::NativeRunError() const {
   if (!target_->start_error().empty()) return target_->start_error();
+  if (!target_->native_error().empty()) return target_->native_error();
   if (target_->uses_shim() && target_->asan_refused_preload()) return AsanRefusedPreloadError();
   return "";
 }
 
 std::string Session::RunError() const {
   if (std::string error = NativeRunError(); !error.empty()) return error;
+  if (target_->uses_shim() && !target_->reports().shim_announced() &&
+      target_->every_run_timed_out()) {
+    return "timerbisect: every run was stopped by the timeout (" +
+           FormatTimeout(target_->timeout()) +
+           ") before the shim said it had loaded; raise --timeout";
+  }
   if (target_->uses_shim()) return ShimNotReachedError(target_->reports());
   return "";
 }

@@ -4,9 +4,26 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "protocol/shim_lines.h"
 
 namespace timerbisect::cmd {
 namespace fs = std::filesystem;
+namespace {
+
+// Whether the file holds the line the shim announces itself with: another
+// library given as the shim would load in every run and never answer, and
+// the driver would blame the command for it.
+bool IsShim(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return bytes.find(TIMERBISECT_SHIM_ACTIVE) != std::string::npos;
+}
+
+}  // namespace
 
 base::Expected<std::string> LocateShim(const std::string& explicit_path) {
   using Result = base::Expected<std::string>;
@@ -14,12 +31,19 @@ base::Expected<std::string> LocateShim(const std::string& explicit_path) {
     std::error_code ec;
     return fs::is_regular_file(p, ec) && access(p.c_str(), R_OK) == 0;
   };
+  auto checked = [](const std::string& given, const std::string& path) {
+    if (IsShim(path)) return Result(fs::absolute(path).string());
+    return Result::Fail("timerbisect: " + given +
+                        " is not timerbisect's shim (libtimerbisect.so from its build or "
+                        "install); give that one, or leave it out to use the one beside "
+                        "timerbisect");
+  };
   if (!explicit_path.empty()) {
-    if (usable(explicit_path)) return fs::absolute(explicit_path).string();
+    if (usable(explicit_path)) return checked("--shim " + explicit_path, explicit_path);
     return Result::Fail("timerbisect: --shim " + explicit_path + " is not a readable file");
   }
   if (const char* env = std::getenv("TIMERBISECT_SHIM"); env != nullptr && *env != '\0') {
-    if (usable(env)) return fs::absolute(env).string();
+    if (usable(env)) return checked(std::string("TIMERBISECT_SHIM=") + env, env);
     return Result::Fail(std::string("timerbisect: TIMERBISECT_SHIM=") + env +
                         " is not a readable file");
   }

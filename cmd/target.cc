@@ -38,6 +38,23 @@ std::string ReportLines(const run::ProbeOutput& out) {
   return kept;
 }
 
+// The setup error for a native run that exited 127 or 126, quoting the
+// output's last line (the shell's or the loader's complaint).
+std::string NativeExitError(const run::ProbeOutput& out) {
+  std::string_view last;
+  run::ForEachLine(out.output, [&last](std::string_view line) {
+    while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.remove_suffix(1);
+    if (!line.empty()) last = line;
+  });
+  std::string quoted(last.substr(0, 200));
+  const std::string what = out.exit_code == 127
+                               ? "a command that was not found or a library that is missing"
+                               : "a command that could not be run";
+  return "timerbisect: the command exited " + std::to_string(out.exit_code) +
+         " natively, which a shell or the loader gives for " + what +
+         (quoted.empty() ? std::string() : ": \"" + quoted + "\"") + "; check that it runs by hand";
+}
+
 }  // namespace
 
 Target::Target(TargetOptions options, run::Launcher& launcher, run::FailureClassifier classifier,
@@ -103,6 +120,11 @@ ProbeRecord Target::Record(const ProbeRequest& request, const run::ProbeOutput& 
                      "sites for explicit ID lists); rerun with --algorithm suffix or narrow the "
                      "sites with --scope";
     }
+  }
+  if (out.timed_out) ++timed_out_;
+  if (request.pattern.empty() && out.started && !out.timed_out &&
+      (out.exit_code == 127 || out.exit_code == 126)) {
+    native_error_ = NativeExitError(out);
   }
   // Only asked when the shim never announced itself; a run's output may be
   // megabytes, so it is not searched once the shim has.

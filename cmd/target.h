@@ -81,6 +81,11 @@ class Target {
   std::chrono::milliseconds timeout() const { return timeout_; }
   // The first probe that could not start (command vanished, exec failed), if any.
   const std::string& start_error() const { return start_error_; }
+  // The native run exited 127 or 126, as a shell does for a command it
+  // cannot find or run and the loader for a missing library: a setup error.
+  const std::string& native_error() const { return native_error_; }
+  // Every run made (not replayed) was stopped by --timeout.
+  bool every_run_timed_out() const { return runs_ > 0 && timed_out_ == runs_; }
   // Whether a run's output had g++'s AddressSanitizer refusing to start
   // because the shim came before its runtime in the library list, and no
   // run has had the shim active: libasan.so refuses it in every run.
@@ -105,6 +110,8 @@ class Target {
   int runs_ = 0;
   int replayed_ = 0;
   std::string start_error_;
+  std::string native_error_;
+  int timed_out_ = 0;
 };
 
 }  // namespace timerbisect::cmd

@@ -31,6 +31,7 @@ Triage MeasureRates(Target& target, const TriageOptions& o) {
   compare.confidence = o.bisect.confidence;
   int per_round = std::max(1, JobsOrCores(o.bisect.jobs) / 3);
   constexpr int kMinRuns = 3;
+  constexpr int kNoSiteRuns = 8;
   const bool on_terminal = isatty(STDERR_FILENO) == 1;
   while (true) {
     std::vector<ProbeRequest> requests;
@@ -44,8 +45,12 @@ Triage MeasureRates(Target& target, const TriageOptions& o) {
       c.failures += records[i].verdict.failed ? 1 : 0;
       if (!records[i].pattern.empty()) t.baseline_runs.push_back(records[i]);
     }
-    // libasan.so refuses the shim in every run; RunError says what to set.
-    if (target.asan_refused_preload()) break;
+    // libasan.so refuses the shim in every run, the command did not run,
+    // or the shim never loaded: RunError says what is wrong.
+    if (target.asan_refused_preload() || !target.start_error().empty() ||
+        !target.native_error().empty() || !target.reports().shim_announced()) {
+      break;
+    }
     const stats::Counts& old_counts = t.configs[1].counts;
     const stats::Counts& new_counts = t.configs[2].counts;
     stats::Comparison cmp = stats::CompareRates(old_counts, new_counts, compare);
@@ -60,6 +65,17 @@ Triage MeasureRates(Target& target, const TriageOptions& o) {
                 << std::flush;
     }
     bool enough = old_counts.runs >= kMinRuns;
+    // No run reached a timer site, so all-old and all-new ran as natively:
+    // their rates cannot differ, however far apart chance puts them (a
+    // failure in 1 of 3 runs would take thousands of runs to settle).
+    // Bisect stops at the same count.
+    const bool no_sites = target.reports().Ids().empty();
+    if (no_sites && old_counts.runs >= kNoSiteRuns) {
+      t.verdict = report::Sensitivity::kNotSensitive;
+      t.confidence = cmp.p_same;
+      t.reached_sites = false;
+      break;
+    }
     if (enough && cmp.verdict == stats::Verdict::kBHigher) {
       t.verdict = report::Sensitivity::kUnderNew;
       t.confidence = cmp.p_b_higher;

@@ -76,8 +76,14 @@ std::string RatesText(const TriageReport& t, double confidence) {
     out << line;
   }
   char line[200];
-  std::snprintf(line, sizeof line, "  (intervals: %.0f%% Wilson)\nverdict: %s (posterior %.3f)",
-                confidence * 100, Names(t.verdict).text, t.confidence);
+  if (t.verdict == Sensitivity::kNotSensitive && !t.reached_sites) {
+    // Old and new ran as natively: no posterior of rates is the reason.
+    std::snprintf(line, sizeof line, "  (intervals: %.0f%% Wilson)\nverdict: %s", confidence * 100,
+                  Names(t.verdict).text);
+  } else {
+    std::snprintf(line, sizeof line, "  (intervals: %.0f%% Wilson)\nverdict: %s (posterior %.3f)",
+                  confidence * 100, Names(t.verdict).text, t.confidence);
+  }
   out << line;
   if (t.verdict == Sensitivity::kInconclusive) {
     out << "; "

@@ -4,6 +4,7 @@
 // the hand-over of earlier runs to the search are tested here, without the
 // built executable.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -40,6 +41,16 @@ class FakeLauncher final : public run::Launcher {
       out.error = "timerbisect: cannot run " + spec.argv[0];
       return out;
     }
+    if (times_out) {
+      out.timed_out = true;
+      out.signal = SIGKILL;
+      return out;
+    }
+    if (exits_with != 0) {
+      out.exit_code = exits_with;
+      out.output = "some output\nsh: 1: nosuchcmd: not found\n";
+      return out;
+    }
     auto matcher = protocol::Matcher::Parse(pattern);
     bool failed = false;
     for (std::uint64_t id = 1; id <= 10; ++id) {
@@ -54,6 +65,8 @@ class FakeLauncher final : public run::Launcher {
   std::vector<run::ProbeSpec> specs;
   std::map<std::string, int> runs_of;  // by pattern
   bool cannot_start = false;
+  bool times_out = false;  // every run is stopped by the timeout, before any output
+  int exits_with = 0;      // every run exits with this code, as a shell's "not found"
 };
 
 SessionOptions ProtocolOptions() {
@@ -86,6 +99,55 @@ TEST(Session, SetupReportsEveryErrorAtOnce) {
   EXPECT_NE(errors[3].find("--json"), std::string::npos) << errors[3];
   for (const std::string& e : errors) EXPECT_EQ(e.rfind("timerbisect: ", 0), 0u) << e;
   EXPECT_TRUE(launcher.specs.empty()) << "nothing runs before setup is clean";
+}
+
+// The command is not found (the shell's 127): a setup error quoting the
+// shell, not "not timer-sensitive" after a search.
+TEST(Session, NativeExit127IsASetupErrorQuotingTheOutput) {
+  FakeLauncher launcher;
+  launcher.exits_with = 127;
+  auto session = Session::Open("bisect", ProtocolOptions(), launcher);
+  ASSERT_TRUE(session.ok());
+  (*session)->RunNative();
+  std::string error = (*session)->NativeRunError();
+  EXPECT_NE(error.find("exited 127 natively"), std::string::npos) << error;
+  EXPECT_NE(error.find("\"sh: 1: nosuchcmd: not found\""), std::string::npos) << error;
+  EXPECT_EQ(launcher.specs.size(), 1u);
+}
+
+// Every run killed by --timeout before the shim announced itself: the
+// timeout is named, not a static program or a cleared environment.
+TEST(Session, EveryRunTimedOutBeforeTheShimLoadedNamesTheTimeout) {
+  FakeLauncher launcher;
+  launcher.times_out = true;
+  SessionOptions o;
+  o.command = {"/bin/true"};
+  o.shim_path = TIMERBISECT_SHIM;
+  o.timeout = "5ms";
+  o.quiet = true;
+  auto session = Session::Open("bisect", o, launcher);
+  ASSERT_TRUE(session.ok()) << ::testing::PrintToString(session.error());
+  (*session)->RunNative();
+  (*session)->Search();
+  std::string error = (*session)->RunError();
+  EXPECT_NE(error.find("every run was stopped by the timeout (5ms) before the shim"),
+            std::string::npos)
+      << error;
+}
+
+// A library that is not the shim, given as --shim, would load in every run
+// and never answer.
+TEST(Session, AShimThatIsNotTimerbisectsIsRefused) {
+  FakeLauncher launcher;
+  SessionOptions o;
+  o.command = {"/bin/true"};
+  o.shim_path = "/bin/true";
+  auto session = Session::Open("bisect", o, launcher);
+  ASSERT_FALSE(session.ok());
+  EXPECT_NE(session.error()[0].find("--shim /bin/true is not timerbisect's shim"),
+            std::string::npos)
+      << session.error()[0];
+  EXPECT_TRUE(launcher.specs.empty());
 }
 
 TEST(Session, ShimOnlySubcommandsRefuseProtocolTargets) {

@@ -95,6 +95,23 @@ TEST(DriverTriage, RandomFlakeIsNeverCalledTimerSensitive) {
   for (const auto& rate : j["rates"]) EXPECT_GT(rate["failures"].get<double>(), 0) << j.dump(2);
 }
 
+// A command that reaches no timer site runs the same under old and new:
+// triage says so after 8 runs of each, as bisect does, instead of weighing
+// its rates until the budget (a test failing 1 run in 3 took 180 runs and
+// ended "inconclusive, about 1333 more runs").
+TEST(DriverTriage, NoTimerSiteReachedIsNotSensitiveAfterEightRunsEach) {
+#ifdef TIMERBISECT_SANITIZED
+  GTEST_SKIP() << "a sanitized shim cannot load into /bin/false";
+#endif
+  std::string json = Scratch("nosite.json");
+  int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage -q --json " + json +
+                   " -- /bin/false >/dev/null");
+  EXPECT_EQ(code, 1);
+  auto j = nlohmann::json::parse(ReadFile(json));
+  EXPECT_EQ(j["verdict"], "not-timer-sensitive") << j.dump(2);
+  for (const auto& rate : j["rates"]) EXPECT_EQ(rate["runs"].get<double>(), 8) << j.dump(2);
+}
+
 TEST(DriverTriage, ProtocolModesAreForBisectOnly) {
   int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage --godebug asynctimerchan=1 -- " +
                    TIMERBISECT_RANDOM_FLAKE + " 2>/dev/null");
