@@ -75,6 +75,9 @@ std::string Unpreloadable(const std::string& path, int depth) {
   if (!fd.valid()) return "cannot inspect " + path + ": " + std::strerror(errno);
   if (std::vector<std::string> words = ShebangWords(fd.get()); !words.empty()) {
     if (depth >= kMaxInterpreterDepth) return path + ": too many nested #! interpreters";
+    if (struct stat interp; stat(words[0].c_str(), &interp) != 0 && errno == ENOENT) {
+      return "script " + path + " names an interpreter that does not exist: #!" + words[0];
+    }
     std::string reason = Unpreloadable(words[0], depth + 1);
     // `#!/usr/bin/env prog` (or env -S): the program that matters is prog.
     if (reason.empty() && Basename(words[0]) == "env") {
@@ -84,7 +87,7 @@ std::string Unpreloadable(const std::string& path, int depth) {
         break;
       }
     }
-    return reason.empty() ? "" : "script " + path + " runs " + reason;
+    return reason.empty() ? "" : "script " + path + ": " + reason;
   }
 
   std::optional<ElfFacts> elf = InspectElf(fd.get());

@@ -105,13 +105,18 @@ TEST(CheckPreloadable, ScriptsAreJudgedByTheirInterpreter) {
   fs::path bad = dir.path() / "bad";
   WriteFile(bad, std::string("#!") + RUN_STATIC + "\n", fs::perms::owner_all);
   EXPECT_EQ(ErrorOf(CheckPreloadable(bad)),
-            "timerbisect: script " + bad.string() + " runs " + RUN_STATIC +
+            "timerbisect: script " + bad.string() + ": " + RUN_STATIC +
                 " is statically linked: no dynamic loader runs in it to "
                 "load LD_PRELOAD; rebuild it dynamically linked");
   fs::path bad_env = dir.path() / "bad_env";
   WriteFile(bad_env, std::string("#!/usr/bin/env -S ") + RUN_STATIC + " --flag\n",
             fs::perms::owner_all);
   EXPECT_NE(ErrorOf(CheckPreloadable(bad_env)).find("statically linked"), std::string::npos);
+  fs::path missing = dir.path() / "missing";
+  WriteFile(missing, "#!/nonexistent/interp\n", fs::perms::owner_all);
+  EXPECT_EQ(ErrorOf(CheckPreloadable(missing)),
+            "timerbisect: script " + missing.string() +
+                " names an interpreter that does not exist: #!/nonexistent/interp");
 }
 
 TEST(CheckPreloadable, GoBinariesPointToGodebug) {
