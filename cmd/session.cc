@@ -407,9 +407,9 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
   // The adaptive search gives each set its confidence; the others do not.
   const bool flaky = !result.sets.empty() && result.sets.front().confidence > 0;
   if (target.uses_shim() && !result.sets.empty() && !o.quiet) {
-    std::cerr << (flaky ? "timerbisect: the target is flaky: aspects (stale, latency) are not "
-                          "attributed; add TIMERSEM_ASPECTS=stale or =latency to a reproduce "
-                          "line to try one\n"
+    std::cerr << (flaky ? "timerbisect: the statistical search does not attribute aspects "
+                          "(stale, latency); add TIMERSEM_ASPECTS=stale or =latency to a "
+                          "reproduce line to try one\n"
                         : "timerbisect: finding which aspect (stale, latency) each set needs\n");
   }
   for (const search::ChangeSet& set : result.sets) {
@@ -418,6 +418,12 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
     found.reproduction = target.Reproduction(set.pattern);
     // A set the deterministic searches found: every probe agreed.
     found.confidence = set.confidence > 0 ? set.confidence : 1.0;
+    for (const search::MeasuredRate& rate : result.rates) {
+      if (rate.pattern == set.pattern && rate.runs > 0) {
+        found.runs_of_set = rate.runs;
+        found.failures_of_set = rate.failures;
+      }
+    }
     if (target.uses_shim()) {
       found.mode = result.invert ? "old" : "new";
       // The passing baseline: every site old ("n") when sets need new, and

@@ -57,12 +57,21 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
     for (const std::string& line : site.lines) out << "    " << line << "\n";
   }
   if (!set.reproduction.argv.empty()) {
-    // Flaky: a confidence estimated below 1 (0 is none estimated).
-    const bool flaky = set.confidence > 0 && set.confidence < 1.0;
-    out << (flaky ? "  reproduce (a flaky failure: this fails only as often as "
-                    "measured, not every run):\n"
-                  : "  reproduce:\n")
-        << "    " << ShellLine(set.reproduction) << "\n";
+    // The statistical search says how often the set's own runs failed:
+    // every time, or only some of the time (run it more than once).
+    std::string label = "  reproduce:\n";
+    if (set.runs_of_set > 0 && set.failures_of_set < set.runs_of_set) {
+      label = "  reproduce (a flaky failure: " + std::to_string(set.failures_of_set) + " of " +
+              std::to_string(set.runs_of_set) + " runs of it failed; run it a few times):\n";
+    } else if (set.runs_of_set > 0) {
+      label = "  reproduce (" + std::string(set.runs_of_set == 1 ? "its one run" : "all ") +
+              (set.runs_of_set == 1 ? "" : std::to_string(set.runs_of_set) + " runs of it") +
+              " failed):\n";
+    } else if (set.confidence > 0 && set.confidence < 1.0) {
+      label =
+          "  reproduce (a flaky failure: this fails only as often as measured, not every run):\n";
+    }
+    out << label << "    " << ShellLine(set.reproduction) << "\n";
   }
 }
 
@@ -121,6 +130,10 @@ nlohmann::json ToJson(const BisectReport& report) {
                           {"confidence", set.confidence},
                           {"reproduce", ShellLine(set.reproduction)},
                           {"reproduction", ToJson(set.reproduction)}};
+    if (set.runs_of_set > 0) {
+      one["runs_of_set"] = set.runs_of_set;
+      one["failures_of_set"] = set.failures_of_set;
+    }
     if (!set.mode.empty()) one["mode"] = set.mode;  // shim targets only
     if (!set.mode.empty()) one["aspects"] = set.aspects;
     sets.push_back(std::move(one));

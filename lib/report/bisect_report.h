@@ -29,6 +29,10 @@ struct FoundSet {
   std::vector<std::string> aspects;  // aspects that reproduce it on their own
   Reproduction reproduction;         // its shell line: ShellLine(reproduction)
   double confidence = 0;  // adaptive search: posterior probability of the set; 0: not estimated
+  // Adaptive search: its runs of exactly this set, and how many failed (0
+  // runs: not measured).
+  int runs_of_set = 0;
+  int failures_of_set = 0;
 };
 
 // The search's outcome, reported as it is.

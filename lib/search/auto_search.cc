@@ -317,8 +317,12 @@ Result AutoSearch(const Config& config, RunPool& pool) {
     return result;
   }
   bool flaky = result.outcome == Outcome::kInconclusive;
-  std::string flaky_why = result.message;
+  // The ID split's own advice ("rerun with a larger --count or use the
+  // adaptive mode") is what happens next: not repeated.
+  std::string flaky_why = result.message.substr(0, result.message.find("; rerun with"));
+  std::string what = "the ID split stopped";
   if (result.outcome == Outcome::kFound) {
+    what = "the target is flaky";
     ReproduceCheck check(config, pool, result);
     flaky = !check.Run(config);
     flaky_why = check.why();
@@ -327,7 +331,7 @@ Result AutoSearch(const Config& config, RunPool& pool) {
     result.runs = pool.runs();
     return result;
   }
-  Notice(config, "the target is flaky (" + flaky_why +
+  Notice(config, what + " (" + flaky_why +
                      "); switching to the adaptive statistical search, starting from the " +
                      "all-old and all-new runs made so far");
   pool.OfferKept();

@@ -162,6 +162,32 @@ TEST(BisectText, AnEstimatedConfidenceBelowOneIsAFlakyFailureAndNoneIsNot) {
   EXPECT_EQ(text(0), deterministic);  // "0: not estimated", so not measured as flaky
 }
 
+// With the set's own runs counted, the label says what they showed: a set
+// that failed in every run of it is not called flaky (the statistical
+// search gives every set a confidence below 1, deterministic or not).
+TEST(BisectText, TheSetsOwnRunsSayWhetherItIsFlaky) {
+  BisectReport r;
+  r.outcome = Outcome::kFound;
+  FoundSet set;
+  set.reproduction = {{{"TIMERSEM", "new#1"}}, {"./t"}, false};
+  set.confidence = 0.995;
+  r.sets = {set};
+  auto label = [&](int runs, int failures) {
+    r.sets[0].runs_of_set = runs;
+    r.sets[0].failures_of_set = failures;
+    std::string all = FormatText(r);
+    std::size_t at = all.find("  reproduce");
+    return all.substr(at, all.find('\n', at) - at);
+  };
+  EXPECT_EQ(label(3, 3), "  reproduce (all 3 runs of it failed):");
+  EXPECT_EQ(label(1, 1), "  reproduce (its one run failed):");
+  EXPECT_EQ(label(5, 2),
+            "  reproduce (a flaky failure: 2 of 5 runs of it failed; run it a few times):");
+  nlohmann::json j = ToJson(r);
+  EXPECT_EQ(j["sets"][0]["runs_of_set"], 5);
+  EXPECT_EQ(j["sets"][0]["failures_of_set"], 2);
+}
+
 // A search --maxset cut short: the sets found, then where it stopped.
 TEST(BisectText, AFindWithAMessageEndsWithItAfterTheSets) {
   BisectReport r = TwoSets();
