@@ -403,6 +403,14 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
                       : "the shim was loaded but no run reached a timer site (" +
                             native.verdict.kind + " natively)";
   }
+  if (rep.outcome == search::Outcome::kNotSensitive && target.unchased_endings() > 0 &&
+      (!o.fail_on.empty() || !o.fail_exit.empty())) {
+    // A filter that matches nothing makes every target pass.
+    rep.message += "; " + std::to_string(target.unchased_endings()) +
+                   (target.unchased_endings() == 1 ? " run" : " runs") +
+                   " ended badly (first: " + target.unchased_kind() +
+                   ") in a way --fail-on/--fail-exit do not count";
+  }
   symbolize::Symbolizer symbolizer;
   // The adaptive search gives each set its confidence; the others do not.
   const bool flaky = !result.sets.empty() && result.sets.front().confidence > 0;

@@ -122,6 +122,9 @@ ProbeRecord Target::Record(const ProbeRequest& request, const run::ProbeOutput& 
     }
   }
   if (out.timed_out) ++timed_out_;
+  if (out.started && !record.verdict.failed && record.verdict.kind != "pass" && ++unchased_ == 1) {
+    unchased_kind_ = record.verdict.kind;
+  }
   if (request.pattern.empty() && out.started && !out.timed_out &&
       (out.exit_code == 127 || out.exit_code == 126)) {
     native_error_ = NativeExitError(out);

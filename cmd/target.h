@@ -84,6 +84,11 @@ class Target {
   // The native run exited 127 or 126, as a shell does for a command it
   // cannot find or run and the loader for a missing library: a setup error.
   const std::string& native_error() const { return native_error_; }
+  // Runs that ended badly (an exit code, a signal, a timeout) in a way
+  // --fail-on / --fail-exit do not count as the failure, and the first
+  // such ending ("exit 1").
+  int unchased_endings() const { return unchased_; }
+  const std::string& unchased_kind() const { return unchased_kind_; }
   // Every run made (not replayed) was stopped by --timeout.
   bool every_run_timed_out() const { return runs_ > 0 && timed_out_ == runs_; }
   // Whether a run's output had g++'s AddressSanitizer refusing to start
@@ -112,6 +117,8 @@ class Target {
   std::string start_error_;
   std::string native_error_;
   int timed_out_ = 0;
+  int unchased_ = 0;
+  std::string unchased_kind_;
 };
 
 }  // namespace timerbisect::cmd

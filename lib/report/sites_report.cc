@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <string_view>
 
 #include "protocol/marker.h"
 #include "report/format.h"
@@ -123,14 +124,20 @@ std::string FormatText(const SitesListing& l) {
         << "\n";
     if (!s.frames.empty()) out << "    at " << symbolize::FormatFrame(s.frames[0]) << "\n";
   }
-  if (!any_open) out << "  none\n";
+  if (!any_open) {
+    // With uncounted sites the open timers of their processes are unknown.
+    out << (any_uncounted ? "  none known (some sites were not counted: see the note below)\n"
+                          : "  none\n");
+  }
   for (int pid : l.io_uring_pids) {
     out << "\nnote: process " << pid
         << " used io_uring: its timeouts bypass libc, so they are not sites and no mode changes "
            "them\n";
   }
   for (const HeaderOnlyLoop& loop : l.header_only) {
-    out << "\nnote: a " << loop.library << " loop was seen (site " << protocol::IdHex(loop.site)
+    const bool vowel = std::string_view("AEIOU").find(loop.library[0]) != std::string_view::npos;
+    out << "\nnote: " << (vowel ? "an " : "a ") << loop.library << " loop was seen (site "
+        << protocol::IdHex(loop.site)
         << "): its timers are a header-only timer queue compiled into the program, which the "
            "shim cannot interpose; its site is the loop's timerfd or wait, and the stack shows "
            "which line built the loop\n";

@@ -150,6 +150,25 @@ TEST(Session, AShimThatIsNotTimerbisectsIsRefused) {
   EXPECT_TRUE(launcher.specs.empty());
 }
 
+// A --fail-on that matches nothing makes every target pass; the verdict
+// says that runs did end badly, in a way the filter does not count.
+TEST(Session, AFailureFilterThatMatchesNothingSaysWhatItLeftOut) {
+  FakeLauncher launcher;
+  SessionOptions o = ProtocolOptions();
+  o.fail_on = "no such text";
+  auto session = Session::Open("bisect", o, launcher);
+  ASSERT_TRUE(session.ok());
+  Session& s = **session;
+  ProbeRecord native = s.RunNative();
+  search::Result result = s.Search();
+  report::BisectReport rep = s.Describe(result, native);
+  EXPECT_EQ(rep.outcome, search::Outcome::kNotSensitive) << rep.message;
+  EXPECT_NE(rep.message.find("ended badly (first: exit 1) in a way --fail-on/--fail-exit do not "
+                             "count"),
+            std::string::npos)
+      << rep.message;
+}
+
 TEST(Session, ShimOnlySubcommandsRefuseProtocolTargets) {
   FakeLauncher launcher;
   auto session = Session::Open("triage", ProtocolOptions(), launcher, {.shim_only = true});
