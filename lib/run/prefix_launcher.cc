@@ -15,6 +15,7 @@ Launcher::Handle PrefixLauncher::Start(const ProbeSpec& spec) {
   local.argv.insert(local.argv.end(), command.begin(), command.end());
   local.shell = false;
   local.env.clear();  // all of it is in the command: the prefix itself runs without the shim
+  local.timeout = Backstop(spec.timeout);
   return local_.Start(local);
 }
 

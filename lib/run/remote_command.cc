@@ -1,5 +1,7 @@
 #include "run/remote_command.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "run/lines.h"
@@ -9,12 +11,45 @@ namespace {
 
 // Runs where the probe runs (perl: in Debian's essential perl-base and on
 // nearly every cluster node; sh cannot tell a child's exit 137 from its
-// SIGKILL). Says where it is, gives the probe a fresh report file in
-// $TMPDIR, runs it, prints the report's lines with kReportLinePrefix,
-// removes the file, and ends exactly as the probe did: the same exit code,
-// or the same signal.
+// SIGKILL). Its first argument is the probe's timeout in seconds (0: none).
+// Says where it is, gives the probe a fresh report file in $TMPDIR, runs
+// it (killing it at the timeout, and saying so with kTimeoutLine), prints
+// the report's lines with kReportLinePrefix, removes the file, and ends
+// exactly as the probe did: the same exit code, or the same signal. The
+// timeout is kept here, not only by whoever started the wrapper, so that a
+// probe that hangs still brings back its report: killed from outside, the
+// wrapper would go with it. Only perl-base's modules: no Time::HiRes, so
+// the clock is POSIX::times' ticks and the wait a poll with growing naps.
 constexpr char kWrapper[] = R"(use POSIX ();
 use Fcntl qw(O_WRONLY O_CREAT O_EXCL);
+my $limit = shift @ARGV;
+# The probe and every process below it, by /proc's parent links: what the
+# launcher's kill of a process group did, without killing this wrapper.
+sub below {
+  my ($top) = @_;
+  my %children;
+  opendir(my $dir, "/proc") or return ($top);
+  for my $p (grep { /^\d+$/ } readdir $dir) {
+    open(my $f, "<", "/proc/$p/stat") or next;
+    my $stat = <$f>;
+    close $f;
+    next unless defined $stat && $stat =~ /\) (\S) (\d+) /;
+    push @{$children{$2}}, $p unless $1 eq "Z";
+  }
+  closedir $dir;
+  my @all = ($top);
+  for (my $i = 0; $i < @all; ++$i) { push @all, @{$children{$all[$i]} || []}; }
+  return @all;
+}
+sub stop_probe {
+  my ($top) = @_;
+  for (1 .. 5) {
+    my @left = below($top);
+    kill "KILL", @left;
+    last if @left <= 1;
+    select(undef, undef, undef, 0.01);
+  }
+}
 print STDERR "timerbisect-node: ", ($ENV{SLURMD_NODENAME} || (POSIX::uname())[1]), "\n";
 my $dir = $ENV{TMPDIR} || "/tmp";
 my ($path, $fh);
@@ -26,11 +61,32 @@ for (1 .. 100) {
 if (defined $path) { close $fh; $ENV{TIMERSEM_REPORT} = $path; }
 my $pid = fork;
 if (defined $pid && $pid == 0) { exec { $ARGV[0] } @ARGV or POSIX::_exit(127); }
-my $status = defined $pid && waitpid($pid, 0) == $pid ? $? : 255 << 8;
+my ($status, $timed_out) = (255 << 8, 0);
+if (defined $pid && $limit > 0) {
+  my $tick = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
+  my $end = (POSIX::times())[0] + $limit * $tick;
+  my $nap = 0.001;
+  for (;;) {
+    my $done = waitpid($pid, POSIX::WNOHANG());
+    if ($done == $pid) { $status = $?; last; }
+    last if $done < 0;
+    if ((POSIX::times())[0] >= $end) {
+      stop_probe($pid);
+      $status = $? if waitpid($pid, 0) == $pid;
+      $timed_out = 1;
+      last;
+    }
+    select(undef, undef, undef, $nap);
+    $nap *= 2 if $nap < 0.05;
+  }
+} elsif (defined $pid) {
+  $status = $? if waitpid($pid, 0) == $pid;
+}
 if (defined $path) {
   if (open my $in, "<", $path) { print STDERR "timerbisect-report: $_" while <$in>; close $in; }
   unlink $path;
 }
+print STDERR "timerbisect-timeout\n" if $timed_out;
 if (my $sig = $status & 127) {
   $SIG{$_} = "DEFAULT" for keys %SIG;
   kill $sig, $$;
@@ -43,7 +99,9 @@ POSIX::_exit($status >> 8);
 }  // namespace
 
 std::vector<std::string> RemoteCommand(const ProbeSpec& spec) {
-  std::vector<std::string> argv = {"perl", "-e", kWrapper, "env"};
+  char limit[32];
+  std::snprintf(limit, sizeof limit, "%.3f", static_cast<double>(spec.timeout.count()) / 1000);
+  std::vector<std::string> argv = {"perl", "-e", kWrapper, limit, "env"};
   std::map<std::string, std::size_t> position;  // name -> index in argv
   for (const auto& [name, value] : spec.env) {
     auto [it, fresh] = position.emplace(name, argv.size());
@@ -63,6 +121,11 @@ std::vector<std::string> RemoteCommand(const ProbeSpec& spec) {
   return argv;
 }
 
+std::chrono::milliseconds Backstop(std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0) return timeout;
+  return timeout + std::max<std::chrono::milliseconds>(std::chrono::seconds(5), timeout / 4);
+}
+
 bool IsShimLine(std::string_view line) {
   return line.find("[bisect-match ") != std::string_view::npos || line.starts_with("timerbisect: ");
 }
@@ -70,7 +133,9 @@ bool IsShimLine(std::string_view line) {
 void SeparateWrapperLines(ProbeOutput& out) {
   std::string kept;
   ForEachLine(out.output, [&](std::string_view line) {
-    if (line.starts_with(kNodeLinePrefix)) {
+    if (line == kTimeoutLine || line == std::string(kTimeoutLine) + "\n") {
+      out.timed_out = true;
+    } else if (line.starts_with(kNodeLinePrefix)) {
       std::string_view node = line.substr(sizeof kNodeLinePrefix - 1);
       if (node.ends_with('\n')) node.remove_suffix(1);
       if (out.where.empty()) out.where = node;

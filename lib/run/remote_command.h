@@ -13,6 +13,7 @@
 // is in Debian's essential set and on nearly every cluster node.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +22,8 @@
 
 namespace timerbisect::run {
 
-// `perl -e WRAPPER env NAME=VALUE... CMD ARGS...`: the spec's variables
+// `perl -e WRAPPER TIMEOUT env NAME=VALUE... CMD ARGS...`: the spec's
+// timeout (the wrapper kills the probe at it and says so), its variables
 // (the last value of a name wins, as locally; a TIMERSEM_REPORT among them
 // wins over the wrapper's file), then the command (`/bin/sh -c 'ARGS
 // joined'` when spec.shell). Words are passed as they are: a prefix that
@@ -32,11 +34,20 @@ std::vector<std::string> RemoteCommand(const ProbeSpec& spec);
 // ("[bisect-match ...") or one of its own "timerbisect: " lines.
 bool IsShimLine(std::string_view line);
 
-// The wrapper's lines: where it runs (first), and each line of the report.
+// The wrapper's lines: where it runs (first), each line of the report, and
+// whether it stopped the probe at its timeout.
 inline constexpr char kNodeLinePrefix[] = "timerbisect-node: ";
 inline constexpr char kReportLinePrefix[] = "timerbisect-report: ";
+inline constexpr char kTimeoutLine[] = "timerbisect-timeout";
 
-// Takes the wrapper's lines out of out.output: the node into out.where, the
+// The launcher's own timeout for a wrapped probe: later than the wrapper's
+// (which starts after the prefix, srun or a queue), so that the wrapper
+// stops a hanging probe and prints its report first; the launcher's only
+// catches a wrapper that never started or never ends.
+std::chrono::milliseconds Backstop(std::chrono::milliseconds timeout);
+
+// Takes the wrapper's lines out of out.output: a timeout into
+// out.timed_out, the node into out.where, the
 // report lines (without their prefix) and any line the shim wrote to
 // stderr into out.report, so --fail-on and -v see the target's output only.
 void SeparateWrapperLines(ProbeOutput& out);

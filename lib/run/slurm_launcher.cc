@@ -73,7 +73,7 @@ Launcher::Handle SlurmLauncher::Start(const ProbeSpec& spec) {
     std::lock_guard lock(mu_);
     job.name = job_prefix_ + std::to_string(next_job_++);
   }
-  job.timeout = spec.timeout;
+  job.timeout = Backstop(spec.timeout);
   ProbeSpec srun = spec;
   srun.argv = {
       options_.srun, "--ntasks=1", "--quiet", "--kill-on-bad-exit=1", "--job-name=" + job.name,

@@ -114,6 +114,34 @@ TEST_F(SlurmE2E, BisectsManySitesToTheLocalAnswerAndLeavesNoJob) {
   EXPECT_GT(probes, 5);
 }
 
+// The failing runs of the drain example are hangs, stopped by --timeout:
+// through a launcher their reports must still come back (the wrapper stops
+// the probe itself and prints them), or the set has no stack and the
+// search, seeing a failing "y" that reported no site, calls it flaky.
+void ExpectTheDrainAnswerThrough(const std::string& launcher, const std::string& name) {
+  ScratchDir dir(name);
+  Exit run = RunCommand(dir,
+                        Driver({"-q", "--timeout", "3s", "--launcher", launcher, "--json",
+                                dir.File("answer.json"), "--", SLURM_E2E_DRAIN}),
+                        kPatience);
+  ASSERT_EQ(run.code, 0) << run.err;
+  auto answer = nlohmann::json::parse(ReadFile(dir.File("answer.json")));
+  ASSERT_EQ(answer["sets"].size(), 1u) << answer.dump(2);
+  const auto& set = answer["sets"][0];
+  EXPECT_EQ(set["aspects"], nlohmann::json({"stale"})) << set.dump(2);
+  ASSERT_EQ(set["sites"].size(), 1u);
+  EXPECT_FALSE(set["sites"][0]["frames"].empty()) << set.dump(2);
+  EXPECT_EQ(set["confidence"], 1.0) << "found by the ID split, not as a flaky target";
+}
+
+TEST_F(SlurmE2E, AHangingProbeBringsBackItsReport) {
+  ExpectTheDrainAnswerThrough("slurm", "slurm-hang");
+}
+
+TEST(PrefixLauncherE2E, AHangingProbeBringsBackItsReport) {
+  ExpectTheDrainAnswerThrough("env", "prefix-hang");
+}
+
 TEST_F(SlurmE2E, TriagesCiCtestToTheLocalAnswerAndLeavesNoJob) {
   ScratchDir dir("slurm");
   std::string build = dir.File("ci_ctest");

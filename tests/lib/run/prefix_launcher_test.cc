@@ -62,16 +62,34 @@ TEST(PrefixLauncher, ThePrefixGetsItsWordsThenTheWrapperThenEnvThenTheCommand) {
   ProbeOutput out = RunProbe(launcher, Command({"/bin/echo", "hi"}, {{"A", "1"}}));
   EXPECT_EQ(out.exit_code, 0);
   EXPECT_EQ(out.output, "hi\n");
-  EXPECT_EQ(ReadFile(log), "--host=n7\nperl\n-e\nWRAPPER\nenv\nA=1\n/bin/echo\nhi\n");
+  EXPECT_EQ(ReadFile(log), "--host=n7\nperl\n-e\nWRAPPER\n0.000\nenv\nA=1\n/bin/echo\nhi\n");
 }
 
-TEST(PrefixLauncher, TimeoutKillsThePrefixProcess) {
+// The wrapper stops a probe at its timeout and still prints its report: a
+// hang is the failure most worth its stacks (killed from outside, the
+// wrapper went with the probe and the report was lost).
+TEST(PrefixLauncher, ATimedOutProbeStillBringsBackItsReport) {
   PrefixLauncher launcher({"env"});
-  ProbeSpec spec = Command({"/bin/sleep", "30"});
+  ProbeSpec spec = Command({"/bin/sh", "-c",
+                            "echo '[bisect-match 0x0000000000000007] s' >> \"$TIMERSEM_REPORT\"; "
+                            "exec sleep 30"});
   spec.timeout = std::chrono::milliseconds(200);
   ProbeOutput out = RunProbe(launcher, spec);
   EXPECT_TRUE(out.timed_out);
+  EXPECT_EQ(out.report, "[bisect-match 0x0000000000000007] s\n");
+  EXPECT_EQ(out.output, "");  // the wrapper's lines are taken out
   EXPECT_LT(out.duration, std::chrono::seconds(10));
+}
+
+// A prefix that never starts the wrapper (or a wrapper that never ends) is
+// killed by the launcher's own, later timeout.
+TEST(PrefixLauncher, APrefixThatHangsIsKilledByTheBackstop) {
+  PrefixLauncher launcher({"/bin/sh", "-c", "exec sleep 60", "prefix"});
+  ProbeSpec spec = Command({"/bin/true"});
+  spec.timeout = std::chrono::milliseconds(100);
+  ProbeOutput out = RunProbe(launcher, spec);
+  EXPECT_TRUE(out.timed_out);
+  EXPECT_LT(out.duration, std::chrono::seconds(30));
 }
 
 }  // namespace

@@ -12,11 +12,22 @@
 namespace timerbisect::run {
 namespace {
 
-// The command after the wrapper (perl -e WRAPPER).
+// The command after the wrapper and its timeout (perl -e WRAPPER SECONDS).
 std::vector<std::string> AfterWrapper(std::vector<std::string> argv) {
   EXPECT_EQ(argv.at(0), "perl");
   EXPECT_EQ(argv.at(1), "-e");
-  return std::vector<std::string>(argv.begin() + 3, argv.end());
+  return std::vector<std::string>(argv.begin() + 4, argv.end());
+}
+
+TEST(RemoteCommand, TheWrapperGetsTheTimeoutInSeconds) {
+  ProbeSpec spec = Command({"./t"});
+  EXPECT_EQ(RemoteCommand(spec).at(3), "0.000");  // none
+  spec.timeout = std::chrono::milliseconds(1500);
+  EXPECT_EQ(RemoteCommand(spec).at(3), "1.500");
+  // The launcher's own timeout leaves the wrapper time to report first.
+  EXPECT_EQ(Backstop(std::chrono::milliseconds(1500)), std::chrono::milliseconds(6500));
+  EXPECT_EQ(Backstop(std::chrono::minutes(4)), std::chrono::minutes(5));
+  EXPECT_EQ(Backstop(std::chrono::milliseconds(0)), std::chrono::milliseconds(0));
 }
 
 TEST(RemoteCommand, CarriesTheEnvironmentExplicitlyLastValueWins) {
