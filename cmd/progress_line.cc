@@ -48,12 +48,12 @@ std::string ProgressLine::Format(const search::ProgressEvent& e) const {
   using std::chrono::duration_cast;
   using std::chrono::seconds;
   auto elapsed = std::chrono::steady_clock::now() - started_;
-  std::string line = "timerbisect: probe " + std::to_string(e.probe) + ": " +
-                     DescribePattern(e.pattern, shim_) + ": " + (e.failed ? "FAIL" : "ok");
+  // The suspects are those the probe chose among: its result narrows them
+  // for the next line.
+  std::string line = "timerbisect: probe " + std::to_string(e.probe);
+  if (e.sites_in_play > 0) line += " (" + std::to_string(e.sites_in_play) + " suspected)";
+  line += ": " + DescribePattern(e.pattern, shim_) + ": " + (e.failed ? "FAIL" : "ok");
   if (verbose_) line += " (pattern " + e.pattern + ")";
-  if (e.sites_in_play > 0) {
-    line += "; " + std::to_string(e.sites_in_play) + " suspected";
-  }
   line += ", ~" + std::to_string(e.estimated_probes_left) + " more for this set; " +
           FormatClock(duration_cast<seconds>(elapsed)) + " elapsed";
   if (e.probe > 0 && e.estimated_probes_left > 0) {

@@ -1,5 +1,5 @@
 // One progress line per probe, for a person watching a search:
-//   timerbisect: probe 6: 3 sites new, the rest old: FAIL; 12 suspected,
+//   timerbisect: probe 6 (12 suspected): 3 sites new, the rest old: FAIL,
 //   ~4 more for this set; 0:07 elapsed, ~0:05 left
 // Shim targets speak of old and new semantics; protocol targets of changes
 // enabled and disabled. The pattern itself is shown only with -v.

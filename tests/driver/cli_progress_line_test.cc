@@ -29,7 +29,7 @@ TEST(ProgressLine, PatternOnlyWhenVerbose) {
   search::ProgressEvent e{3, "vx65a", true, 3, 4};
   std::string quiet = ProgressLine(true, false).Format(e);
   EXPECT_EQ(quiet.find("vx65a"), std::string::npos) << quiet;
-  EXPECT_NE(quiet.find("probe 3: 1 site new, the rest old: FAIL; 3 suspected, ~4 more"),
+  EXPECT_NE(quiet.find("probe 3 (3 suspected): 1 site new, the rest old: FAIL, ~4 more"),
             std::string::npos)
       << quiet;
   EXPECT_NE(quiet.find(" elapsed"), std::string::npos) << quiet;
