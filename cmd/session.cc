@@ -403,6 +403,15 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
                       : "the shim was loaded but no run reached a timer site (" +
                             native.verdict.kind + " natively)";
   }
+  if (rep.outcome == search::Outcome::kNotSensitive &&
+      (o.algorithm == "id" || o.algorithm == "suffix") &&
+      rep.message.starts_with("target passes with all sites")) {
+    // The deterministic searches take one run of each (--count) at its word.
+    const int count = std::max(o.count, 1);
+    rep.message += " (" + std::to_string(count) + (count == 1 ? " run" : " runs") +
+                   " of each with --algorithm " + o.algorithm +
+                   "; a flaky target can pass both: the default, auto, reruns them)";
+  }
   if (rep.outcome == search::Outcome::kNotSensitive && target.unchased_endings() > 0 &&
       (!o.fail_on.empty() || !o.fail_exit.empty())) {
     // A filter that matches nothing makes every target pass.

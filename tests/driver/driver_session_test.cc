@@ -169,6 +169,24 @@ TEST(Session, AFailureFilterThatMatchesNothingSaysWhatItLeftOut) {
       << rep.message;
 }
 
+// --algorithm id takes one run of "y" and of "n" at their word: when both
+// pass, the verdict says how few runs it rests on.
+TEST(Session, NotSensitiveFromOneRunEachSaysSo) {
+  FakeLauncher launcher;
+  SessionOptions o = ProtocolOptions();
+  o.algorithm = "id";
+  o.fail_on = "never printed";
+  auto session = Session::Open("bisect", o, launcher);
+  ASSERT_TRUE(session.ok());
+  Session& s = **session;
+  ProbeRecord native = s.RunNative();
+  report::BisectReport rep = s.Describe(s.Search(), native);
+  EXPECT_EQ(rep.outcome, search::Outcome::kNotSensitive);
+  EXPECT_NE(rep.message.find("(1 run of each with --algorithm id; a flaky target can pass both"),
+            std::string::npos)
+      << rep.message;
+}
+
 TEST(Session, ShimOnlySubcommandsRefuseProtocolTargets) {
   FakeLauncher launcher;
   auto session = Session::Open("triage", ProtocolOptions(), launcher, {.shim_only = true});
