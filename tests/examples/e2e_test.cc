@@ -427,7 +427,10 @@ TEST(Driver, UnwritableOutputPath_FailsBeforeTheFirstProbe) {
       {"bisect", "--json"}, {"triage", "--json"}, {"triage", "--junit"}, {"sites", "--json"}};
   for (const auto& [subcommand, flag] : cases) {
     ScratchDir dir;
-    const std::string path = dir.File("no-such-dir/out");
+    // A missing directory, and one that takes no new file although access()
+    // lets root write there (/proc).
+    const std::string path =
+        subcommand == "sites" ? "/proc/timerbisect-out.json" : dir.File("no-such-dir/out");
     Exit got = RunCommand(dir,
                           {TIMERBISECT_DRIVER, subcommand, "--shim", TIMERBISECT_SHIM, flag, path,
                            "--", E2E_PAIR_ONLY_TOGETHER},
