@@ -21,9 +21,10 @@ base::Expected<void> CheckOutputPath(const char* flag, const std::string& path) 
   if (fs::is_directory(status)) return Result::Fail(prefix + "is a directory; give a file name");
   // Opening it is the test that counts: access() says yes to root for
   // most files, and nothing but a create tells whether /proc or a
-  // read-only mount takes one. Neither changes the file.
+  // read-only mount takes one. Neither changes the file; O_NONBLOCK keeps a
+  // FIFO without a reader from hanging here.
   if (fs::exists(status)) {
-    int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return Result::Fail(prefix + "cannot be written (" + std::strerror(errno) + ")");
     close(fd);
     return {};
