@@ -133,12 +133,12 @@ bool IsShimLine(std::string_view line) {
 void SeparateWrapperLines(ProbeOutput& out) {
   std::string kept;
   ForEachLine(out.output, [&](std::string_view line) {
-    if (line == kTimeoutLine || line == std::string(kTimeoutLine) + "\n") {
+    std::string_view bare = line;  // without its '\n'
+    if (bare.ends_with('\n')) bare.remove_suffix(1);
+    if (bare == kTimeoutLine) {
       out.timed_out = true;
-    } else if (line.starts_with(kNodeLinePrefix)) {
-      std::string_view node = line.substr(sizeof kNodeLinePrefix - 1);
-      if (node.ends_with('\n')) node.remove_suffix(1);
-      if (out.where.empty()) out.where = node;
+    } else if (bare.starts_with(kNodeLinePrefix)) {
+      if (out.where.empty()) out.where = bare.substr(sizeof kNodeLinePrefix - 1);
     } else if (line.starts_with(kReportLinePrefix)) {
       out.report.append(line.substr(sizeof kReportLinePrefix - 1));
       if (line.back() != '\n') out.report += '\n';
