@@ -96,8 +96,7 @@ int RunBisect(const SessionOptions& o) {
     return kExitUsage;
   }
   Session& s = **session;
-  if (auto checked = CheckLauncher(*launcher, o.launcher, o.shim_path, s.target().uses_shim());
-      !checked) {
+  if (auto checked = CheckLauncher(*launcher, o.launcher, s.target().shim_path()); !checked) {
     PrintErrors({checked.error()});
     return kExitUsage;
   }

@@ -9,7 +9,6 @@
 #include "run/lost_retry.h"
 #include "run/prefix_launcher.h"
 #include "run/slurm_launcher.h"
-#include "shim_locator.h"
 
 namespace timerbisect::cmd {
 namespace {
@@ -124,14 +123,12 @@ base::Expected<std::unique_ptr<run::Launcher>> MakeLauncher(const LauncherFlags&
 }
 
 base::Expected<void> CheckLauncher(run::Launcher& launcher, const LauncherFlags& f,
-                                   const std::string& shim_flag, bool uses_shim) {
+                                   const std::string& shim_path) {
   auto* retrying = dynamic_cast<run::LostRetryLauncher*>(&launcher);
-  if (retrying == nullptr || !uses_shim) return {};
-  auto shim_path = LocateShim(shim_flag);
-  if (!shim_path) return base::Expected<void>::Fail(shim_path.error());
+  if (retrying == nullptr || shim_path.empty()) return {};
   // Straight to the remote launcher: a cluster that cannot run the check (no
   // perl or shim on the node, a bad partition) says so at once.
-  return CheckShim(retrying->inner(), f, *shim_path);
+  return CheckShim(retrying->inner(), f, shim_path);
 }
 
 }  // namespace timerbisect::cmd

@@ -30,10 +30,10 @@ base::Expected<std::unique_ptr<run::Launcher>> MakeLauncher(const LauncherFlags&
                                                             int verbosity);
 
 // For a remote launcher, checks with one probe (`test -e SHIM`, no retry)
-// that the shim exists where probes run; `shim_flag` is --shim as given,
-// located as the session locates it. Nothing to check when the target does
-// not use the shim, or the launcher is local. Ok, or one error line.
+// that the shim exists where probes run; `shim_path` is the one the session
+// located (Target::shim_path). Nothing to check when it is empty (the target
+// does not use the shim), or the launcher is local. Ok, or one error line.
 base::Expected<void> CheckLauncher(run::Launcher& launcher, const LauncherFlags& flags,
-                                   const std::string& shim_flag, bool uses_shim);
+                                   const std::string& shim_path);
 
 }  // namespace timerbisect::cmd

@@ -4,11 +4,10 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "protocol/shim_lines.h"
+#include "run/scratch.h"
 
 namespace timerbisect::cmd {
 namespace fs = std::filesystem;
@@ -18,9 +17,7 @@ namespace {
 // library given as the shim would load in every run and never answer, and
 // the driver would blame the command for it.
 bool IsShim(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return bytes.find(TIMERBISECT_SHIM_ACTIVE) != std::string::npos;
+  return run::ReadWholeFile(p).find(TIMERBISECT_SHIM_ACTIVE) != std::string::npos;
 }
 
 }  // namespace

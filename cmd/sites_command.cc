@@ -63,7 +63,8 @@ int RunSites(const SitesOptions& o) {
     PrintErrors(session.error());
     return kExitUsage;
   }
-  if (auto checked = CheckLauncher(*launcher, o.launcher, o.shim_path, true); !checked) {
+  if (auto checked = CheckLauncher(*launcher, o.launcher, (*session)->target().shim_path());
+      !checked) {
     PrintErrors({checked.error()});
     return kExitUsage;
   }

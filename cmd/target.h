@@ -77,6 +77,8 @@ class Target {
   int runs() const { return runs_; }
   int replayed() const { return replayed_; }
   bool uses_shim() const { return !options_.shim_path.empty(); }
+  // The shim the probes preload, as located and checked (empty: none).
+  const std::string& shim_path() const { return options_.shim_path; }
   // The timeout the next probe gets (0: none).
   std::chrono::milliseconds timeout() const { return timeout_; }
   // The first probe that could not start (command vanished, exec failed), if any.

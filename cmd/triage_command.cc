@@ -133,7 +133,7 @@ int RunTriage(const TriageOptions& o) {
     return kExitUsage;
   }
   Session& s = **session;
-  if (auto checked = CheckLauncher(*launcher, o.bisect.launcher, o.bisect.shim_path, true);
+  if (auto checked = CheckLauncher(*launcher, o.bisect.launcher, s.target().shim_path());
       !checked) {
     PrintErrors({checked.error()});
     return kExitUsage;
