@@ -72,8 +72,7 @@ Triage MeasureRates(Target& target, const TriageOptions& o) {
     const bool no_sites = target.reports().Ids().empty();
     if (no_sites && old_counts.runs >= kNoSiteRuns) {
       t.verdict = report::Sensitivity::kNotSensitive;
-      t.confidence = cmp.p_same;
-      t.reached_sites = false;
+      t.confidence = cmp.p_same;  // RunTriage sets reached_sites from the reports
       break;
     }
     if (enough && cmp.verdict == stats::Verdict::kBHigher) {

@@ -64,9 +64,10 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
       label = "  reproduce (a flaky failure: " + std::to_string(set.failures_of_set) + " of " +
               std::to_string(set.runs_of_set) + " runs of it failed; run it a few times):\n";
     } else if (set.runs_of_set > 0) {
-      label = "  reproduce (" + std::string(set.runs_of_set == 1 ? "its one run" : "all ") +
-              (set.runs_of_set == 1 ? "" : std::to_string(set.runs_of_set) + " runs of it") +
-              " failed):\n";
+      const std::string runs = set.runs_of_set == 1
+                                   ? "its one run"
+                                   : "all " + std::to_string(set.runs_of_set) + " runs of it";
+      label = "  reproduce (" + runs + " failed):\n";
     } else if (set.confidence > 0 && set.confidence < 1.0) {
       label =
           "  reproduce (a flaky failure: this fails only as often as measured, not every run):\n";
