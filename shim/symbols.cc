@@ -66,7 +66,7 @@ bool ReadSymbols(const link_map* map, ElfSymbolIndex& out) {
   if (IndexElfSymbols(static_cast<const unsigned char*>(file), size, map->l_addr, map->l_ld, out)) {
     return true;
   }
-  munmap(file, size);
+  syscall(SYS_munmap, mapped, static_cast<long>(size));  // as it was mapped
   return false;
 }
 
