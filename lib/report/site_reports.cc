@@ -18,7 +18,24 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// "#N MODULE+0xOFFSET [SYMBOL]" -> frame N.
+// "MODULE+0xOFFSET" -> the frame's module and offset.
+bool ParseLocation(std::string_view location, ReportedFrame& frame) {
+  auto plus = location.rfind("+0x");
+  if (plus == std::string_view::npos || plus == 0) return false;
+  std::string_view hex = location.substr(plus + 3);
+  std::uint64_t offset = 0;
+  auto [q, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), offset, 16);
+  if (ec != std::errc() || q != hex.data() + hex.size() || hex.empty()) return false;
+  frame.module = std::string(location.substr(0, plus));
+  frame.offset = offset;
+  return true;
+}
+
+// "#N MODULE+0xOFFSET SYMBOL" -> frame N. The module's path may hold
+// spaces (a CI workspace "/builds/my project/"); a symbol, as the ELF table
+// spells it, holds none, and the shim writes the space before it even when
+// it is empty. So the symbol is what follows the last space when what comes
+// before is a location.
 bool ParseFrame(std::string_view text, int& index, ReportedFrame& frame) {
   if (text.empty() || text[0] != '#') return false;
   text.remove_prefix(1);
@@ -27,17 +44,14 @@ bool ParseFrame(std::string_view text, int& index, ReportedFrame& frame) {
   text.remove_prefix(static_cast<std::size_t>(p - text.data()));
   if (text.empty() || text[0] != ' ') return false;
   text.remove_prefix(1);
-  std::string_view location = text.substr(0, text.find(' '));
-  std::string_view symbol = location.size() < text.size() ? Trim(text.substr(location.size())) : "";
-  auto plus = location.rfind("+0x");
-  if (plus == std::string_view::npos || plus == 0) return false;
-  std::string_view hex = location.substr(plus + 3);
-  std::uint64_t offset = 0;
-  auto [q, ec2] = std::from_chars(hex.data(), hex.data() + hex.size(), offset, 16);
-  if (ec2 != std::errc() || q != hex.data() + hex.size()) return false;
-  frame.module = std::string(location.substr(0, plus));
-  frame.offset = offset;
-  frame.symbol = std::string(symbol);
+  while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
+  if (auto space = text.rfind(' ');
+      space != std::string_view::npos && ParseLocation(text.substr(0, space), frame)) {
+    frame.symbol = std::string(text.substr(space + 1));
+    return true;
+  }
+  if (!ParseLocation(Trim(text), frame)) return false;
+  frame.symbol.clear();
   return true;
 }
 
@@ -146,7 +160,10 @@ void ReportCollector::AddLine(std::string_view line) {
   if (rest.starts_with(kOpen) && ParseOpen(rest.substr(kOpen.size()), site)) return;
   int index = 0;
   ReportedFrame frame;
-  if (ParseFrame(rest, index, frame)) {
+  // From the untrimmed line: the space after a frame's location counts.
+  std::string_view frame_text = rest_storage;
+  frame_text.remove_prefix(std::min(frame_text.size(), frame_text.find_first_not_of(" \t")));
+  if (ParseFrame(frame_text, index, frame)) {
     // Each process of a probe reports the same frames; keep one copy.
     if (static_cast<std::size_t>(index) == site.frames.size()) site.frames.push_back(frame);
     return;

@@ -66,6 +66,30 @@ TEST(ReportCollector, ReadsTheShimsSiteFrameStatsAndOpenLines) {
   EXPECT_TRUE(tail.callback_first);
 }
 
+// A CI workspace's path may hold spaces: the module is everything up to the
+// "+0x" offset before the last space (the shim writes that space even with
+// no symbol), and the symbol the word after it.
+TEST(ReportCollector, AModulePathWithSpacesKeepsItsFrames) {
+  ReportCollector c;
+  c.Add(
+      "[bisect-match 0x00000000000000a1] timerbisect site timerfd_create mode=new kind=timer\n"
+      "[bisect-match 0x00000000000000a1]   #0 /usr/lib/libc.so.6+0x1f00 timerfd_create\n"
+      "[bisect-match 0x00000000000000a1]   #1 /builds/my project/sp ace/t+0x1300 NewTimer\n"
+      "[bisect-match 0x00000000000000a1]   #2 /builds/my project/t 2+0x40 \n"
+      "[bisect-match 0x00000000000000a1]   #3 /builds/a+0x1 b/t+0x50 \n");
+  const SiteReport& a = c.sites().at(0xa1);
+  ASSERT_EQ(a.frames.size(), 4u);
+  EXPECT_EQ(a.frames[1].module, "/builds/my project/sp ace/t");
+  EXPECT_EQ(a.frames[1].offset, 0x1300u);
+  EXPECT_EQ(a.frames[1].symbol, "NewTimer");
+  EXPECT_EQ(a.frames[2].module, "/builds/my project/t 2");
+  EXPECT_EQ(a.frames[2].offset, 0x40u);
+  EXPECT_EQ(a.frames[2].symbol, "");
+  EXPECT_EQ(a.frames[3].module, "/builds/a+0x1 b/t");
+  EXPECT_EQ(a.frames[3].offset, 0x50u);
+  EXPECT_EQ(a.frames[3].symbol, "");
+}
+
 TEST(ReportCollector, KeepsOtherTargetsLinesWithoutTheMarkerOnce) {
   ReportCollector c;
   c.Add("change 3 [bisect-match 0x65a] enabled\n");
