@@ -45,6 +45,7 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
   if (o.command.empty()) return {"timerbisect: no command; usage: " + usage + "CMD ARGS..."};
   t.shell = o.shell;
   t.verbosity = o.quiet ? 0 : (o.verbose ? 2 : 1);
+  t.max_in_flight = JobsOrCores(o.jobs);
   if (auto timeout = ParseTimeoutFlag(o.timeout)) {
     t.timeout = *timeout;
   } else {

@@ -1,5 +1,6 @@
 #include "target.h"
 
+#include <deque>
 #include <iostream>
 
 #include "preflight.h"
@@ -172,7 +173,15 @@ ProbeRecord Target::Run(const std::string& pattern, const EnvList& extra_env) {
 
 std::vector<ProbeRecord> Target::RunBatch(const std::vector<ProbeRequest>& requests) {
   std::vector<std::optional<ProbeRecord>> records(requests.size());
-  std::vector<std::pair<std::size_t, run::Launcher::Handle>> started;
+  std::deque<std::pair<std::size_t, run::Launcher::Handle>> in_flight;
+  const std::size_t limit = options_.max_in_flight > 0
+                                ? static_cast<std::size_t>(options_.max_in_flight)
+                                : requests.size();
+  auto finish_oldest = [&] {
+    auto [i, handle] = in_flight.front();
+    in_flight.pop_front();
+    records[i] = Record(requests[i], launcher_.Wait(handle));
+  };
   for (std::size_t i = 0; i < requests.size(); ++i) {
     if (journal_ != nullptr) {
       if (auto entry = journal_->Replay(JournalKey(requests[i]))) {
@@ -180,11 +189,12 @@ std::vector<ProbeRecord> Target::RunBatch(const std::vector<ProbeRequest>& reque
         continue;
       }
     }
+    if (in_flight.size() >= limit) finish_oldest();
     run::ProbeSpec spec = SpecFor(requests[i].pattern);
     for (const auto& kv : requests[i].extra_env) spec.env.push_back(kv);
-    started.emplace_back(i, launcher_.Start(spec));
+    in_flight.emplace_back(i, launcher_.Start(spec));
   }
-  for (const auto& [i, handle] : started) records[i] = Record(requests[i], launcher_.Wait(handle));
+  while (!in_flight.empty()) finish_oldest();
   std::vector<ProbeRecord> out;
   out.reserve(records.size());
   for (auto& r : records) out.push_back(std::move(*r));

@@ -43,6 +43,10 @@ struct TargetOptions {
   std::vector<std::pair<std::string, std::string>> command_env;
   EnvList shim_env;   // TIMERSEM_ASPECTS, _DEPTH, ...
   int verbosity = 1;  // 0 quiet, 1 progress, 2 every probe's output
+  // -j: probes in flight at once, whatever a batch asks for (0: no limit).
+  // A test that cannot run beside itself (a fixed port, a shared file) is
+  // why a user gives -j 1, so no caller may exceed it.
+  int max_in_flight = 0;
 };
 
 struct ProbeRecord {
@@ -65,8 +69,8 @@ class Target {
 
   // Runs once under `pattern` ("" = native / not under bisect).
   ProbeRecord Run(const std::string& pattern, const EnvList& extra_env = {});
-  // Runs all at once (as many in flight as there are requests); results in
-  // request order.
+  // Runs all, at most max_in_flight at once (the next starts as the oldest
+  // ends); results in request order.
   std::vector<ProbeRecord> RunBatch(const std::vector<ProbeRequest>& requests);
 
   // What reproduces `pattern`: the variables and the command (the line the

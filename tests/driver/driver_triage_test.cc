@@ -112,6 +112,26 @@ TEST(DriverTriage, NoTimerSiteReachedIsNotSensitiveAfterEightRunsEach) {
   for (const auto& rate : j["rates"]) EXPECT_EQ(rate["runs"].get<double>(), 8) << j.dump(2);
 }
 
+// -j 1 is what a user gives for a test that cannot run beside itself (a
+// fixed port, a shared file): triage's rounds of native, old and new ran
+// all three at once whatever -j said. The command fails when another copy
+// of it holds the lock directory.
+TEST(DriverTriage, JobsOneRunsOneProbeAtATime) {
+#ifdef TIMERBISECT_SANITIZED
+  GTEST_SKIP() << "a sanitized shim cannot load into /bin/sh";
+#endif
+  std::string json = Scratch("jobs1.json");
+  std::string lock = Scratch("jobs1.lock");
+  int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage -q -j 1 --json " + json +
+                   " --shell -- 'mkdir " + lock + " || exit 1; sleep 0.3; rmdir " + lock +
+                   "' >/dev/null 2>&1");
+  EXPECT_EQ(code, 1);  // not timer-sensitive
+  auto j = nlohmann::json::parse(ReadFile(json));
+  EXPECT_EQ(j["verdict"], "not-timer-sensitive") << j.dump(2);
+  for (const auto& rate : j["rates"]) EXPECT_EQ(rate["failures"].get<double>(), 0) << j.dump(2);
+  std::remove(json.c_str());
+}
+
 TEST(DriverTriage, ProtocolModesAreForBisectOnly) {
   int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage --godebug asynctimerchan=1 -- " +
                    TIMERBISECT_RANDOM_FLAKE + " 2>/dev/null");
