@@ -12,6 +12,7 @@
 
 #include "run/output_buffer.h"
 #include "run/probe_registry.h"
+#include "run/process_tree.h"
 #include "run/scratch.h"
 #include "run/spawn.h"
 
@@ -59,7 +60,7 @@ LocalLauncher::~LocalLauncher() {
     stopping_ = true;
     for (auto& [handle, probe] : probes_) {
       // Not yet reaped, so the pid (and group) is still this probe's.
-      if (probe->result.started && !probe->exited) kill(-probe->process.pid, SIGKILL);
+      if (probe->result.started && !probe->exited) KillProcessTree(probe->process.pid);
     }
   }
   Wake();
@@ -226,7 +227,7 @@ bool LocalLauncher::Service(Probe& probe, Clock::time_point now) {
       probe.drain_deadline = now + options_.drain_timeout;
       process.exit_fd.Reset();
     } else if (probe.deadline && !result.timed_out && now >= *probe.deadline) {
-      kill(-process.pid, SIGKILL);
+      KillProcessTree(process.pid);
       result.timed_out = true;
     }
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "run/probe_reaper.h"
+#include "run/process_tree.h"
 #include "run/scratch.h"
 
 namespace timerbisect::run::registry {
@@ -89,7 +90,12 @@ int StopAllForInterrupt() {
   for (std::size_t i = 0; i < kMaxProbes; ++i) {
     pid_t pgid = slots[i].load();
     was_live[i] = pgid > 0;
-    if (was_live[i] && kill(-pgid, SIGKILL) == 0) ++killed;
+    // With what the probe started outside its group (a `setsid` child):
+    // this runs on the interrupt guard's thread, not in a signal handler.
+    if (was_live[i] && kill(-pgid, 0) == 0) {
+      KillProcessTree(pgid);
+      ++killed;
+    }
   }
   // What ~LocalLauncher would have removed. SIGKILL'd processes write nothing
   // more; a file one was still creating just makes rmdir fail.

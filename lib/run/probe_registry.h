@@ -37,9 +37,11 @@ void Fill(int slot, pid_t pgid, const char* dir);
 // may be reused, and the handler must not kill a stranger's group.
 void Release(int slot);
 
-// Async-signal-safe. Marks the process as interrupted (no new spawns), waits
-// for spawns in progress, sends SIGKILL to every registered group, removes
-// their directories (best effort) and returns how many groups were still there.
+// Called on the interrupt guard's thread (run/interrupt.h), never in a
+// signal handler: it reads /proc. Marks the process as interrupted (no new
+// spawns), waits for spawns in progress, kills every registered group with
+// what it started outside the group (run/process_tree.h), removes their
+// directories (best effort) and returns how many groups were still there.
 // The caller then exits the process.
 int StopAllForInterrupt();
 

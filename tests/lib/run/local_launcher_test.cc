@@ -104,6 +104,25 @@ TEST(Probe, TimeoutKillsTheWholeProcessGroup) {
   EXPECT_TRUE(WaitGroupGone(pgid));
 }
 
+// A runner that gives its test a session of its own (`setsid -w ./test`):
+// the test is outside the probe's group, but still below its leader when
+// the timeout comes, so it goes too instead of running on, one per probe.
+TEST(Probe, TimeoutKillsWhatTheProbeStartedInASessionOfItsOwn) {
+  LocalLauncher launcher;
+  ProbeSpec spec = Shell("echo group $$; setsid -w sh -c 'echo escaped $$; exec sleep 1000'");
+  spec.timeout = 2s;
+  ProbeOutput out = RunProbe(launcher, spec);
+  EXPECT_TRUE(out.timed_out);
+  pid_t pgid = NumberAfter(out.output, "group ");
+  pid_t escaped = NumberAfter(out.output, "escaped ");
+  ASSERT_GT(pgid, 0) << out.output;
+  ASSERT_GT(escaped, 0) << out.output;
+  EXPECT_NE(escaped, pgid);
+  EXPECT_TRUE(WaitGroupGone(pgid));
+  EXPECT_TRUE(WaitGroupGone(escaped)) << "the setsid child outlived the probe's timeout";
+  kill(escaped, SIGKILL);  // if the line above failed
+}
+
 TEST(Probe, FinishingBeforeTheTimeoutIsNotATimeout) {
   LocalLauncher launcher;
   ProbeSpec spec = Command({"/bin/true"});
