@@ -68,12 +68,11 @@ TB_EXPORT int dup(int fd) {
   return result;
 }
 
+// fd2's entry changes only when the call succeeds (CopyFd overwrites it):
+// a failed dup2 (EBADF) or dup3 (EINVAL) leaves fd2 open as it was.
 TB_EXPORT int dup2(int fd, int fd2) {
   bool active = ShimActive();
-  if (active && fd != fd2) {
-    if (IsOwnFd(fd2)) TakeOwnFdAway(fd2);
-    ForgetFd(fd2);
-  }
+  if (active && fd != fd2 && IsOwnFd(fd2)) TakeOwnFdAway(fd2);
   int result = real_dup2(fd, fd2);
   if (result >= 0 && active && fd != fd2) CopyFd(fd, fd2);
   return result;
@@ -81,12 +80,9 @@ TB_EXPORT int dup2(int fd, int fd2) {
 
 TB_EXPORT int dup3(int fd, int fd2, int flags) {
   bool active = ShimActive();
-  if (active && fd != fd2) {
-    if (IsOwnFd(fd2)) TakeOwnFdAway(fd2);
-    ForgetFd(fd2);
-  }
+  if (active && fd != fd2 && IsOwnFd(fd2)) TakeOwnFdAway(fd2);
   int result = real_dup3(fd, fd2, flags);
-  if (result >= 0 && active) CopyFd(fd, fd2);
+  if (result >= 0 && active && fd != fd2) CopyFd(fd, fd2);
   return result;
 }
 
@@ -107,8 +103,11 @@ TB_EXPORT int fcntl64(int fd, int cmd, ...) {
 }
 
 TB_EXPORT int close_range(unsigned int first, unsigned int last, int flags) {
-  // CLOSE_RANGE_CLOEXEC only marks descriptors; they stay open.
-  if (!ShimActive() || (flags & CLOSE_RANGE_CLOEXEC) != 0) {
+  // CLOSE_RANGE_CLOEXEC only marks descriptors; they stay open. A call the
+  // kernel refuses (first > last, an unknown flag) closes nothing: its
+  // EINVAL comes from the kernel, and the table stays as it is.
+  if (!ShimActive() || (flags & CLOSE_RANGE_CLOEXEC) != 0 || first > last ||
+      (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) != 0) {
     return real_close_range(first, last, flags);
   }
   ForgetFdRange(first, last);

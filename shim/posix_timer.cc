@@ -282,7 +282,7 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
              itimerspec* old_value) {
   if (!ShimActive()) return real(timer, flags, new_value, old_value);
   PosixTimer t = LookupPosixTimer(timer);
-  if (!t.tracked || new_value == nullptr) {
+  if (!t.tracked || new_value == nullptr || !ValidItimerspec(*new_value)) {
     if (t.watched && new_value != nullptr) {
       return WatchedSetting(
           t.site, t.clock, (flags & TIMER_ABSTIME) != 0, new_value, old_value,

@@ -133,6 +133,10 @@ TB_EXPORT int timerfd_create(int clock, int flags) {
   if (!ShimActive()) return real_timerfd_create(clock, flags);
   int fd = real_timerfd_create(clock, flags);
   if (fd < 0) return fd;
+  // A fresh number: an entry left for it belongs to a descriptor closed
+  // where the shim could not see (syscall(SYS_close), glibc's fclose), and
+  // must not give this timer a dead one's mode when it does not count.
+  ForgetFd(fd);
   // sd-event's own per-clock timerfd, whose timers are sites (lib_loop.h).
   if (LoopOwnsTimerfd(__builtin_return_address(0))) return fd;
   {
@@ -151,7 +155,7 @@ TB_EXPORT int timerfd_settime(int fd, int flags, const itimerspec* new_value,
                               itimerspec* old_value) {
   if (!ShimActive()) return real_timerfd_settime(fd, flags, new_value, old_value);
   TimerFdEntry timer = LookupTimerFd(fd);
-  if (!timer.tracked || new_value == nullptr) {
+  if (!timer.tracked || new_value == nullptr || !ValidItimerspec(*new_value)) {
     if (timer.watched && new_value != nullptr) {
       return WatchedSetting(timer.site, timer.clock, (flags & TFD_TIMER_ABSTIME) != 0, new_value,
                             old_value, [&](itimerspec* previous) {

@@ -25,6 +25,17 @@ inline std::int64_t ClockNowNs(clockid_t clock) {
   return ToNs(now);
 }
 
+// What the kernel accepts (itimerspec64_valid): a request that fails it is
+// passed on untouched, so the program gets its EINVAL, not a timer armed
+// for the lag.
+inline bool ValidTimespec(const timespec& ts) {
+  return ts.tv_sec >= 0 && ts.tv_nsec >= 0 && ts.tv_nsec < kNsPerSec;
+}
+
+inline bool ValidItimerspec(const itimerspec& value) {
+  return ValidTimespec(value.it_value) && ValidTimespec(value.it_interval);
+}
+
 // A timer or timeout is "short" (latency aspect) when it is armed and due
 // within short_ns; a deadline already past is short too.
 inline bool IsShort(std::int64_t remaining_ns, std::int64_t short_ns) {

@@ -11,6 +11,16 @@
 //           its number and must be native         -> "samefd 1", "stale 0|1"
 //   dup2over dup2 an unseen timerfd over the shim's one -> "stale 0|1"
 //   dup     a dup of the shim's timerfd keeps its mode  -> "stale 0|1"
+//   dupfail a dup2 (EBADF) and a dup3 (EINVAL) onto the shim's timerfd
+//           fail: it keeps its mode -> "dup2_ebadf 1", "dup3_einval 1", "stale"
+//   rawclose_reuse  a timerfd made in MakeScopedTimerfd is closed by a raw
+//           close; a timerfd made in main (outside TIMERSEM_SCOPE=
+//           MakeScopedTimerfd) gets its number and must be native
+//                                           -> "samefd 1", "stale 0|1"
+//   invalid settime with a negative second, a negative and a too large
+//           nanosecond: EINVAL as natively, not a timer armed for the lag
+//                                           -> "einval N" (of 3)
+//   close_range_bad  close_range(10, 5, 0) -> "einval 0|1"
 //   early_rel, early_abs  arm 500 ms (relative; absolute deadline), look
 //           after 50 ms: fired before its time?  -> "looked_in_time 0|1",
 //           "fired 0|1" (run with TIMERSEM_SHORT above 500 ms)
@@ -30,6 +40,8 @@
 //   cancel_on_set  CLOCK_REALTIME timerfd armed short with TFD_TIMER_ABSTIME
 //           | TFD_TIMER_CANCEL_ON_SET: the flags the kernel recorded
 //           (/proc/self/fdinfo "settime flags")  -> "settime_flags N"
+#define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
@@ -134,6 +146,23 @@ static int SettimeFlags(int fd) {
   return at == NULL ? -1 : (int)strtol(at + strlen("settime flags:"), NULL, 8);
 }
 
+__attribute__((noinline)) static int MakeScopedTimerfd(void) {
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  __asm__ volatile("" ::: "memory");  // no tail call: keep this frame on the stack
+  return fd;
+}
+
+// How many of three invalid settings fail with EINVAL.
+static int InvalidSettingsRefused(int fd) {
+  struct itimerspec bad[3] = {{{0, 0}, {-1, 0}}, {{0, 0}, {0, -1}}, {{0, 0}, {0, 1000000000}}};
+  int refused = 0;
+  for (int i = 0; i < 3; ++i) {
+    errno = 0;
+    refused += timerfd_settime(fd, 0, &bad[i], NULL) == -1 && errno == EINVAL;
+  }
+  return refused;
+}
+
 int main(int argc, char** argv) {
   const char* what = argc > 1 ? argv[1] : "rearm";
   int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -173,6 +202,24 @@ int main(int argc, char** argv) {
     int copy = dup(fd);
     close(fd);
     printf("stale %d\n", StaleAfterRearm(copy));
+  } else if (strcmp(what, "dupfail") == 0) {
+    int other = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+    errno = 0;
+    printf("dup2_ebadf %d\n", dup2(999, fd) == -1 && errno == EBADF);
+    errno = 0;
+    printf("dup3_einval %d\n", dup3(other, fd, 0x1234) == -1 && errno == EINVAL);
+    printf("stale %d\n", StaleAfterRearm(fd));
+  } else if (strcmp(what, "rawclose_reuse") == 0) {
+    int scoped = MakeScopedTimerfd();
+    syscall(SYS_close, scoped);
+    int unscoped = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+    printf("samefd %d\n", unscoped == scoped);
+    printf("stale %d\n", StaleAfterRearm(unscoped));
+  } else if (strcmp(what, "invalid") == 0) {
+    printf("einval %d\n", InvalidSettingsRefused(fd));
+  } else if (strcmp(what, "close_range_bad") == 0) {
+    errno = 0;
+    printf("einval %d\n", close_range(10, 5, 0) == -1 && errno == EINVAL);
   } else if (strcmp(what, "early_rel") == 0 || strcmp(what, "early_abs") == 0) {
     return Early(fd, strcmp(what, "early_abs") == 0);
   } else if (strcmp(what, "stop_race") == 0) {

@@ -75,6 +75,33 @@ TEST(ShimTimerfd, Dup2OverATimerfdForgetsIt) {
   EXPECT_EQ(Field(RunTimerfd("dup2over", "old"), "stale"), "0");
 }
 
+// Found by the second audit: each of these changed a live timer's mode or
+// a call's result.
+TEST(ShimTimerfd, AFailedDup2OrDup3LeavesTheTimerfdsMode) {
+  std::string out = RunTimerfd("dupfail", "old");
+  ASSERT_EQ(Field(out, "dup2_ebadf"), "1") << out;
+  ASSERT_EQ(Field(out, "dup3_einval"), "1") << out;
+  EXPECT_EQ(Field(out, "stale"), "1") << out;
+}
+
+TEST(ShimTimerfd, ANumberClosedBehindTheShimsBackDoesNotLendItsModeToANativeTimerfd) {
+  std::string out = RunTimerfd("rawclose_reuse", "old", {{"TIMERSEM_SCOPE", "MakeScopedTimerfd"}});
+  ASSERT_EQ(Field(out, "samefd"), "1") << out;
+  EXPECT_EQ(Field(out, "stale"), "0") << out;
+}
+
+TEST(ShimTimerfd, InvalidSettingsFailWithEinvalInEveryMode) {
+  for (const char* mode : {"native", "old", "new"}) {
+    EXPECT_EQ(Field(RunTimerfd("invalid", mode), "einval"), "3") << mode;
+  }
+}
+
+TEST(ShimTimerfd, CloseRangeOfAnEmptyRangeFailsWithEinval) {
+  for (const char* mode : {"native", "old", "new", "watch"}) {
+    EXPECT_EQ(Field(RunTimerfd("close_range_bad", mode), "einval"), "1") << mode;
+  }
+}
+
 TEST(ShimTimerfd, DupKeepsTheSitesMode) {
   EXPECT_EQ(Field(RunTimerfd("dup", "old"), "stale"), "1");
   EXPECT_EQ(Field(RunTimerfd("dup", "new"), "stale"), "0");
