@@ -33,6 +33,7 @@ constexpr bool ParseDuration(std::string_view s, std::int64_t& ns) {
   } else {
     return false;
   }
+  if (n > INT64_MAX / scale) return false;  // beyond 292 years: refused, not wrapped
   ns = n * scale;
   return true;
 }

@@ -45,6 +45,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"TIMERSEM_SHORT", "5xs", "positive duration"},
                       BadValue{"TIMERSEM_LAG", "-1ms", "positive duration"},
                       BadValue{"TIMERSEM_SHORT", "5", "with its unit"},
+                      // 99999999999 minutes overflowed int64 and wrapped to a
+                      // valid-looking 152 years.
+                      BadValue{"TIMERSEM_LAG", "99999999999m", "positive duration"},
                       BadValue{"TIMERSEM_REPORT", "/nonexistent-dir/report", "cannot open"}));
 
 TEST(ShimConfig, NativeAndUnsetAreInertAndSilent) {
