@@ -404,6 +404,18 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
                       : "the shim was loaded but no run reached a timer site (" +
                             native.verdict.kind + " natively)";
   }
+  if (rep.outcome == search::Outcome::kNotSensitive && result.agreed_failing &&
+      target.uses_shim() && native.verdict.kind == "pass") {
+    // Passing natively rules out "fails whatever the timers do".
+    // The search's count of runs, "(8 runs of each)", if it gave one.
+    const auto paren = rep.message.find(" (");
+    rep.outcome = search::Outcome::kInconclusive;
+    rep.message =
+        "the target passes natively but fails with every site old and with every "
+        "site new" +
+        (paren == std::string::npos ? std::string() : rep.message.substr(paren)) + "; " +
+        kBothWaysAdvice;
+  }
   if (rep.outcome == search::Outcome::kNotSensitive &&
       (o.algorithm == "id" || o.algorithm == "suffix") &&
       rep.message.starts_with("target passes with all sites")) {

@@ -108,6 +108,14 @@ class Session {
   std::chrono::steady_clock::time_point started_;
 };
 
+// What to do when the target passes natively but fails both with every
+// site old and with every site new: no configuration of old and new sites
+// passes, so no search can start. (Bisect and triage say it alike.)
+inline constexpr const char* kBothWaysAdvice =
+    "no passing baseline to bisect from: some timer sites fail it under old semantics and "
+    "others under new, and every run has each site old or new; make one failure the one "
+    "chased with --fail-on TEXT (a line only that failure prints) and run again";
+
 // Runs in flight: `jobs`, or the number of cores when 0.
 int JobsOrCores(int jobs);
 

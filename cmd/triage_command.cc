@@ -82,8 +82,19 @@ Triage MeasureRates(Target& target, const TriageOptions& o) {
       t.verdict = report::Sensitivity::kUnderOld;
       t.confidence = cmp.p_a_higher;
     } else if (enough && cmp.verdict == stats::Verdict::kSame) {
-      t.verdict = report::Sensitivity::kNotSensitive;
-      t.confidence = cmp.p_same;
+      // Old and new alike, but both may still fail more than native runs:
+      // timers fail it both ways, and neither is a baseline that passes.
+      const stats::Counts& native_counts = t.configs[0].counts;
+      stats::Comparison vs_old = stats::CompareRates(native_counts, old_counts, compare);
+      stats::Comparison vs_new = stats::CompareRates(native_counts, new_counts, compare);
+      if (vs_old.verdict == stats::Verdict::kBHigher &&
+          vs_new.verdict == stats::Verdict::kBHigher) {
+        t.verdict = report::Sensitivity::kUnderBoth;
+        t.confidence = std::min(vs_old.p_b_higher, vs_new.p_b_higher);
+      } else {
+        t.verdict = report::Sensitivity::kNotSensitive;
+        t.confidence = cmp.p_same;
+      }
     } else if (old_counts.runs >= o.budget) {
       t.verdict = report::Sensitivity::kInconclusive;
       t.confidence = std::max({cmp.p_same, cmp.p_a_higher, cmp.p_b_higher});
@@ -153,7 +164,11 @@ int RunTriage(const TriageOptions& o) {
   text_out << text;
 
   std::optional<report::BisectReport> rep;
-  if (report::IsSensitive(triage.verdict) && !o.no_bisect) {
+  if (triage.verdict == report::Sensitivity::kUnderBoth) {
+    std::string both = std::string(kBothWaysAdvice) + "\n";
+    text_out << both;
+    text += both;
+  } else if (report::IsSensitive(triage.verdict) && !o.no_bisect) {
     // Triage's own all-old and all-new runs are where the adaptive search starts.
     search::Result result = s.Search(triage.baseline_runs, search::Algorithm::kAdaptive);
     rep = s.Describe(result, ProbeRecord{});
@@ -172,6 +187,7 @@ int RunTriage(const TriageOptions& o) {
     case report::Sensitivity::kNotSensitive:
       return kExitNotSensitive;
     case report::Sensitivity::kInconclusive:
+    case report::Sensitivity::kUnderBoth:  // as bisect's: no set can be searched for
       return kExitInconclusive;
     default:
       return rep ? ExitCode(rep->outcome) : kExitFound;

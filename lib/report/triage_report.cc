@@ -23,6 +23,11 @@ VerdictNames Names(Sensitivity s) {
     case Sensitivity::kUnderOld:
       return {"sensitive-under-old",
               "timer-sensitive: it fails more often when timers have old semantics"};
+    case Sensitivity::kUnderBoth:
+      return {"sensitive-under-both",
+              "timer-sensitive both ways: it fails more often with every timer old and with "
+              "every timer new than natively, so some timers fail it under old semantics and "
+              "others under new"};
     case Sensitivity::kNotSensitive:
       return {"not-timer-sensitive",
               "not timer-sensitive: its failure rate does not depend on timer semantics"};
@@ -62,7 +67,8 @@ std::string XmlEscape(const std::string& s) {
 }  // namespace
 
 bool IsSensitive(Sensitivity verdict) {
-  return verdict == Sensitivity::kUnderNew || verdict == Sensitivity::kUnderOld;
+  return verdict == Sensitivity::kUnderNew || verdict == Sensitivity::kUnderOld ||
+         verdict == Sensitivity::kUnderBoth;
 }
 
 std::string RatesText(const TriageReport& t, double confidence) {
@@ -75,16 +81,16 @@ std::string RatesText(const TriageReport& t, double confidence) {
                   c.counts.runs > 0 ? c.counts.failures / c.counts.runs : 0.0, ci.low, ci.high);
     out << line;
   }
-  char line[200];
-  if (t.verdict == Sensitivity::kNotSensitive && !t.reached_sites) {
-    // Old and new ran as natively: no posterior of rates is the reason.
-    std::snprintf(line, sizeof line, "  (intervals: %.0f%% Wilson)\nverdict: %s", confidence * 100,
-                  Names(t.verdict).text);
-  } else {
-    std::snprintf(line, sizeof line, "  (intervals: %.0f%% Wilson)\nverdict: %s (posterior %.3f)",
-                  confidence * 100, Names(t.verdict).text, t.confidence);
+  char intervals[64];
+  std::snprintf(intervals, sizeof intervals, "  (intervals: %.0f%% Wilson)\n", confidence * 100);
+  out << intervals << "verdict: " << Names(t.verdict).text;
+  // Old and new ran as natively when no site was reached: no posterior of
+  // rates is the reason then.
+  if (t.verdict != Sensitivity::kNotSensitive || t.reached_sites) {
+    char posterior[48];
+    std::snprintf(posterior, sizeof posterior, " (posterior %.3f)", t.confidence);
+    out << posterior;
   }
-  out << line;
   if (t.verdict == Sensitivity::kInconclusive) {
     out << "; "
         << (t.runs_to_settle > 0

@@ -13,7 +13,9 @@
 
 namespace timerbisect::report {
 
-enum class Sensitivity { kUnderNew, kUnderOld, kNotSensitive, kInconclusive };
+// kUnderBoth: all-old and all-new fail alike, and both more often than
+// native runs: some timers fail it under old and others under new.
+enum class Sensitivity { kUnderNew, kUnderOld, kUnderBoth, kNotSensitive, kInconclusive };
 
 // One configuration's runs: the shim inert ("native", pattern ""), every
 // site old ("all-old", "n" under new#: every site disabled), every site new

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include "files.h"
 
 namespace timerbisect {
@@ -130,6 +131,49 @@ TEST(DriverTriage, JobsOneRunsOneProbeAtATime) {
   EXPECT_EQ(j["verdict"], "not-timer-sensitive") << j.dump(2);
   for (const auto& rate : j["rates"]) EXPECT_EQ(rate["failures"].get<double>(), 0) << j.dump(2);
   std::remove(json.c_str());
+}
+
+// Passes natively, fails all-old (one timer) and all-new (another): this
+// was "not timer-sensitive" in bisect and triage. Both now say it is, that
+// no search can start, and how to separate the failures; --fail-on then
+// finds each one.
+TEST(DriverTriage, SensitiveBothWaysIsNamedAndSeparatedWithFailOn) {
+#ifdef TIMERBISECT_SANITIZED
+  GTEST_SKIP() << "a sanitized shim cannot load into an uninstrumented target";
+#endif
+  std::string json = Scratch("both.json");
+  std::string out = Scratch("both.out");
+  int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage -q --json " + json + " -- " +
+                   TIMERBISECT_BOTH_WAYS + " >" + out + " 2>&1");
+  EXPECT_EQ(code, 3);
+  auto j = nlohmann::json::parse(ReadFile(json));
+  EXPECT_EQ(j["verdict"], "sensitive-under-both") << j.dump(2);
+  EXPECT_NE(ReadFile(out).find("--fail-on TEXT"), std::string::npos) << ReadFile(out);
+
+  code = Shell(std::string(TIMERBISECT_DRIVER) + " -q -- " + TIMERBISECT_BOTH_WAYS + " >" + out +
+               " 2>&1");
+  EXPECT_EQ(code, 3);
+  EXPECT_NE(ReadFile(out).find("passes natively but fails with every site old and with every "
+                               "site new"),
+            std::string::npos)
+      << ReadFile(out);
+
+  for (const auto& [chased, function, mode] :
+       {std::tuple{"FAIL stale", "StaleTimer", "old"}, {"FAIL pending", "StopTimer", "new"}}) {
+    code = Shell(std::string(TIMERBISECT_DRIVER) + " -q --fail-on '" + chased + "' --json " + json +
+                 " -- " + TIMERBISECT_BOTH_WAYS + " >/dev/null 2>&1");
+    ASSERT_EQ(code, 0) << chased;
+    auto found = nlohmann::json::parse(ReadFile(json));
+    ASSERT_EQ(found["sets"].size(), 1u) << found.dump(2);
+    EXPECT_EQ(found["sets"][0]["mode"], mode) << found.dump(2);
+    bool named = false;
+    for (const auto& frame : found["sets"][0]["sites"][0]["frames"]) {
+      named = named || frame.value("function", "") == function;
+    }
+    EXPECT_TRUE(named) << chased << ": " << found.dump(2);
+  }
+  std::remove(json.c_str());
+  std::remove(out.c_str());
 }
 
 TEST(DriverTriage, ProtocolModesAreForBisectOnly) {
