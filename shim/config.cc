@@ -124,6 +124,7 @@ bool ParseConfig(Config& c, std::string& error) {
       return Fail(error, "TIMERSEM_SCOPE", v, why);
     }
     c.scope = re;
+    c.scope_plain.Parse(v);
   }
   if (const char* v = std::getenv("TIMERSEM_REPORT"); v != nullptr && *v != '\0') {
     if (std::strcmp(v, "stderr") != 0) c.report_path = v;

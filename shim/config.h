@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "protocol/matcher.h"
+#include "protocol/plain_alternation.h"
 
 namespace re2 {
 class RE2;
@@ -45,7 +46,10 @@ struct Config {
   unsigned aspects = kAspectStale | kAspectLatency;
   int depth = 16;
   const re2::RE2* scope = nullptr;  // null: every site counts; never freed (lives with the process)
-  std::string report_path;          // empty: stderr
+  // The scope when it is names joined by '|': matched with no allocation,
+  // so a site first reached in a signal handler cannot deadlock in malloc.
+  protocol::PlainAlternation scope_plain;
+  std::string report_path;  // empty: stderr
   std::int64_t short_ns = 50'000;
   std::int64_t lag_ns = 1'000'000;
 };

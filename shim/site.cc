@@ -155,13 +155,20 @@ void NoteOutOfScope(Api api) {
 
 bool InScope(void* const* pcs, const Frame* frames, int n) {
   if (!g_cfg->scope) return true;
+  // re2 allocates (DFA states) and takes its own lock: a site first reached
+  // in a signal handler that interrupted malloc could deadlock in it. A
+  // scope of plain names never goes there (README: TIMERSEM_SCOPE).
+  auto matches = [](const char* text) {
+    return g_cfg->scope_plain.valid() ? g_cfg->scope_plain.PartialMatch(text)
+                                      : RE2::PartialMatch(text, *g_cfg->scope);
+  };
   // Module paths first: they cost nothing to look at.
   for (int i = 0; i < n; ++i) {
-    if (RE2::PartialMatch(frames[i].module, *g_cfg->scope)) return true;
+    if (matches(frames[i].module)) return true;
   }
   for (int i = 0; i < n; ++i) {
     const char* name = FunctionName(pcs[i]);
-    if (name != nullptr && RE2::PartialMatch(name, *g_cfg->scope)) return true;
+    if (name != nullptr && matches(name)) return true;
   }
   return false;
 }
