@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "timerbisect 0.3.0");
   app.require_subcommand(0, 1);
   app.footer(
-      "Exit codes: 0 found, 1 not timer-sensitive, 2 usage or setup error, 3 inconclusive.\n"
+      "Exit codes: 0 found, 1 not timer-sensitive, 2 usage or setup error, 3 inconclusive,\n"
+      "128+N stopped by signal N (Ctrl-C: 130).\n"
       "Environment: TIMERBISECT_SHIM, the shim to preload when --shim is not given.");
 
   // The root command is bisect; `timerbisect bisect ...` says it explicitly.

@@ -465,6 +465,11 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
     }
     rep.sets.push_back(std::move(found));
   }
+  if (rep.outcome == search::Outcome::kFound && rep.message.empty() && o.max_sets > 0 &&
+      static_cast<int>(rep.sets.size()) >= o.max_sets) {
+    rep.message = "stopped at --max " + std::to_string(o.max_sets) +
+                  ": further sets were not searched for, so there may be more";
+  }
   rep.runs = target.runs();
   return rep;
 }

@@ -100,7 +100,7 @@ std::string FormatText(const BisectReport& report) {
       for (std::size_t i = 0; i < report.sets.size(); ++i) {
         FormatSet(out, report.sets[i], i, report.sets.size());
       }
-      // A search cut short (--maxset) says where it stopped.
+      // A search cut short (--max, --maxset) says where it stopped.
       if (!report.message.empty()) out << "timerbisect: " << report.message << "\n";
       break;
     case Outcome::kNotSensitive:

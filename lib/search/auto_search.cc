@@ -317,9 +317,9 @@ Result AutoSearch(const Config& config, RunPool& pool) {
     return result;
   }
   bool flaky = result.outcome == Outcome::kInconclusive;
-  // The ID split's own advice ("rerun with a larger --count or use the
-  // adaptive mode") is what happens next: not repeated.
-  std::string flaky_why = result.message.substr(0, result.message.find("; rerun with"));
+  // The ID split's own advice (kFlakyAdvice: rerun with the adaptive
+  // search) is what happens next: not repeated.
+  std::string flaky_why = result.message.substr(0, result.message.find(kFlakyAdvice));
   std::string what = "the ID split stopped";
   if (result.outcome == Outcome::kFound) {
     what = "the target is flaky";

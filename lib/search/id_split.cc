@@ -174,8 +174,7 @@ class IdSplitSearcher {
       const std::string& pass_pattern = failed ? seen.pattern : pattern;
       prober_.Stop("target is flaky or not monotone: it fails under " + ShortPattern(fail_pattern) +
                    " but passes under " + ShortPattern(pass_pattern) +
-                   ", which selects more sites; rerun with a larger --count or use the adaptive "
-                   "mode");
+                   ", which selects more sites" + kFlakyAdvice);
       return false;
     }
     history_.push_back({toggled, failed, pattern});
@@ -278,7 +277,8 @@ class IdSplitSearcher {
     if (!*fails) {
       prober_.Stop("confirmation probe " + ShortPattern(pattern) +
                    " passed although the search derived that it fails: the target is flaky or "
-                   "not monotone; rerun with a larger --count or use the adaptive mode");
+                   "not monotone" +
+                   kFlakyAdvice);
       return false;
     }
     if (set.size() < 2) return true;  // without its one member it is the passing base
@@ -291,9 +291,8 @@ class IdSplitSearcher {
       if (!without) return false;
       if (*without) {
         prober_.Stop("set " + ShortPattern(pattern) + " is not minimal: the target fails without " +
-                     protocol::IdHex(id) +
-                     " too; the target is flaky or not monotone; rerun with a larger --count or "
-                     "use the adaptive mode");
+                     protocol::IdHex(id) + " too; the target is flaky or not monotone" +
+                     kFlakyAdvice);
         return false;
       }
     }

@@ -44,8 +44,8 @@ std::string ShortPattern(const std::string& pattern) {
 
 std::string InconsistentMessage(const std::string& pattern, int failed_runs, int runs) {
   return "target fails inconsistently under pattern " + ShortPattern(pattern) + " (" +
-         std::to_string(failed_runs) + " of " + std::to_string(runs) +
-         " runs failed); rerun with a larger --count or use the adaptive mode";
+         std::to_string(failed_runs) + " of " + std::to_string(runs) + " runs failed)" +
+         kFlakyAdvice;
 }
 
 std::optional<Observation> Prober::Run(const std::string& pattern) {

@@ -28,6 +28,13 @@ Ids Minus(const Ids& a, const Ids& b);
 // A pattern shortened for a one-line message: explicit ID lists get long.
 std::string ShortPattern(const std::string& pattern);
 
+// What a deterministic search (--algorithm id or suffix) says when a probe
+// shows the target is flaky: a larger --count would not help (more runs of
+// a probe only disagree more often); the searches that measure do.
+inline constexpr const char* kFlakyAdvice =
+    "; rerun with the default --algorithm auto or with --algorithm adaptive, which measure a "
+    "flaky target's probes instead of taking each run at its word";
+
 class Prober {
  public:
   Prober(const Config& config, const BatchProbe& probe) : config_(config), probe_(probe) {}

@@ -46,8 +46,7 @@ class SuffixSearcher {
       if (!confirm) return;
       if (!confirm->failed || confirm->match_ids.empty()) {
         prober_.Stop("confirmation probe " + ShortPattern(confirm->pattern) +
-                     " passed: the target fails inconsistently; rerun with a larger --count or "
-                     "use the adaptive mode");
+                     " passed: the target fails inconsistently" + kFlakyAdvice);
         return;
       }
       sets.push_back({confirm->match_ids, protocol::PatternForIds(confirm->match_ids, invert_)});

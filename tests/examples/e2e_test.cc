@@ -331,6 +331,21 @@ TEST(Driver, ProtocolTarget_MaxsetOneFindsChange17AndSaysWhereItStopped) {
   }
 }
 
+// Go bisect's -max: one set of the two, and the answer says the search
+// stopped there (it read as if the target had one set).
+TEST(Driver, ProtocolTarget_MaxOneSaysMoreSetsMayExist) {
+  ScratchDir dir;
+  DriverAnswer got =
+      RunDriver(dir, {"--max", "1", "--env", "CHANGES_BISECT=#PATTERN", "--", E2E_PROTOCOL_TARGET});
+  ASSERT_EQ(got.exit.code, 0) << got.exit.out << got.exit.err;
+  ASSERT_TRUE(got.answer.is_object()) << "no JSON answer; stdout:\n" << got.exit.out;
+  EXPECT_EQ(got.answer["sets"].size(), 1u) << got.exit.out;
+  const std::string stopped = got.answer.value("message", "");
+  EXPECT_EQ(stopped.rfind("stopped at --max 1: ", 0), 0u) << stopped;
+  EXPECT_NE(got.exit.out.find("\ntimerbisect: " + stopped + "\n"), std::string::npos)
+      << got.exit.out;
+}
+
 void ExpectNotTimerSensitive(const std::vector<std::string>& args) {
   ScratchDir dir;
   DriverAnswer got = RunDriver(dir, args);

@@ -321,8 +321,8 @@ TEST(Search, FlakyTarget_MessageNamesThePatternAndTheRuns) {
   ASSERT_EQ(result.outcome, Outcome::kInconclusive);
   EXPECT_NE(result.message.find("target fails inconsistently under pattern "), std::string::npos)
       << result.message;
-  EXPECT_NE(result.message.find(" of 3 runs failed); rerun with a larger --count or use the "
-                                "adaptive mode"),
+  EXPECT_NE(result.message.find(" of 3 runs failed); rerun with the default --algorithm auto or "
+                                "with --algorithm adaptive"),
             std::string::npos)
       << result.message;
 }
