@@ -17,6 +17,7 @@ static volatile sig_atomic_t g_handled;
 static volatile int g_stop;
 static pthread_t g_main;
 
+// clang-format off
 #define SITE(n)                                             \
   __attribute__((noinline)) static void Site##n(void) {     \
     nanosleep(&g_ten_us, NULL);                             \
@@ -25,14 +26,14 @@ static pthread_t g_main;
 #define S4(n) SITE(n##0) SITE(n##1) SITE(n##2) SITE(n##3)
 #define S16(n) S4(n##0) S4(n##1) S4(n##2) S4(n##3)
 #define S64(n) S16(n##0) S16(n##1) S16(n##2) S16(n##3)
-S64(0)
-S64(1) S64(2) S64(3)
+S64(0) S64(1) S64(2) S64(3)
 
 #define REF(n) Site##n,
 #define R4(n) REF(n##0) REF(n##1) REF(n##2) REF(n##3)
 #define R16(n) R4(n##0) R4(n##1) R4(n##2) R4(n##3)
 #define R64(n) R16(n##0) R16(n##1) R16(n##2) R16(n##3)
-    static void (*const g_sites[256])(void) = {R64(0) R64(1) R64(2) R64(3)};
+static void (*const g_sites[256])(void) = {R64(0) R64(1) R64(2) R64(3)};
+// clang-format on
 
 static void OnSignal(int sig) {
   (void)sig;
