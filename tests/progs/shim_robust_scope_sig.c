@@ -8,13 +8,14 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 static const struct timespec g_ten_us = {0, 10000};
 static volatile sig_atomic_t g_handled;
-static volatile int g_stop;
+static atomic_int g_stop;
 static pthread_t g_main;
 
 // clang-format off
@@ -44,7 +45,7 @@ static void OnSignal(int sig) {
 static void* Sender(void* arg) {
   (void)arg;
   const struct timespec period = {0, 300000};
-  while (!g_stop) {
+  while (!atomic_load(&g_stop)) {
     pthread_kill(g_main, SIGUSR1);
     clock_nanosleep(CLOCK_MONOTONIC, 0, &period, NULL);
   }
@@ -67,7 +68,7 @@ int main(void) {
     free(blocks[j]);
     blocks[j] = malloc(((r >> 8) % 4000) + 1);
   }
-  g_stop = 1;
+  atomic_store(&g_stop, 1);
   pthread_join(sender, NULL);
   for (int j = 0; j < 64; ++j) free(blocks[j]);
   printf("handled %d\ndone 1\n", (int)g_handled);
