@@ -5,11 +5,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace timerbisect::run {
 namespace {
@@ -62,8 +62,8 @@ bool Below(pid_t pid, pid_t leader, const std::unordered_map<pid_t, Links>& link
 
 }  // namespace
 
-std::vector<pid_t> KillProcessTree(pid_t leader) {
-  std::unordered_map<pid_t, pid_t> stopped;  // pid -> its group when found
+void KillProcessTree(pid_t leader) {
+  std::unordered_set<pid_t> stopped;
   const pid_t self = getpid();
   // A process the last pass had not seen may have been forked before its
   // parent stopped; a pass that finds nothing new ends the gathering.
@@ -74,19 +74,13 @@ std::vector<pid_t> KillProcessTree(pid_t leader) {
       if (pid == self || stopped.count(pid) != 0) continue;
       if (link.group != leader && !Below(pid, leader, links)) continue;
       kill(pid, SIGSTOP);
-      stopped[pid] = link.group;
+      stopped.insert(pid);
       found = true;
     }
     if (!found) break;
   }
   kill(-leader, SIGKILL);
-  std::vector<pid_t> outside_group;
-  for (const auto& [pid, group] : stopped) {
-    kill(pid, SIGKILL);
-    if (group != leader) outside_group.push_back(pid);
-  }
-  std::sort(outside_group.begin(), outside_group.end());
-  return outside_group;
+  for (pid_t pid : stopped) kill(pid, SIGKILL);
 }
 
 }  // namespace timerbisect::run

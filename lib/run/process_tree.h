@@ -13,13 +13,11 @@
 
 #include <sys/types.h>
 
-#include <vector>
-
 namespace timerbisect::run {
 
 // The processes in group `leader` or below `leader` by parent links, once
 // stopped (SIGSTOP, so none can fork while they are gathered), then killed
-// with SIGKILL. Returns the pids killed besides the group's (for tests).
-std::vector<pid_t> KillProcessTree(pid_t leader);
+// with SIGKILL.
+void KillProcessTree(pid_t leader);
 
 }  // namespace timerbisect::run
