@@ -20,12 +20,17 @@ class Parser {
  public:
   explicit Parser(std::string_view pattern) : pattern_(pattern) {}
 
-  bool Run(bool& verbose, bool& enable, std::vector<Condition>& conditions) {
+  bool Run(bool& quiet, bool& verbose, bool& enable, std::vector<Condition>& conditions) {
     std::size_t pos = 0;
+    if (pattern_[pos] == 'q') {
+      quiet = true;
+      if (++pos == pattern_.size()) return Fail(pos, "pattern ends after its prefix");
+    }
     // Several v's and !'s are allowed, so "bisect cmd vPATTERN" and a
     // user's own "!" both compose with the driver's prefixes.
     while (pos < pattern_.size() && pattern_[pos] == 'v') {
       verbose = true;
+      quiet = false;
       if (++pos == pattern_.size()) return Fail(pos, "pattern ends after its prefix");
     }
     while (pos < pattern_.size() && pattern_[pos] == '!') {
@@ -121,7 +126,7 @@ std::optional<Matcher> Matcher::Parse(std::string_view pattern, ParseError* erro
   if (pattern.empty()) return m;
   m.active_ = true;
   Parser parser(pattern);
-  if (!parser.Run(m.verbose_, m.enable_, m.conditions_)) {
+  if (!parser.Run(m.quiet_, m.verbose_, m.enable_, m.conditions_)) {
     if (error) *error = std::move(parser.error);
     return std::nullopt;
   }
@@ -137,7 +142,7 @@ bool Matcher::ShouldEnable(std::uint64_t id) const noexcept {
 }
 
 bool Matcher::ShouldReport(std::uint64_t id) const noexcept {
-  if (!active_) return false;
+  if (!active_ || quiet_) return false;
   for (auto it = conditions_.rbegin(); it != conditions_.rend(); ++it) {
     if ((id & it->mask) == it->bits) return it->result;
   }

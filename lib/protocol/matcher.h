@@ -4,7 +4,11 @@
 // tests/golden/bisect-protocol/match.tsv.
 //
 // Syntax, as the reference defines it:
-//   PATTERN = "v"* "!"* BODY      leading v: reports are shown to the user;
+//   PATTERN = ["q"] "v"* "!"* BODY   leading q: report nothing (quiet; a v
+//                                 after it undoes it; from Go's standard
+//                                 library internal/bisect, for patterns
+//                                 set by hand, e.g. "qn": all old, silently);
+//                                 leading v: reports are shown to the user;
 //                                 each ! inverts what "enable" means
 //   BODY    = "n"                 alias for !y
 //           | TERM ("+" TERM)* ("-" TERM)*   or with a leading "+" or "-"
@@ -66,6 +70,7 @@ class Matcher {
  private:
   bool active_ = false;
   bool verbose_ = false;
+  bool quiet_ = false;                 // leading "q" with no "v": ShouldReport is false
   bool enable_ = true;                 // false after an odd number of '!' (or "n")
   std::vector<Condition> conditions_;  // later ones win
 };

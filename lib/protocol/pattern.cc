@@ -71,8 +71,13 @@ std::string PatternForIds(std::span<const std::uint64_t> ids, bool invert, bool 
 
 PatternPrefix SplitPrefix(std::string_view pattern) {
   PatternPrefix prefix;
+  if (!pattern.empty() && pattern.front() == 'q') {
+    prefix.quiet = true;
+    pattern.remove_prefix(1);
+  }
   while (!pattern.empty() && pattern.front() == 'v') {
     prefix.verbose = true;
+    prefix.quiet = false;
     pattern.remove_prefix(1);
   }
   while (!pattern.empty() && pattern.front() == '!') {

@@ -49,9 +49,11 @@ std::string BuildPattern(const PatternSpec& spec);
 std::string PatternForIds(std::span<const std::uint64_t> ids, bool invert = false,
                           bool verbose = false);
 
-// A pattern's leading prefixes as the matcher reads them: any number of 'v'
-// (verbose), then any number of '!' (each one inverts), then the body.
+// A pattern's leading prefixes as the matcher reads them: an optional 'q'
+// (quiet), any number of 'v' (verbose; undoes q), then any number of '!'
+// (each one inverts), then the body.
 struct PatternPrefix {
+  bool quiet = false;
   bool verbose = false;
   bool invert = false;
   std::string_view body;

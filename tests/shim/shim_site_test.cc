@@ -68,6 +68,13 @@ TEST(ShimSite, VerbosePatternReportsFramesWithModuleAndOffset) {
   EXPECT_NE(run.report.find("timerbisect site timerfd_create mode=new"), std::string::npos);
 }
 
+// A leading 'q' (Go's standard library's quiet prefix) keeps the modes and
+// drops the reports; a 'v' after it brings them back.
+TEST(ShimSite, QuietPatternReportsNothing) {
+  EXPECT_EQ(MarkerLines(Sites("two_callers", {{"TIMERSEM", "new#qy"}}).report), 0);
+  EXPECT_EQ(ReportedIds(Sites("two_callers", {{"TIMERSEM", "new#qvy"}}).report).size(), 2u);
+}
+
 TEST(ShimSite, ScopeFiltersSitesByModuleOrSymbol) {
   EXPECT_EQ(ReportedIds(Sites("lib", {{"TIMERSEM_SCOPE", "sitelib_make"}}).report).size(), 2u);
   EXPECT_EQ(ReportedIds(Sites("lib", {{"TIMERSEM_SCOPE", "^nothing-matches$"}}).report).size(), 0u);

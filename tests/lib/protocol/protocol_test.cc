@@ -56,6 +56,34 @@ TEST(Matcher, SuffixSemantics) {
   EXPECT_FALSE(inv->ShouldReport(0b10));
 }
 
+// Go's standard library (internal/bisect) reads a leading 'q' as "report
+// nothing", for patterns set by hand ("qn": everything off, silently); a
+// 'v' after it undoes it. The x/tools reference has no 'q', so no golden
+// row covers it.
+TEST(Matcher, LeadingQIsQuietUntilAV) {
+  auto quiet = Matcher::Parse("qn");
+  ASSERT_TRUE(quiet);
+  EXPECT_FALSE(quiet->ShouldEnable(0x65a));
+  EXPECT_FALSE(quiet->ShouldReport(0x65a));
+  EXPECT_FALSE(quiet->Verbose());
+  auto some = Matcher::Parse("q!01");
+  ASSERT_TRUE(some);
+  EXPECT_FALSE(some->ShouldEnable(0b01));
+  EXPECT_TRUE(some->ShouldEnable(0b10));
+  EXPECT_FALSE(some->ShouldReport(0b01));
+  auto loud = Matcher::Parse("qv01");
+  ASSERT_TRUE(loud);
+  EXPECT_TRUE(loud->Verbose());
+  EXPECT_TRUE(loud->ShouldReport(0b01));
+
+  ParseError e;
+  EXPECT_FALSE(Matcher::Parse("q", &e));
+  EXPECT_EQ(e.position, 1u);
+  EXPECT_FALSE(Matcher::Parse("vq01", &e));  // only leading
+  EXPECT_FALSE(Matcher::Parse("qq01", &e));
+  EXPECT_EQ(e.position, 1u);
+}
+
 TEST(Marker, IdHexIsTheMarkersIdWithItsLeadingZeros) {
   EXPECT_EQ(protocol::IdHex(0x7979a1b9cc1f91b4), "0x7979a1b9cc1f91b4");
   EXPECT_EQ(protocol::IdHex(0x2a), "0x000000000000002a");
@@ -154,6 +182,13 @@ TEST(PatternPrefix, SplitsTheLeadingVsAndBangsAsTheMatcherReadsThem) {
   EXPECT_FALSE(p.invert);
   EXPECT_EQ(p.body, "y");
   EXPECT_EQ(SplitPrefix("n").body, "n");
+  p = SplitPrefix("q!01");
+  EXPECT_TRUE(p.quiet);
+  EXPECT_TRUE(p.invert);
+  EXPECT_EQ(p.body, "01");
+  p = SplitPrefix("qvy");
+  EXPECT_FALSE(p.quiet);
+  EXPECT_TRUE(p.verbose);
 }
 
 }  // namespace
