@@ -120,6 +120,14 @@ ShimState Initialize() {
     }
     fd = AdoptOwnFd(fd);  // high, and out of the program's reach
     RememberReportFile(fd);
+    // A reopen (ReopenReportFile) must find this file even after the
+    // program changes directory.
+    if (g_config->report_path[0] != '/') {
+      char cwd[4096];
+      if (getcwd(cwd, sizeof cwd) != nullptr) {
+        g_config->report_path = std::string(cwd) + "/" + g_config->report_path;
+      }
+    }
     g_report_fd.store(fd, std::memory_order_release);
     // Tells the driver the shim was loaded, even if no timer is ever used.
     char line[512];

@@ -3,10 +3,10 @@
 //   closefrom FILE  closefrom(3), then opens FILE (it may get the number
 //                   the shim's report file had) and makes a timerfd site;
 //                   writes "mine" to FILE        -> "done 1"
-//   raw_close FILE  a raw close_range(3, ~0U) system call (no interposer
-//                   sees it), then FILE is opened at every number from 3
-//                   to 1023 the program can take, then a timerfd site
-//                                                -> "done 1"
+//   raw_close FILE [DIR]  a raw close_range(3, ~0U) system call (no
+//                   interposer sees it), then (with DIR) a chdir to DIR,
+//                   then FILE is opened at every number from 3 to 1023 the
+//                   program can take, then a timerfd site -> "done 1"
 //   vfork           a timerfd left to expire (a pending tick), a vfork
 //                   child that closes it and _exits, then a re-arm
 //                                                -> "stale 0|1"
@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   }
   if (strcmp(what, "raw_close") == 0 && argc > 2) {
     syscall(SYS_close_range, 3U, ~0U, 0U);
+    if (argc > 3 && chdir(argv[3]) != 0) return 2;
     int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) return 2;
     for (int n = 3; n < 1024; ++n) fcntl(fd, F_DUPFD, n);  // every free number up to 1023

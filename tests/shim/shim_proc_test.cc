@@ -44,6 +44,28 @@ TEST(ShimProc, ARawCloseRangeThenTheNumberReusedReopensTheReportFile) {
   ExpectReportsKeptApart("raw_close");
 }
 
+// A relative TIMERSEM_REPORT names the file in the directory the process
+// started in: the reopen after a raw close finds that file, not one of the
+// same name in the directory the program moved to.
+TEST(ShimProc, ARelativeReportFileIsReopenedWhereItWasAfterAChdir) {
+  std::string mine = ScratchFile("rel-mine");
+  std::string report = "tb-proc-" + std::to_string(getpid()) + "-rel-report";
+  char dir_template[] = "/tmp/tb-proc-dir-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string elsewhere = dir_template;
+  unlink(report.c_str());
+  ShimRun run = RunUnderShim(kProg, {"raw_close", mine, elsewhere},
+                             {{"TIMERSEM", "new#y"}, {"TIMERSEM_REPORT", report}});
+  std::string kept = ReadFile(report), strayed = ReadFile(elsewhere + "/" + report);
+  unlink(report.c_str());
+  unlink((elsewhere + "/" + report).c_str());
+  rmdir(elsewhere.c_str());
+  unlink(mine.c_str());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(ReportedIds(kept).size(), 1u) << kept;
+  EXPECT_EQ(strayed, "");
+}
+
 // A vfork child's close of a timerfd must not wipe the parent's record of
 // it: old mode still keeps the expiration pending across the re-arm.
 TEST(ShimProc, VforkChildClosingATimerfdLeavesTheParentsTableAlone) {
