@@ -122,6 +122,20 @@ base::Expected<std::unique_ptr<run::Launcher>> MakeLauncher(const LauncherFlags&
       std::make_unique<run::LostRetryLauncher>(std::move(remote), kMaxLostAttempts, on_lost));
 }
 
+std::vector<std::string> ReproductionLauncher(const LauncherFlags& f) {
+  if (f.launcher == "local") return {};
+  std::vector<std::string> words;
+  if (f.launcher == "slurm") {
+    words = {"srun", "--ntasks=1"};
+    if (!f.partition.empty()) words.push_back("--partition=" + f.partition);
+    if (!f.time_limit.empty()) words.push_back("--time=" + f.time_limit);
+  } else {
+    words = Words(f.launcher);
+  }
+  words.insert(words.end(), f.launcher_args.begin(), f.launcher_args.end());
+  return words;
+}
+
 base::Expected<void> CheckLauncher(run::Launcher& launcher, const LauncherFlags& f,
                                    const std::string& shim_path) {
   auto* retrying = dynamic_cast<run::LostRetryLauncher*>(&launcher);

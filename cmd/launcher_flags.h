@@ -29,6 +29,13 @@ void AddLauncherFlags(CLI::App& app, LauncherFlags& flags);
 base::Expected<std::unique_ptr<run::Launcher>> MakeLauncher(const LauncherFlags& flags,
                                                             int verbosity);
 
+// The words a reproduce line puts before `env VAR=... CMD` so that it runs
+// where the probes ran: empty for local; the prefix and its --launcher-arg
+// words; for slurm, `srun --ntasks=1` with the --partition, --time-limit
+// and --launcher-arg given (not the job name and flags that only the
+// driver's bookkeeping needs).
+std::vector<std::string> ReproductionLauncher(const LauncherFlags& flags);
+
 // For a remote launcher, checks with one probe (`test -e SHIM`, no retry)
 // that the shim exists where probes run; `shim_path` is the one the session
 // located (Target::shim_path). Nothing to check when it is empty (the target

@@ -46,6 +46,7 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
   t.shell = o.shell;
   t.verbosity = o.quiet ? 0 : (o.verbose ? 2 : 1);
   t.max_in_flight = JobsOrCores(o.jobs);
+  t.reproduce_launcher = ReproductionLauncher(o.launcher);
   if (auto timeout = ParseTimeoutFlag(o.timeout)) {
     t.timeout = *timeout;
   } else {

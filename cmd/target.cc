@@ -215,6 +215,7 @@ report::Reproduction Target::Reproduction(const std::string& pattern) const {
   for (const auto& kv : options_.command_env) r.env.push_back(kv);
   for (const std::string& word : options_.argv) r.argv.push_back(ReplacePattern(word, pattern));
   r.shell = options_.shell;
+  r.launcher = options_.reproduce_launcher;
   return r;
 }
 

@@ -47,6 +47,8 @@ struct TargetOptions {
   // A test that cannot run beside itself (a fixed port, a shared file) is
   // why a user gives -j 1, so no caller may exceed it.
   int max_in_flight = 0;
+  // --launcher's words for reproduce lines (ReproductionLauncher).
+  std::vector<std::string> reproduce_launcher;
 };
 
 struct ProbeRecord {

@@ -12,21 +12,29 @@ const std::string* Reproduction::Find(const std::string& name) const {
 }
 
 std::string ShellLine(const Reproduction& r) {
+  std::string launcher;
+  for (const std::string& word : r.launcher) launcher += ShellQuote(word) + " ";
   std::string line;
   for (const auto& [k, v] : r.env) line += (line.empty() ? "" : " ") + ShellAssignment(k, v);
+  // Behind a launcher the variables go through env, so that they are set
+  // where the command runs.
+  const bool through_env = r.shell || !r.launcher.empty();
+  if (through_env && !line.empty()) line = "env " + line;
   if (r.shell) {
     std::string script;
     for (const std::string& word : r.argv) script += (script.empty() ? "" : " ") + word;
-    return (line.empty() ? "" : "env " + line + " ") + "sh -c " + ShellQuote(script);
+    return launcher + (line.empty() ? "" : line + " ") + "sh -c " + ShellQuote(script);
   }
   for (const std::string& word : r.argv) line += (line.empty() ? "" : " ") + ShellQuote(word);
-  return line;
+  return launcher + line;
 }
 
 nlohmann::json ToJson(const Reproduction& r) {
   nlohmann::json env = nlohmann::json::array();
   for (const auto& [k, v] : r.env) env.push_back({k, v});
-  return {{"env", env}, {"argv", r.argv}, {"shell", r.shell}};
+  nlohmann::json json = {{"env", env}, {"argv", r.argv}, {"shell", r.shell}};
+  if (!r.launcher.empty()) json["launcher"] = r.launcher;
+  return json;
 }
 
 base::Expected<Reproduction> ReproductionFromJson(const nlohmann::json& json) {
@@ -54,6 +62,13 @@ base::Expected<Reproduction> ReproductionFromJson(const nlohmann::json& json) {
     // json.value() would throw on a non-bool: an abort in `env --from-json`.
     if (!json["shell"].is_boolean()) return fail("\"shell\" is not true or false");
     r.shell = json["shell"].get<bool>();
+  }
+  if (json.contains("launcher")) {
+    if (!json["launcher"].is_array()) return fail("\"launcher\" is not a list of words");
+    for (const nlohmann::json& word : json["launcher"]) {
+      if (!word.is_string()) return fail("a \"launcher\" word is not a string");
+      r.launcher.push_back(word.get<std::string>());
+    }
   }
   return r;
 }

@@ -20,6 +20,11 @@ struct Reproduction {
   // The command ran through /bin/sh -c with argv joined by spaces: the line
   // is `env VAR=... sh -c '...'`, so the variables reach the whole script.
   bool shell = false;
+  // Words the command ran behind (--launcher: srun and its arguments, or the
+  // prefix given); empty: it ran here. The line is then `LAUNCHER... env
+  // VAR=... CMD`, so the variables are set where the command runs, not in
+  // the launcher's own process.
+  std::vector<std::string> launcher{};
 
   // The value of `name` in env, or nullptr.
   const std::string* Find(const std::string& name) const;
@@ -27,10 +32,12 @@ struct Reproduction {
   friend bool operator==(const Reproduction&, const Reproduction&) = default;
 };
 
-// `VAR=value ... CMD ARGS` with each word quoted for a POSIX shell.
+// `VAR=value ... CMD ARGS` with each word quoted for a POSIX shell
+// (`LAUNCHER... env VAR=value ... CMD ARGS` behind a launcher).
 std::string ShellLine(const Reproduction& reproduction);
 
-// {"env": [[name, value], ...], "argv": [...], "shell": bool}
+// {"env": [[name, value], ...], "argv": [...], "shell": bool, "launcher": [...]}
+// ("launcher" is optional when read, and an empty one is not written).
 nlohmann::json ToJson(const Reproduction& reproduction);
 // Fails, saying what is wrong, unless `json` is ToJson's form.
 base::Expected<Reproduction> ReproductionFromJson(const nlohmann::json& json);

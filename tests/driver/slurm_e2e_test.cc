@@ -100,6 +100,14 @@ TEST_F(SlurmE2E, BisectsManySitesToTheLocalAnswerAndLeavesNoJob) {
   auto got = SetIds(nlohmann::json::parse(ReadFile(dir.File("slurm.json"))));
   EXPECT_EQ(got, want);
   EXPECT_EQ(want.size(), 1u);
+  // The reproduce line runs the set where the probes ran.
+  auto slurm_json = nlohmann::json::parse(ReadFile(dir.File("slurm.json")));
+  ASSERT_EQ(slurm_json["sets"].size(), 1u);
+  EXPECT_EQ(slurm_json["sets"][0]["reproduction"]["launcher"],
+            nlohmann::json({"srun", "--ntasks=1"}));
+  EXPECT_EQ(slurm_json["sets"][0]["reproduce"].get<std::string>().rfind("srun --ntasks=1 env ", 0),
+            0u)
+      << slurm_json.dump(2);
   EXPECT_EQ(testing::JobsLeftAfter(testing::DriverJobPrefix(slurm.pid), 30s), "");
   // Every probe in the journal says where it ran.
   std::ifstream journal(dir.File("journal"));
@@ -302,8 +310,21 @@ TEST(PrefixLauncherE2E, BisectsManySitesThroughEnvToTheLocalAnswer) {
                                      dir.File("env.json"), "--", SLURM_E2E_MANY_SITES}),
                              kPatience);
   ASSERT_EQ(prefixed.code, 0) << prefixed.err;
-  EXPECT_EQ(SetIds(nlohmann::json::parse(ReadFile(dir.File("env.json")))),
-            SetIds(nlohmann::json::parse(ReadFile(dir.File("local.json")))));
+  auto answer = nlohmann::json::parse(ReadFile(dir.File("env.json")));
+  EXPECT_EQ(SetIds(answer), SetIds(nlohmann::json::parse(ReadFile(dir.File("local.json")))));
+  // The reproduce line puts the prefix first and the variables behind env,
+  // and, pasted into a shell, it fails as the set's probes did (exit 1).
+  ASSERT_EQ(answer["sets"].size(), 1u);
+  const std::string line = answer["sets"][0]["reproduce"].get<std::string>();
+  EXPECT_EQ(line.rfind("env env TIMERSEM=", 0), 0u) << line;
+  std::string output;
+  EXPECT_EQ(testing::Capture(line, &output), 1) << line << "\n" << output;
+  EXPECT_NE(output.find("the job runner failed"), std::string::npos) << output;
+  // It fails natively too, so show that the variables reach the program:
+  // with the set old and the rest new, the line passes.
+  std::string flipped = line;
+  flipped.replace(flipped.find("TIMERSEM=new#"), 13, "TIMERSEM=old#");
+  EXPECT_EQ(testing::Capture(flipped, &output), 0) << flipped << "\n" << output;
 }
 
 // The prefix runs the probe in a mount namespace where the shim's

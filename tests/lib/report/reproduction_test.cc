@@ -41,6 +41,24 @@ TEST(ShellLine, AShellCommandIsOneScriptUnderEnv) {
   EXPECT_EQ(ShellLine(r), "sh -c 'make test && echo '\\''done'\\'''");
 }
 
+// Behind --launcher the variables go through env, so srun (or ssh, or
+// kubectl) passes them to where the command runs instead of taking them
+// itself: LD_PRELOAD on srun would preload the shim into srun.
+TEST(ShellLine, BehindALauncherTheVariablesGoThroughEnv) {
+  Reproduction r = Shim();
+  r.launcher = {"srun", "--ntasks=1", "--partition=debug q"};
+  EXPECT_EQ(ShellLine(r),
+            "srun --ntasks=1 '--partition=debug q' env TIMERSEM=new#x741113b201ea676f "
+            "LD_PRELOAD=/opt/tb/lib/libtimerbisect.so build/examples/drain_after_disarm");
+  r.shell = true;
+  r.argv = {"make", "test"};
+  EXPECT_EQ(ShellLine(r),
+            "srun --ntasks=1 '--partition=debug q' env TIMERSEM=new#x741113b201ea676f "
+            "LD_PRELOAD=/opt/tb/lib/libtimerbisect.so sh -c 'make test'");
+  r.env.clear();
+  EXPECT_EQ(ShellLine(r), "srun --ntasks=1 '--partition=debug q' sh -c 'make test'");
+}
+
 TEST(ShellLine, APatternValueMayStartWithAHashButAWordMayNot) {
   Reproduction r{{{"MYTOOL_BISECT", "#x0000000000000007"}, {"GODEBUG", "x=!x65a"}},
                  {"./t", "#1", "-d=!x65a"},
@@ -75,6 +93,11 @@ TEST(ReproductionJson, ReadsBackWhatItWrote) {
   auto back = ReproductionFromJson(ToJson(r));
   ASSERT_TRUE(back) << back.error();
   EXPECT_EQ(*back, r);
+  r.launcher = {"kubectl", "exec", "pod", "--"};
+  EXPECT_EQ(ToJson(r)["launcher"], nlohmann::json({"kubectl", "exec", "pod", "--"}));
+  back = ReproductionFromJson(ToJson(r));
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(*back, r);
   auto empty = ReproductionFromJson(ToJson(Reproduction{}));
   ASSERT_TRUE(empty) << empty.error();
   EXPECT_EQ(*empty, Reproduction{});
@@ -104,6 +127,12 @@ TEST(ReproductionJson, SaysWhatIsWrong) {
   auto r = ReproductionFromJson(nlohmann::json::parse(R"({"env":[],"argv":["t",2]})"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), "an \"argv\" word is not a string");
+  r = ReproductionFromJson(nlohmann::json::parse(R"({"env":[],"argv":[],"launcher":"srun"})"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "\"launcher\" is not a list of words");
+  r = ReproductionFromJson(nlohmann::json::parse(R"({"env":[],"argv":[],"launcher":[1]})"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "a \"launcher\" word is not a string");
 }
 
 TEST(ReproductionJson, AShellThatIsNotABoolIsAnErrorNotAnException) {
