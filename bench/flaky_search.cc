@@ -1,4 +1,5 @@
-// The adaptive search (Algorithm::kAdaptive) on flaky simulated targets:
+// The adaptive search (Algorithm::kAdaptive; --algorithm=auto for the
+// default, which starts with the ID split) on flaky simulated targets:
 // N sites, k culprits failing a fraction p of the runs they are toggled in,
 // a background failure rate q in every other run. Per cell, over --trials
 // seeded targets: how often it names exactly the culprit sets (exact), how
@@ -18,10 +19,12 @@
 // false positive. Counters, not times.
 //
 //   build/bench/flaky_search --benchmark_counters_tabular=true [--trials=200]
+//       [--algorithm=adaptive|auto]
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -35,6 +38,7 @@ namespace timerbisect::search {
 namespace {
 
 int g_trials = 200;
+Algorithm g_algorithm = Algorithm::kAdaptive;
 
 // k disjoint culprit terms of `term` sites each, chosen per seed.
 std::vector<std::vector<int>> Culprits(int n, int k, int term, std::uint64_t seed) {
@@ -93,7 +97,7 @@ void Trial(int n, const std::vector<std::vector<int>>& culprits, double p, doubl
   spec.background_rate = q;
   sim::SimulatedTarget target(spec);
   Config config;
-  config.algorithm = Algorithm::kAdaptive;
+  config.algorithm = g_algorithm;
   int direction = -1;
   config.progress = [&](const ProgressEvent& e) {
     if (direction < 0 && e.pattern != "y" && e.pattern != "n") direction = e.probe - 1;
@@ -203,11 +207,20 @@ BENCHMARK(BM_SiteIndependentFlake)
 }  // namespace timerbisect::search
 
 int main(int argc, char** argv) {
-  // --trials=N is ours; the rest goes to Google Benchmark.
+  // --trials=N and --algorithm=NAME are ours; the rest goes to Google
+  // Benchmark.
+  using timerbisect::search::Algorithm;
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], "--trials=", 9) == 0) {
       timerbisect::search::g_trials = std::max(1, std::atoi(argv[i] + 9));
+    } else if (std::strcmp(argv[i], "--algorithm=auto") == 0) {
+      timerbisect::search::g_algorithm = Algorithm::kAuto;
+    } else if (std::strcmp(argv[i], "--algorithm=adaptive") == 0) {
+      timerbisect::search::g_algorithm = Algorithm::kAdaptive;
+    } else if (std::strncmp(argv[i], "--algorithm=", 12) == 0) {
+      std::fprintf(stderr, "flaky_search: unknown %s: use --algorithm=adaptive or auto\n", argv[i]);
+      return 2;
     } else {
       args.push_back(argv[i]);
     }

@@ -12,13 +12,6 @@
 namespace timerbisect::search {
 namespace {
 
-// How many levels the search follows a half it has only inferred to fail
-// (its sibling passed) before probing it. For one culprit the inference is
-// always right and each probe halves the sites; when the failure needs sites
-// from both halves, the guess costs the probes made below it. Measured with
-// bench/search_cost and the mixed targets of tests/search_test.cc.
-constexpr int kSpeculationDepth = 2;
-
 bool Includes(const Ids& big, const Ids& small) {
   return std::includes(big.begin(), big.end(), small.begin(), small.end());
 }
@@ -60,14 +53,12 @@ bool Contains(const Toggled& big, const Toggled& small) {
 enum class Knowledge {
   kFails,  // a probe showed it fails
   kTop,    // unknown; its sibling passed while the parent failed
-  kInner,  // unknown, inside a kTop half: the kTop ancestor settles it
 };
 
 struct Found {
   enum Kind {
     kSet,       // ids: a minimal subset of the candidates; forced + ids failed
     kPasses,    // forced + candidates passed (only from kTop)
-    kBroken,    // the guess that this half fails was not confirmed (only from kInner)
     kStopped,   // the prober stopped the search
     kTooLarge,  // the set needs more than max_set_size sites
   } kind;
@@ -96,7 +87,7 @@ class IdSplitSearcher {
         return false;
       }
       top_ = candidates;
-      Found found = FindMinimal({}, candidates, Knowledge::kTop, kSpeculationDepth, true, 0);
+      Found found = FindMinimal({}, candidates, Knowledge::kTop, true, 0);
       if (found.kind == Found::kStopped) return false;
       if (found.kind == Found::kTooLarge) return true;
       if (found.kind == Found::kPasses) {
@@ -188,68 +179,60 @@ class IdSplitSearcher {
   // to serve as its confirmation. `least`: how many sites the set has at
   // least besides those in candidates (a forced half counts one), for
   // max_set_size.
-  Found FindMinimal(const Ids& forced, const Ids& candidates, Knowledge knowledge, int budget,
-                    bool final, int least) {
+  //
+  // When half a passes and nothing is known of the whole, half b is probed
+  // before the search goes into it. Following b as if it failed (it does
+  // for any one culprit) saved about one run a search of one site, but
+  // cost the probes made inside b whenever the failure needed both halves,
+  // and left fewer runs for the reproduce check to weigh: with a 5%
+  // background failure rate the default named a wrong set about twice as
+  // often (README, "Numbers").
+  Found FindMinimal(const Ids& forced, const Ids& candidates, Knowledge knowledge, bool final,
+                    int least) {
     if (prober_.stop()) return {Found::kStopped, {}};
     prober_.SetInPlay(static_cast<int>(candidates.size()));
-    if (knowledge != Knowledge::kFails) {
-      // A guess the cache already settles (the search came back here).
+    if (knowledge == Knowledge::kTop) {
+      // A probe the cache already settles (the search came back here).
       auto it = cache_.find(Union(forced, candidates));
       if (it != cache_.end() && it->second.failed) knowledge = Knowledge::kFails;
-      if (it != cache_.end() && !it->second.failed) {
-        return {knowledge == Knowledge::kTop ? Found::kPasses : Found::kBroken, {}};
-      }
+      if (it != cache_.end() && !it->second.failed) return {Found::kPasses, {}};
     }
     if (candidates.size() == 1) {
       if (knowledge == Knowledge::kFails) return {Found::kSet, candidates};
       std::optional<bool> fails = Fails(Union(forced, candidates), final);
       if (!fails) return {Found::kStopped, {}};
-      if (*fails) return {Found::kSet, candidates};
-      return {knowledge == Knowledge::kTop ? Found::kPasses : Found::kBroken, {}};
+      return {*fails ? Found::kSet : Found::kPasses, *fails ? candidates : Ids{}};
     }
 
     auto middle = candidates.begin() + static_cast<std::ptrdiff_t>(candidates.size() / 2);
     Ids a(candidates.begin(), middle), b(middle, candidates.end());
     std::optional<bool> a_fails = Fails(Union(forced, a), final && a.size() == 1);
     if (!a_fails) return {Found::kStopped, {}};
-    if (*a_fails) return FindMinimal(forced, a, Knowledge::kFails, kSpeculationDepth, final, least);
+    if (*a_fails) return FindMinimal(forced, a, Knowledge::kFails, final, least);
 
     if (knowledge == Knowledge::kFails) {
       // The whole failed and half a passed: b is where a lone culprit is.
-      Found in_b = FindMinimal(forced, b, Knowledge::kTop, kSpeculationDepth, final, least);
+      Found in_b = FindMinimal(forced, b, Knowledge::kTop, final, least);
       if (in_b.kind != Found::kPasses) return in_b;
       return FromBothHalves(forced, a, b, final, least);
     }
 
-    // Nothing is known of the whole: go on guessing into b, or probe it.
-    // With --maxset, when a set with sites in both halves would be too large
-    // anyway, b is probed at once: if it passes, the search gives up here
-    // instead of after the probes a guess would make inside b.
-    const bool span_too_large = max_set_size_ > 0 && least + 2 > max_set_size_;
-    if (budget > 0 && !span_too_large) {
-      Found in_b = FindMinimal(forced, b, Knowledge::kInner, budget - 1, final, least);
-      if (in_b.kind == Found::kSet || in_b.kind == Found::kStopped ||
-          in_b.kind == Found::kTooLarge) {
-        return in_b;
-      }
-    } else {
-      std::optional<bool> b_fails = Fails(Union(forced, b), final && b.size() == 1);
-      if (!b_fails) return {Found::kStopped, {}};
-      if (*b_fails) {
-        return FindMinimal(forced, b, Knowledge::kFails, kSpeculationDepth, final, least);
-      }
-    }
-    if (knowledge == Knowledge::kInner) return {Found::kBroken, {}};
+    std::optional<bool> b_fails = Fails(Union(forced, b), final && b.size() == 1);
+    if (!b_fails) return {Found::kStopped, {}};
+    if (*b_fails) return FindMinimal(forced, b, Knowledge::kFails, final, least);
     // At the top of the search, the failing "y" (or the check for more sets)
-    // was this whole, so a and b passing means the failure needs both.
+    // was this whole, so a and b passing means the failure needs both; with
+    // --maxset, a set with sites in both halves may be too large already.
+    const bool span_too_large = max_set_size_ > 0 && least + 2 > max_set_size_;
     if (span_too_large && forced.empty() && candidates == top_) return {Found::kTooLarge, {}};
 
-    // The top of a guess: find out whether it fails at all. If it does, the
-    // search starts over here; the cache answers what it already asked.
+    // Both halves pass: find out whether the whole fails at all. If it
+    // does, the search starts over here; the cache answers what it already
+    // asked.
     std::optional<bool> fails = Fails(Union(forced, candidates), false);
     if (!fails) return {Found::kStopped, {}};
     if (!*fails) return {Found::kPasses, {}};
-    return FindMinimal(forced, candidates, Knowledge::kFails, kSpeculationDepth, final, least);
+    return FindMinimal(forced, candidates, Knowledge::kFails, final, least);
   }
 
   // forced + a + b fails, forced + a and forced + b pass: the failure needs
@@ -258,11 +241,10 @@ class IdSplitSearcher {
   // site from each half makes the set larger than that.
   Found FromBothHalves(const Ids& forced, const Ids& a, const Ids& b, bool final, int least) {
     if (max_set_size_ > 0 && least + 2 > max_set_size_) return {Found::kTooLarge, {}};
-    Found in_a =
-        FindMinimal(Union(forced, b), a, Knowledge::kFails, kSpeculationDepth, false, least + 1);
+    Found in_a = FindMinimal(Union(forced, b), a, Knowledge::kFails, false, least + 1);
     if (in_a.kind != Found::kSet) return in_a;
-    Found in_b = FindMinimal(Union(forced, in_a.ids), b, Knowledge::kFails, kSpeculationDepth,
-                             final, least + static_cast<int>(in_a.ids.size()));
+    Found in_b = FindMinimal(Union(forced, in_a.ids), b, Knowledge::kFails, final,
+                             least + static_cast<int>(in_a.ids.size()));
     if (in_b.kind != Found::kSet) return in_b;
     return {Found::kSet, Union(in_a.ids, in_b.ids)};
   }
