@@ -141,6 +141,9 @@ bool ParseConfig(Config& c, std::string& error) {
     }
     *targets[i] = ns;
   }
+  for (SettingAtStart& setting : c.site_settings) {
+    if (const char* v = std::getenv(setting.name); v != nullptr) setting.value = v;
+  }
   return true;
 }
 

@@ -37,6 +37,13 @@ enum class Mode : std::uint8_t { kOld = 0, kNew = 1 };
 inline constexpr unsigned kAspectStale = 1u << 0;
 inline constexpr unsigned kAspectLatency = 1u << 1;
 
+// A setting's value when the process started ("" when unset or empty),
+// which an exec'd child must also have (exec.cc).
+struct SettingAtStart {
+  const char* name;
+  std::string value;
+};
+
 struct Config {
   bool active = false;             // false: every call goes straight to libc
   bool watch = false;              // TIMERSEM=watch: report and count, change nothing
@@ -52,6 +59,12 @@ struct Config {
   std::string report_path;  // empty: stderr
   std::int64_t short_ns = 50'000;
   std::int64_t lag_ns = 1'000'000;
+  // TIMERSEM_ASPECTS, _DEPTH, _SCOPE, _SHORT and _LAG as they were set.
+  SettingAtStart site_settings[5] = {{"TIMERSEM_ASPECTS", {}},
+                                     {"TIMERSEM_DEPTH", {}},
+                                     {"TIMERSEM_SCOPE", {}},
+                                     {"TIMERSEM_SHORT", {}},
+                                     {"TIMERSEM_LAG", {}}};
 };
 
 // Reads the environment (through `getenv`). On a bad value returns false and

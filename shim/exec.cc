@@ -1,6 +1,8 @@
 // exec and posix_spawn: nothing changes, but an exec whose environment no
-// longer loads the shim with the same TIMERSEM is reported, one line:
-//   timerbisect: shim dropped pid=N exec=PATH missing=LD_PRELOAD,TIMERSEM
+// longer loads the shim with the same settings is reported, one line:
+//   timerbisect: shim dropped pid=N exec=PATH missing=LD_PRELOAD changed=TIMERSEM
+// (missing: unset; changed: set to another value, or LD_PRELOAD without
+// the shim; each list only when not empty)
 // (see exec.h). The exec family builds no argument list of its own except
 // execl/execlp/execle, which glibc implements with internal calls no
 // interposer sees: those three collect their arguments and forward to
@@ -48,28 +50,61 @@ const char* Find(char* const* env, const char* name) {
   return nullptr;
 }
 
+// Appends "NAME," to `list` (room for every variable checked).
+void Add(char* list, const char* name) {
+  std::strcat(list, name);
+  std::strcat(list, ",");
+}
+
+// " missing=A,B" for a non-empty list, else "" (drops the last comma).
+const char* Field(char* list, char* out, std::size_t size, const char* key) {
+  if (list[0] == '\0') return "";
+  list[std::strlen(list) - 1] = '\0';
+  std::snprintf(out, size, " %s=%s", key, list);
+  return out;
+}
+
 // Reports an exec of `path` with `env` if the shim would not load with the
 // same settings in it. Keeps errno.
 void CheckExec(const char* path, char* const* env) {
   if (!ShimActive()) return;
   ShimScope scope;
   const Config& cfg = GetConfig();
-  char missing[64] = "";
+  char missing[160] = "", changed[160] = "";
   const char* preload = Find(env, "LD_PRELOAD");
-  if (preload == nullptr || std::strstr(preload, g_shim_name) == nullptr) {
-    std::strcat(missing, "LD_PRELOAD,");
+  if (preload == nullptr) {
+    Add(missing, "LD_PRELOAD");
+  } else if (std::strstr(preload, g_shim_name) == nullptr) {
+    Add(changed, "LD_PRELOAD");
   }
   const char* timersem = Find(env, "TIMERSEM");
-  if (timersem == nullptr || cfg.timersem != timersem) std::strcat(missing, "TIMERSEM,");
-  if (!cfg.report_path.empty() && Find(env, "TIMERSEM_REPORT") == nullptr) {
-    std::strcat(missing, "TIMERSEM_REPORT,");
+  if (timersem == nullptr) {
+    Add(missing, "TIMERSEM");
+  } else if (cfg.timersem != timersem) {
+    Add(changed, "TIMERSEM");
   }
-  if (missing[0] != '\0') {
-    missing[std::strlen(missing) - 1] = '\0';
-    char line[512];
-    int n =
-        std::snprintf(line, sizeof line, TIMERBISECT_SHIM_DROPPED "pid=%d exec=%s missing=%s\n",
-                      static_cast<int>(syscall(SYS_getpid)), path != nullptr ? path : "?", missing);
+  if (!cfg.report_path.empty() && Find(env, "TIMERSEM_REPORT") == nullptr) {
+    Add(missing, "TIMERSEM_REPORT");
+  }
+  // Settings that change a site's ID or mode: the child must see the
+  // parent's (an empty value counts as unset, as for the parent).
+  for (const SettingAtStart& setting : cfg.site_settings) {
+    const char* value = Find(env, setting.name);
+    if (value != nullptr && *value == '\0') value = nullptr;
+    if (value == nullptr && setting.value.empty()) continue;
+    if (value == nullptr) {
+      Add(missing, setting.name);
+    } else if (setting.value != value) {
+      Add(changed, setting.name);
+    }
+  }
+  if (missing[0] != '\0' || changed[0] != '\0') {
+    char missing_field[176], changed_field[176];
+    char line[768];
+    int n = std::snprintf(line, sizeof line, TIMERBISECT_SHIM_DROPPED "pid=%d exec=%s%s%s\n",
+                          static_cast<int>(syscall(SYS_getpid)), path != nullptr ? path : "?",
+                          Field(missing, missing_field, sizeof missing_field, "missing"),
+                          Field(changed, changed_field, sizeof changed_field, "changed"));
     if (n > 0) {
       std::size_t size = std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1);
       while (syscall(SYS_write, ReportFd(), line, size) < 0 && errno == EINTR) {

@@ -3,7 +3,8 @@
 // lib/report/site_reports.cc parses them. One spelling for both sides.
 //
 //   timerbisect: shim active pid=N TIMERSEM=VALUE
-//   timerbisect: shim dropped pid=N exec=PATH missing=VAR,VAR
+//   timerbisect: shim dropped pid=N exec=PATH missing=VAR,VAR changed=VAR,VAR
+//     (each list only when not empty)
 //   timerbisect: site outside TIMERSEM_SCOPE pid=N api=API
 //   timerbisect: io_uring pid=N: its timeouts are not intercepted
 //

@@ -125,12 +125,26 @@ void ReportCollector::AddLine(std::string_view line) {
     return;
   }
   if (line.starts_with(protocol::kShimDroppedLine)) {
+    // "exec=PATH[ missing=A,B][ changed=C]": PATH may hold spaces, so it
+    // ends where the first list begins.
     std::string_view rest = line.substr(protocol::kShimDroppedLine.size());
-    auto exec = rest.find("exec="), missing = rest.find(" missing=");
-    if (exec != std::string_view::npos && missing != std::string_view::npos && missing > exec) {
-      dropped_execs_.insert(std::string(rest.substr(exec + 5, missing - exec - 5)) + " (missing " +
-                            std::string(rest.substr(missing + 9)) + ")");
+    auto exec = rest.find("exec=");
+    auto missing = rest.find(" missing="), changed = rest.find(" changed=");
+    auto path_end = std::min(missing, changed);
+    if (exec == std::string_view::npos || path_end == std::string_view::npos || path_end < exec) {
+      return;
     }
+    auto list = [&](std::size_t at, std::size_t key_size) {
+      std::string_view text = rest.substr(at + key_size);
+      return std::string(text.substr(0, text.find(' ')));
+    };
+    std::string why;
+    if (missing != std::string_view::npos) why = "missing " + list(missing, 9);
+    if (changed != std::string_view::npos) {
+      why += (why.empty() ? "" : "; ") + std::string("changed ") + list(changed, 9);
+    }
+    dropped_execs_.insert(std::string(rest.substr(exec + 5, path_end - exec - 5)) + " (" + why +
+                          ")");
     return;
   }
   auto cut = protocol::CutMarker(line);

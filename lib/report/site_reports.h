@@ -81,7 +81,8 @@ class ReportCollector {
   // site outside TIMERSEM_SCOPE pid=N api=API", once a process).
   bool reached_out_of_scope() const { return reached_out_of_scope_; }
   // Execs that dropped the shim ("timerbisect: shim dropped pid=N exec=PATH
-  // missing=..."), as "PATH (missing LD_PRELOAD,TIMERSEM)", deduplicated:
+  // missing=... changed=..."), as "PATH (missing LD_PRELOAD; changed
+  // TIMERSEM)", deduplicated:
   // a wrapper that cleared the environment before the program ran.
   const std::set<std::string>& dropped_execs() const { return dropped_execs_; }
   // Processes that held an io_uring at exit ("timerbisect: io_uring

@@ -4,8 +4,10 @@
 //   fork         parent and child on one code path: one site, reported by each
 //   exec         the same code path before and after exec of this program
 //   lib          a timer made inside a shared library, from two callers
+//   exec_env NAME VALUE  as exec, with NAME set to VALUE ("-": unset) first
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -73,6 +75,17 @@ int main(int argc, char** argv) {
       perror("execl");
       return 2;
     }
+  } else if (strcmp(what, "exec_env") == 0 && argc > 3) {
+    // Sets (or with "-", unsets) argv[2] to argv[3], then execs itself.
+    CallerA();
+    if (strcmp(argv[3], "-") == 0) {
+      unsetenv(argv[2]);
+    } else {
+      setenv(argv[2], argv[3], 1);
+    }
+    execl("/proc/self/exe", argv[0], "exec", "again", (char*)NULL);
+    perror("execl");
+    return 2;
   } else if (strcmp(what, "lib") == 0) {
     LibCallerA();
     LibCallerB();

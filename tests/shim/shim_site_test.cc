@@ -56,6 +56,29 @@ TEST(ShimSite, SameIdAfterExec) {
   EXPECT_EQ(MarkerLines(run.report), 2) << run.report;
 }
 
+// An exec whose environment would not load the shim with the same settings
+// is reported once, naming what is unset and what was changed.
+TEST(ShimSite, AnExecWithOtherSettingsSaysWhatIsMissingOrChanged) {
+  auto dropped = [](const std::string& name, const std::string& value) {
+    ShimRun run = RunUnderShim("shim_sites", {"exec_env", name, value},
+                               {{"TIMERSEM", "new#y"}, {"TIMERSEM_DEPTH", "12"}});
+    std::istringstream in(run.report);
+    std::string line, found;
+    while (std::getline(in, line)) {
+      if (line.find("timerbisect: shim dropped ") == 0) found += line.substr(line.find(" exec="));
+    }
+    return found;
+  };
+  const std::string exe = " exec=/proc/self/exe";
+  EXPECT_EQ(dropped("TIMERSEM", "-"), exe + " missing=TIMERSEM");
+  EXPECT_EQ(dropped("TIMERSEM", "old#y"), exe + " changed=TIMERSEM");
+  EXPECT_EQ(dropped("TIMERSEM_DEPTH", "3"), exe + " changed=TIMERSEM_DEPTH");
+  EXPECT_EQ(dropped("TIMERSEM_DEPTH", "-"), exe + " missing=TIMERSEM_DEPTH");
+  EXPECT_EQ(dropped("TIMERSEM_SCOPE", "CallerA"), exe + " changed=TIMERSEM_SCOPE");
+  EXPECT_EQ(dropped("LD_PRELOAD", "-"), exe + " missing=LD_PRELOAD");
+  EXPECT_EQ(dropped("TIMERSEM_DEPTH", "12"), "");  // the same value
+}
+
 TEST(ShimSite, DepthOneSeesOnlyTheInnermostFrame) {
   EXPECT_EQ(ReportedIds(Sites("two_callers", {{"TIMERSEM_DEPTH", "1"}}).report).size(), 1u);
 }

@@ -111,10 +111,15 @@ TEST(ReportCollector, DroppedExecsAndIoUringProcesses) {
       "timerbisect: shim dropped pid=10 exec=/usr/bin/env missing=LD_PRELOAD,TIMERSEM\n"
       "timerbisect: shim dropped pid=11 exec=/bin/a b missing=TIMERSEM\n"
       "timerbisect: shim dropped pid=12 nonsense\n"
+      "timerbisect: shim dropped pid=13 exec=/bin/c changed=TIMERSEM,TIMERSEM_DEPTH\n"
+      "timerbisect: shim dropped pid=14 exec=/bin/d e missing=LD_PRELOAD changed=TIMERSEM\n"
       "timerbisect: io_uring pid=31 rings=1\n"
       "timerbisect: io_uring pid=30\n");
-  EXPECT_EQ(c.dropped_execs(), (std::set<std::string>{"/usr/bin/env (missing LD_PRELOAD,TIMERSEM)",
-                                                      "/bin/a b (missing TIMERSEM)"}));
+  EXPECT_EQ(c.dropped_execs(),
+            (std::set<std::string>{"/usr/bin/env (missing LD_PRELOAD,TIMERSEM)",
+                                   "/bin/a b (missing TIMERSEM)",
+                                   "/bin/c (changed TIMERSEM,TIMERSEM_DEPTH)",
+                                   "/bin/d e (missing LD_PRELOAD; changed TIMERSEM)"}));
   EXPECT_EQ(c.io_uring_pids(), (std::set<int>{30, 31}));
   EXPECT_TRUE(c.sites().empty());
 }
