@@ -130,9 +130,10 @@ std::optional<int> RelativeSleep(Api api, std::int64_t request_ns, timespec* rem
   return std::nullopt;
 }
 
-// glibc's sleep rounds the unslept time to the nearest second.
-unsigned RoundToSeconds(const timespec& ts) {
-  return static_cast<unsigned>(ts.tv_sec) + (ts.tv_nsec >= 500'000'000 ? 1 : 0);
+// glibc's sleep returns the whole seconds left (measured on Debian 12's
+// 2.36: a sleep(5) interrupted after 1.3 s returns 3).
+unsigned WholeSeconds(const timespec& ts) {
+  return static_cast<unsigned>(ts.tv_sec);
 }
 
 }  // namespace
@@ -178,7 +179,7 @@ TB_EXPORT unsigned sleep(unsigned seconds) {
       int err = SleepAtLeastLag(real_clock_nanosleep_v2_17, CLOCK_REALTIME, request_ns, &rem);
       if (err == 0) return 0;
       errno = err;
-      return std::min(RoundToSeconds(rem), seconds);
+      return std::min(WholeSeconds(rem), seconds);
     }
     case Latency::kNew:
       ReturnAtOnce();

@@ -8,14 +8,16 @@
 //                old symbol version) usleep thrd_sleep sleep (1 s: run with
 //                TIMERSEM_SHORT >= 1s)
 //   zero         every API with a zero request -> "ret_sum N", "elapsed_ns N"
-//   eintr API    a SIGALRM 100 ms into the sleep (handler without SA_RESTART;
-//                from setitimer, or for sleep from a thread)
-//                -> "ret N", "eintr 0|1", "rem_ns N" (where the API has one)
+//   eintr API [MS]  a SIGALRM 100 ms (or MS ms) into the sleep (handler
+//                without SA_RESTART; from setitimer, or for sleep from a
+//                thread) -> "ret N", "eintr 0|1", "rem_ns N" (where the API
+//                has one); sleep sleeps 2 s with MS
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <threads.h>
@@ -99,11 +101,12 @@ static void OnAlarm(int sig) {
 }
 
 static pthread_t g_main;
+static long g_signal_after_ns = 100000000L;
 
-static void* SignalMainIn100ms(void* arg) {
+static void* SignalMainLater(void* arg) {
   (void)arg;
   long start = NowNs();
-  while (NowNs() - start < 100000000L) {
+  while (NowNs() - start < g_signal_after_ns) {
   }  // a busy wait: nothing the shim intercepts
   pthread_kill(g_main, SIGALRM);
   return NULL;
@@ -135,8 +138,12 @@ int main(int argc, char** argv) {
       // 100 ms setitimer short too (and late, in old mode): a thread sends
       // the signal instead.
       ns = 1000000000L;
+      if (argc > 3) {
+        g_signal_after_ns = atol(argv[3]) * 1000000L;
+        ns = 2000000000L;
+      }
       g_main = pthread_self();
-      if (pthread_create(&killer, NULL, SignalMainIn100ms, NULL) != 0) return 2;
+      if (pthread_create(&killer, NULL, SignalMainLater, NULL) != 0) return 2;
     } else {
       struct itimerval in_100ms = {{0, 0}, {0, 100000}};
       if (setitimer(ITIMER_REAL, &in_100ms, NULL) != 0) return perror("setitimer"), 2;

@@ -108,6 +108,17 @@ INSTANTIATE_TEST_SUITE_P(Apis, ShimSleepEintr,
                          ::testing::Values("nanosleep", "clock_nanosleep", "clock_nanosleep_2_2_5",
                                            "usleep", "thrd_sleep", "sleep"));
 
+// sleep(2) stretched to a 2.5 s lag and interrupted 800 ms in: 1.7 s of the
+// lag are left (less if the signal comes late), which glibc's sleep would
+// report as 1, the whole seconds; rounding would say 2.
+TEST(ShimSleep, AnInterruptedOldSleepReportsTheWholeSecondsLeftAsGlibcDoes) {
+  ShimRun run =
+      RunSleep({"eintr", "sleep", "800"},
+               {{"TIMERSEM", "old"}, {"TIMERSEM_LAG", "2500ms"}, {"TIMERSEM_SHORT", "3s"}});
+  EXPECT_EQ(Field(run.out, "eintr"), "1") << run.out;
+  EXPECT_EQ(Field(run.out, "ret"), "1") << run.out;
+}
+
 TEST(ShimSleep, PatternFlipsOnlyTheChosenSite) {
   ShimRun all_new = RunSleep({"nanosleep"}, {{"TIMERSEM", "new#y"}, {"TIMERSEM_LAG", "20ms"}});
   std::set<std::uint64_t> ids = ReportedIds(all_new.report);
