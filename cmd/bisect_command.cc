@@ -100,6 +100,13 @@ int RunBisect(const SessionOptions& o) {
     PrintErrors({checked.error()});
     return kExitUsage;
   }
+  // A CI job's timeout (SIGTERM) still leaves a --json that says so (a
+  // file only: standard output may be a pipe already read).
+  run::ScopedLastWords last_words(interrupt_guard, [&s, &o](int signo) {
+    if (o.json_path.empty() || o.json_path == "-") return;
+    WriteOutput("--json", o.json_path,
+                report::JsonDocument(report::ToJson(s.InterruptedReport(signo))));
+  });
   ProbeRecord native = s.RunNative();
   if (std::string error = s.NativeRunError(); !error.empty()) {
     PrintErrors({error});
@@ -112,6 +119,7 @@ int RunBisect(const SessionOptions& o) {
   }
   report::BisectReport rep = s.Describe(result, native);
   rep.duration = s.Elapsed();
+  last_words.Clear();
   return FinishReport(rep, o.json_path);
 }
 

@@ -354,6 +354,29 @@ std::chrono::milliseconds Session::Elapsed() const {
                                                                started_);
 }
 
+std::string Session::InterruptedMessage(int signo) const {
+  const char* name = sigabbrev_np(signo);
+  std::string message = "interrupted by " +
+                        (name ? "SIG" + std::string(name) : "signal " + std::to_string(signo)) +
+                        " after " + std::to_string(target_->runs()) + " runs: no answer yet; ";
+  if (options_.journal_path.empty()) {
+    return message +
+           "give --journal FILE so that running the command again resumes where it stopped";
+  }
+  return message + "run the same command again to resume from " + options_.journal_path;
+}
+
+report::BisectReport Session::InterruptedReport(int signo) const {
+  report::BisectReport rep;
+  rep.outcome = search::Outcome::kInconclusive;
+  rep.interrupted = true;
+  rep.message = InterruptedMessage(signo);
+  rep.command = options_.command;
+  rep.runs = target_->runs();
+  rep.duration = Elapsed();
+  return rep;
+}
+
 search::Result Session::Search(const std::vector<ProbeRecord>& earlier,
                                std::optional<search::Algorithm> forced) {
   Target& target = *target_;

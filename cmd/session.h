@@ -97,6 +97,13 @@ class Session {
   report::BisectReport Describe(const search::Result& result, const ProbeRecord& native);
   // Since Open.
   std::chrono::milliseconds Elapsed() const;
+  // What an interrupted run's --json says: "interrupted by SIGTERM after N
+  // runs: no answer yet; ..." and how to resume. Safe on the interrupt's
+  // thread (run::InterruptGuard::SetLastWords): it reads the run count
+  // (atomic) and what Open fixed.
+  std::string InterruptedMessage(int signo) const;
+  // The bisect report of an interrupted run: no sets, this message.
+  report::BisectReport InterruptedReport(int signo) const;
 
  private:
   Session() = default;

@@ -6,6 +6,7 @@
 // from, a journal (--journal).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -120,7 +121,7 @@ class Target {
   bool timeout_scaled_ = false;
   report::ReportCollector reports_;
   bool asan_refused_preload_ = false;
-  int runs_ = 0;
+  std::atomic<int> runs_{0};  // also read by an interrupt's last words
   int replayed_ = 0;
   std::string start_error_;
   std::string native_error_;

@@ -148,6 +148,19 @@ int RunTriage(const TriageOptions& o) {
     PrintErrors({checked.error()});
     return kExitUsage;
   }
+  // A CI job's timeout (SIGTERM) still leaves a --junit and --json that say
+  // so (files only: standard output may be a pipe already read).
+  run::ScopedLastWords last_words(interrupt_guard, [&s, &o](int signo) {
+    const std::string message = s.InterruptedMessage(signo);
+    if (!o.junit_path.empty() && o.junit_path != "-") {
+      WriteOutput("--junit", o.junit_path, report::InterruptedJUnit(message));
+    }
+    if (!o.bisect.json_path.empty() && o.bisect.json_path != "-") {
+      WriteOutput(
+          "--json", o.bisect.json_path,
+          report::JsonDocument(report::InterruptedJson(message, s.target().runs(), s.Elapsed())));
+    }
+  });
   // With --json - or --junit -, that file is standard output; the text goes to stderr.
   std::ostream& text_out =
       (o.bisect.json_path == "-" || o.junit_path == "-") ? std::cerr : std::cout;
@@ -178,6 +191,7 @@ int RunTriage(const TriageOptions& o) {
   }
   triage.duration = s.Elapsed();
   if (rep) rep->duration = triage.duration;
+  last_words.Clear();
   const report::BisectReport* rep_ptr = rep ? &*rep : nullptr;
   bool ok = WriteOutput("--junit", o.junit_path, report::JUnit(triage, text, rep_ptr)) &&
             WriteOutput("--json", o.bisect.json_path,

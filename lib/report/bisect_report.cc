@@ -140,7 +140,7 @@ nlohmann::json ToJson(const BisectReport& report) {
     sets.push_back(std::move(one));
   }
   return {{"schema_version", kJsonSchemaVersion},
-          {"outcome", OutcomeName(report.outcome)},
+          {"outcome", report.interrupted ? "interrupted" : OutcomeName(report.outcome)},
           {"message", report.message},
           {"duration_ms", report.duration.count()},
           {"command", report.command},

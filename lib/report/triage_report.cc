@@ -137,6 +137,23 @@ std::string JUnit(const TriageReport& t, const std::string& text, const BisectRe
   return x.str();
 }
 
+std::string InterruptedJUnit(const std::string& message) {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+         "<testsuite name=\"timerbisect-triage\" tests=\"1\" failures=\"0\" errors=\"1\">\n"
+         "  <testcase classname=\"timerbisect.triage\" name=\"timer-sensitivity\"><error "
+         "message=\"" +
+         XmlEscape(message) + "\"/></testcase>\n</testsuite>\n";
+}
+
+nlohmann::json InterruptedJson(const std::string& message, int runs,
+                               std::chrono::milliseconds duration) {
+  return {{"schema_version", kJsonSchemaVersion},
+          {"duration_ms", duration.count()},
+          {"verdict", "interrupted"},
+          {"message", message},
+          {"runs", runs}};
+}
+
 nlohmann::json ToJson(const TriageReport& t, double confidence, const BisectReport* rep) {
   nlohmann::json rates = nlohmann::json::array();
   for (const Configuration& c : t.configs) {

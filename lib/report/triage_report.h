@@ -46,4 +46,12 @@ std::string RatesText(const TriageReport& triage, double confidence);
 std::string JUnit(const TriageReport& triage, const std::string& text, const BisectReport* bisect);
 nlohmann::json ToJson(const TriageReport& triage, double confidence, const BisectReport* bisect);
 
+// For a triage stopped by a signal before its verdict: one test case,
+// "timer-sensitivity", in error with `message`; and the JSON
+// {"schema_version", "duration_ms", "verdict": "interrupted", "message",
+// "runs"}.
+std::string InterruptedJUnit(const std::string& message);
+nlohmann::json InterruptedJson(const std::string& message, int runs,
+                               std::chrono::milliseconds duration);
+
 }  // namespace timerbisect::report

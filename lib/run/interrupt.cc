@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <system_error>
 
@@ -56,29 +57,33 @@ void Install(int signo, struct sigaction* old) {
   sigaction(signo, &action, old);
 }
 
-[[noreturn]] void StopProbesAndExit(int signo) {
+[[noreturn]] void StopProbesAndExit(int signo, InterruptGuard::LastWords* last_words) {
   int stopped = registry::StopAllForInterrupt();
   std::string line = "timerbisect: interrupted; stopped " + std::to_string(stopped) +
                      (stopped == 1 ? " running probe\n" : " running probes\n");
   ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
+  {
+    std::lock_guard lock(last_words->mu);
+    if (last_words->say) last_words->say(signo);
+  }
   _exit(128 + signo);
 }
 
 // The guard's thread: waits for a signal (from the signalfd, or forwarded
 // through the pipe) and acts on it, or for a 0 byte and returns.
-void WaitForInterrupt(int signal_fd, int wake_fd) {
+void WaitForInterrupt(int signal_fd, int wake_fd, InterruptGuard::LastWords* last_words) {
   for (;;) {
     pollfd fds[2] = {{signal_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
     if (poll(fds, 2, -1) < 0) continue;  // EINTR
     signalfd_siginfo info;
     if (fds[0].revents != 0 && read(signal_fd, &info, sizeof info) == sizeof info) {
-      StopProbesAndExit(static_cast<int>(info.ssi_signo));
+      StopProbesAndExit(static_cast<int>(info.ssi_signo), last_words);
     }
     unsigned char byte = 0;
     if (fds[1].revents != 0 && read(wake_fd, &byte, 1) == 1) {
       if (byte == 0) return;
-      StopProbesAndExit(byte);
+      StopProbesAndExit(byte, last_words);
     }
   }
 }
@@ -101,7 +106,7 @@ InterruptGuard::InterruptGuard() {
     wake_read_.Reset(pipe_fds[0]);
     wake_write_.Reset(pipe_fds[1]);
     try {
-      waiter_ = std::thread(WaitForInterrupt, signals_.get(), wake_read_.get());
+      waiter_ = std::thread(WaitForInterrupt, signals_.get(), wake_read_.get(), last_words_.get());
     } catch (const std::system_error& e) {
       why = std::string("thread: ") + e.what();
     }
@@ -119,6 +124,11 @@ InterruptGuard::InterruptGuard() {
   Install(SIGINT, &old_int_);
   Install(SIGTERM, &old_term_);
   Install(SIGHUP, &old_hup_);
+}
+
+void InterruptGuard::SetLastWords(std::function<void(int signo)> last_words) {
+  std::lock_guard lock(last_words_->mu);
+  last_words_->say = std::move(last_words);
 }
 
 InterruptGuard::~InterruptGuard() {

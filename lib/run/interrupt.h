@@ -5,6 +5,9 @@
 
 #include <signal.h>
 
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "run/unique_fd.h"
@@ -38,7 +41,22 @@ class InterruptGuard {
   InterruptGuard(const InterruptGuard&) = delete;
   InterruptGuard& operator=(const InterruptGuard&) = delete;
 
+  // What an interrupted run still says before it exits: called on the
+  // guard's thread, once the probes are stopped, with the signal's number
+  // (the subcommands write their --json and --junit with it). It may read
+  // only what other threads do not change, or atomics. Each call replaces
+  // the last; an empty function (set before the final outputs are written)
+  // clears it. A call made while the guard's thread runs it waits, and the
+  // process exits.
+  void SetLastWords(std::function<void(int signo)> last_words);
+
+  struct LastWords {
+    std::mutex mu;
+    std::function<void(int signo)> say;
+  };
+
  private:
+  std::unique_ptr<LastWords> last_words_ = std::make_unique<LastWords>();  // read by the thread
   UniqueFd signals_;    // a signalfd for the three signals
   UniqueFd wake_read_;  // forwarded signal numbers, and 0 to stop
   UniqueFd wake_write_;
@@ -48,6 +66,25 @@ class InterruptGuard {
   struct sigaction old_term_;
   struct sigaction old_hup_;
   std::thread waiter_;
+};
+
+// A guard's last words for this object's lifetime: declared after what the
+// words read (the session), it clears them before that is destroyed, on
+// every return path.
+class ScopedLastWords {
+ public:
+  ScopedLastWords(InterruptGuard& guard, std::function<void(int signo)> last_words)
+      : guard_(guard) {
+    guard_.SetLastWords(std::move(last_words));
+  }
+  ~ScopedLastWords() { Clear(); }
+  ScopedLastWords(const ScopedLastWords&) = delete;
+  ScopedLastWords& operator=(const ScopedLastWords&) = delete;
+  // Before the final outputs are written: from there the whole answer is.
+  void Clear() { guard_.SetLastWords({}); }
+
+ private:
+  InterruptGuard& guard_;
 };
 
 }  // namespace timerbisect::run

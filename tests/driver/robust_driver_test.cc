@@ -314,6 +314,53 @@ TEST(HangingTarget, SigintStopsTheRunningProbeInOneLineAndExits130) {
   EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
 }
 
+// A CI job's timeout sends SIGTERM: the --json still says what happened
+// (outcome "interrupted", the runs made, how to resume) instead of being
+// missing, and the exit code is 143.
+TEST(HangingTarget, SigtermLeavesAJsonThatSaysInterrupted) {
+  ScratchDir dir("robust");
+  const std::string json = dir.File("answer.json");
+  pid_t driver = Start(dir, {TIMERBISECT_DRIVER, "-q", "-j", "1", "--shim", TIMERBISECT_SHIM,
+                             "--timeout", "100s", "--json", json, "--journal", dir.File("journal"),
+                             "--", ROBUST_TARGET, "hang", dir.path()});
+  ASSERT_TRUE(WaitUntilAProbeHangs(dir)) << "no probe of the target ever hung";
+  ASSERT_EQ(kill(driver, SIGTERM), 0);
+  Exit got = Finish(dir, driver);
+  EXPECT_EQ(got.code, 143);
+  auto answer = nlohmann::json::parse(ReadFile(json));
+  EXPECT_EQ(answer["outcome"], "interrupted") << answer.dump(2);
+  EXPECT_EQ(answer["sets"], nlohmann::json::array());
+  const std::string message = answer["message"];
+  EXPECT_EQ(message.rfind("interrupted by SIGTERM after ", 0), 0u) << message;
+  EXPECT_NE(message.find("run the same command again to resume from " + dir.File("journal")),
+            std::string::npos)
+      << message;
+  EXPECT_GE(answer["runs"].get<int>(), 0);
+  std::vector<pid_t> left = SettledProcessesWith(dir.path(), 0);
+  EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
+}
+
+// The same for triage's --junit, which a CI system reads: one test case in
+// error instead of no file.
+TEST(HangingTarget, SigtermDuringTriageLeavesAJunitInError) {
+  ScratchDir dir("robust");
+  const std::string junit = dir.File("triage.xml"), json = dir.File("triage.json");
+  pid_t driver = Start(
+      dir, {TIMERBISECT_DRIVER, "triage", "-q", "-j", "1", "--shim", TIMERBISECT_SHIM, "--timeout",
+            "100s", "--junit", junit, "--json", json, "--", ROBUST_TARGET, "hang", dir.path()});
+  ASSERT_TRUE(WaitUntilAProbeHangs(dir)) << "no probe of the target ever hung";
+  ASSERT_EQ(kill(driver, SIGTERM), 0);
+  Exit got = Finish(dir, driver);
+  EXPECT_EQ(got.code, 143);
+  const std::string xml = ReadFile(junit);
+  EXPECT_NE(xml.find("<error message=\"interrupted by SIGTERM after "), std::string::npos) << xml;
+  EXPECT_NE(xml.find("give --journal FILE"), std::string::npos) << xml;
+  auto answer = nlohmann::json::parse(ReadFile(json));
+  EXPECT_EQ(answer["verdict"], "interrupted") << answer.dump(2);
+  std::vector<pid_t> left = SettledProcessesWith(dir.path(), 0);
+  EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
+}
+
 // The driver killed with SIGKILL while a probe hangs (its group, grandchild
 // included, is in a process group of its own): no probe outlives it.
 TEST(HangingTarget, SigkilledDriverLeavesNoProbeBehind) {
