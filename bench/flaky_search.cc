@@ -100,7 +100,7 @@ void Trial(int n, const std::vector<std::vector<int>>& culprits, double p, doubl
   config.algorithm = g_algorithm;
   int direction = -1;
   config.progress = [&](const ProgressEvent& e) {
-    if (direction < 0 && e.pattern != "y" && e.pattern != "n") direction = e.probe - 1;
+    if (direction < 0 && !e.check && e.pattern != "y" && e.pattern != "n") direction = e.probe - 1;
   };
   Result result = Search(config, target.AsProbe());
   tally.runs.push_back(result.runs);

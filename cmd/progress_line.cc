@@ -48,6 +48,12 @@ std::string ProgressLine::Format(const search::ProgressEvent& e) const {
   using std::chrono::duration_cast;
   using std::chrono::seconds;
   auto elapsed = std::chrono::steady_clock::now() - started_;
+  if (e.check) {
+    std::string line = "timerbisect: check run " + std::to_string(e.probe) + ": " +
+                       DescribePattern(e.pattern, shim_) + ": " + (e.failed ? "FAIL" : "ok");
+    if (verbose_) line += " (pattern " + e.pattern + ")";
+    return line + "; " + FormatClock(duration_cast<seconds>(elapsed)) + " elapsed\n";
+  }
   // The suspects are those the probe chose among: its result narrows them
   // for the next line.
   std::string line = "timerbisect: probe " + std::to_string(e.probe);

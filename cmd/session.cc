@@ -172,11 +172,17 @@ std::vector<report::FoundSite> DescribeSites(const std::vector<std::uint64_t>& i
 // than the search did.
 constexpr int kAspectTries = 3;
 
+// `tell(aspect, implicated, runs)` after each aspect: progress for a person
+// watching (these runs take as long as the test).
+using AspectTeller = std::function<void(const char* aspect, bool implicated, int runs)>;
+
 std::vector<std::string> AspectsThatFail(Target& target, const std::string& pattern,
-                                         const std::string& baseline, int count) {
+                                         const std::string& baseline, int count,
+                                         const AspectTeller& tell) {
   std::vector<std::string> aspects;
   for (const char* aspect : {"stale", "latency"}) {
     EnvList only = {{"TIMERSEM_ASPECTS", aspect}};
+    const int runs_before = target.runs();
     bool implicated = false;
     if (count > 1) {
       implicated = true;
@@ -194,6 +200,7 @@ std::vector<std::string> AspectsThatFail(Target& target, const std::string& patt
       }
     }
     if (implicated) aspects.push_back(aspect);
+    if (tell) tell(aspect, implicated, target.runs() - runs_before);
   }
   return aspects;
 }
@@ -389,7 +396,7 @@ search::Result Session::Search(const std::vector<ProbeRecord>& earlier,
   config.max_runs = o.max_runs;
   config.parallelism = JobsOrCores(o.jobs);
   if (!o.quiet) {
-    config.progress = [line = ProgressLine(target.uses_shim(), o.verbose)](
+    config.progress = [line = ProgressLine(target.uses_shim(), o.verbose, started_)](
                           const search::ProgressEvent& e) { std::cerr << line.Format(e); };
     config.notice = [](const std::string& line) { std::cerr << "timerbisect: " << line << "\n"; };
   }
@@ -483,8 +490,20 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
       // The passing baseline: every site old ("n") when sets need new, and
       // every site new ("y") when they need old.
       if (!flaky) {
-        found.aspects =
-            AspectsThatFail(target, set.pattern, result.invert ? "y" : "n", std::max(o.count, 1));
+        AspectTeller tell;
+        if (!o.quiet) {
+          const std::string which = "set " + std::to_string(rep.sets.size() + 1) + " of " +
+                                    std::to_string(result.sets.size());
+          tell = [this, which](const char* aspect, bool implicated, int runs) {
+            std::cerr << "timerbisect: aspect " << aspect << " of " << which << ": "
+                      << (implicated ? "needed" : "not needed") << " (" << runs
+                      << (runs == 1 ? " run" : " runs") << "); "
+                      << FormatClock(std::chrono::duration_cast<std::chrono::seconds>(Elapsed()))
+                      << " elapsed\n";
+          };
+        }
+        found.aspects = AspectsThatFail(target, set.pattern, result.invert ? "y" : "n",
+                                        std::max(o.count, 1), tell);
       }
     }
     rep.sets.push_back(std::move(found));

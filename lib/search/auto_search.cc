@@ -124,6 +124,11 @@ class ReproduceCheck {
         told = true;
       }
       std::vector<ProbeResult> got = pool_.Run(batch);
+      if (config.progress) {
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          config.progress({extra + static_cast<int>(i) + 1, batch[i], got[i].failed, 0, 0, true});
+        }
+      }
       if (got.size() < batch.size()) return true;  // stopped: keep what was found
       extra += static_cast<int>(batch.size());
     }

@@ -105,13 +105,16 @@ struct ProbeResult {
 // simulations); OneAtATime makes it the search's probe.
 using Probe = std::function<ProbeResult(const std::string& pattern)>;
 
-// Sent after every probe (a probe is Config::count runs of one pattern).
+// Sent after every probe (a probe is Config::count runs of one pattern),
+// and after every run of the default's reproduce check (`check`: probe is
+// then the check's run number, and the other counts are 0).
 struct ProgressEvent {
   int probe = 0;  // 1-based
   std::string pattern;
   bool failed = false;
   int sites_in_play = 0;          // candidates the current step chooses among
   int estimated_probes_left = 0;  // for the current set; a rough guide, not a bound
+  bool check = false;             // a run of the reproduce check, not a search probe
 };
 
 // kAuto (auto_search.h): kIdSplit, then kAdaptive if the target shows

@@ -36,5 +36,15 @@ TEST(ProgressLine, PatternOnlyWhenVerbose) {
   EXPECT_NE(ProgressLine(true, true).Format(e).find("(pattern vx65a)"), std::string::npos);
 }
 
+TEST(ProgressLine, ACheckRunHasItsOwnWordsAndNoEstimate) {
+  search::ProgressEvent e{2, "+x65a+x1f3", true, 0, 0, true};
+  EXPECT_EQ(
+      ProgressLine(true, false)
+          .Format(e)
+          .rfind("timerbisect: check run 2: 2 sites new, the rest old: FAIL; 0:00 elapsed\n", 0),
+      0u)
+      << ProgressLine(true, false).Format(e);
+}
+
 }  // namespace
 }  // namespace timerbisect::cmd

@@ -155,6 +155,33 @@ TEST(AutoSearch, TwoPairs_OneCheckRunServesBothPairs) {
   RecordProperty("apart", apart);
 }
 
+// The reproduce check's runs are shown as they happen (a person watching a
+// slow test would otherwise see nothing until the answer): one event per
+// run, numbered from 1, and with the search's probes they are every run.
+TEST(AutoSearch, EveryCheckRunIsAProgressEvent) {
+  SimSpec spec = NinetySites(3);
+  std::mt19937_64 rng(3);
+  spec.culprits = sim::DisjointTerms(spec.sites, {2}, rng);
+  SimulatedTarget target(spec);
+  Config config = AutoConfig();
+  int probes = 0;
+  std::vector<int> check_runs;
+  config.progress = [&](const ProgressEvent& e) {
+    if (e.check) {
+      check_runs.push_back(e.probe);
+    } else {
+      ++probes;
+    }
+  };
+  Result got = Search(config, target.AsProbe());
+  ASSERT_EQ(got.outcome, Outcome::kFound) << got.message;
+  ASSERT_FALSE(check_runs.empty()) << "a pair's check needs runs of its own";
+  for (std::size_t i = 0; i < check_runs.size(); ++i) {
+    EXPECT_EQ(check_runs[i], static_cast<int>(i) + 1);
+  }
+  EXPECT_EQ(probes + static_cast<int>(check_runs.size()), got.runs);
+}
+
 // One culprit among 90: the search's own probes settle the check, or nearly.
 TEST(AutoSearch, DeterministicSingleCulprit_AtMostTwoRunsBeyondTheIdSplit) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
