@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"timerbisect: find the timer call sites a test's result depends on."};
   app.formatter(std::make_shared<Formatter>());
-  app.set_version_flag("--version", "timerbisect 0.3.0");
+  app.set_version_flag("--version", "timerbisect " TIMERBISECT_VERSION);
   app.require_subcommand(0, 1);
   app.footer(
       "Exit codes: 0 found, 1 not timer-sensitive, 2 usage or setup error, 3 inconclusive,\n"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # `cmake --install` into a temporary prefix: the installed driver finds the
-# installed shim and bisects an example with it; the bash completion parses.
+# installed shim and bisects an example with it; the bash completion parses;
+# the man pages are there.
 # Usage: install_test.sh CMAKE BUILD_DIR EXAMPLE
 set -eu
 cmake=$1 build=$2 example=$3
@@ -19,4 +20,17 @@ esac
 }
 grep -q "LD_PRELOAD=$prefix/lib/timerbisect/libtimerbisect.so" "$prefix/out.txt"
 bash -n "$prefix/share/bash-completion/completions/timerbisect"
+# The man pages (when help2man made them): the command's and each
+# subcommand's, each naming its own subcommand.
+if [ -e "$build/timerbisect.1" ]; then
+  for sub in triage sites env; do
+    page="$prefix/share/man/man1/timerbisect-$sub.1"
+    upper=$(echo "$sub" | tr a-z A-Z)
+    grep -q "^\.TH TIMERBISECT-$upper " "$page" || {
+      echo "no man page for timerbisect $sub at $page" >&2
+      exit 1
+    }
+  done
+  [ -e "$prefix/share/man/man1/timerbisect.1" ] || { echo "no timerbisect.1" >&2; exit 1; }
+fi
 echo "install tree ok"
