@@ -78,18 +78,33 @@ std::string AsanRefusedPreloadError() {
          "ASAN_OPTIONS=verify_asan_link_order=0) and run again";
 }
 
+namespace {
+
+std::string DroppedExecsList(const report::ReportCollector& reports) {
+  std::string execs;
+  for (const std::string& exec : reports.dropped_execs()) {
+    if (!execs.empty()) execs += ", ";
+    execs += exec;
+  }
+  return execs;
+}
+
+}  // namespace
+
+std::string DroppedShimCaveat(const report::ReportCollector& reports) {
+  if (reports.dropped_execs().empty()) return "";
+  return "the shim was dropped when " + DroppedExecsList(reports) +
+         " was started: if that is the test, it ran with native timers in every run; pass "
+         "LD_PRELOAD and TIMERSEM* through to it";
+}
+
 std::string ShimNotReachedError(const report::ReportCollector& reports) {
   if (!reports.shim_announced()) {
     return "timerbisect: the shim was never loaded in any run; does the command run a static or "
            "setuid program, or clear the environment (sudo, env -i)?";
   }
   if (!reports.Ids().empty() || reports.dropped_execs().empty()) return "";
-  std::string execs;
-  for (const std::string& exec : reports.dropped_execs()) {
-    if (!execs.empty()) execs += ", ";
-    execs += exec;
-  }
-  return "timerbisect: the shim was dropped before the program ran: " + execs +
+  return "timerbisect: the shim was dropped before the program ran: " + DroppedExecsList(reports) +
          " was started with an environment that no longer loads it (env -i, sudo, or a wrapper "
          "that clears the environment); run the program directly, or pass LD_PRELOAD and "
          "TIMERSEM* through";

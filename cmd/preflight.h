@@ -52,4 +52,12 @@ std::string AsanRefusedPreloadError();
 // that refused the shim is told apart before (AsanRefusedPreloadError).
 std::string ShimNotReachedError(const report::ReportCollector& reports);
 
+// When a wrapper reached timer sites and then ran something without the
+// shim (`timeout 60 env -u LD_PRELOAD ./test`), runs do reach sites, but
+// maybe not the test's: for an answer of "not timer-sensitive" or
+// "inconclusive", "the shim was dropped when PATH (missing ...) was
+// started: if that is the test, it ran with native timers in every run;
+// ..." (empty when no exec dropped it).
+std::string DroppedShimCaveat(const report::ReportCollector& reports);
+
 }  // namespace timerbisect::cmd

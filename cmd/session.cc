@@ -464,6 +464,11 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
                    " ended badly (first: " + target.unchased_kind() +
                    ") in a way --fail-on/--fail-exit do not count";
   }
+  if (target.uses_shim() && rep.outcome != search::Outcome::kFound) {
+    if (std::string caveat = DroppedShimCaveat(target.reports()); !caveat.empty()) {
+      rep.message += "; but " + caveat;
+    }
+  }
   symbolize::Symbolizer symbolizer;
   // The adaptive search gives each set its confidence; the others do not.
   const bool flaky = !result.sets.empty() && result.sets.front().confidence > 0;

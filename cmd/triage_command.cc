@@ -8,6 +8,7 @@
 #include "exit_codes.h"
 #include "launcher_flags.h"
 #include "output_file.h"
+#include "preflight.h"
 #include "report/format.h"
 #include "report/triage_report.h"
 #include "run/interrupt.h"
@@ -179,6 +180,11 @@ int RunTriage(const TriageOptions& o) {
   triage.reached_out_of_scope = s.target().reports().reached_out_of_scope();
   std::string text = "timerbisect triage: " + std::to_string(s.target().runs()) + " runs\n" +
                      report::RatesText(triage, o.bisect.confidence);
+  if (!report::IsSensitive(triage.verdict)) {
+    if (std::string caveat = DroppedShimCaveat(s.target().reports()); !caveat.empty()) {
+      text += "timerbisect triage: note: " + caveat + "\n";
+    }
+  }
   text_out << text;
 
   std::optional<report::BisectReport> rep;

@@ -417,6 +417,29 @@ TEST(Driver, WrapperThatClearsTheEnvironment_IsAOneLineSetupError) {
   }
 }
 
+// A wrapper that reaches timer sites itself (timeout(1) arms one) and then
+// runs the test without the shim: every run reaches sites, so this is no
+// setup error, but the answer must not be a bare "not timer-sensitive".
+TEST(Driver, WrapperWithTimersThatDropsTheShim_AnswerNamesTheDroppedExec) {
+#ifdef TIMERBISECT_SANITIZED
+  GTEST_SKIP() << "a sanitized shim loads only into sanitized programs, not timeout or env";
+#endif
+  for (const char* subcommand : {"bisect", "triage"}) {
+    ScratchDir dir;
+    Exit got = RunCommand(dir,
+                          {TIMERBISECT_DRIVER, subcommand, "--shim", TIMERBISECT_SHIM, "--timeout",
+                           "20s", "--", "timeout", "60", "env", "-u", "LD_PRELOAD", E2E_MANY_SITES},
+                          kSafetyTimeout);
+    EXPECT_EQ(got.code, 1) << subcommand << "\n" << got.out << got.err;
+    const std::string said = got.out + got.err;
+    EXPECT_NE(said.find("the shim was dropped when " + std::string(E2E_MANY_SITES) +
+                        " (missing LD_PRELOAD) was started"),
+              std::string::npos)
+        << subcommand << "\n"
+        << said;
+  }
+}
+
 // --timeout 0 and 999us once silently meant "no timeout"; now every
 // subcommand refuses them before running anything.
 TEST(Driver, TimeoutUnderAMillisecond_IsAOneLineSetupError) {
