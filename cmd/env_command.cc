@@ -53,8 +53,9 @@ std::optional<std::vector<std::uint64_t>> ParseIds(std::string_view text) {
 
 // The environment of set `set_text` (from 1) of a bisect --json file: its
 // "reproduction" data, or one error line.
-base::Expected<EnvLines> EnvFromJson(const std::string& path, const std::string& set_text) {
-  using Result = base::Expected<EnvLines>;
+base::Expected<report::Reproduction> EnvFromJson(const std::string& path,
+                                                 const std::string& set_text) {
+  using Result = base::Expected<report::Reproduction>;
   const std::string prefix = "timerbisect: --from-json " + path + ": ";
   std::ifstream in(path);
   if (!in) return Result::Fail(prefix + "cannot read it");
@@ -106,7 +107,7 @@ base::Expected<EnvLines> EnvFromJson(const std::string& path, const std::string&
   if (reproduction->env.empty()) {
     return Result::Fail(prefix + which + "'s reproduction sets no variables");
   }
-  return reproduction->env;
+  return *reproduction;
 }
 
 }  // namespace
@@ -130,6 +131,7 @@ CLI::App* AddEnvCommand(CLI::App& app, EnvOptions& o) {
 
 int RunEnv(const EnvOptions& o) {
   EnvLines env;
+  std::vector<std::string> launcher;
   if (!o.from_json.empty()) {
     if (!o.mode.empty() || !o.sites.empty()) {
       return UsageError(
@@ -138,7 +140,8 @@ int RunEnv(const EnvOptions& o) {
     }
     auto from_json = EnvFromJson(o.from_json, o.set);
     if (!from_json) return UsageError(from_json.error());
-    env = *from_json;
+    env = from_json->env;
+    launcher = from_json->launcher;
     // --shim replaces the path the bisection used.
     if (!o.shim_path.empty()) {
       auto shim = LocateShim(o.shim_path);
@@ -173,6 +176,13 @@ int RunEnv(const EnvOptions& o) {
     if (!shim) return UsageError(shim.error());
     env.emplace_back("LD_PRELOAD", *shim);
     env.emplace_back("TIMERSEM", timersem);
+  }
+  if (!launcher.empty()) {
+    // Comment lines, so the output can still be eval'd.
+    std::string words;
+    for (const std::string& word : launcher) words += " " + report::ShellQuote(word);
+    std::cout << "# the probes ran behind --launcher; to run where they ran, use the set's\n"
+              << "# reproduce line, or:" << words << " env VAR=... CMD\n";
   }
   for (const auto& [name, value] : env) {
     std::cout << "export " << report::ShellAssignment(name, value) << "\n";

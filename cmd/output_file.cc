@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -49,6 +50,24 @@ bool WriteOutput(const char* flag, const std::string& path, const std::string& t
   if (path == "-") {
     std::cout << text << std::flush;
     return static_cast<bool>(std::cout);
+  }
+  // A regular file is written beside itself and renamed over, so a reader
+  // (or an interrupt arriving mid-write, run/interrupt.h) never sees half
+  // of it. Anything else (/dev/null, a FIFO, a symbolic link, which a
+  // rename would replace), or a file in a directory this process may not
+  // create files in, is written in place.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::file_status status = fs::symlink_status(path, ec);
+  if (!fs::exists(status) || fs::is_regular_file(status)) {
+    const std::string beside = path + ".tmp-" + std::to_string(getpid());
+    std::ofstream file(beside);
+    if (file) {
+      file << text;
+      file.close();
+      if (file && std::rename(beside.c_str(), path.c_str()) == 0) return true;
+      unlink(beside.c_str());
+    }
   }
   std::ofstream file(path);
   file << text;

@@ -185,7 +185,7 @@ int RunTriage(const TriageOptions& o) {
       text += "timerbisect triage: note: " + caveat + "\n";
     }
   }
-  text_out << text;
+  text_out << text << std::flush;  // the verdict shows before a long bisection
 
   std::optional<report::BisectReport> rep;
   if (triage.verdict == report::Sensitivity::kUnderBoth) {
@@ -193,6 +193,21 @@ int RunTriage(const TriageOptions& o) {
     text_out << both;
     text += both;
   } else if (report::IsSensitive(triage.verdict) && !o.no_bisect) {
+    // Stopped during the bisection, the verdict still stands: the reports
+    // keep it and its rates, with the bisection "interrupted".
+    last_words.Set([&s, &o, verdict = static_cast<report::TriageReport>(triage), text](int signo) {
+      report::TriageReport t = verdict;
+      t.duration = s.Elapsed();
+      report::BisectReport bisect = s.InterruptedReport(signo);
+      if (!o.junit_path.empty() && o.junit_path != "-") {
+        WriteOutput("--junit", o.junit_path,
+                    report::JUnit(t, text + "\n" + bisect.message + "\n", &bisect));
+      }
+      if (!o.bisect.json_path.empty() && o.bisect.json_path != "-") {
+        WriteOutput("--json", o.bisect.json_path,
+                    report::JsonDocument(report::ToJson(t, o.bisect.confidence, &bisect)));
+      }
+    });
     // Triage's own all-old and all-new runs are where the adaptive search starts.
     search::Result result = s.Search(triage.baseline_runs, search::Algorithm::kAdaptive);
     rep = s.Describe(result, ProbeRecord{});

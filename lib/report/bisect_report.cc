@@ -144,7 +144,8 @@ nlohmann::json ToJson(const BisectReport& report) {
           {"message", report.message},
           {"duration_ms", report.duration.count()},
           {"command", report.command},
-          {"probes", report.probes},
+          // An interrupted run has no probe count (the search's own).
+          {"probes", report.interrupted ? nlohmann::json(nullptr) : nlohmann::json(report.probes)},
           {"runs", report.runs},
           {"sets", sets}};
 }

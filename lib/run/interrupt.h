@@ -78,6 +78,10 @@ class ScopedLastWords {
     guard_.SetLastWords(std::move(last_words));
   }
   ~ScopedLastWords() { Clear(); }
+  // New words from here on (what the run can say has grown).
+  void Set(std::function<void(int signo)> last_words) {
+    guard_.SetLastWords(std::move(last_words));
+  }
   ScopedLastWords(const ScopedLastWords&) = delete;
   ScopedLastWords& operator=(const ScopedLastWords&) = delete;
   // Before the final outputs are written: from there the whole answer is.

@@ -115,6 +115,24 @@ TEST(CliEnv, FromJsonReproducesTheFirstSet) {
             "export LD_PRELOAD=/opt/tb/libtimerbisect.so\n");
 }
 
+// A set found behind --launcher: the exports come with a comment (so the
+// output still evaluates) saying where the probes ran.
+TEST(CliEnv, FromJsonOfALauncherRunSaysWhereTheProbesRan) {
+  report::BisectReport rep = TwoSets();
+  rep.sets[0].reproduction.launcher = {"srun", "--ntasks=1", "--partition=debug q"};
+  std::string path = WriteBisectJson(rep);
+  CliRun run = Env({"--from-json", path});
+  std::remove(path.c_str());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "# the probes ran behind --launcher; to run where they ran, use the set's\n"
+            "# reproduce line, or: srun --ntasks=1 '--partition=debug q' env VAR=... CMD\n"
+            "export TIMERSEM=new#+x65a\n"
+            "export TIMERSEM_DEPTH=8\n"
+            "export LD_PRELOAD=/opt/tb/libtimerbisect.so\n");
+  EXPECT_EQ(Evaluated(run.out, {"TIMERSEM"}), "TIMERSEM=new#+x65a\n");
+}
+
 TEST(CliEnv, FromJsonPicksTheSetAndKeepsQuotedValues) {
   std::string path = WriteBisectJson(TwoSets());
   CliRun run = Env({"--from-json", path, "--set", "2", "--shim", TIMERBISECT_SHIM});

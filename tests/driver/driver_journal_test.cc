@@ -53,15 +53,21 @@ void KillMarkedProcesses() {
   }
 }
 
-// Starts the driver on `program` (the drain example) with stdout to `out`
-// (and stderr to `out`.err), with `flags` before the command and `args`
-// after it.
+// Starts the driver (`subcommand`: "" for bisect) on `program` (the drain
+// example) with stdout to `out` (and stderr to `out`.err), with `flags`
+// before the command and `args` after it.
 pid_t StartDriver(const std::string& journal, const std::string& out,
                   const std::vector<std::string>& flags = {},
                   const std::vector<std::string>& args_after = {},
-                  const std::string& program = TIMERBISECT_DRAIN_EXAMPLE) {
-  std::vector<std::string> args = {TIMERBISECT_DRIVER, "-q",    "--timeout", "2s",
-                                   "--journal",        journal, "--json",    out + ".json"};
+                  const std::string& program = TIMERBISECT_DRAIN_EXAMPLE,
+                  const std::string& subcommand = "") {
+  std::vector<std::string> args = {TIMERBISECT_DRIVER};
+  if (!subcommand.empty()) args.push_back(subcommand);
+  for (const std::string& word :
+       {std::string("-q"), std::string("--timeout"), std::string("2s"), std::string("--journal"),
+        journal, std::string("--json"), out + ".json"}) {
+    args.push_back(word);
+  }
   args.insert(args.end(), flags.begin(), flags.end());
   args.push_back("--");
   args.push_back(program);
@@ -125,6 +131,43 @@ TEST(DriverJournal, ResumesAfterSigkillWithoutRerunningAndSameAnswer) {
   EXPECT_EQ(LineCount(journal), total);
   EXPECT_EQ(ReadFile(out), ReadFile(fresh_out));
   EXPECT_EQ(AnswerWithoutDuration(out + ".json"), AnswerWithoutDuration(fresh_out + ".json"));
+}
+
+// A triage stopped (SIGTERM: a CI job's timeout) during its bisection keeps
+// the verdict it had already reached: its JSON and JUnit say it, with the
+// bisection "interrupted"; run again with the journal, it finishes.
+TEST(DriverJournal, TriageStoppedDuringItsBisectionKeepsItsVerdict) {
+  std::string journal = Temp("triage"), out = Temp("triage.out"), junit = Temp("triage.xml");
+  pid_t pid =
+      StartDriver(journal, out, {"--junit", junit}, {}, TIMERBISECT_DRAIN_EXAMPLE, "triage");
+  // The verdict is printed before the bisection starts; the bisection's
+  // runs time out after 2 s each, so it is still running a moment later.
+  for (int i = 0; i < 1200 && ReadFile(out).find("verdict:") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(pid, SIGTERM);
+  int code = Wait(pid);
+  KillMarkedProcesses();
+  ASSERT_NE(ReadFile(out).find("verdict: timer-sensitive"), std::string::npos) << ReadFile(out);
+  ASSERT_EQ(code, 128 + SIGTERM) << "the triage finished before it could be stopped";
+  nlohmann::json answer = nlohmann::json::parse(ReadFile(out + ".json"));
+  EXPECT_EQ(answer["verdict"], "sensitive-under-new") << answer.dump(2);
+  EXPECT_EQ(answer["rates"].size(), 3u);
+  EXPECT_EQ(answer["bisect"]["outcome"], "interrupted");
+  EXPECT_NE(answer["bisect"]["message"].get<std::string>().find("run the same command again"),
+            std::string::npos);
+  const std::string xml = ReadFile(junit);
+  EXPECT_NE(xml.find("name=\"timer-sensitivity\"><failure message=\"timer-sensitive"),
+            std::string::npos)
+      << xml;
+
+  ASSERT_EQ(
+      Wait(StartDriver(journal, out, {"--junit", junit}, {}, TIMERBISECT_DRAIN_EXAMPLE, "triage")),
+      0);
+  answer = nlohmann::json::parse(ReadFile(out + ".json"));
+  EXPECT_EQ(answer["verdict"], "sensitive-under-new");
+  EXPECT_EQ(answer["bisect"]["outcome"], "found") << answer.dump(2);
 }
 
 // The driver refuses, in one line and with exit 2, a journal recorded for

@@ -1,0 +1,61 @@
+// cmd/output_file.h: --json and --junit files are replaced whole (written
+// beside themselves and renamed over), so an interrupt never leaves half of
+// one; a path that is not a regular file is written in place.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "output_file.h"
+
+namespace timerbisect::cmd {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(OutputFile, ARegularFileIsReplacedWholeWithNothingLeftBeside) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / ("tb-output-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "answer.json").string();
+  std::ofstream(path) << "an older, longer answer that must not survive in part\n";
+  struct stat before {};
+  ASSERT_EQ(stat(path.c_str(), &before), 0);
+  ASSERT_TRUE(WriteOutput("--json", path, "{}\n"));
+  EXPECT_EQ(Slurp(path), "{}\n");
+  struct stat after {};
+  ASSERT_EQ(stat(path.c_str(), &after), 0);
+  EXPECT_NE(after.st_ino, before.st_ino) << "written in place, not renamed over";
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir),
+                          std::filesystem::directory_iterator()),
+            1);
+  ASSERT_TRUE(WriteOutput("--json", (dir / "new.json").string(), "[]\n"));
+  EXPECT_EQ(Slurp((dir / "new.json").string()), "[]\n");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OutputFile, DevNullIsWrittenNotReplaced) {
+  ASSERT_TRUE(WriteOutput("--json", "/dev/null", "{}\n"));
+  struct stat st {};
+  ASSERT_EQ(stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+}
+
+TEST(OutputFile, AnUnwritableDirectoryIsOneErrorAndNoFile) {
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(WriteOutput("--junit", "/proc/no-such-dir/x.xml", "<x/>"));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "timerbisect: cannot write --junit /proc/no-such-dir/x.xml\n");
+}
+
+}  // namespace
+}  // namespace timerbisect::cmd
