@@ -141,7 +141,7 @@ bool ParseConfig(Config& c, std::string& error) {
     }
     *targets[i] = ns;
   }
-  for (SettingAtStart& setting : c.site_settings) {
+  for (SettingAtStart& setting : c.child_settings) {
     if (const char* v = std::getenv(setting.name); v != nullptr) setting.value = v;
   }
   return true;

@@ -59,12 +59,11 @@ struct Config {
   std::string report_path;  // empty: stderr
   std::int64_t short_ns = 50'000;
   std::int64_t lag_ns = 1'000'000;
-  // TIMERSEM_ASPECTS, _DEPTH, _SCOPE, _SHORT and _LAG as they were set.
-  SettingAtStart site_settings[5] = {{"TIMERSEM_ASPECTS", {}},
-                                     {"TIMERSEM_DEPTH", {}},
-                                     {"TIMERSEM_SCOPE", {}},
-                                     {"TIMERSEM_SHORT", {}},
-                                     {"TIMERSEM_LAG", {}}};
+  // As they were set: TIMERSEM_ASPECTS, _DEPTH, _SCOPE, _SHORT and _LAG
+  // decide a site's ID or mode, and TIMERSEM_REPORT where its reports go.
+  SettingAtStart child_settings[6] = {{"TIMERSEM_ASPECTS", {}}, {"TIMERSEM_DEPTH", {}},
+                                      {"TIMERSEM_SCOPE", {}},   {"TIMERSEM_SHORT", {}},
+                                      {"TIMERSEM_LAG", {}},     {"TIMERSEM_REPORT", {}}};
 };
 
 // Reads the environment (through `getenv`). On a bad value returns false and

@@ -83,12 +83,10 @@ void CheckExec(const char* path, char* const* env) {
   } else if (cfg.timersem != timersem) {
     Add(changed, "TIMERSEM");
   }
-  if (!cfg.report_path.empty() && Find(env, "TIMERSEM_REPORT") == nullptr) {
-    Add(missing, "TIMERSEM_REPORT");
-  }
-  // Settings that change a site's ID or mode: the child must see the
-  // parent's (an empty value counts as unset, as for the parent).
-  for (const SettingAtStart& setting : cfg.site_settings) {
+  // Settings that change a site's ID or mode, or where its reports go: the
+  // child must see the parent's (an empty value counts as unset, as for
+  // the parent).
+  for (const SettingAtStart& setting : cfg.child_settings) {
     const char* value = Find(env, setting.name);
     if (value != nullptr && *value == '\0') value = nullptr;
     if (value == nullptr && setting.value.empty()) continue;

@@ -76,6 +76,10 @@ TEST(ShimSite, AnExecWithOtherSettingsSaysWhatIsMissingOrChanged) {
   EXPECT_EQ(dropped("TIMERSEM_DEPTH", "-"), exe + " missing=TIMERSEM_DEPTH");
   EXPECT_EQ(dropped("TIMERSEM_SCOPE", "CallerA"), exe + " changed=TIMERSEM_SCOPE");
   EXPECT_EQ(dropped("LD_PRELOAD", "-"), exe + " missing=LD_PRELOAD");
+  // A child whose reports would go elsewhere (the parent writes this line
+  // to its own report file before the exec).
+  EXPECT_EQ(dropped("TIMERSEM_REPORT", "-"), exe + " missing=TIMERSEM_REPORT");
+  EXPECT_EQ(dropped("TIMERSEM_REPORT", "/dev/null"), exe + " changed=TIMERSEM_REPORT");
   EXPECT_EQ(dropped("TIMERSEM_DEPTH", "12"), "");  // the same value
 }
 
