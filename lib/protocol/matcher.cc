@@ -1,5 +1,7 @@
 #include "protocol/matcher.h"
 
+#include "protocol/pattern.h"
+
 namespace timerbisect::protocol {
 namespace {
 
@@ -21,22 +23,15 @@ class Parser {
   explicit Parser(std::string_view pattern) : pattern_(pattern) {}
 
   bool Run(bool& quiet, bool& verbose, bool& enable, std::vector<Condition>& conditions) {
-    std::size_t pos = 0;
-    if (pattern_[pos] == 'q') {
-      quiet = true;
-      if (++pos == pattern_.size()) return Fail(pos, "pattern ends after its prefix");
-    }
-    // Several v's and !'s are allowed, so "bisect cmd vPATTERN" and a
+    // The prefixes as SplitPrefix reads them, the driver's reading too:
+    // several v's and !'s are allowed, so "bisect cmd vPATTERN" and a
     // user's own "!" both compose with the driver's prefixes.
-    while (pos < pattern_.size() && pattern_[pos] == 'v') {
-      verbose = true;
-      quiet = false;
-      if (++pos == pattern_.size()) return Fail(pos, "pattern ends after its prefix");
-    }
-    while (pos < pattern_.size() && pattern_[pos] == '!') {
-      enable = !enable;
-      if (++pos == pattern_.size()) return Fail(pos, "pattern ends after its prefix");
-    }
+    const PatternPrefix prefix = SplitPrefix(pattern_);
+    const std::size_t pos = pattern_.size() - prefix.body.size();
+    if (prefix.body.empty()) return Fail(pos, "pattern ends after its prefix");
+    quiet = prefix.quiet;
+    verbose = prefix.verbose;
+    if (prefix.invert) enable = !enable;
     std::string_view body = pattern_.substr(pos);
     if (body == "n") {  // alias for !y
       enable = !enable;
