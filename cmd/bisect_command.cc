@@ -103,9 +103,9 @@ int RunBisect(const SessionOptions& o) {
   // A CI job's timeout (SIGTERM) still leaves a --json that says so (a
   // file only: standard output may be a pipe already read).
   run::ScopedLastWords last_words(interrupt_guard, [&s, &o](int signo) {
-    if (o.json_path.empty() || o.json_path == "-") return;
-    WriteOutput("--json", o.json_path,
-                report::JsonDocument(report::ToJson(s.InterruptedReport(signo))));
+    if (o.json_path.empty()) return;
+    WriteInterruptedOutput("--json", o.json_path,
+                           report::JsonDocument(report::ToJson(s.InterruptedReport(signo))));
   });
   ProbeRecord native = s.RunNative();
   if (std::string error = s.NativeRunError(); !error.empty()) {

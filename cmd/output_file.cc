@@ -76,4 +76,8 @@ bool WriteOutput(const char* flag, const std::string& path, const std::string& t
   return false;
 }
 
+void WriteInterruptedOutput(const char* flag, const std::string& path, const std::string& text) {
+  if (path != "-") WriteOutput(flag, path, text);
+}
+
 }  // namespace timerbisect::cmd

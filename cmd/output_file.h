@@ -17,4 +17,8 @@ base::Expected<void> CheckOutputPath(const char* flag, const std::string& path);
 // line naming `flag`.
 bool WriteOutput(const char* flag, const std::string& path, const std::string& text);
 
+// An interrupted run's last words (run/interrupt.h): as WriteOutput, but
+// never to standard output ("-"), which may be a pipe already read.
+void WriteInterruptedOutput(const char* flag, const std::string& path, const std::string& text);
+
 }  // namespace timerbisect::cmd

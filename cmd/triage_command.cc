@@ -158,14 +158,10 @@ int RunTriage(const TriageOptions& o) {
   // so (files only: standard output may be a pipe already read).
   run::ScopedLastWords last_words(interrupt_guard, [&s, &o](int signo) {
     const std::string message = s.InterruptedMessage(signo);
-    if (!o.junit_path.empty() && o.junit_path != "-") {
-      WriteOutput("--junit", o.junit_path, report::InterruptedJUnit(message));
-    }
-    if (!o.bisect.json_path.empty() && o.bisect.json_path != "-") {
-      WriteOutput(
-          "--json", o.bisect.json_path,
-          report::JsonDocument(report::InterruptedJson(message, s.target().runs(), s.Elapsed())));
-    }
+    WriteInterruptedOutput("--junit", o.junit_path, report::InterruptedJUnit(message));
+    WriteInterruptedOutput(
+        "--json", o.bisect.json_path,
+        report::JsonDocument(report::InterruptedJson(message, s.target().runs(), s.Elapsed())));
   });
   // With --json - or --junit -, that file is standard output; the text goes to stderr.
   std::ostream& text_out =
@@ -199,14 +195,10 @@ int RunTriage(const TriageOptions& o) {
       report::TriageReport t = verdict;
       t.duration = s.Elapsed();
       report::BisectReport bisect = s.InterruptedReport(signo);
-      if (!o.junit_path.empty() && o.junit_path != "-") {
-        WriteOutput("--junit", o.junit_path,
-                    report::JUnit(t, text + "\n" + bisect.message + "\n", &bisect));
-      }
-      if (!o.bisect.json_path.empty() && o.bisect.json_path != "-") {
-        WriteOutput("--json", o.bisect.json_path,
-                    report::JsonDocument(report::ToJson(t, o.bisect.confidence, &bisect)));
-      }
+      WriteInterruptedOutput("--junit", o.junit_path,
+                             report::JUnit(t, text + "\n" + bisect.message + "\n", &bisect));
+      WriteInterruptedOutput("--json", o.bisect.json_path,
+                             report::JsonDocument(report::ToJson(t, o.bisect.confidence, &bisect)));
     });
     // Triage's own all-old and all-new runs are where the adaptive search starts.
     search::Result result = s.Search(triage.baseline_runs, search::Algorithm::kAdaptive);
