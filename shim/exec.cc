@@ -2,7 +2,11 @@
 // longer loads the shim with the same settings is reported, one line:
 //   timerbisect: shim dropped pid=N exec=PATH missing=LD_PRELOAD changed=TIMERSEM
 // (missing: unset; changed: set to another value, or LD_PRELOAD without
-// the shim; each list only when not empty)
+// the shim; each list only when not empty), and if that exec then fails
+// (returns), a second line voids it:
+//   timerbisect: exec failed pid=N exec=PATH
+// (a program that tries each directory of PATH in turn, as Python's
+// subprocess does, drops the shim only at the one that starts)
 // (see exec.h). The exec family builds no argument list of its own except
 // execl/execlp/execle, which glibc implements with internal calls no
 // interposer sees: those three collect their arguments and forward to
@@ -64,10 +68,20 @@ const char* Field(char* list, char* out, std::size_t size, const char* key) {
   return out;
 }
 
+// Writes `line` (`n` from snprintf) to the report. Keeps errno.
+void WriteLine(const char* line, int n, std::size_t room) {
+  if (n <= 0) return;
+  int saved = errno;
+  std::size_t size = std::min<std::size_t>(static_cast<std::size_t>(n), room - 1);
+  while (syscall(SYS_write, ReportFd(), line, size) < 0 && errno == EINTR) {
+  }
+  errno = saved;
+}
+
 // Reports an exec of `path` with `env` if the shim would not load with the
-// same settings in it. Keeps errno.
-void CheckExec(const char* path, char* const* env) {
-  if (!ShimActive()) return;
+// same settings in it; true if it did. Keeps errno.
+bool CheckExec(const char* path, char* const* env) {
+  if (!ShimActive()) return false;
   ShimScope scope;
   const Config& cfg = GetConfig();
   char missing[160] = "", changed[160] = "";
@@ -96,19 +110,33 @@ void CheckExec(const char* path, char* const* env) {
       Add(changed, setting.name);
     }
   }
-  if (missing[0] != '\0' || changed[0] != '\0') {
-    char missing_field[176], changed_field[176];
-    char line[768];
-    int n = std::snprintf(line, sizeof line, TIMERBISECT_SHIM_DROPPED "pid=%d exec=%s%s%s\n",
-                          static_cast<int>(syscall(SYS_getpid)), path != nullptr ? path : "?",
-                          Field(missing, missing_field, sizeof missing_field, "missing"),
-                          Field(changed, changed_field, sizeof changed_field, "changed"));
-    if (n > 0) {
-      std::size_t size = std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1);
-      while (syscall(SYS_write, ReportFd(), line, size) < 0 && errno == EINTR) {
-      }
-    }
-  }
+  if (missing[0] == '\0' && changed[0] == '\0') return false;
+  char missing_field[176], changed_field[176];
+  char line[768];
+  int n = std::snprintf(line, sizeof line, TIMERBISECT_SHIM_DROPPED "pid=%d exec=%s%s%s\n",
+                        static_cast<int>(syscall(SYS_getpid)), path != nullptr ? path : "?",
+                        Field(missing, missing_field, sizeof missing_field, "missing"),
+                        Field(changed, changed_field, sizeof changed_field, "changed"));
+  WriteLine(line, n, sizeof line);
+  return true;
+}
+
+// After an exec that CheckExec reported (`reported`) returned: it started
+// nothing, so the report is void. Keeps errno.
+void ExecFailed(bool reported, const char* path) {
+  if (!reported) return;
+  ShimScope scope;
+  char line[512];
+  int n = std::snprintf(line, sizeof line, TIMERBISECT_EXEC_FAILED "pid=%d exec=%s\n",
+                        static_cast<int>(syscall(SYS_getpid)), path != nullptr ? path : "?");
+  WriteLine(line, n, sizeof line);
+}
+
+// posix_spawn's result: 0 if it started the child, else the error; voids
+// the report of a spawn that failed.
+int SpawnResult(bool reported, const char* path, int rc) {
+  if (rc != 0) ExecFailed(reported, path);
+  return rc;
 }
 
 // execl's argument list is collected on the stack (32 KiB): exec either
@@ -131,28 +159,38 @@ void InitExecCheck() {
 using namespace timerbisect::shim;
 
 TB_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) {
-  CheckExec(path, envp);
-  return real_execve(path, argv, envp);
+  bool reported = CheckExec(path, envp);
+  int rc = real_execve(path, argv, envp);
+  ExecFailed(reported, path);
+  return rc;
 }
 
 TB_EXPORT int execv(const char* path, char* const argv[]) {
-  CheckExec(path, environ);
-  return real_execv(path, argv);
+  bool reported = CheckExec(path, environ);
+  int rc = real_execv(path, argv);
+  ExecFailed(reported, path);
+  return rc;
 }
 
 TB_EXPORT int execvp(const char* file, char* const argv[]) {
-  CheckExec(file, environ);
-  return real_execvp(file, argv);
+  bool reported = CheckExec(file, environ);
+  int rc = real_execvp(file, argv);
+  ExecFailed(reported, file);
+  return rc;
 }
 
 TB_EXPORT int execvpe(const char* file, char* const argv[], char* const envp[]) {
-  CheckExec(file, envp);
-  return real_execvpe(file, argv, envp);
+  bool reported = CheckExec(file, envp);
+  int rc = real_execvpe(file, argv, envp);
+  ExecFailed(reported, file);
+  return rc;
 }
 
 TB_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) {
-  CheckExec("(fexecve)", envp);
-  return real_fexecve(fd, argv, envp);
+  bool reported = CheckExec("(fexecve)", envp);
+  int rc = real_fexecve(fd, argv, envp);
+  ExecFailed(reported, "(fexecve)");
+  return rc;
 }
 
 // execl's arguments after `arg`, up to the null that ends them, as an argv;
@@ -201,8 +239,8 @@ TB_EXPORT int tb_posix_spawn_v2_15(pid_t* pid, const char* path,
                                    const posix_spawn_file_actions_t* actions,
                                    const posix_spawnattr_t* attr, char* const argv[],
                                    char* const envp[]) {
-  CheckExec(path, envp);
-  return real_posix_spawn_v2_15(pid, path, actions, attr, argv, envp);
+  bool reported = CheckExec(path, envp);
+  return SpawnResult(reported, path, real_posix_spawn_v2_15(pid, path, actions, attr, argv, envp));
 }
 TB_SYMVER(tb_posix_spawn_v2_15, "posix_spawn@@GLIBC_2.15");
 
@@ -210,8 +248,8 @@ TB_EXPORT int tb_posix_spawn_v2_2_5(pid_t* pid, const char* path,
                                     const posix_spawn_file_actions_t* actions,
                                     const posix_spawnattr_t* attr, char* const argv[],
                                     char* const envp[]) {
-  CheckExec(path, envp);
-  return real_posix_spawn_v2_2_5(pid, path, actions, attr, argv, envp);
+  bool reported = CheckExec(path, envp);
+  return SpawnResult(reported, path, real_posix_spawn_v2_2_5(pid, path, actions, attr, argv, envp));
 }
 TB_SYMVER(tb_posix_spawn_v2_2_5, "posix_spawn@GLIBC_2.2.5");
 
@@ -219,8 +257,8 @@ TB_EXPORT int tb_posix_spawnp_v2_15(pid_t* pid, const char* file,
                                     const posix_spawn_file_actions_t* actions,
                                     const posix_spawnattr_t* attr, char* const argv[],
                                     char* const envp[]) {
-  CheckExec(file, envp);
-  return real_posix_spawnp_v2_15(pid, file, actions, attr, argv, envp);
+  bool reported = CheckExec(file, envp);
+  return SpawnResult(reported, file, real_posix_spawnp_v2_15(pid, file, actions, attr, argv, envp));
 }
 TB_SYMVER(tb_posix_spawnp_v2_15, "posix_spawnp@@GLIBC_2.15");
 
@@ -228,7 +266,8 @@ TB_EXPORT int tb_posix_spawnp_v2_2_5(pid_t* pid, const char* file,
                                      const posix_spawn_file_actions_t* actions,
                                      const posix_spawnattr_t* attr, char* const argv[],
                                      char* const envp[]) {
-  CheckExec(file, envp);
-  return real_posix_spawnp_v2_2_5(pid, file, actions, attr, argv, envp);
+  bool reported = CheckExec(file, envp);
+  return SpawnResult(reported, file,
+                     real_posix_spawnp_v2_2_5(pid, file, actions, attr, argv, envp));
 }
 TB_SYMVER(tb_posix_spawnp_v2_2_5, "posix_spawnp@GLIBC_2.2.5");

@@ -5,6 +5,9 @@
 //   timerbisect: shim active pid=N TIMERSEM=VALUE
 //   timerbisect: shim dropped pid=N exec=PATH missing=VAR,VAR changed=VAR,VAR
 //     (each list only when not empty)
+//   timerbisect: exec failed pid=N exec=PATH
+//     (after a "shim dropped" line of the same exec, when the exec returned:
+//     nothing was started, the line before is void)
 //   timerbisect: site outside TIMERSEM_SCOPE pid=N api=API
 //   timerbisect: io_uring pid=N: its timeouts are not intercepted
 //
@@ -16,6 +19,7 @@
 
 #define TIMERBISECT_SHIM_ACTIVE "timerbisect: shim active "
 #define TIMERBISECT_SHIM_DROPPED "timerbisect: shim dropped "
+#define TIMERBISECT_EXEC_FAILED "timerbisect: exec failed "
 #define TIMERBISECT_OUTSIDE_SCOPE "timerbisect: site outside TIMERSEM_SCOPE "
 #define TIMERBISECT_IO_URING "timerbisect: io_uring "
 
@@ -23,13 +27,14 @@ namespace timerbisect::protocol {
 
 inline constexpr std::string_view kShimActiveLine = TIMERBISECT_SHIM_ACTIVE;
 inline constexpr std::string_view kShimDroppedLine = TIMERBISECT_SHIM_DROPPED;
+inline constexpr std::string_view kExecFailedLine = TIMERBISECT_EXEC_FAILED;
 inline constexpr std::string_view kOutsideScopeLine = TIMERBISECT_OUTSIDE_SCOPE;
 inline constexpr std::string_view kIoUringLine = TIMERBISECT_IO_URING;
 
 // Whether `line` is one of the lines above.
 inline bool IsShimStatusLine(std::string_view line) {
   for (std::string_view prefix :
-       {kShimActiveLine, kShimDroppedLine, kOutsideScopeLine, kIoUringLine}) {
+       {kShimActiveLine, kShimDroppedLine, kExecFailedLine, kOutsideScopeLine, kIoUringLine}) {
     if (line.starts_with(prefix)) return true;
   }
   return false;

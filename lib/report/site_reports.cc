@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 
 #include "protocol/marker.h"
 #include "protocol/shim_lines.h"
@@ -99,6 +100,12 @@ bool ParseOpen(std::string_view text, SiteReport& site) {
 
 }  // namespace
 
+std::set<std::string> ReportCollector::dropped_execs() const {
+  std::set<std::string> texts;
+  for (const DroppedExec& dropped : dropped_execs_) texts.insert(dropped.text);
+  return texts;
+}
+
 void ReportCollector::Add(std::string_view text) {
   while (!text.empty()) {
     auto nl = text.find('\n');
@@ -124,6 +131,21 @@ void ReportCollector::AddLine(std::string_view line) {
     io_uring_pids_.insert(std::atoi(std::string(rest.substr(kPid.size())).c_str()));
     return;
   }
+  if (line.starts_with(protocol::kExecFailedLine)) {
+    // "pid=N exec=PATH": voids the last report of that exec by that process.
+    std::string_view rest = line.substr(protocol::kExecFailedLine.size());
+    auto exec = rest.find(" exec=");
+    if (!rest.starts_with(kPid) || exec == std::string_view::npos) return;
+    std::string key = std::string(rest.substr(kPid.size(), exec - kPid.size())) + " " +
+                      std::string(rest.substr(exec + 6));
+    for (auto it = dropped_execs_.rbegin(); it != dropped_execs_.rend(); ++it) {
+      if (it->pid_and_path == key) {
+        dropped_execs_.erase(std::next(it).base());
+        break;
+      }
+    }
+    return;
+  }
   if (line.starts_with(protocol::kShimDroppedLine)) {
     // "exec=PATH[ missing=A,B][ changed=C]": PATH may hold spaces, so it
     // ends where the first list begins.
@@ -143,8 +165,12 @@ void ReportCollector::AddLine(std::string_view line) {
     if (changed != std::string_view::npos) {
       why += (why.empty() ? "" : "; ") + std::string("changed ") + list(changed, 9);
     }
-    dropped_execs_.insert(std::string(rest.substr(exec + 5, path_end - exec - 5)) + " (" + why +
-                          ")");
+    std::string path(rest.substr(exec + 5, path_end - exec - 5));
+    std::string pid;
+    if (rest.starts_with(kPid)) {
+      pid = std::string(rest.substr(kPid.size(), rest.find(' ') - kPid.size()));
+    }
+    dropped_execs_.push_back({pid + " " + path, path + " (" + why + ")"});
     return;
   }
   auto cut = protocol::CutMarker(line);

@@ -83,8 +83,10 @@ class ReportCollector {
   // Execs that dropped the shim ("timerbisect: shim dropped pid=N exec=PATH
   // missing=... changed=..."), as "PATH (missing LD_PRELOAD; changed
   // TIMERSEM)", deduplicated:
-  // a wrapper that cleared the environment before the program ran.
-  const std::set<std::string>& dropped_execs() const { return dropped_execs_; }
+  // a wrapper that cleared the environment before the program ran. An exec
+  // that then failed ("timerbisect: exec failed pid=N exec=PATH") started
+  // nothing and is left out.
+  std::set<std::string> dropped_execs() const;
   // Processes that held an io_uring at exit ("timerbisect: io_uring
   // pid=N ..."): their io_uring timeouts are not intercepted.
   const std::set<int>& io_uring_pids() const { return io_uring_pids_; }
@@ -95,7 +97,11 @@ class ReportCollector {
   std::map<std::uint64_t, SiteReport> sites_;
   bool shim_announced_ = false;
   bool reached_out_of_scope_ = false;
-  std::set<std::string> dropped_execs_;
+  struct DroppedExec {
+    std::string pid_and_path;  // "N PATH": what an "exec failed" line names
+    std::string text;          // as dropped_execs() gives it
+  };
+  std::vector<DroppedExec> dropped_execs_;
   std::set<int> io_uring_pids_;
 };
 

@@ -83,6 +83,24 @@ TEST(ShimSite, AnExecWithOtherSettingsSaysWhatIsMissingOrChanged) {
   EXPECT_EQ(dropped("TIMERSEM_DEPTH", "12"), "");  // the same value
 }
 
+// An exec that fails starts nothing: its report is voided by the line after
+// it, and errno is the exec's (the program exits 3 if it is not ENOENT).
+TEST(ShimSite, AFailedExecIsVoidedAndKeepsItsErrno) {
+  ShimRun run = RunUnderShim("shim_sites", {"exec_missing"}, {{"TIMERSEM", "new#y"}});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  std::istringstream in(run.report);
+  std::string line, lines;
+  while (std::getline(in, line)) {
+    if (line.starts_with("timerbisect: shim dropped ") || line.starts_with("timerbisect: exec ")) {
+      lines += line.substr(0, line.find(" pid=")) + line.substr(line.find(" exec=")) + "\n";
+    }
+  }
+  EXPECT_EQ(lines,
+            "timerbisect: shim dropped exec=/nonexistent/timerbisect-test missing=LD_PRELOAD\n"
+            "timerbisect: exec failed exec=/nonexistent/timerbisect-test\n"
+            "timerbisect: shim dropped exec=/proc/self/exe missing=LD_PRELOAD\n");
+}
+
 TEST(ShimSite, DepthOneSeesOnlyTheInnermostFrame) {
   EXPECT_EQ(ReportedIds(Sites("two_callers", {{"TIMERSEM_DEPTH", "1"}}).report).size(), 1u);
 }

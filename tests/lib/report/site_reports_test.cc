@@ -124,5 +124,22 @@ TEST(ReportCollector, DroppedExecsAndIoUringProcesses) {
   EXPECT_TRUE(c.sites().empty());
 }
 
+// A program that tries each directory of PATH (Python's subprocess does)
+// reports each failed exec, then voids it: only the one that started
+// remains. A failed exec voids the last report of the same process and
+// path only.
+TEST(ReportCollector, AnExecThatFailedIsNotADroppedExec) {
+  ReportCollector c;
+  c.Add(
+      "timerbisect: shim dropped pid=9 exec=/usr/local/bin/t missing=LD_PRELOAD\n"
+      "timerbisect: exec failed pid=9 exec=/usr/local/bin/t\n"
+      "timerbisect: shim dropped pid=9 exec=/usr/bin/t x missing=LD_PRELOAD\n"
+      "timerbisect: shim dropped pid=10 exec=/bin/u missing=TIMERSEM\n"
+      "timerbisect: exec failed pid=11 exec=/bin/u\n"
+      "timerbisect: exec failed pid=12 nonsense\n");
+  EXPECT_EQ(c.dropped_execs(), (std::set<std::string>{"/usr/bin/t x (missing LD_PRELOAD)",
+                                                      "/bin/u (missing TIMERSEM)"}));
+}
+
 }  // namespace
 }  // namespace timerbisect::report
