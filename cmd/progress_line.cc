@@ -52,6 +52,7 @@ std::string ProgressLine::Format(const search::ProgressEvent& e) const {
     std::string line = "timerbisect: check run " + std::to_string(e.probe) + ": " +
                        DescribePattern(e.pattern, shim_) + ": " + (e.failed ? "FAIL" : "ok");
     if (verbose_) line += " (pattern " + e.pattern + ")";
+    if (e.reused) line += " (an earlier run of it, not run again)";
     return line + "; " + FormatClock(duration_cast<seconds>(elapsed)) + " elapsed\n";
   }
   // The suspects are those the probe chose among: its result narrows them
@@ -60,6 +61,7 @@ std::string ProgressLine::Format(const search::ProgressEvent& e) const {
   if (e.sites_in_play > 0) line += " (" + std::to_string(e.sites_in_play) + " suspected)";
   line += ": " + DescribePattern(e.pattern, shim_) + ": " + (e.failed ? "FAIL" : "ok");
   if (verbose_) line += " (pattern " + e.pattern + ")";
+  if (e.reused) line += " (an earlier run of it, not run again)";
   line += ", ~" + std::to_string(e.estimated_probes_left) + " more for this set; " +
           FormatClock(duration_cast<seconds>(elapsed)) + " elapsed";
   if (e.probe > 0 && e.estimated_probes_left > 0) {

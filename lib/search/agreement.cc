@@ -4,7 +4,8 @@
 
 namespace timerbisect::search {
 
-Agreement CheckAgreement(const BatchProbe& run, int parallelism, bool first_failed, int cap) {
+Agreement CheckAgreement(const BatchProbe& run, int parallelism, bool first_failed, int cap,
+                         const std::function<void(const ProgressEvent&)>& progress) {
   Agreement a;
   a.n_runs = a.y_runs = 1;
   a.n_failures = a.y_failures = first_failed ? 1 : 0;
@@ -23,6 +24,9 @@ Agreement CheckAgreement(const BatchProbe& run, int parallelism, bool first_fail
       (n ? a.n_failures : a.y_failures) += results[i].failed ? 1 : 0;
       a.flaky |= results[i].failed != first_failed;
       ++a.runs;
+      if (progress) {
+        progress({a.runs, patterns[i], results[i].failed, 0, 0, true, results[i].reused});
+      }
     }
     if (results.empty()) break;  // the probe stopped (interrupted)
   }

@@ -8,6 +8,8 @@
 // (1-p)^cap: 8 runs miss a 50%-flaky culprit 0.4% of the time).
 #pragma once
 
+#include <functional>
+
 #include "search/search.h"
 
 namespace timerbisect::search {
@@ -21,7 +23,9 @@ struct Agreement {
 
 // `first_failed`: what the first "n" and "y" both did. `run` runs a batch
 // (up to `parallelism` runs at once are asked for). Stops early once a run
-// disagrees.
-Agreement CheckAgreement(const BatchProbe& run, int parallelism, bool first_failed, int cap);
+// disagrees. `progress` (optional) hears of each run as a check run,
+// numbered from 1.
+Agreement CheckAgreement(const BatchProbe& run, int parallelism, bool first_failed, int cap,
+                         const std::function<void(const ProgressEvent&)>& progress = nullptr);
 
 }  // namespace timerbisect::search

@@ -303,8 +303,8 @@ Result AutoSearch(const Config& config, RunPool& pool) {
     Notice(config, std::string("all-old and all-new both ") +
                        (result.agreed_failing ? "failed" : "passed") + "; running each up to " +
                        std::to_string(cap) + " times to rule out a flaky failure");
-    Agreement agreement =
-        CheckAgreement(pool.probe(), config.parallelism, result.agreed_failing, cap);
+    Agreement agreement = CheckAgreement(pool.probe(), config.parallelism, result.agreed_failing,
+                                         cap, config.progress);
     if (!agreement.flaky) {
       result.message += " (" + std::to_string(agreement.n_runs) + " runs of each)";
       result.runs = pool.runs();

@@ -28,6 +28,7 @@ std::vector<ProbeResult> RunPool::Run(const std::vector<std::string>& patterns) 
     auto it = offered_.find(patterns[i]);
     if (it != offered_.end() && !it->second.empty()) {
       results[i] = std::move(it->second.front());
+      results[i].reused = true;
       it->second.pop_front();
       ++reused_;
       Record(patterns[i], results[i]);
@@ -44,6 +45,7 @@ std::vector<ProbeResult> RunPool::Run(const std::vector<std::string>& patterns) 
   }
   for (std::size_t j = 0; j < ran.size() && j < to_run.size(); ++j) {
     results[to_run[j]] = ran[j];
+    results[to_run[j]].reused = false;
     ++runs_;
     Record(patterns[to_run[j]], ran[j]);
   }

@@ -98,6 +98,7 @@ namespace timerbisect::search {
 struct ProbeResult {
   bool failed = false;
   std::vector<std::uint64_t> reported;  // IDs whose markers the run printed (dedup not required)
+  bool reused = false;  // an earlier run's result (RunPool), not a run made for this request
 };
 
 // Runs the target once under `pattern` (a full bisect-protocol pattern,
@@ -115,6 +116,7 @@ struct ProgressEvent {
   int sites_in_play = 0;          // candidates the current step chooses among
   int estimated_probes_left = 0;  // for the current set; a rough guide, not a bound
   bool check = false;             // a run of the reproduce check, not a search probe
+  bool reused = false;  // every run of the probe was an earlier one, taken again (RunPool)
 };
 
 // kAuto (auto_search.h): kIdSplit, then kAdaptive if the target shows

@@ -36,6 +36,14 @@ TEST(ProgressLine, PatternOnlyWhenVerbose) {
   EXPECT_NE(ProgressLine(true, true).Format(e).find("(pattern vx65a)"), std::string::npos);
 }
 
+TEST(ProgressLine, ARunTakenAgainSaysSo) {
+  search::ProgressEvent e{1, "y", true, 0, 9, false, true};
+  std::string line = ProgressLine(true, false).Format(e);
+  EXPECT_NE(line.find("probe 1: all sites new: FAIL (an earlier run of it, not run again), ~9"),
+            std::string::npos)
+      << line;
+}
+
 TEST(ProgressLine, ACheckRunHasItsOwnWordsAndNoEstimate) {
   search::ProgressEvent e{2, "+x65a+x1f3", true, 0, 0, true};
   EXPECT_EQ(

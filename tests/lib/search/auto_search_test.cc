@@ -328,5 +328,28 @@ TEST(AutoSearch, AdaptiveStepStartsFromTheBaselineRunsAlreadyMade) {
   EXPECT_GT(switched, 0) << "no trial exercised the switch";
 }
 
+// The runs the adaptive search takes again are shown as such: the probes
+// not marked reused and the check's runs are exactly the runs made.
+TEST(AutoSearch, ProgressMarksTheRunsTakenAgain) {
+  int switched = 0;
+  for (int trial = 0; trial < 20; ++trial) {
+    SimSpec spec;
+    spec.sites = 40;
+    spec.seed = 77 + static_cast<std::uint64_t>(trial);
+    spec.culprits = {{trial % 40}};
+    spec.fail_rate = 0.5;
+    SimulatedTarget target(spec);
+    Config config = AutoConfig();
+    int made = 0, reused = 0;
+    config.progress = [&](const ProgressEvent& e) { (e.reused ? reused : made) += 1; };
+    RunPool pool(target.AsProbe());
+    Result got = AutoSearch(config, pool);
+    EXPECT_EQ(made, target.runs()) << "trial " << trial;
+    EXPECT_EQ(reused, pool.reused()) << "trial " << trial;
+    switched += pool.reused() > 0;
+  }
+  EXPECT_GT(switched, 0) << "no trial exercised the switch";
+}
+
 }  // namespace
 }  // namespace timerbisect::search
