@@ -85,6 +85,22 @@ std::string UnknownFlag(const CLI::App& root, const CLI::App& app, int argc, cha
   return "";
 }
 
+// The words after subcommand `app` (argv[1]) that are neither its flags
+// nor their values, as given: CLI11 lists them in reverse.
+std::string ExtraWords(const CLI::App& app, int argc, char** argv) {
+  std::string words;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view word = argv[i];
+    if (word.size() > 1 && word[0] == '-') {
+      const CLI::Option* opt = app.get_option_no_throw(std::string(word.substr(0, word.find('='))));
+      if (opt != nullptr && opt->get_expected_max() > 0 && word.find('=') == word.npos) ++i;
+      continue;
+    }
+    words += (words.empty() ? "" : " ") + std::string(word);
+  }
+  return words;
+}
+
 // A flag given an empty value (--timeout '', --fail-on ''): taken as it
 // stands it would mean the default, or match everything, without a word.
 std::string EmptyValue(const CLI::App& app) {
@@ -164,7 +180,15 @@ int main(int argc, char** argv) {
     }
     std::string what = e.what();
     std::replace(what.begin(), what.end(), '\n', ' ');
-    std::cerr << "timerbisect: " << what << "; see timerbisect --help\n";
+    const std::string help =
+        "see timerbisect " + (chosen == &app ? "" : chosen->get_name() + " ") + "--help";
+    if (chosen == env_app && dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+      std::cerr << "timerbisect: env takes only flags and runs nothing (not expected: "
+                << ExtraWords(*env_app, argc, argv)
+                << "): run the lines it prints, then the command; " << help << "\n";
+      return timerbisect::cmd::kExitUsage;
+    }
+    std::cerr << "timerbisect: " << what << "; " << help << "\n";
     return timerbisect::cmd::kExitUsage;
   }
   const CLI::App* const given_apps[] = {&app, bisect_app, triage_app, sites_app, env_app};

@@ -519,6 +519,9 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
            {{"--short", "5", "--", "true"},
             "--short 5: expected a positive duration with its unit"},
            {{"env", "--mode", "new", "--", "ls"}, "env prints the lines"},
+           {{"env", "extra", "--mode", "new", "more"},
+            "env takes only flags and runs nothing (not expected: extra more)"},
+           {{"sites", "--depth", "x", "--", "true"}, "see timerbisect sites --help"},
        }) {
     ScratchDir dir;
     std::vector<std::string> argv = {TIMERBISECT_DRIVER};
