@@ -53,9 +53,16 @@ base::Expected<void> CheckShim(run::Launcher& launcher, const LauncherFlags& fla
     std::string said = out.output;
     while (!said.empty() && said.back() == '\n') said.pop_back();
     said = said.substr(said.rfind('\n') == std::string::npos ? 0 : said.rfind('\n') + 1);
+    // 127: a shell's or env's "not found", of a word of the prefix or of
+    // perl, which the probes' wrapper runs where the probes run.
+    const std::string why = out.exit_code == 127
+                                ? "a program was not found, a word of the prefix or perl where "
+                                  "probes run"
+                                : "the prefix must run the command after its words (as srun, ssh "
+                                  "HOST or env do), and perl where probes run";
     return Result::Fail("timerbisect: cannot run a probe through " + launcher_name + " (exit " +
                         std::to_string(out.exit_code) + (said.empty() ? "" : ": " + said) +
-                        "); it needs perl where probes run");
+                        "): " + why);
   }
   if (out.signal != 0 || out.exit_code != 0) {
     std::string where = "on " + out.where;

@@ -358,8 +358,19 @@ TEST(PrefixLauncherE2E, APrefixThatRunsNothingIsOneLineAndExit2) {
       RunCommand(dir, Driver({"--launcher", "false", "--", SLURM_E2E_MANY_SITES}), kPatience);
   EXPECT_EQ(got.code, 2);
   EXPECT_EQ(got.err,
-            "timerbisect: cannot run a probe through 'false' (exit 1); it needs perl where probes "
-            "run\n");
+            "timerbisect: cannot run a probe through 'false' (exit 1): the prefix must run the "
+            "command after its words (as srun, ssh HOST or env do), and perl where probes run\n");
+  // A word of the prefix that is not a program: env says so, exit 127.
+  got = RunCommand(
+      dir, Driver({"--launcher", "env timerbisect-no-such-program", "--", SLURM_E2E_MANY_SITES}),
+      kPatience);
+  EXPECT_EQ(got.code, 2);
+  EXPECT_NE(got.err.find("(exit 127: env: "), std::string::npos) << got.err;
+  EXPECT_NE(got.err.find("): a program was not found, a word of the prefix or perl where probes "
+                         "run\n"),
+            std::string::npos)
+      << got.err;
+  EXPECT_EQ(std::count(got.err.begin(), got.err.end(), '\n'), 1) << got.err;
 }
 
 TEST(PrefixLauncherE2E, SlurmFlagsNeedTheSlurmLauncher) {
