@@ -9,6 +9,7 @@
 #include "launcher_flags.h"
 #include "output_file.h"
 #include "preflight.h"
+#include "progress_line.h"
 #include "report/format.h"
 #include "report/triage_report.h"
 #include "run/interrupt.h"
@@ -26,7 +27,7 @@ struct Triage : report::TriageReport {
 
 // Runs rounds of all three configurations (`jobs` runs in flight) until old
 // and new are told apart or shown the same at the confidence asked.
-Triage MeasureRates(Target& target, const TriageOptions& o) {
+Triage MeasureRates(const Session& session, Target& target, const TriageOptions& o) {
   Triage t;
   stats::CompareOptions compare;
   compare.confidence = o.bisect.confidence;
@@ -62,8 +63,9 @@ Triage MeasureRates(Target& target, const TriageOptions& o) {
                 << " runs; old " << static_cast<long long>(old_counts.failures) << "/"
                 << static_cast<long long>(old_counts.runs) << " failed, new "
                 << static_cast<long long>(new_counts.failures) << "/"
-                << static_cast<long long>(new_counts.runs) << (on_terminal ? "" : "\n")
-                << std::flush;
+                << static_cast<long long>(new_counts.runs) << "; "
+                << FormatClock(std::chrono::duration_cast<std::chrono::seconds>(session.Elapsed()))
+                << " elapsed" << (on_terminal ? "" : "\n") << std::flush;
     }
     bool enough = old_counts.runs >= kMinRuns;
     // No run reached a timer site, so all-old and all-new ran as natively:
@@ -167,7 +169,7 @@ int RunTriage(const TriageOptions& o) {
   std::ostream& text_out =
       (o.bisect.json_path == "-" || o.junit_path == "-") ? std::cerr : std::cout;
 
-  Triage triage = MeasureRates(s.target(), o);
+  Triage triage = MeasureRates(s, s.target(), o);
   if (std::string error = s.RunError(); !error.empty()) {
     PrintErrors({error});
     return kExitUsage;

@@ -113,6 +113,24 @@ TEST(DriverTriage, NoTimerSiteReachedIsNotSensitiveAfterEightRunsEach) {
   for (const auto& rate : j["rates"]) EXPECT_EQ(rate["runs"].get<double>(), 8) << j.dump(2);
 }
 
+// In a log (stderr not a terminal), a line a round, with the clock as the
+// bisection's progress lines have it.
+TEST(DriverTriage, RoundLinesSayTheTimeElapsed) {
+#ifdef TIMERBISECT_SANITIZED
+  GTEST_SKIP() << "a sanitized shim cannot load into /bin/false";
+#endif
+  std::string log = Scratch("rounds.log");
+  Shell(std::string(TIMERBISECT_DRIVER) + " triage -- /bin/false >/dev/null 2>" + log);
+  std::string text = ReadFile(log);
+  EXPECT_NE(text.find("timerbisect: triage: 3 runs; old 1/1 failed, new 1/1; 0:0"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("timerbisect: triage: 24 runs; old 8/8 failed, new 8/8; 0:"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("\r"), std::string::npos) << "a log gets whole lines";
+}
+
 // -j 1 is what a user gives for a test that cannot run beside itself (a
 // fixed port, a shared file): triage's rounds of native, old and new ran
 // all three at once whatever -j said. The command fails when another copy
