@@ -134,8 +134,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.footer(
       "Exit codes: 0 found, 1 not timer-sensitive, 2 usage or setup error, 3 inconclusive,\n"
-      "128+N stopped by signal N (Ctrl-C: 130).\n"
-      "Environment: TIMERBISECT_SHIM, the shim to preload when --shim is not given.");
+      "128+N stopped by signal N (Ctrl-C: 130).\n\n"
+      "Environment:\n"
+      "  TIMERBISECT_SHIM  the shim to preload when --shim is not given");
 
   // The root command is bisect; `timerbisect bisect ...` says it explicitly.
   cmd::SessionOptions root_bisect, bisect;
