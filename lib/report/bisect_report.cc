@@ -31,7 +31,10 @@ int FirstUserFrame(const std::vector<symbolize::SourceFrame>& frames) {
 
 namespace {
 
-void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, std::size_t total) {
+// `columns`: for each site of the set, whether its frames print their
+// columns (symbolize::StacksNeedingColumns over the whole report).
+void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, std::size_t total,
+               const std::vector<bool>& columns) {
   out << "\nset " << index + 1 << " of " << total << ": " << set.sites.size()
       << (set.sites.size() == 1 ? " site" : " sites");
   if (!set.mode.empty()) {
@@ -44,14 +47,16 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
     out << buf;
   }
   out << "\n";
-  for (const FoundSite& site : set.sites) {
+  for (std::size_t s = 0; s < set.sites.size(); ++s) {
+    const FoundSite& site = set.sites[s];
     out << "  site " << protocol::IdHex(site.id);
     if (!site.api.empty()) out << "  " << site.api;
     out << "\n";
     int user = FirstUserFrame(site.frames);
     for (std::size_t i = 0; i < site.frames.size(); ++i) {
       const auto& f = site.frames[i];
-      out << "    #" << i << (f.inlined ? " (inlined) " : " ") << symbolize::FormatFrame(f)
+      out << "    #" << i << (f.inlined ? " (inlined) " : " ")
+          << symbolize::FormatFrame(f, columns[s])
           << (static_cast<int>(i) == user ? "   <- first frame in your code" : "") << "\n";
     }
     for (const std::string& line : site.lines) out << "    " << line << "\n";
@@ -76,6 +81,22 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
   }
 }
 
+// Every set; a site's frames print their columns when its stack prints
+// like another site's without them.
+void FormatSets(std::ostringstream& out, const std::vector<FoundSet>& sets) {
+  std::vector<const std::vector<symbolize::SourceFrame>*> stacks;
+  for (const FoundSet& set : sets) {
+    for (const FoundSite& site : set.sites) stacks.push_back(&site.frames);
+  }
+  const std::vector<bool> columns = symbolize::StacksNeedingColumns(stacks);
+  auto first = columns.begin();
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    auto end = first + static_cast<std::ptrdiff_t>(sets[i].sites.size());
+    FormatSet(out, sets[i], i, sets.size(), std::vector<bool>(first, end));
+    first = end;
+  }
+}
+
 }  // namespace
 
 const char* OutcomeName(Outcome outcome) {
@@ -97,9 +118,7 @@ std::string FormatText(const BisectReport& report) {
       out << "timerbisect: found " << report.sets.size()
           << (report.sets.size() == 1 ? " set" : " sets") << " (" << report.probes << " probes, "
           << report.runs << " runs)\n";
-      for (std::size_t i = 0; i < report.sets.size(); ++i) {
-        FormatSet(out, report.sets[i], i, report.sets.size());
-      }
+      FormatSets(out, report.sets);
       // A search cut short (--max, --maxset) says where it stopped.
       if (!report.message.empty()) out << "timerbisect: " << report.message << "\n";
       break;

@@ -79,6 +79,9 @@ std::string FormatText(const SitesListing& l) {
   out << "timerbisect: " << Plural(sites.size(), "timer site") << " reached in one run ("
       << l.result << ")\n";
   bool any_uncounted = false;
+  std::vector<const std::vector<symbolize::SourceFrame>*> stacks;
+  for (const ListedSite* site : sites) stacks.push_back(&site->frames);
+  const std::vector<bool> columns = symbolize::StacksNeedingColumns(stacks);
   for (std::size_t i = 0; i < sites.size(); ++i) {
     const SiteReport& r = *sites[i]->report;
     if (i == 0 || sites[i - 1]->report->api != r.api) {
@@ -97,7 +100,7 @@ std::string FormatText(const SitesListing& l) {
     const auto& frames = sites[i]->frames;
     for (std::size_t f = 0; f < frames.size() && f < kTextFrames; ++f) {
       out << "    #" << f << (frames[f].inlined ? " (inlined) " : " ")
-          << symbolize::FormatFrame(frames[f]) << "\n";
+          << symbolize::FormatFrame(frames[f], columns[i]) << "\n";
     }
     if (frames.size() > kTextFrames) {
       out << "    ... " << Plural(frames.size() - kTextFrames, "more frame") << " (--json)\n";

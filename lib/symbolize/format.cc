@@ -1,11 +1,12 @@
 #include <cinttypes>
 #include <cstdio>
+#include <map>
 
 #include "symbolize/symbolizer.h"
 
 namespace timerbisect::symbolize {
 
-std::string FormatFrame(const SourceFrame& f) {
+std::string FormatFrame(const SourceFrame& f, bool with_column) {
   std::string out;
   if (!f.function.empty()) {
     out = f.function;
@@ -20,9 +21,25 @@ std::string FormatFrame(const SourceFrame& f) {
     out += ' ';
     out += f.file;
     if (f.line > 0) out += ':' + std::to_string(f.line);
+    if (f.line > 0 && with_column && f.column > 0) out += ':' + std::to_string(f.column);
   }
   if (!f.note.empty()) out += " (" + f.note + ")";
   return out;
+}
+
+std::vector<bool> StacksNeedingColumns(const std::vector<const std::vector<SourceFrame>*>& stacks) {
+  std::map<std::string, std::vector<std::size_t>> by_text;
+  for (std::size_t i = 0; i < stacks.size(); ++i) {
+    std::string text;
+    for (const SourceFrame& f : *stacks[i]) text += FormatFrame(f) + '\n';
+    by_text[text].push_back(i);
+  }
+  std::vector<bool> need(stacks.size(), false);
+  for (const auto& [text, same] : by_text) {
+    if (same.size() < 2 || text.empty()) continue;
+    for (std::size_t i : same) need[i] = true;
+  }
+  return need;
 }
 
 }  // namespace timerbisect::symbolize

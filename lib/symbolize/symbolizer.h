@@ -83,6 +83,12 @@ class Symbolizer {
 // The one-line form used in reports: "function file:line", or "function"
 // with no line info, or "module+0xoffset" (followed by " file:line" when
 // only the line is known) when the function is unknown.
-std::string FormatFrame(const SourceFrame& f);
+// `with_column`: "file:line:column" when the column is known.
+std::string FormatFrame(const SourceFrame& f, bool with_column = false);
+
+// For each stack, whether it prints exactly like another of `stacks`
+// without columns (two timer calls on one line): such stacks print with
+// them (FormatFrame's with_column), so the sites can be told apart.
+std::vector<bool> StacksNeedingColumns(const std::vector<const std::vector<SourceFrame>*>& stacks);
 
 }  // namespace timerbisect::symbolize

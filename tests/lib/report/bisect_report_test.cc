@@ -113,6 +113,26 @@ TEST(BisectText, SeveralSetsEachWithSitesFramesAndReproduceLine) {
             "    CHANGES_BISECT=+x65a+xffffffffffffffff ./t 'a b'\n");
 }
 
+// Two timer calls on one line print alike but for the column, which is
+// then shown (for those two sites only) so they can be told apart.
+TEST(BisectText, TwoSitesOnOneLineShowTheirColumns) {
+  BisectReport r = TwoSets();
+  FoundSite twin = ShimSite();
+  twin.id = 0x1234;
+  twin.frames[2].column = 17;
+  r.sets[0].sites.push_back(twin);
+  std::string text = FormatText(r);
+  EXPECT_NE(text.find("    #2 (inlined) NewRequestTimer examples/main.c:51:3   <- first frame"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("    #2 (inlined) NewRequestTimer examples/main.c:51:17   <- first frame"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("    #0 /opt/app+0xbeef\n"), std::string::npos) << text;
+  // Alone, the site prints no column.
+  EXPECT_EQ(FormatText(TwoSets()).find("main.c:51:"), std::string::npos);
+}
+
 TEST(BisectText, OneSetAModeWithoutAspectsAndNoCommand) {
   BisectReport r;
   r.outcome = Outcome::kFound;

@@ -104,6 +104,28 @@ TEST(FindHeaderOnlyLoops, OnePerLibraryAtItsFirstSite) {
   EXPECT_EQ(f.listing.header_only.size(), 2u);
 }
 
+// Two timer calls on one line: their frames show the column, and only
+// theirs.
+TEST(SitesText, TwoSitesOnOneLineShowTheirColumns) {
+  SiteReport a = Site(1, "timerfd_create", 1, 0, 0), b = Site(2, "timerfd_create", 1, 0, 0);
+  SiteReport c = Site(3, "timerfd_create", 1, 0, 0);
+  SourceFrame left = Frame("MakeTimers", "app.cc", 7), right = left, other = left;
+  left.column = 4;
+  right.column = 20;
+  other.line = 9;
+  other.column = 4;
+  SitesListing listing;
+  listing.result = "exit 0";
+  listing.sites = {{&a, {left, Frame("main", "app.cc", 30)}},
+                   {&b, {right, Frame("main", "app.cc", 30)}},
+                   {&c, {other, Frame("main", "app.cc", 31)}}};
+  std::string text = FormatText(listing);
+  EXPECT_NE(text.find("    #0 MakeTimers app.cc:7:4\n    #1 main app.cc:30\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("    #0 MakeTimers app.cc:7:20\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("    #0 MakeTimers app.cc:9\n"), std::string::npos) << text;
+}
+
 TEST(SitesText, EveryKindOfSiteAndEveryNote) {
   Fixture f;
   EXPECT_EQ(
