@@ -296,17 +296,23 @@ TEST(AutoSearch, OverlappingSets_NamedWithoutGoingAdaptive) {
   }
 }
 
+// One 50%-flaky culprit among 40 sites; the default often switches to the
+// adaptive search on it.
+SimSpec HalfFlakyCulpritAmong40(int trial) {
+  SimSpec spec;
+  spec.sites = 40;
+  spec.seed = 77 + static_cast<std::uint64_t>(trial);
+  spec.culprits = {{trial % 40}};
+  spec.fail_rate = 0.5;
+  return spec;
+}
+
 // Switching to the adaptive search, the runs of "n" and "y" made so far are
 // its first ones: it never runs a baseline that the earlier steps ran.
 TEST(AutoSearch, AdaptiveStepStartsFromTheBaselineRunsAlreadyMade) {
   int switched = 0;
   for (int trial = 0; trial < 20; ++trial) {
-    SimSpec spec;
-    spec.sites = 40;
-    spec.seed = 77 + static_cast<std::uint64_t>(trial);
-    spec.culprits = {{trial % 40}};
-    spec.fail_rate = 0.5;
-    SimulatedTarget target(spec);
+    SimulatedTarget target(HalfFlakyCulpritAmong40(trial));
     std::map<std::string, int> baseline_runs;
     int before_switch = -1;
     Config config = AutoConfig();
@@ -333,12 +339,7 @@ TEST(AutoSearch, AdaptiveStepStartsFromTheBaselineRunsAlreadyMade) {
 TEST(AutoSearch, ProgressMarksTheRunsTakenAgain) {
   int switched = 0;
   for (int trial = 0; trial < 20; ++trial) {
-    SimSpec spec;
-    spec.sites = 40;
-    spec.seed = 77 + static_cast<std::uint64_t>(trial);
-    spec.culprits = {{trial % 40}};
-    spec.fail_rate = 0.5;
-    SimulatedTarget target(spec);
+    SimulatedTarget target(HalfFlakyCulpritAmong40(trial));
     Config config = AutoConfig();
     int made = 0, reused = 0;
     config.progress = [&](const ProgressEvent& e) { (e.reused ? reused : made) += 1; };
