@@ -68,11 +68,19 @@ const char* Field(char* list, char* out, std::size_t size, const char* key) {
   return out;
 }
 
-// Writes `line` (`n` from snprintf) to the report. Keeps errno.
-void WriteLine(const char* line, int n, std::size_t room) {
+// A path is shown up to this many bytes (the kernel takes no longer one),
+// the same in both lines, so an "exec failed" line still names its exec.
+constexpr int kPathShown = 4096;
+// Room for a line: its words, the variable lists and the path.
+constexpr std::size_t kLineRoom = kPathShown + 512;
+
+// Writes `line` (`n` from snprintf into `room` bytes) to the report, ending
+// it with a newline even when it was cut. Keeps errno.
+void WriteLine(char* line, int n, std::size_t room) {
   if (n <= 0) return;
   int saved = errno;
   std::size_t size = std::min<std::size_t>(static_cast<std::size_t>(n), room - 1);
+  line[size - 1] = '\n';
   while (syscall(SYS_write, ReportFd(), line, size) < 0 && errno == EINTR) {
   }
   errno = saved;
@@ -112,11 +120,12 @@ bool CheckExec(const char* path, char* const* env) {
   }
   if (missing[0] == '\0' && changed[0] == '\0') return false;
   char missing_field[176], changed_field[176];
-  char line[768];
-  int n = std::snprintf(line, sizeof line, TIMERBISECT_SHIM_DROPPED "pid=%d exec=%s%s%s\n",
-                        static_cast<int>(syscall(SYS_getpid)), path != nullptr ? path : "?",
-                        Field(missing, missing_field, sizeof missing_field, "missing"),
-                        Field(changed, changed_field, sizeof changed_field, "changed"));
+  char line[kLineRoom];
+  int n =
+      std::snprintf(line, sizeof line, TIMERBISECT_SHIM_DROPPED "pid=%d exec=%.*s%s%s\n",
+                    static_cast<int>(syscall(SYS_getpid)), kPathShown, path != nullptr ? path : "?",
+                    Field(missing, missing_field, sizeof missing_field, "missing"),
+                    Field(changed, changed_field, sizeof changed_field, "changed"));
   WriteLine(line, n, sizeof line);
   return true;
 }
@@ -126,9 +135,10 @@ bool CheckExec(const char* path, char* const* env) {
 void ExecFailed(bool reported, const char* path) {
   if (!reported) return;
   ShimScope scope;
-  char line[512];
-  int n = std::snprintf(line, sizeof line, TIMERBISECT_EXEC_FAILED "pid=%d exec=%s\n",
-                        static_cast<int>(syscall(SYS_getpid)), path != nullptr ? path : "?");
+  char line[kLineRoom];
+  int n = std::snprintf(line, sizeof line, TIMERBISECT_EXEC_FAILED "pid=%d exec=%.*s\n",
+                        static_cast<int>(syscall(SYS_getpid)), kPathShown,
+                        path != nullptr ? path : "?");
   WriteLine(line, n, sizeof line);
 }
 

@@ -5,8 +5,9 @@
 //   exec         the same code path before and after exec of this program
 //   lib          a timer made inside a shared library, from two callers
 //   exec_env NAME VALUE  as exec, with NAME set to VALUE ("-": unset) first
-//   exec_missing  unsets LD_PRELOAD, execs a path that does not exist (exits
-//                 3 if errno is not ENOENT after it), then itself as exec
+//   exec_missing [PATH]  unsets LD_PRELOAD, execs PATH, which does not exist
+//                 (default /nonexistent/timerbisect-test; exits 3 if errno
+//                 is not ENOENT after it), then itself as exec
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -92,7 +93,7 @@ int main(int argc, char** argv) {
   } else if (strcmp(what, "exec_missing") == 0) {
     CallerA();
     unsetenv("LD_PRELOAD");
-    execl("/nonexistent/timerbisect-test", argv[0], (char*)NULL);
+    execl(argc > 2 ? argv[2] : "/nonexistent/timerbisect-test", argv[0], (char*)NULL);
     if (errno != ENOENT) return 3;
     execl("/proc/self/exe", argv[0], "exec", "again", (char*)NULL);
     perror("execl");

@@ -85,20 +85,29 @@ TEST(ShimSite, AnExecWithOtherSettingsSaysWhatIsMissingOrChanged) {
 
 // An exec that fails starts nothing: its report is voided by the line after
 // it, and errno is the exec's (the program exits 3 if it is not ENOENT).
+// A long path (deep build trees) is named whole in both lines.
 TEST(ShimSite, AFailedExecIsVoidedAndKeepsItsErrno) {
-  ShimRun run = RunUnderShim("shim_sites", {"exec_missing"}, {{"TIMERSEM", "new#y"}});
-  EXPECT_EQ(run.exit_code, 0) << run.err;
-  std::istringstream in(run.report);
-  std::string line, lines;
-  while (std::getline(in, line)) {
-    if (line.starts_with("timerbisect: shim dropped ") || line.starts_with("timerbisect: exec ")) {
-      lines += line.substr(0, line.find(" pid=")) + line.substr(line.find(" exec=")) + "\n";
+  std::string deep = "/nonexistent";
+  for (int i = 0; i < 14; ++i) deep += "/" + std::string(200, 'd');
+  for (const std::string& path : {std::string("/nonexistent/timerbisect-test"), deep + "/t"}) {
+    ShimRun run = RunUnderShim("shim_sites", {"exec_missing", path}, {{"TIMERSEM", "new#y"}});
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    std::istringstream in(run.report);
+    std::string line, lines;
+    while (std::getline(in, line)) {
+      if (line.starts_with("timerbisect: shim dropped ") ||
+          line.starts_with("timerbisect: exec ")) {
+        lines += line.substr(0, line.find(" pid=")) + line.substr(line.find(" exec=")) + "\n";
+      }
     }
+    EXPECT_EQ(lines, "timerbisect: shim dropped exec=" + path +
+                         " missing=LD_PRELOAD\n"
+                         "timerbisect: exec failed exec=" +
+                         path +
+                         "\n"
+                         "timerbisect: shim dropped exec=/proc/self/exe missing=LD_PRELOAD\n")
+        << path.size() << " bytes";
   }
-  EXPECT_EQ(lines,
-            "timerbisect: shim dropped exec=/nonexistent/timerbisect-test missing=LD_PRELOAD\n"
-            "timerbisect: exec failed exec=/nonexistent/timerbisect-test\n"
-            "timerbisect: shim dropped exec=/proc/self/exe missing=LD_PRELOAD\n");
 }
 
 TEST(ShimSite, DepthOneSeesOnlyTheInnermostFrame) {
