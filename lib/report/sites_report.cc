@@ -79,9 +79,13 @@ std::string FormatText(const SitesListing& l) {
   out << "timerbisect: " << Plural(sites.size(), "timer site") << " reached in one run ("
       << l.result << ")\n";
   bool any_uncounted = false;
+  // Frames print their columns where two sites' stacks print alike.
   std::vector<const std::vector<symbolize::SourceFrame>*> stacks;
-  for (const ListedSite* site : sites) stacks.push_back(&site->frames);
-  const std::vector<bool> columns = symbolize::StacksNeedingColumns(stacks);
+  for (const ListedSite& site : l.sites) stacks.push_back(&site.frames);
+  const std::vector<bool> alike = symbolize::StacksNeedingColumns(stacks);
+  auto columns = [&](const ListedSite* site) {
+    return alike[static_cast<std::size_t>(site - l.sites.data())];
+  };
   for (std::size_t i = 0; i < sites.size(); ++i) {
     const SiteReport& r = *sites[i]->report;
     if (i == 0 || sites[i - 1]->report->api != r.api) {
@@ -100,7 +104,7 @@ std::string FormatText(const SitesListing& l) {
     const auto& frames = sites[i]->frames;
     for (std::size_t f = 0; f < frames.size() && f < kTextFrames; ++f) {
       out << "    #" << f << (frames[f].inlined ? " (inlined) " : " ")
-          << symbolize::FormatFrame(frames[f], columns[i]) << "\n";
+          << symbolize::FormatFrame(frames[f], columns(sites[i])) << "\n";
     }
     if (frames.size() > kTextFrames) {
       out << "    ... " << Plural(frames.size() - kTextFrames, "more frame") << " (--json)\n";
@@ -125,7 +129,9 @@ std::string FormatText(const SitesListing& l) {
     any_open = true;
     out << "  site " << protocol::IdHex(r.id) << "  " << r.api << ": " << OpenSummary(r.open)
         << "\n";
-    if (!s.frames.empty()) out << "    at " << symbolize::FormatFrame(s.frames[0]) << "\n";
+    if (!s.frames.empty()) {
+      out << "    at " << symbolize::FormatFrame(s.frames[0], columns(&s)) << "\n";
+    }
   }
   if (!any_open) {
     // With uncounted sites the open timers of their processes are unknown.

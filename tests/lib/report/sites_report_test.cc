@@ -124,6 +124,12 @@ TEST(SitesText, TwoSitesOnOneLineShowTheirColumns) {
       << text;
   EXPECT_NE(text.find("    #0 MakeTimers app.cc:7:20\n"), std::string::npos) << text;
   EXPECT_NE(text.find("    #0 MakeTimers app.cc:9\n"), std::string::npos) << text;
+  // And where their timers are left armed at exit.
+  a.open = {1, 0, 0, 0};
+  b.open = {1, 0, 0, 0};
+  text = FormatText(listing);
+  EXPECT_NE(text.find("    at MakeTimers app.cc:7:4\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("    at MakeTimers app.cc:7:20\n"), std::string::npos) << text;
 }
 
 TEST(SitesText, EveryKindOfSiteAndEveryNote) {
