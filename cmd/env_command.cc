@@ -115,7 +115,10 @@ base::Expected<report::Reproduction> EnvFromJson(const std::string& path,
 CLI::App* AddEnvCommand(CLI::App& app, EnvOptions& o) {
   CLI::App* env = app.add_subcommand(
       "env", "Print the export lines that run a command under chosen timer semantics by hand");
-  env->footer("Exit codes: 0 printed, 2 a bad flag or --from-json file.");
+  env->footer(
+      "Exit codes: 0 printed, 2 a bad flag or --from-json file.\n\n"
+      "Environment:\n"
+      "  TIMERBISECT_SHIM  the shim the lines preload when --shim is not given");
   env->add_option("--mode", o.mode,
                   "old or new (default): every site, or the --sites, get this mode");
   env->add_option("--sites", o.sites,

@@ -76,18 +76,22 @@ base::Expected<void> CheckShim(run::Launcher& launcher, const LauncherFlags& fla
 
 }  // namespace
 
-void AddLauncherFlags(CLI::App& app, LauncherFlags& f) {
+void AddLauncherFlags(CLI::App& app, LauncherFlags& f, bool one_run) {
+  // A description must not begin with "--": help2man would take it for
+  // another option.
   app.add_option(
       "--launcher", f.launcher,
-      "Where probes run: local (default), slurm (one job per probe, -j in flight), "
-      "or a command prefix such as 'kubectl exec pod --' or 'docker exec box' (ssh joins "
-      "its arguments into one shell line: give it through a script that quotes them)");
+      std::string("Where probes run: local (default), slurm (one job per probe") +
+          (one_run ? "" : ", -j in flight") +
+          "), "
+          "or a command prefix such as 'kubectl exec pod --' or 'docker exec box' (ssh joins "
+          "its arguments into one shell line: give it through a script that quotes them)");
   app.add_option("--launcher-arg", f.launcher_args,
                  "One more argument for srun (slurm) or the prefix; repeatable");
-  app.add_option("--partition", f.partition, "--launcher slurm: the partition to run in");
+  app.add_option("--partition", f.partition, "The Slurm partition to run in (--launcher slurm)");
   app.add_option("--time-limit", f.time_limit,
-                 "--launcher slurm: each job's time limit, as srun --time takes it (e.g. 10, "
-                 "1:00:00)");
+                 "Each Slurm job's time limit, as srun --time takes it (e.g. 10, 1:00:00; "
+                 "--launcher slurm)");
 }
 
 base::Expected<std::unique_ptr<run::Launcher>> MakeLauncher(const LauncherFlags& f, int verbosity) {

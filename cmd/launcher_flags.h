@@ -23,7 +23,8 @@ struct LauncherFlags {
   std::string time_limit;                  // slurm only: srun --time
 };
 
-void AddLauncherFlags(CLI::App& app, LauncherFlags& flags);
+// `one_run`: the command makes one run (sites), so no -j.
+void AddLauncherFlags(CLI::App& app, LauncherFlags& flags, bool one_run = false);
 
 // Builds the launcher, or says in one line why not (exit 2).
 base::Expected<std::unique_ptr<run::Launcher>> MakeLauncher(const LauncherFlags& flags,

@@ -129,7 +129,11 @@ int main(int argc, char** argv) {
   sigaction(SIGPIPE, &sa, nullptr);
 
   CLI::App app{"timerbisect: find the timer call sites a test's result depends on."};
-  app.formatter(std::make_shared<Formatter>());
+  auto formatter = std::make_shared<Formatter>();
+  // Wide enough for "--depth INT:INT in [1 - 64]" and two spaces, which
+  // help2man needs to tell an option from its description.
+  formatter->column_width(32);
+  app.formatter(formatter);
   app.set_version_flag("--version", "timerbisect " TIMERBISECT_VERSION);
   app.require_subcommand(0, 1);
   app.footer(

@@ -40,7 +40,7 @@ CLI::App* AddSitesCommand(CLI::App& app, SitesOptions& o) {
       "--shim", o.shim_path,
       "libtimerbisect.so to preload (default: $TIMERBISECT_SHIM, else found beside the "
       "timerbisect executable)");
-  AddLauncherFlags(*sites, o.launcher);
+  AddLauncherFlags(*sites, o.launcher, /*one_run=*/true);
   return sites;
 }
 
