@@ -98,16 +98,21 @@ std::string DroppedShimCaveat(const report::ReportCollector& reports) {
          "LD_PRELOAD and TIMERSEM* through to it";
 }
 
+std::string ShimDroppedError(const report::ReportCollector& reports) {
+  if (!reports.Ids().empty() || reports.dropped_execs().empty()) return "";
+  return "timerbisect: no timer site was reached, and the shim was dropped when " +
+         DroppedExecsList(reports) +
+         " was started with an environment that no longer loads it (env -i, sudo, or a wrapper "
+         "that clears the environment); if that is the program, run it directly, or pass "
+         "LD_PRELOAD and TIMERSEM* through";
+}
+
 std::string ShimNotReachedError(const report::ReportCollector& reports) {
   if (!reports.shim_announced()) {
     return "timerbisect: the shim was never loaded in any run; does the command run a static or "
            "setuid program, or clear the environment (sudo, env -i)?";
   }
-  if (!reports.Ids().empty() || reports.dropped_execs().empty()) return "";
-  return "timerbisect: the shim was dropped before the program ran: " + DroppedExecsList(reports) +
-         " was started with an environment that no longer loads it (env -i, sudo, or a wrapper "
-         "that clears the environment); run the program directly, or pass LD_PRELOAD and "
-         "TIMERSEM* through";
+  return ShimDroppedError(reports);
 }
 
 }  // namespace timerbisect::cmd

@@ -52,6 +52,12 @@ std::string AsanRefusedPreloadError();
 // that refused the shim is told apart before (AsanRefusedPreloadError).
 std::string ShimNotReachedError(const report::ReportCollector& reports);
 
+// The second half of ShimNotReachedError: the runs so far reached no timer
+// site and an exec dropped the shim. Known after the first run (the native
+// one), so the driver stops there instead of searching runs that cannot
+// reach the program.
+std::string ShimDroppedError(const report::ReportCollector& reports);
+
 // When a wrapper reached timer sites and then ran something without the
 // shim (`timeout 60 env -u LD_PRELOAD ./test`), runs do reach sites, but
 // maybe not the test's: for an answer of "not timer-sensitive" or

@@ -341,6 +341,9 @@ std::string Session::NativeRunError() const {
   if (!target_->start_error().empty()) return target_->start_error();
   if (!target_->native_error().empty()) return target_->native_error();
   if (target_->uses_shim() && target_->asan_refused_preload()) return AsanRefusedPreloadError();
+  if (target_->uses_shim() && target_->reports().shim_announced()) {
+    return ShimDroppedError(target_->reports());
+  }
   return "";
 }
 
@@ -405,10 +408,14 @@ search::Result Session::Search(const std::vector<ProbeRecord>& earlier,
                      : o.algorithm == "id"       ? search::Algorithm::kIdSplit
                                                  : search::Algorithm::kAuto;
   if (forced) config.algorithm = *forced;
-  search::RunPool pool([&target](const std::vector<std::string>& patterns) {
+  search::RunPool pool([this, &target](const std::vector<std::string>& patterns) {
+    std::vector<search::ProbeResult> results;
+    // Once the runs show a wrapper dropped the shim before any timer site
+    // (all-old and all-new both ran without it), every further run would
+    // too: the search stops (a short answer), and RunError says why.
+    if (!NativeRunError().empty()) return results;
     std::vector<ProbeRequest> requests;
     for (const auto& p : patterns) requests.push_back({p, {}});
-    std::vector<search::ProbeResult> results;
     for (const ProbeRecord& r : target.RunBatch(requests)) {
       results.push_back({r.verdict.failed, r.reported});
     }

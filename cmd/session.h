@@ -88,7 +88,8 @@ class Session {
   search::Result Search(const std::vector<ProbeRecord>& earlier = {},
                         std::optional<search::Algorithm> forced = std::nullopt);
   // After the native run: "" or the one error that makes every further run
-  // pointless (the command could not start; libasan.so refused the shim).
+  // pointless (the command could not start; libasan.so refused the shim; a
+  // wrapper dropped the shim and no timer site was reached).
   std::string NativeRunError() const;
   // After runs: "" or the one error that makes their results meaningless
   // (NativeRunError's, or the shim never reached the program).

@@ -48,11 +48,9 @@ Triage MeasureRates(const Session& session, Target& target, const TriageOptions&
       if (!records[i].pattern.empty()) t.baseline_runs.push_back(records[i]);
     }
     // libasan.so refuses the shim in every run, the command did not run,
-    // or the shim never loaded: RunError says what is wrong.
-    if (target.asan_refused_preload() || !target.start_error().empty() ||
-        !target.native_error().empty() || !target.reports().shim_announced()) {
-      break;
-    }
+    // a wrapper dropped the shim, or it never loaded: RunError says what
+    // is wrong.
+    if (!session.NativeRunError().empty() || !target.reports().shim_announced()) break;
     const stats::Counts& old_counts = t.configs[1].counts;
     const stats::Counts& new_counts = t.configs[2].counts;
     stats::Comparison cmp = stats::CompareRates(old_counts, new_counts, compare);

@@ -99,8 +99,8 @@ Result AdaptiveSearcher::Run() {
 // sites to the universe and sends progress.
 std::vector<ProbeResult> AdaptiveSearcher::RunBatch(const std::vector<std::string>& patterns) {
   std::vector<ProbeResult> results = probe_(patterns);
-  results.resize(patterns.size());  // a short answer counts as passes that reported nothing
-  for (std::size_t i = 0; i < patterns.size(); ++i) {
+  const std::size_t answered = std::min(results.size(), patterns.size());
+  for (std::size_t i = 0; i < answered; ++i) {
     ++runs_;
     const ProbeResult& r = results[i];
     universe_ = Union(universe_, SortedUnique(r.reported));
@@ -110,6 +110,14 @@ std::vector<ProbeResult> AdaptiveSearcher::RunBatch(const std::vector<std::strin
       config_.progress({runs_, patterns[i], r.failed, in_play_, left, false, r.reused});
     }
   }
+  if (answered < patterns.size()) {
+    // Stopped: every step's budget check ends the search after this batch
+    // (the runs not made stand as passes that reported nothing, so callers
+    // can index the batch), and Finish says it was interrupted.
+    interrupted_ = true;
+    budget_ = std::min(budget_, runs_);
+  }
+  results.resize(patterns.size());
   return results;
 }
 
@@ -141,6 +149,11 @@ std::string AdaptiveSearcher::Describe(const std::string& key) const {
 }
 
 Result AdaptiveSearcher::Finish(Outcome outcome, std::string message) {
+  if (interrupted_) {
+    outcome = Outcome::kInconclusive;
+    message = "the probe was interrupted";
+    result_.interrupted = true;
+  }
   result_.outcome = outcome;
   result_.message = std::move(message);
   result_.runs = runs_;

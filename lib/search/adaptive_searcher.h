@@ -132,7 +132,8 @@ class AdaptiveSearcher {
   const Config& config_;
   const BatchProbe& probe_;
   const double confidence_;
-  const int budget_;
+  int budget_;  // lowered to the runs made when the probe answers short (interrupted_)
+  bool interrupted_ = false;
   const int width_;
   Result result_;
   bool invert_ = false;

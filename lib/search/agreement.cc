@@ -28,7 +28,10 @@ Agreement CheckAgreement(const BatchProbe& run, int parallelism, bool first_fail
         progress({a.runs, patterns[i], results[i].failed, 0, 0, true, results[i].reused});
       }
     }
-    if (results.empty()) break;  // the probe stopped (interrupted)
+    if (results.size() < patterns.size()) {
+      a.interrupted = true;  // the probe stopped
+      break;
+    }
   }
   return a;
 }

@@ -18,7 +18,8 @@ struct Agreement {
   bool flaky = false;  // some run disagreed with the first ones
   int n_runs = 0, n_failures = 0;
   int y_runs = 0, y_failures = 0;
-  int runs = 0;  // runs made here
+  int runs = 0;              // runs made here
+  bool interrupted = false;  // the probe answered short: nothing is decided
 };
 
 // `first_failed`: what the first "n" and "y" both did. `run` runs a batch

@@ -298,6 +298,10 @@ Result AutoSearch(const Config& config, RunPool& pool) {
   Config id_split = config;
   id_split.algorithm = Algorithm::kIdSplit;
   Result result = Search(id_split, pool.probe());
+  if (result.interrupted) {
+    result.runs = pool.runs();
+    return result;
+  }
   if (result.outcome == Outcome::kNotSensitive) {
     int cap = AgreementCap(config.confidence);
     Notice(config, std::string("all-old and all-new both ") +
@@ -305,6 +309,13 @@ Result AutoSearch(const Config& config, RunPool& pool) {
                        std::to_string(cap) + " times to rule out a flaky failure");
     Agreement agreement = CheckAgreement(pool.probe(), config.parallelism, result.agreed_failing,
                                          cap, config.progress);
+    if (agreement.interrupted) {
+      result.outcome = Outcome::kInconclusive;
+      result.message = "the probe was interrupted";
+      result.interrupted = true;
+      result.runs = pool.runs();
+      return result;
+    }
     if (!agreement.flaky) {
       result.message += " (" + std::to_string(agreement.n_runs) + " runs of each)";
       result.runs = pool.runs();
@@ -343,7 +354,17 @@ Result AutoSearch(const Config& config, RunPool& pool) {
   Config adaptive = config;
   adaptive.algorithm = Algorithm::kAdaptive;
   adaptive.count = 1;
+  // Its probes are numbered on from the ID split's, and counted with them.
+  const int probes_before = result.probes;
+  if (config.progress) {
+    adaptive.progress = [&config, probes_before](const ProgressEvent& e) {
+      ProgressEvent numbered = e;
+      numbered.probe += probes_before;
+      config.progress(numbered);
+    };
+  }
   Result again = Search(adaptive, pool.probe());
+  again.probes += probes_before;
   again.runs = pool.runs();
   return again;
 }

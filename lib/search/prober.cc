@@ -60,6 +60,7 @@ std::optional<Observation> Prober::Run(const std::string& pattern) {
     int n = std::min(std::max(1, config_.parallelism), count() - done);
     auto batch = probe_(std::vector<std::string>(static_cast<std::size_t>(n), pattern));
     if (batch.size() < static_cast<std::size_t>(n)) {
+      interrupted_ = true;
       Stop("the probe was interrupted");
       return std::nullopt;
     }

@@ -46,6 +46,8 @@ class Prober {
   // Ends the search as inconclusive; the first reason wins.
   void Stop(std::string message);
   const std::optional<std::string>& stop() const { return stop_; }
+  // Whether it stopped because the probe answered short (interrupted).
+  bool interrupted() const { return interrupted_; }
 
   // What the progress events say about the step in progress.
   void SetInPlay(int sites);
@@ -58,6 +60,7 @@ class Prober {
   const Config& config_;
   const BatchProbe& probe_;
   std::optional<std::string> stop_;
+  bool interrupted_ = false;
   int runs_ = 0;
   int probes_ = 0;
   int in_play_ = 0;

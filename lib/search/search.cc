@@ -34,6 +34,7 @@ Result Search(const Config& config, const BatchProbe& probe) {
     result.message = std::move(message);
     result.runs = prober.runs();
     result.probes = prober.probes();
+    result.interrupted = prober.interrupted();
     // A stopped search may have confirmed sets before the contradiction
     // showed; with a flaky target they are not to be trusted either.
     if (outcome != Outcome::kFound) result.sets.clear();

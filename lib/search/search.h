@@ -179,6 +179,9 @@ struct Result {
   // Config::max_set_size stopped the search: a further set (or, with no
   // sets, the failure) needs more sites than that. `message` says so.
   bool more_not_searched = false;
+  // The probe answered short (the runs were stopped): the search ended
+  // there, inconclusive, and no later step starts from it.
+  bool interrupted = false;
 };
 
 Result Search(const Config& config, const BatchProbe& probe);

@@ -335,21 +335,66 @@ TEST(AutoSearch, AdaptiveStepStartsFromTheBaselineRunsAlreadyMade) {
 }
 
 // The runs the adaptive search takes again are shown as such: the probes
-// not marked reused and the check's runs are exactly the runs made.
+// not marked reused and the check's runs are exactly the runs made. Its
+// probes are numbered on from the ID split's, and the result counts them
+// all.
 TEST(AutoSearch, ProgressMarksTheRunsTakenAgain) {
   int switched = 0;
   for (int trial = 0; trial < 20; ++trial) {
     SimulatedTarget target(HalfFlakyCulpritAmong40(trial));
     Config config = AutoConfig();
-    int made = 0, reused = 0;
-    config.progress = [&](const ProgressEvent& e) { (e.reused ? reused : made) += 1; };
+    int made = 0, reused = 0, last_probe = 0;
+    config.progress = [&](const ProgressEvent& e) {
+      (e.reused ? reused : made) += 1;
+      if (e.check) return;
+      EXPECT_EQ(e.probe, last_probe + 1) << "trial " << trial << ": probes are numbered on";
+      last_probe = e.probe;
+    };
     RunPool pool(target.AsProbe());
     Result got = AutoSearch(config, pool);
     EXPECT_EQ(made, target.runs()) << "trial " << trial;
     EXPECT_EQ(reused, pool.reused()) << "trial " << trial;
+    EXPECT_EQ(got.probes, last_probe) << "trial " << trial;
     switched += pool.reused() > 0;
   }
   EXPECT_GT(switched, 0) << "no trial exercised the switch";
+}
+
+// A probe that answers short (the driver stopped the runs: a signal, or a
+// setup error the runs revealed) ends the search there, at any step:
+// inconclusive, marked interrupted, no further run asked for, and no
+// switch to the adaptive search.
+TEST(AutoSearch, AProbeThatAnswersShortEndsTheSearchThere) {
+  for (Algorithm algorithm : {Algorithm::kAuto, Algorithm::kAdaptive}) {
+    for (int allowed : {1, 2, 3, 6, 15, 40}) {
+      SimulatedTarget target(HalfFlakyCulpritAmong40(allowed));
+      int asked_after_stop = 0;
+      BatchProbe probe = [&](const std::vector<std::string>& patterns) {
+        std::vector<ProbeResult> results;
+        if (target.runs() >= allowed) ++asked_after_stop;
+        for (const std::string& p : patterns) {
+          if (target.runs() >= allowed) break;
+          results.push_back(target.Run(p));
+        }
+        return results;
+      };
+      Config config = AutoConfig();
+      config.algorithm = algorithm;
+      std::vector<std::string> notices;  // those after the stop
+      config.notice = [&](const std::string& line) {
+        if (target.runs() >= allowed) notices.push_back(line);
+      };
+      Result got = Search(config, probe);
+      if (target.runs() < allowed) continue;  // it ended before the stop
+      EXPECT_TRUE(got.interrupted) << allowed << ": " << got.message;
+      EXPECT_EQ(got.outcome, Outcome::kInconclusive) << allowed;
+      EXPECT_EQ(got.runs, allowed) << allowed;
+      EXPECT_LE(asked_after_stop, 1) << allowed << ": asked again after a short answer";
+      for (const std::string& line : notices) {
+        EXPECT_EQ(line.find("switching"), std::string::npos) << allowed << ": " << line;
+      }
+    }
+  }
 }
 
 }  // namespace
