@@ -8,6 +8,7 @@
 #include "run/local_launcher.h"
 #include "run/lost_retry.h"
 #include "run/prefix_launcher.h"
+#include "run/preflight.h"
 #include "run/slurm_launcher.h"
 
 namespace timerbisect::cmd {
@@ -56,8 +57,8 @@ base::Expected<void> CheckShim(run::Launcher& launcher, const LauncherFlags& fla
     // 127: a shell's or env's "not found", of a word of the prefix or of
     // perl, which the probes' wrapper runs where the probes run.
     const std::string why = out.exit_code == 127
-                                ? "a program was not found, a word of the prefix or perl where "
-                                  "probes run"
+                                ? "127 is what a shell or env exits with when a program is not "
+                                  "found: a word of the prefix, or perl where probes run?"
                                 : "the prefix must run the command after its words (as srun, ssh "
                                   "HOST or env do), and perl where probes run";
     return Result::Fail("timerbisect: cannot run a probe through " + launcher_name + " (exit " +
@@ -119,6 +120,12 @@ base::Expected<std::unique_ptr<run::Launcher>> MakeLauncher(const LauncherFlags&
     if (verbosity >= 1) options.progress = Say;
     remote = std::make_unique<run::SlurmLauncher>(std::move(options));
   } else {
+    // Said as the prefix's, not as if the test command were missing.
+    if (auto found = run::ResolveCommand(prefix[0]); !found) {
+      std::string why = found.error();
+      if (why.starts_with("timerbisect: ")) why.erase(0, 13);
+      return Result::Fail("timerbisect: --launcher '" + f.launcher + "': " + why);
+    }
     prefix.insert(prefix.end(), f.launcher_args.begin(), f.launcher_args.end());
     remote = std::make_unique<run::PrefixLauncher>(std::move(prefix));
   }

@@ -366,11 +366,18 @@ TEST(PrefixLauncherE2E, APrefixThatRunsNothingIsOneLineAndExit2) {
       kPatience);
   EXPECT_EQ(got.code, 2);
   EXPECT_NE(got.err.find("(exit 127: env: "), std::string::npos) << got.err;
-  EXPECT_NE(got.err.find("): a program was not found, a word of the prefix or perl where probes "
-                         "run\n"),
+  EXPECT_NE(got.err.find("): 127 is what a shell or env exits with when a program is not found: "
+                         "a word of the prefix, or perl where probes run?\n"),
             std::string::npos)
       << got.err;
   EXPECT_EQ(std::count(got.err.begin(), got.err.end(), '\n'), 1) << got.err;
+  // A prefix whose program does not exist is named as the prefix's.
+  got = RunCommand(
+      dir, Driver({"--launcher", "/nonexistent/prefix -x", "--", SLURM_E2E_MANY_SITES}), kPatience);
+  EXPECT_EQ(got.code, 2);
+  EXPECT_EQ(got.err,
+            "timerbisect: --launcher '/nonexistent/prefix -x': command not found: "
+            "/nonexistent/prefix (no such file)\n");
 }
 
 TEST(PrefixLauncherE2E, SlurmFlagsNeedTheSlurmLauncher) {
