@@ -74,11 +74,15 @@ std::string UnknownFlag(const CLI::App& root, const CLI::App& app, int argc, cha
     }
     std::string name(word.substr(0, word.find('=')));
     if (app.get_option_no_throw(name) != nullptr || name == "-h" || name == "--help") continue;
-    std::string line = "unknown flag " + name;
+    std::vector<std::string> owners;
     for (const CLI::App* sub : root.get_subcommands({})) {
       if (sub != &app && sub->get_option_no_throw(name) != nullptr) {
-        return line + ": it is a flag of `timerbisect " + sub->get_name() + "`";
+        owners.push_back("`timerbisect " + sub->get_name() + "`");
       }
+    }
+    std::string line = "unknown flag " + name;
+    for (std::size_t i = 0; i < owners.size(); ++i) {
+      line += (i == 0 ? ": it is a flag of " : i + 1 == owners.size() ? " and " : ", ") + owners[i];
     }
     return line;
   }

@@ -534,6 +534,8 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
            {{"--short", "5", "--", "true"},
             "--short 5: expected a positive duration with its unit"},
            {{"env", "--mode", "new", "--", "ls"}, "env prints the lines"},
+           {{"env", "-j", "2"},
+            "unknown flag -j: it is a flag of `timerbisect bisect` and `timerbisect triage`"},
            {{"env", "extra", "--mode", "new", "more"},
             "env takes only flags and runs nothing (not expected: extra more)"},
            {{"sites", "--depth", "x", "--", "true"}, "see timerbisect sites --help"},
