@@ -341,7 +341,9 @@ std::string Session::NativeRunError() const {
   if (!target_->start_error().empty()) return target_->start_error();
   if (!target_->native_error().empty()) return target_->native_error();
   if (target_->uses_shim() && target_->asan_refused_preload()) return AsanRefusedPreloadError();
-  if (target_->uses_shim() && target_->reports().shim_announced()) {
+  // Once all-old and all-new ran too (three runs: a program may reach its
+  // sites in one mode only).
+  if (target_->uses_shim() && target_->reports().shim_announced() && target_->runs() >= 3) {
     return ShimDroppedError(target_->reports());
   }
   return "";
