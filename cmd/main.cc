@@ -18,6 +18,7 @@
 #include "env_command.h"
 #include "exit_codes.h"
 #include "report/bisect_report.h"
+#include "shim_locator.h"
 #include "sites_command.h"
 #include "triage_command.h"
 
@@ -142,9 +143,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.footer(
       "Exit codes: 0 found, 1 not timer-sensitive, 2 usage or setup error, 3 inconclusive,\n"
-      "128+N stopped by signal N (Ctrl-C: 130).\n\n"
-      "Environment:\n"
-      "  TIMERBISECT_SHIM  the shim to preload when --shim is not given");
+      "128+N stopped by signal N (Ctrl-C: 130).\n\n" +
+      std::string(cmd::kShimEnvironmentHelp));
 
   // The root command is bisect; `timerbisect bisect ...` says it explicitly.
   cmd::SessionOptions root_bisect, bisect;

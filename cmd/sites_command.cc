@@ -9,6 +9,7 @@
 #include "report/sites_report.h"
 #include "run/interrupt.h"
 #include "session.h"
+#include "shim_locator.h"
 #include "site_frames.h"
 #include "symbolize/symbolizer.h"
 
@@ -21,9 +22,8 @@ CLI::App* AddSitesCommand(CLI::App& app, SitesOptions& o) {
       "counts, stacks, and the timers it left armed or open at exit");
   sites->footer(
       "Exit codes: 0 listed (no site reached is an answer too: the list says so), 2 usage or "
-      "setup error,\n128+N stopped by signal N (Ctrl-C: 130).\n\n"
-      "Environment:\n"
-      "  TIMERBISECT_SHIM  the shim to preload when --shim is not given");
+      "setup error,\n128+N stopped by signal N (Ctrl-C: 130).\n\n" +
+      std::string(kShimEnvironmentHelp));
   sites->add_option("command", o.command, "The command, after --")->expected(-1);
   sites->add_flag("--shell", o.shell, "Run the command through /bin/sh -c");
   sites->add_option("--json", o.json_path,

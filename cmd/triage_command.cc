@@ -13,6 +13,7 @@
 #include "report/format.h"
 #include "report/triage_report.h"
 #include "run/interrupt.h"
+#include "shim_locator.h"
 #include "stats/compare.h"
 #include "stats/rate.h"
 
@@ -119,9 +120,8 @@ CLI::App* AddTriageCommand(CLI::App& app, TriageOptions& o) {
   triage->footer(
       "Exit codes: 0 timer-sensitive (and its culprits found, unless --no-bisect), 1 not "
       "timer-sensitive,\n2 usage or setup error, 3 inconclusive (the rates, or the bisection; "
-      "or timer-sensitive both ways),\n128+N stopped by signal N (Ctrl-C: 130).\n\n"
-      "Environment:\n"
-      "  TIMERBISECT_SHIM  the shim to preload when --shim is not given");
+      "or timer-sensitive both ways),\n128+N stopped by signal N (Ctrl-C: 130).\n\n" +
+      std::string(kShimEnvironmentHelp));
   AddBisectFlags(*triage, o.bisect);
   triage->add_option("--junit", o.junit_path, "Also write a JUnit XML report to this file");
   triage
