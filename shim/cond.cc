@@ -39,6 +39,7 @@
 
 #include "interceptor.h"
 #include "timespec.h"
+#include "user_pointer.h"
 #include "watch.h"
 
 namespace timerbisect::shim {
@@ -81,7 +82,7 @@ namespace {
 constexpr timespec kAlreadyPast{0, 0};
 
 bool ValidDeadline(const timespec* abstime) {
-  return abstime != nullptr && abstime->tv_sec >= 0 && abstime->tv_nsec >= 0 &&
+  return MayBeUserMemory(abstime) && abstime->tv_sec >= 0 && abstime->tv_nsec >= 0 &&
          abstime->tv_nsec < kNsPerSec;
 }
 

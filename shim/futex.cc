@@ -40,6 +40,7 @@
 
 #include "interceptor.h"
 #include "timespec.h"
+#include "user_pointer.h"
 #include "watch.h"
 
 namespace timerbisect::shim {
@@ -89,7 +90,7 @@ long SyscallResult(long raw) {
 }
 
 bool ValidTimeout(const timespec* t) {
-  return t->tv_sec >= 0 && t->tv_nsec >= 0 && t->tv_nsec < kNsPerSec;
+  return MayBeUserMemory(t) && t->tv_sec >= 0 && t->tv_nsec >= 0 && t->tv_nsec < kNsPerSec;
 }
 
 // Watch mode: counts a futex wait with a finite timeout for its site.

@@ -41,6 +41,7 @@
 #include "interceptor.h"
 #include "signal_stale.h"
 #include "timespec.h"
+#include "user_pointer.h"
 #include "watch.h"
 
 namespace timerbisect::shim {
@@ -178,7 +179,7 @@ unsigned AlarmSeconds(const timeval& old) {
 using namespace timerbisect::shim;
 
 TB_EXPORT int setitimer(__itimer_which_t which, const itimerval* new_value, itimerval* old_value) {
-  if (!ShimActive() || which != ITIMER_REAL || new_value == nullptr) {
+  if (!ShimActive() || which != ITIMER_REAL || !MayBeUserMemory(new_value)) {
     return real_setitimer(which, new_value, old_value);
   }
   itimerval request = *new_value;

@@ -49,7 +49,7 @@ namespace {
 // valid timeval, and a loop that resumes with it waits the lag in total, as
 // an uninterrupted old wait does.
 void AdjustSelectTimeout(timeval* timeout) {
-  if (timeout == nullptr || timeout->tv_sec < 0 || timeout->tv_usec < 0) return;
+  if (!MayBeUserMemory(timeout) || timeout->tv_sec < 0 || timeout->tv_usec < 0) return;
   if (timeout->tv_sec == 0 && timeout->tv_usec == 0) return;  // non-blocking
   // Linux normalizes tv_usec >= 1000000, so count it whole.
   std::int64_t request_ns =

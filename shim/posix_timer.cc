@@ -80,6 +80,7 @@
 #include "posix_timer_table.h"
 #include "signal_stale.h"
 #include "timespec.h"
+#include "user_pointer.h"
 #include "watch.h"
 #include "watched_setting.h"
 
@@ -282,8 +283,8 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
              itimerspec* old_value) {
   if (!ShimActive()) return real(timer, flags, new_value, old_value);
   PosixTimer t = LookupPosixTimer(timer);
-  if (!t.tracked || new_value == nullptr || !ValidItimerspec(*new_value)) {
-    if (t.watched && new_value != nullptr) {
+  if (!t.tracked || !MayBeUserMemory(new_value) || !ValidItimerspec(*new_value)) {
+    if (t.watched && MayBeUserMemory(new_value)) {
       return WatchedSetting(
           t.site, t.clock, (flags & TIMER_ABSTIME) != 0, new_value, old_value,
           [&](itimerspec* previous) { return real(timer, flags, new_value, previous); });

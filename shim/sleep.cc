@@ -88,7 +88,7 @@ int ClockNanosleep(ClockNanosleepFn& real, clockid_t clock, int flags, const tim
   }
   // Absolute: a deadline already past is short too (it is how "wait 1 ns"
   // often reaches the kernel). The kernel never writes `rem` for these.
-  if (req == nullptr || req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= kNsPerSec) {
+  if (!MayBeUserMemory(req) || req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= kNsPerSec) {
     return real(clock, flags, req, rem);
   }
   std::int64_t now_ns = ClockNowNs(clock);

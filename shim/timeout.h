@@ -22,6 +22,7 @@
 #include "site.h"
 #include "state.h"
 #include "timespec.h"
+#include "user_pointer.h"
 #include "watch.h"
 
 namespace timerbisect::shim {
@@ -55,10 +56,11 @@ inline Latency DecideLatency(Api api, std::int64_t remaining_ns) {
 }
 
 // Relative length of a timespec in ns, or -1 when it is no timer for the
-// latency aspect: null (infinite), zero (non-blocking) or invalid (the real
-// call reports EINVAL). Saturates instead of overflowing.
+// latency aspect: null (infinite), zero (non-blocking), invalid (the real
+// call reports EINVAL) or a pointer that cannot be read (EFAULT).
+// Saturates instead of overflowing.
 inline std::int64_t RelativeTimeoutNs(const timespec* timeout) {
-  if (timeout == nullptr) return -1;
+  if (!MayBeUserMemory(timeout)) return -1;
   if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= kNsPerSec) return -1;
   if (timeout->tv_sec == 0 && timeout->tv_nsec == 0) return -1;
   if (timeout->tv_sec >= 1'000'000'000) return INT64_MAX;  // > 31 years: never short

@@ -49,6 +49,7 @@
 #include "interceptor.h"
 #include "lib_loop.h"
 #include "timespec.h"
+#include "user_pointer.h"
 #include "watch.h"
 #include "watched_setting.h"
 
@@ -155,8 +156,8 @@ TB_EXPORT int timerfd_settime(int fd, int flags, const itimerspec* new_value,
                               itimerspec* old_value) {
   if (!ShimActive()) return real_timerfd_settime(fd, flags, new_value, old_value);
   TimerFdEntry timer = LookupTimerFd(fd);
-  if (!timer.tracked || new_value == nullptr || !ValidItimerspec(*new_value)) {
-    if (timer.watched && new_value != nullptr) {
+  if (!timer.tracked || !MayBeUserMemory(new_value) || !ValidItimerspec(*new_value)) {
+    if (timer.watched && MayBeUserMemory(new_value)) {
       return WatchedSetting(timer.site, timer.clock, (flags & TFD_TIMER_ABSTIME) != 0, new_value,
                             old_value, [&](itimerspec* previous) {
                               return real_timerfd_settime(fd, flags, new_value, previous);

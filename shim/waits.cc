@@ -58,7 +58,8 @@ TB_EXPORT int sigtimedwait(const sigset_t* set, siginfo_t* info, const timespec*
 }
 
 TB_EXPORT int setsockopt(int fd, int level, int name, const void* value, socklen_t length) {
-  if (!ShimActive() || value == nullptr || !IsSocketTimeout(level, name, length)) {
+  if (!ShimActive() || !MayBeUserMemory(value, sizeof(timeval)) ||
+      !IsSocketTimeout(level, name, length)) {
     return real_setsockopt(fd, level, name, value, length);
   }
   const timeval& asked = *static_cast<const timeval*>(value);
