@@ -26,14 +26,16 @@ namespace {
 
 constexpr std::string_view kSubcommands[] = {"bisect", "triage", "sites", "env"};
 
-// The root's usage line says that bisect is the default; CLI11's own would
-// read "[OPTIONS] [command...] [SUBCOMMAND]".
+// The root's usage lines say that bisect is the default; CLI11's own would
+// read "[OPTIONS] [command...] [SUBCOMMAND]". Spelled "Usage:" and "  or:"
+// as help2man reads a SYNOPSIS (timerbisect.1).
 class Formatter : public CLI::Formatter {
  public:
   std::string make_usage(const CLI::App* app, std::string name) const override {
     if (app->get_parent() != nullptr) return CLI::Formatter::make_usage(app, std::move(name));
-    return "\nusage: timerbisect [bisect] [flags] -- CMD ARGS...\n"
-           "       timerbisect {triage|sites|env} [flags] ...   (each has --help)\n";
+    return "\nUsage: timerbisect [bisect] [flags] -- CMD ARGS...\n"
+           "  or:  timerbisect {triage|sites|env} [flags] ...\n"
+           "Each subcommand has its own --help.\n";
   }
 };
 

@@ -32,10 +32,16 @@ if [ -e "$build/timerbisect.1" ]; then
     }
   done
   [ -e "$prefix/share/man/man1/timerbisect.1" ] || { echo "no timerbisect.1" >&2; exit 1; }
-  # TIMERBISECT_SHIM in a section of its own, not run into the exit codes.
+  # TIMERBISECT_SHIM in a section of its own, not run into the exit codes,
+  # and a SYNOPSIS.
   for page in timerbisect timerbisect-triage timerbisect-sites timerbisect-env; do
     grep -q '^\.SH ENVIRONMENT' "$prefix/share/man/man1/$page.1" || {
       echo "no ENVIRONMENT section in $page.1" >&2
+      exit 1
+    }
+    # help2man found the usage lines (not read as description).
+    grep -q '^\.SH SYNOPSIS' "$prefix/share/man/man1/$page.1" || {
+      echo "no SYNOPSIS section in $page.1" >&2
       exit 1
     }
   done
