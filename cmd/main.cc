@@ -17,6 +17,7 @@
 #include "bisect_command.h"
 #include "env_command.h"
 #include "exit_codes.h"
+#include "parse_error_words.h"
 #include "report/bisect_report.h"
 #include "shim_locator.h"
 #include "sites_command.h"
@@ -191,6 +192,7 @@ int main(int argc, char** argv) {
     }
     std::string what = e.what();
     std::replace(what.begin(), what.end(), '\n', ' ');
+    what = cmd::PlainParseError(what);
     const std::string help =
         "see timerbisect " + (chosen == &app ? "" : chosen->get_name() + " ") + "--help";
     if (chosen == env_app && dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {

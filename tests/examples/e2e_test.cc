@@ -539,6 +539,10 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
            {{"env", "extra", "--mode", "new", "more"},
             "env takes only flags and runs nothing (not expected: extra more)"},
            {{"sites", "--depth", "x", "--", "true"}, "see timerbisect sites --help"},
+           {{"--count", "abc", "--", "true"},
+            "timerbisect: --count: expected a whole number from 1 to 1000, not \"abc\""},
+           {{"-j", "--", "true"}, "timerbisect: --jobs: needs a value;"},
+           {{"env", "--mode"}, "timerbisect: --mode: needs a value;"},
        }) {
     ScratchDir dir;
     std::vector<std::string> argv = {TIMERBISECT_DRIVER};
