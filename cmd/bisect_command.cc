@@ -101,11 +101,15 @@ int RunBisect(const SessionOptions& o) {
     return kExitUsage;
   }
   // A CI job's timeout (SIGTERM) still leaves a --json that says so (a
-  // file only: standard output may be a pipe already read).
+  // file only: standard output may be a pipe already read). Sets already
+  // found (an interrupt while their aspects are found) are printed too.
   run::ScopedLastWords last_words(interrupt_guard, [&s, &o](int signo) {
+    report::BisectReport rep = s.InterruptedReport(signo);
+    if (!rep.sets.empty()) {
+      (o.json_path == "-" ? std::cerr : std::cout) << report::FormatText(rep) << std::flush;
+    }
     if (o.json_path.empty()) return;
-    WriteInterruptedOutput("--json", o.json_path,
-                           report::JsonDocument(report::ToJson(s.InterruptedReport(signo))));
+    WriteInterruptedOutput("--json", o.json_path, report::JsonDocument(report::ToJson(rep)));
   });
   ProbeRecord native = s.RunNative();
   if (std::string error = s.NativeRunError(); !error.empty()) {

@@ -380,9 +380,21 @@ std::string Session::InterruptedMessage(int signo) const {
 
 report::BisectReport Session::InterruptedReport(int signo) const {
   report::BisectReport rep;
-  rep.outcome = search::Outcome::kInconclusive;
+  {
+    std::lock_guard lock(described_mu_);
+    if (described_) rep = *described_;
+  }
   rep.interrupted = true;
-  rep.message = InterruptedMessage(signo);
+  if (!rep.sets.empty()) {
+    const char* name = sigabbrev_np(signo);
+    rep.message = "interrupted by " +
+                  (name ? "SIG" + std::string(name) : "signal " + std::to_string(signo)) +
+                  " while finding which aspect each set needs: the sets stand (the search and "
+                  "its checks had ended); an aspect not yet found is left out";
+  } else {
+    rep.outcome = search::Outcome::kInconclusive;
+    rep.message = InterruptedMessage(signo);
+  }
   rep.command = options_.command;
   rep.runs = target_->runs();
   rep.duration = Elapsed();
@@ -499,27 +511,7 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
         found.failures_of_set = rate.failures;
       }
     }
-    if (target.uses_shim()) {
-      found.mode = result.invert ? "old" : "new";
-      // The passing baseline: every site old ("n") when sets need new, and
-      // every site new ("y") when they need old.
-      if (!flaky) {
-        AspectTeller tell;
-        if (!o.quiet) {
-          const std::string which = "set " + std::to_string(rep.sets.size() + 1) + " of " +
-                                    std::to_string(result.sets.size());
-          tell = [this, which](const char* aspect, bool implicated, int runs) {
-            std::cerr << "timerbisect: aspect " << aspect << " of " << which << ": "
-                      << (implicated ? "needed" : "not needed") << " (" << runs
-                      << (runs == 1 ? " run" : " runs") << "); "
-                      << FormatClock(std::chrono::duration_cast<std::chrono::seconds>(Elapsed()))
-                      << " elapsed\n";
-          };
-        }
-        found.aspects = AspectsThatFail(target, set.pattern, result.invert ? "y" : "n",
-                                        std::max(o.count, 1), tell);
-      }
-    }
+    if (target.uses_shim()) found.mode = result.invert ? "old" : "new";
     rep.sets.push_back(std::move(found));
   }
   if (rep.outcome == search::Outcome::kFound && rep.message.empty() && o.max_sets > 0 &&
@@ -528,6 +520,34 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
                   ": further sets were not searched for, so there may be more";
   }
   rep.runs = target.runs();
+  // The aspects' runs take as long as the test's: an interrupt among them
+  // still reports the sets (InterruptedReport).
+  const auto keep = [this, &rep] {
+    std::lock_guard lock(described_mu_);
+    described_ = rep;
+  };
+  keep();
+  if (!target.uses_shim() || flaky) return rep;
+  for (std::size_t i = 0; i < rep.sets.size(); ++i) {
+    AspectTeller tell;
+    if (!o.quiet) {
+      const std::string which =
+          "set " + std::to_string(i + 1) + " of " + std::to_string(rep.sets.size());
+      tell = [this, which](const char* aspect, bool implicated, int runs) {
+        std::cerr << "timerbisect: aspect " << aspect << " of " << which << ": "
+                  << (implicated ? "needed" : "not needed") << " (" << runs
+                  << (runs == 1 ? " run" : " runs") << "); "
+                  << FormatClock(std::chrono::duration_cast<std::chrono::seconds>(Elapsed()))
+                  << " elapsed\n";
+      };
+    }
+    // The passing baseline: every site old ("n") when sets need new, and
+    // every site new ("y") when they need old.
+    rep.sets[i].aspects = AspectsThatFail(target, result.sets[i].pattern, result.invert ? "y" : "n",
+                                          std::max(o.count, 1), tell);
+    rep.runs = target.runs();
+    keep();
+  }
   return rep;
 }
 

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -103,7 +104,9 @@ class Session {
   // thread (run::InterruptGuard::SetLastWords): it reads the run count
   // (atomic) and what Open fixed.
   std::string InterruptedMessage(int signo) const;
-  // The bisect report of an interrupted run: no sets, this message.
+  // The bisect report of an interrupted run: this message, and the sets
+  // found when the interrupt came while Describe attributed their aspects
+  // (those it had not attributed yet left without any).
   report::BisectReport InterruptedReport(int signo) const;
 
  private:
@@ -114,6 +117,10 @@ class Session {
   std::optional<run::Journal> journal_;
   std::unique_ptr<Target> target_;
   std::chrono::steady_clock::time_point started_;
+  // Describe's report so far, for InterruptedReport on the interrupt's
+  // thread: set once the sets are described, before their aspects' runs.
+  mutable std::mutex described_mu_;
+  std::optional<report::BisectReport> described_;
 };
 
 // What to do when the target passes natively but fails both with every

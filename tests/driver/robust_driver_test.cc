@@ -341,6 +341,31 @@ TEST(HangingTarget, SigtermLeavesAJsonThatSaysInterrupted) {
   EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
 }
 
+// Interrupted while it finds the aspects of a set the search and its
+// checks have found: the set is printed, and the --json has it, marked
+// interrupted, instead of "no answer yet".
+TEST(HangingTarget, SigintWhileFindingAspectsKeepsTheSetFound) {
+  ScratchDir dir("robust");
+  const std::string json = dir.File("answer.json");
+  pid_t driver =
+      Start(dir, {TIMERBISECT_DRIVER, "-q", "-j", "1", "--shim", TIMERBISECT_SHIM, "--timeout",
+                  "100s", "--json", json, "--", ROBUST_TARGET, "hang-aspects", dir.path()});
+  ASSERT_TRUE(WaitUntilAProbeHangs(dir)) << "no aspect run of the target ever hung";
+  ASSERT_EQ(kill(driver, SIGINT), 0);
+  Exit got = Finish(dir, driver);
+  EXPECT_EQ(got.code, 130);
+  EXPECT_NE(got.out.find("TIMERSEM="), std::string::npos) << "no reproduce line:\n" << got.out;
+  EXPECT_NE(got.out.find("StopWatchdog"), std::string::npos) << got.out;
+  auto answer = nlohmann::json::parse(ReadFile(json));
+  EXPECT_EQ(answer["outcome"], "interrupted") << answer.dump(2);
+  ASSERT_EQ(answer["sets"].size(), 1u) << answer.dump(2);
+  const std::string message = answer["message"];
+  EXPECT_EQ(message.rfind("interrupted by SIGINT while finding which aspect each set needs", 0), 0u)
+      << message;
+  std::vector<pid_t> left = SettledProcessesWith(dir.path(), 0);
+  EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
+}
+
 // The same for triage's --junit, which a CI system reads: one test case in
 // error instead of no file.
 TEST(HangingTarget, SigtermDuringTriageLeavesAJunitInError) {

@@ -11,6 +11,9 @@
 //                     unique directory) in their argv; when it fails it
 //                     creates DIR/hung-PID and blocks forever (when it
 //                     passes it exits 0; the sleepers are left to the driver)
+//   hang-aspects DIR  fails with exit 1, except in the driver's runs that find
+//                     a set's aspects (TIMERSEM_ASPECTS set), where it hangs
+//                     as "hang" does (without the sleepers)
 //   spew BYTES        writes BYTES bytes of binary junk (every byte value,
 //                     NUL included) and then passes (exit 0) or fails (exit 1)
 //   closed-stderr     closes fd 2 first; fails with exit 1
@@ -154,6 +157,14 @@ static void StartDaemon(const char* marker, int quiet) {
   waitpid(pid, NULL, 0);
 }
 
+// Marks this process hung in `dir` (dir/hung-PID), then blocks for good.
+__attribute__((noreturn)) static void HangMarked(const char* dir) {
+  char hung[4096];
+  snprintf(hung, sizeof hung, "%s/hung-%d", dir, (int)getpid());
+  close(open(hung, O_WRONLY | O_CREAT, 0600));
+  for (;;) pause();
+}
+
 int main(int argc, char** argv) {
   g_self = argv[0];
   if (argc < 3) return 100;
@@ -182,10 +193,12 @@ int main(int argc, char** argv) {
   }
   if (strcmp(what, "hang") == 0) {
     if (ok) return 0;
-    char hung[4096];
-    snprintf(hung, sizeof hung, "%s/hung-%d", arg, (int)getpid());
-    close(open(hung, O_WRONLY | O_CREAT, 0600));
-    for (;;) pause();
+    HangMarked(arg);
+  }
+  if (strcmp(what, "hang-aspects") == 0) {
+    if (ok) return 0;
+    if (getenv("TIMERSEM_ASPECTS") == NULL) return 1;
+    HangMarked(arg);
   }
   if (strcmp(what, "spew") == 0) {
     long total = atol(arg);
