@@ -3,6 +3,7 @@
 #include <re2/re2.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 #include <tuple>
 
@@ -11,6 +12,73 @@
 #include "shim_locator.h"
 
 namespace timerbisect::cmd {
+
+namespace {
+
+// The shim's variables and the flags that set them.
+struct ShimSetting {
+  const char* flag;
+  const char* var;
+};
+constexpr ShimSetting kAspects{"--aspects", "TIMERSEM_ASPECTS"},
+    kDepth{"--depth", "TIMERSEM_DEPTH"}, kScope{"--scope", "TIMERSEM_SCOPE"},
+    kShort{"--short", "TIMERSEM_SHORT"}, kLag{"--lag", "TIMERSEM_LAG"};
+
+// "timerbisect: --lag abc: WHY", or for a value from the environment
+// "timerbisect: TIMERSEM_LAG=abc, set in the environment: WHY; unset it or
+// give --lag".
+std::string BadValue(const ShimFlags& f, ShimSetting s, const std::string& value,
+                     const std::string& why) {
+  const bool flag_offered = f.aspects_and_lag_flags || (s.var != kAspects.var && s.var != kLag.var);
+  for (const std::string& var : f.from_environment) {
+    if (var == s.var) {
+      return "timerbisect: " + var + "=" + value + ", set in the environment: " + why +
+             "; unset it" + (flag_offered ? " or give " + std::string(s.flag) : "");
+    }
+  }
+  return "timerbisect: " + std::string(s.flag) + " " + value + ": " + why;
+}
+
+}  // namespace
+
+base::Expected<std::vector<std::string>> AdoptInheritedShimSettings(ShimFlags& f) {
+  using Result = base::Expected<std::vector<std::string>>;
+  std::vector<std::string> taken;
+  auto take = [&](ShimSetting s, std::string& field) {
+    const char* value = std::getenv(s.var);
+    if (!field.empty() || value == nullptr || *value == '\0') return;
+    field = value;
+    f.from_environment.push_back(s.var);
+    taken.push_back(std::string(s.var) + "=" + value + " (" + s.flag + ")");
+  };
+  for (const auto& [s, given] :
+       {std::pair{kDepth, f.depth != 0}, std::pair{kShort, !f.short_threshold.empty()},
+        std::pair{kLag, !f.lag.empty()}}) {
+    const char* value = std::getenv(s.var);
+    if (!given && value != nullptr && *value == '\0') {
+      const bool flag_offered = f.aspects_and_lag_flags || s.var != kLag.var;
+      return Result::Fail("timerbisect: " + std::string(s.var) +
+                          " is set but empty in the environment, which the shim refuses; unset "
+                          "it" +
+                          (flag_offered ? " or give " + std::string(s.flag) : std::string()));
+    }
+  }
+  take(kAspects, f.aspects);
+  if (const char* value = std::getenv(kDepth.var); value != nullptr && f.depth == 0) {
+    char* end = nullptr;
+    long depth = std::strtol(value, &end, 10);
+    f.from_environment.push_back(kDepth.var);
+    if (*end != '\0' || depth < 1 || depth > 64) {
+      return Result::Fail(BadValue(f, kDepth, value, "expected a number of frames from 1 to 64"));
+    }
+    f.depth = static_cast<int>(depth);
+    taken.push_back(std::string(kDepth.var) + "=" + value + " (" + kDepth.flag + ")");
+  }
+  take(kScope, f.scope);
+  take(kShort, f.short_threshold);
+  take(kLag, f.lag);
+  return taken;
+}
 
 base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlags(
     const ShimFlags& f) {
@@ -21,18 +89,18 @@ base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlag
       auto comma = rest.find(',');
       std::string_view a = rest.substr(0, comma);
       if (a != "stale" && a != "latency") {
-        return Result::Fail("timerbisect: --aspects " + f.aspects +
-                            ": expected a comma list of stale, latency");
+        return Result::Fail(
+            BadValue(f, kAspects, f.aspects, "expected a comma list of stale, latency"));
       }
       rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
     }
-    env.emplace_back("TIMERSEM_ASPECTS", f.aspects);
+    env.emplace_back(kAspects.var, f.aspects);
   }
   if (f.depth != 0) {
     if (f.depth < 1 || f.depth > 64) {
       return Result::Fail("timerbisect: --depth must be from 1 to 64");
     }
-    env.emplace_back("TIMERSEM_DEPTH", std::to_string(f.depth));
+    env.emplace_back(kDepth.var, std::to_string(f.depth));
   }
   if (!f.scope.empty()) {
     // The shim would reject it too, but only by going inert in every run.
@@ -40,20 +108,20 @@ base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlag
     options.set_log_errors(false);
     RE2 re(f.scope, options);
     if (!re.ok()) {
-      return Result::Fail("timerbisect: --scope " + f.scope +
-                          ": not a valid re2 regex: " + re.error());
+      return Result::Fail(BadValue(f, kScope, f.scope, "not a valid re2 regex: " + re.error()));
     }
-    env.emplace_back("TIMERSEM_SCOPE", f.scope);
+    env.emplace_back(kScope.var, f.scope);
   }
-  for (const auto& [flag, var, value] : {std::tuple{"--short", "TIMERSEM_SHORT", f.short_threshold},
-                                         std::tuple{"--lag", "TIMERSEM_LAG", f.lag}}) {
+  for (const auto& [setting, value] :
+       {std::pair{kShort, f.short_threshold}, std::pair{kLag, f.lag}}) {
     if (value.empty()) continue;
     std::int64_t ns = 0;
     if (!protocol::ParseDuration(value, ns) || ns <= 0) {
-      return Result::Fail(std::string("timerbisect: ") + flag + " " + value +
-                          ": expected a positive duration with its unit, such as 50us, 1ms or 2s");
+      return Result::Fail(
+          BadValue(f, setting, value,
+                   "expected a positive duration with its unit, such as 50us, 1ms or 2s"));
     }
-    env.emplace_back(var, value);
+    env.emplace_back(setting.var, value);
   }
   return env;
 }

@@ -21,7 +21,21 @@ struct ShimFlags {
   std::string scope;            // --scope: TIMERSEM_SCOPE
   std::string short_threshold;  // --short: TIMERSEM_SHORT
   std::string lag;              // --lag: TIMERSEM_LAG
+  // The variables whose values came from the environment
+  // (AdoptInheritedShimSettings): an error names the variable, not the flag.
+  std::vector<std::string> from_environment;
+  // false for `sites`, which has no --aspects or --lag to offer instead.
+  bool aspects_and_lag_flags = true;
 };
+
+// The shim's settings the environment already holds for flags not given
+// (TIMERSEM_SHORT=5ms exported in the shell, as `timerbisect env` prints
+// it): every probe would inherit them, so they are taken as those flags,
+// checked as the flags are, and so written into the reproduce lines and the
+// journal. Returns what it took, "TIMERSEM_SHORT=5ms (--short)" each; one
+// error line for a TIMERSEM_DEPTH that is no number of frames, or a
+// TIMERSEM_DEPTH, _SHORT or _LAG set empty (the shim refuses those).
+base::Expected<std::vector<std::string>> AdoptInheritedShimSettings(ShimFlags& flags);
 
 // Validates the flags and gives their TIMERSEM_* variables, so a typo fails
 // here instead of making every run of the target inert; on a bad value, one

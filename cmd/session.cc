@@ -120,9 +120,21 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
     }
   }
   if (protocol_modes == 0) {
-    ShimFlags flags{o.aspects, o.depth, o.scope, o.short_threshold, o.lag};
+    ShimFlags flags{
+        o.aspects, o.depth, o.scope, o.short_threshold, o.lag, {}, subcommand != "sites"};
+    auto taken = AdoptInheritedShimSettings(flags);
+    if (!taken) {
+      errors.push_back(taken.error());
+      return errors;
+    }
     if (auto env = ShimEnvFromFlags(flags)) {
       t.shim_env.insert(t.shim_env.end(), env->begin(), env->end());
+      if (!taken->empty() && !o.quiet) {
+        std::string list;
+        for (const std::string& one : *taken) list += (list.empty() ? "" : ", ") + one;
+        std::cerr << "timerbisect: taking the shim's settings in the environment as their flags: "
+                  << list << "\n";
+      }
     } else {
       errors.push_back(env.error());
     }

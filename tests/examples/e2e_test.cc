@@ -371,6 +371,40 @@ TEST(Driver, TimersThatDoNotMatter_AreNotTimerSensitive) {
       {"--shim", TIMERBISECT_SHIM, "--aspects", "latency", "--", E2E_PAIR_ONLY_TOGETHER});
 }
 
+// Shim settings exported in the shell (as `timerbisect env` prints them)
+// reach every probe: bisect takes them as their flags, says so, and puts
+// them in the reproduce line; a bad one is a one-line setup error naming
+// the variable (not "the shim was never loaded").
+TEST(Driver, ShimSettingsInTheEnvironment_AreTakenAsTheirFlags) {
+  ScratchDir dir;
+  const std::string json_path = dir.File("answer.json");
+  const std::string driver = std::string(TIMERBISECT_DRIVER) + " --shim " + TIMERBISECT_SHIM;
+  Exit got = RunShell(dir,
+                      "TIMERSEM_DEPTH=3 TIMERSEM_ASPECTS=stale " + driver + " --json " + json_path +
+                          " -- " + E2E_PAIR_ONLY_TOGETHER,
+                      kSafetyTimeout);
+  EXPECT_EQ(got.code, 0) << got.err;
+  EXPECT_NE(got.err.find("timerbisect: taking the shim's settings in the environment as their "
+                         "flags: TIMERSEM_ASPECTS=stale (--aspects), TIMERSEM_DEPTH=3 (--depth)\n"),
+            std::string::npos)
+      << got.err;
+  json answer = json::parse(ReadFile(json_path), nullptr, /*allow_exceptions=*/false);
+  ASSERT_EQ(answer.value("sets", json::array()).size(), 1u) << answer.dump(2);
+  const json& env = answer["sets"][0]["reproduction"]["env"];
+  EXPECT_NE(env.dump().find("\"TIMERSEM_DEPTH\",\"3\""), std::string::npos) << env.dump();
+  EXPECT_NE(got.out.find(" TIMERSEM_DEPTH=3 "), std::string::npos) << got.out;
+
+  Exit bad =
+      RunShell(dir, "TIMERSEM_LAG=abc " + driver + " -- " + E2E_PAIR_ONLY_TOGETHER, kSafetyTimeout);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(bad.err.rfind("timerbisect: TIMERSEM_LAG=abc, set in the environment: expected a "
+                          "positive duration",
+                          0),
+            0u)
+      << bad.err;
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+}
+
 TEST(Driver, MissingCommand_IsAOneLineSetupError) {
   ScratchDir dir;
   const std::string missing = dir.File("no-such-program");
