@@ -109,6 +109,9 @@ std::string ExtraWords(const CLI::App& app, int argc, char** argv) {
   return words;
 }
 
+constexpr const char* kEmptyValue =
+    ": an empty value; give one (see --help), or leave the flag out";
+
 // A flag given an empty value (--timeout '', --fail-on ''): taken as it
 // stands it would mean the default, or match everything, without a word.
 std::string EmptyValue(const CLI::App& app) {
@@ -116,9 +119,29 @@ std::string EmptyValue(const CLI::App& app) {
     if (!opt->nonpositional() || opt->get_expected_max() == 0) continue;
     for (const std::string& value : opt->results()) {
       if (value.empty()) {
-        return opt->get_name() + ": an empty value; give one (see --help), or leave the flag out";
+        return opt->get_name() + kEmptyValue;
       }
     }
+  }
+  return "";
+}
+
+// `--json=` (an empty value after "="): CLI11 takes the next word as the
+// value instead (--json= -- cmd writes a file named "--"). The flag of
+// `root` or of a subcommand, or "".
+std::string EmptyAssignment(const CLI::App& root, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view word = argv[i];
+    if (word == "--") break;
+    if (word.size() < 4 || word.substr(0, 2) != "--" || word.find('=') != word.size() - 1) {
+      continue;
+    }
+    std::string name(word.substr(0, word.size() - 1));
+    bool known = root.get_option_no_throw(name) != nullptr;
+    for (const CLI::App* sub : root.get_subcommands({})) {
+      known |= sub->get_option_no_throw(name) != nullptr;
+    }
+    if (known) return name;
   }
   return "";
 }
@@ -176,6 +199,10 @@ int main(int argc, char** argv) {
                 << "`? (to bisect a program of that name, give its path: ./" << argv[1] << ")\n";
       return timerbisect::cmd::kExitUsage;
     }
+  }
+  if (std::string flag = EmptyAssignment(app, argc, argv); !flag.empty()) {
+    std::cerr << "timerbisect: " << flag << kEmptyValue << "\n";
+    return timerbisect::cmd::kExitUsage;
   }
   try {
     app.parse(argc, argv);

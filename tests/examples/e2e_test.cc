@@ -576,6 +576,8 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
            {{"--count", "abc", "--", "true"},
             "timerbisect: --count: expected a whole number from 1 to 1000, not \"abc\""},
            {{"-j", "--", "true"}, "timerbisect: --jobs: needs a value;"},
+           {{"--json=", "--", "true"}, "timerbisect: --json: an empty value"},
+           {{"triage", "--fail-on=", "--", "true"}, "timerbisect: --fail-on: an empty value"},
            {{"env", "--mode"}, "timerbisect: --mode: needs a value;"},
        }) {
     ScratchDir dir;
