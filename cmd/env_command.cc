@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exit_codes.h"
+#include "preload.h"
 #include "protocol/pattern.h"
 #include "report/bisect_report.h"
 #include "report/format.h"
@@ -151,7 +152,7 @@ int RunEnv(const EnvOptions& o) {
       if (!shim) return UsageError(shim.error());
       bool replaced = false;
       for (auto& [name, value] : env) {
-        if (name == "LD_PRELOAD") value = *shim, replaced = true;
+        if (name == "LD_PRELOAD") value = ReplaceFirstPreload(value, *shim), replaced = true;
       }
       if (!replaced) {
         return UsageError("timerbisect: --shim: the set of " + o.from_json +
@@ -177,7 +178,7 @@ int RunEnv(const EnvOptions& o) {
     }
     auto shim = LocateShim(o.shim_path);
     if (!shim) return UsageError(shim.error());
-    env.emplace_back("LD_PRELOAD", *shim);
+    env.emplace_back("LD_PRELOAD", PreloadForRuns(*shim));
     env.emplace_back("TIMERSEM", timersem);
   }
   if (!launcher.empty()) {

@@ -5,10 +5,13 @@
 //
 // `bisect` is the default: `timerbisect [flags] -- CMD` bisects.
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -18,6 +21,7 @@
 #include "env_command.h"
 #include "exit_codes.h"
 #include "parse_error_words.h"
+#include "preload.h"
 #include "report/bisect_report.h"
 #include "shim_locator.h"
 #include "sites_command.h"
@@ -146,6 +150,27 @@ std::string EmptyAssignment(const CLI::App& root, int argc, char** argv) {
   return "";
 }
 
+// `eval "$(timerbisect env ...)"` leaves the shell's LD_PRELOAD naming the
+// shim, which loads it into timerbisect too: its own waits would follow
+// TIMERSEM, and its shim would call each run it starts a dropped shim. So
+// it starts again without it (the runs get it as always). Returns only if
+// that exec fails, under the shim as before.
+void RestartWithoutShim(char** argv) {
+  const char* preload = std::getenv("LD_PRELOAD");
+  if (preload == nullptr || !timerbisect::cmd::PreloadNamesShim(preload)) return;
+  std::string rest = timerbisect::cmd::PreloadWithoutShim(preload);
+  if (rest.empty()) {
+    unsetenv("LD_PRELOAD");
+  } else {
+    setenv("LD_PRELOAD", rest.c_str(), 1);
+  }
+  std::cerr << "timerbisect: this shell's LD_PRELOAD loads the shim into every program it starts; "
+               "timerbisect runs without it (its runs get it as always); `unset LD_PRELOAD "
+               "TIMERSEM` ends it for the shell\n";
+  // The system call itself: the shim's execve would report the shim dropped.
+  syscall(SYS_execve, "/proc/self/exe", argv, environ);
+}
+
 // A probe's stdout is not ours; ours may be a pipe to `head`, closed
 // early. A handler (unlike SIG_IGN, which exec passes on to every probe)
 // makes the write fail with EPIPE instead of killing the driver mid-search.
@@ -155,6 +180,7 @@ void OnSigpipe(int) {}
 
 int main(int argc, char** argv) {
   namespace cmd = timerbisect::cmd;
+  RestartWithoutShim(argv);
   struct sigaction sa = {};
   sa.sa_handler = OnSigpipe;
   sigaction(SIGPIPE, &sa, nullptr);

@@ -10,6 +10,7 @@
 
 #include "output_file.h"
 #include "preflight.h"
+#include "preload.h"
 #include "progress_line.h"
 #include "run/preflight.h"
 #include "search/auto_search.h"
@@ -140,6 +141,7 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
     }
     if (auto shim = PreflightShimTarget(t.argv, o.shell, o.shim_path)) {
       t.shim_path = *shim;
+      t.preload = PreloadForRuns(*shim);
     } else {
       errors.push_back(shim.error());
     }

@@ -87,7 +87,7 @@ run::ProbeSpec Target::SpecFor(const std::string& pattern) const {
   spec.timeout = timeout_;
   for (const std::string& word : options_.argv) spec.argv.push_back(ReplacePattern(word, pattern));
   if (uses_shim()) {
-    spec.env.emplace_back("LD_PRELOAD", options_.shim_path);
+    spec.env.emplace_back("LD_PRELOAD", options_.preload);
     spec.env.emplace_back("TIMERSEM", pattern.empty() ? "native" : "new#" + pattern);
     for (const auto& kv : options_.shim_env) spec.env.push_back(kv);
   } else if (!options_.pattern_var.empty()) {
@@ -208,7 +208,7 @@ report::Reproduction Target::Reproduction(const std::string& pattern) const {
     protocol::PatternPrefix p = protocol::SplitPrefix(pattern);
     r.env.emplace_back("TIMERSEM", (p.invert ? "old#" : "new#") + std::string(p.body));
     for (const auto& kv : options_.shim_env) r.env.push_back(kv);
-    r.env.emplace_back("LD_PRELOAD", options_.shim_path);
+    r.env.emplace_back("LD_PRELOAD", options_.preload);
   } else if (!options_.pattern_var.empty()) {
     r.env.emplace_back(options_.pattern_var, ReplacePattern(options_.pattern_value, pattern));
   }

@@ -35,6 +35,9 @@ struct TargetOptions {
   // least 30 s); see timeout_flag.h.
   TimeoutFlag timeout;
   std::string shim_path;  // empty: not the shim (protocol mode)
+  // The runs' LD_PRELOAD: the shim, then the environment's other preloads
+  // (preload.h).
+  std::string preload;
   // Protocol mode: the variable whose value carries the pattern, and that
   // value with the word PATTERN where the pattern goes ("GODEBUG",
   // "asynctimerchan=1#PATTERN"); or argv words holding "PATTERN".

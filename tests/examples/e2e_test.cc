@@ -405,6 +405,39 @@ TEST(Driver, ShimSettingsInTheEnvironment_AreTakenAsTheirFlags) {
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
 }
 
+// A shell left under the shim by `eval "$(timerbisect env ...)"`, with
+// another preloaded library beside it: the driver runs without the shim
+// itself (no "shim dropped" lines from its own copy), and every run, the
+// native one included, and the reproduce line keep the other library after
+// the shim.
+TEST(Driver, ShellThatPreloadsTheShim_RunsTheDriverWithoutItAndKeepsOtherPreloads) {
+#ifdef TIMERBISECT_SANITIZED
+  GTEST_SKIP() << "a sanitized shim loads only into sanitized programs, not sh";
+#endif
+  ScratchDir dir;
+  const std::string seen = dir.File("preloads");
+  const std::string script = dir.File("run.sh");
+  std::ofstream(script) << "#!/bin/sh\necho \"$LD_PRELOAD\" >> " << seen << "\nexec "
+                        << E2E_PAIR_ONLY_TOGETHER << "\n";
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  const std::string preload = std::string(TIMERBISECT_SHIM) + ":libm.so.6";
+  Exit got = RunShell(dir,
+                      "LD_PRELOAD='" + std::string(TIMERBISECT_SHIM) +
+                          " libm.so.6' TIMERSEM=new#y " + TIMERBISECT_DRIVER + " -- " + script,
+                      kSafetyTimeout);
+  EXPECT_EQ(got.code, 0) << got.err;
+  EXPECT_EQ(got.err.find("shim dropped"), std::string::npos) << got.err;
+  EXPECT_NE(got.err.find("timerbisect: this shell's LD_PRELOAD loads the shim"), std::string::npos)
+      << got.err;
+  EXPECT_NE(got.out.find("LD_PRELOAD=" + preload + " "), std::string::npos) << got.out;
+  std::string lines = ReadFile(seen);
+  EXPECT_FALSE(lines.empty());
+  for (std::size_t at = 0, end; at < lines.size(); at = end + 1) {
+    end = lines.find('\n', at);
+    EXPECT_EQ(lines.substr(at, end - at), preload);
+  }
+}
+
 TEST(Driver, MissingCommand_IsAOneLineSetupError) {
   ScratchDir dir;
   const std::string missing = dir.File("no-such-program");
