@@ -343,7 +343,19 @@ Expected<std::unique_ptr<Session>> Session::Open(std::string_view subcommand,
   return s;
 }
 
+void Session::SayFirstRunsStarted(const std::string& what) const {
+  if (verbosity() < 1) return;
+  const TimeoutFlag& flag = target_options_.timeout;
+  std::cerr << "timerbisect: " << what << " started; "
+            << (flag.kind == TimeoutFlag::Kind::kNone
+                    ? std::string("no timeout")
+                    : "stopped after " + FormatTimeout(FirstRunTimeout(flag)) +
+                          (flag.kind == TimeoutFlag::Kind::kDefault ? " (--timeout sets it)" : ""))
+            << "\n";
+}
+
 ProbeRecord Session::RunNative() {
+  SayFirstRunsStarted("native run (the command with its timers untouched)");
   ProbeRecord native = target_->Run("");
   if (verbosity() >= 1 && target_->start_error().empty()) {
     std::cerr << "timerbisect: native run: " << native.verdict.kind << "\n";

@@ -95,6 +95,10 @@ class Session {
   // After runs: "" or the one error that makes their results meaningless
   // (NativeRunError's, or the shim never reached the program).
   std::string RunError() const;
+  // "timerbisect: WHAT started; stopped after 10m (--timeout sets it)": the
+  // first runs' line while they run (a program that hangs natively is
+  // otherwise silent until that timeout). Nothing when quiet.
+  void SayFirstRunsStarted(const std::string& what) const;
   // The report of a search: symbolized sets, reproduce lines, aspects.
   report::BisectReport Describe(const search::Result& result, const ProbeRecord& native);
   // Since Open.

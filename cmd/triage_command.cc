@@ -36,6 +36,7 @@ Triage MeasureRates(const Session& session, Target& target, const TriageOptions&
   constexpr int kMinRuns = 3;
   constexpr int kNoSiteRuns = 8;
   const bool on_terminal = isatty(STDERR_FILENO) == 1;
+  session.SayFirstRunsStarted("triage's first runs (native, every site old, every site new)");
   while (true) {
     std::vector<ProbeRequest> requests;
     for (const report::Configuration& c : t.configs) {

@@ -181,6 +181,12 @@ TEST_P(CrashingTarget, SiteIsFoundAndEveryFailingRunNamesTheSignal) {
   EXPECT_GT(failing, 0) << got.exit.err;
   EXPECT_GT(passing, 0) << got.exit.err;
   EXPECT_NE(got.exit.err.find("timerbisect: native run: pass\n"), std::string::npos);
+  // Said before the native run, which may hang.
+  EXPECT_EQ(got.exit.err.rfind("timerbisect: native run (the command with its timers untouched) "
+                               "started; stopped after 10m (--timeout sets it)\n",
+                               0),
+            0u)
+      << got.exit.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(
