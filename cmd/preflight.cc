@@ -117,9 +117,10 @@ base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlag
     if (value.empty()) continue;
     std::int64_t ns = 0;
     if (!protocol::ParseDuration(value, ns) || ns <= 0) {
-      return Result::Fail(
-          BadValue(f, setting, value,
-                   "expected a positive duration with its unit, such as 50us, 1ms or 2s"));
+      return Result::Fail(BadValue(
+          f, setting, value,
+          "expected a positive duration: whole digits and a unit (ns, us, ms, s or m), such as "
+          "50us, 1ms or 2s"));
     }
     env.emplace_back(setting.var, value);
   }

@@ -136,8 +136,10 @@ bool ParseConfig(Config& c, std::string& error) {
     if (v == nullptr) continue;
     std::int64_t ns = 0;
     if (!protocol::ParseDuration(v, ns) || ns <= 0) {
-      return Fail(error, duration_vars[i], v,
-                  "expected a positive duration with its unit, such as 50us, 1ms or 2s");
+      return Fail(
+          error, duration_vars[i], v,
+          "expected a positive duration: whole digits and a unit (ns, us, ms, s or m), such as "
+          "50us, 1ms or 2s");
     }
     *targets[i] = ns;
   }

@@ -599,7 +599,8 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
            {{"--timeout", "", "--", "true"}, "timerbisect: --timeout: an empty value"},
            {{"triage", "--fail-on", "", "--", "true"}, "timerbisect: --fail-on: an empty value"},
            {{"--short", "5", "--", "true"},
-            "--short 5: expected a positive duration with its unit"},
+            "--short 5: expected a positive duration: whole digits and a unit (ns, us, ms, s or "
+            "m)"},
            {{"env", "--mode", "new", "--", "ls"}, "env prints the lines"},
            {{"env", "-j", "2"},
             "unknown flag -j: it is a flag of `timerbisect bisect` and `timerbisect triage`"},
