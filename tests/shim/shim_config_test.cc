@@ -44,7 +44,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"TIMERSEM_SCOPE", "(unclosed", "not a valid re2 regex"},
                       BadValue{"TIMERSEM_SHORT", "5xs", "positive duration"},
                       BadValue{"TIMERSEM_LAG", "-1ms", "positive duration"},
-                      BadValue{"TIMERSEM_SHORT", "5", "with its unit"},
+                      BadValue{"TIMERSEM_SHORT", "5", "whole digits and a unit"},
                       // 99999999999 minutes overflowed int64 and wrapped to a
                       // valid-looking 152 years.
                       BadValue{"TIMERSEM_LAG", "99999999999m", "positive duration"},
