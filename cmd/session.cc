@@ -224,7 +224,8 @@ std::vector<std::string> AspectsThatFail(Target& target, const std::string& patt
 std::string NoSiteInScope(const std::string& scope) {
   return "no timer site matched " + (scope.empty() ? "TIMERSEM_SCOPE" : "--scope " + scope) +
          ": the runs reached timer sites, but none with a frame whose module path or function "
-         "name (as in the symbol table) matches it";
+         "name (as in the symbol table) matches it; an inlined function has no symbol of its own, "
+         "so match the one it was inlined into";
 }
 
 int JobsOrCores(int jobs) {

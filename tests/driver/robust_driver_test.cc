@@ -493,7 +493,8 @@ TEST(ScopeThatMatchesNoSite, SaysSoInOneLine) {
   EXPECT_EQ(got.exit.out,
             "timerbisect: not timer-sensitive: no timer site matched --scope ^no-such-function$: "
             "the runs reached timer sites, but none with a frame whose module path or function "
-            "name (as in the symbol table) matches it (pass natively)\n");
+            "name (as in the symbol table) matches it; an inlined function has no symbol of its "
+            "own, so match the one it was inlined into (pass natively)\n");
   EXPECT_EQ(got.answer.value("outcome", ""), "not-timer-sensitive");
 }
 
