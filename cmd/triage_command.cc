@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <mutex>
 
 #include "exit_codes.h"
 #include "launcher_flags.h"
@@ -28,7 +29,10 @@ struct Triage : report::TriageReport {
 
 // Runs rounds of all three configurations (`jobs` runs in flight) until old
 // and new are told apart or shown the same at the confidence asked.
-Triage MeasureRates(const Session& session, Target& target, const TriageOptions& o) {
+// `so_far` gets the rates after each round, under `so_far_mu`, for a
+// report of an interrupted triage.
+Triage MeasureRates(const Session& session, Target& target, const TriageOptions& o,
+                    std::mutex& so_far_mu, report::TriageReport& so_far) {
   Triage t;
   stats::CompareOptions compare;
   compare.confidence = o.bisect.confidence;
@@ -48,6 +52,10 @@ Triage MeasureRates(const Session& session, Target& target, const TriageOptions&
       c.runs += 1;
       c.failures += records[i].verdict.failed ? 1 : 0;
       if (!records[i].pattern.empty()) t.baseline_runs.push_back(records[i]);
+    }
+    {
+      std::lock_guard lock(so_far_mu);
+      so_far = t;
     }
     // libasan.so refuses the shim in every run, the command did not run,
     // a wrapper dropped the shim, or it never loaded: RunError says what
@@ -158,18 +166,22 @@ int RunTriage(const TriageOptions& o) {
   }
   // A CI job's timeout (SIGTERM) still leaves a --junit and --json that say
   // so (files only: standard output may be a pipe already read).
-  run::ScopedLastWords last_words(interrupt_guard, [&s, &o](int signo) {
+  std::mutex so_far_mu;
+  report::TriageReport so_far;  // the rates of the rounds so far
+  run::ScopedLastWords last_words(interrupt_guard, [&s, &o, &so_far_mu, &so_far](int signo) {
     const std::string message = s.InterruptedMessage(signo);
     WriteInterruptedOutput("--junit", o.junit_path, report::InterruptedJUnit(message));
-    WriteInterruptedOutput(
-        "--json", o.bisect.json_path,
-        report::JsonDocument(report::InterruptedJson(message, s.target().runs(), s.Elapsed())));
+    std::lock_guard lock(so_far_mu);
+    WriteInterruptedOutput("--json", o.bisect.json_path,
+                           report::JsonDocument(report::InterruptedJson(
+                               message, s.target().runs(), s.Elapsed(), o.bisect.command, so_far,
+                               o.bisect.confidence)));
   });
   // With --json - or --junit -, that file is standard output; the text goes to stderr.
   std::ostream& text_out =
       (o.bisect.json_path == "-" || o.junit_path == "-") ? std::cerr : std::cout;
 
-  Triage triage = MeasureRates(s, s.target(), o);
+  Triage triage = MeasureRates(s, s.target(), o, so_far_mu, so_far);
   if (std::string error = s.RunError(); !error.empty()) {
     PrintErrors({error});
     return kExitUsage;

@@ -145,16 +145,9 @@ std::string InterruptedJUnit(const std::string& message) {
          XmlEscape(message) + "\"/></testcase>\n</testsuite>\n";
 }
 
-nlohmann::json InterruptedJson(const std::string& message, int runs,
-                               std::chrono::milliseconds duration) {
-  return {{"schema_version", kJsonSchemaVersion},
-          {"duration_ms", duration.count()},
-          {"verdict", "interrupted"},
-          {"message", message},
-          {"runs", runs}};
-}
+namespace {
 
-nlohmann::json ToJson(const TriageReport& t, double confidence, const BisectReport* rep) {
+nlohmann::json RatesJson(const TriageReport& t, double confidence) {
   nlohmann::json rates = nlohmann::json::array();
   for (const Configuration& c : t.configs) {
     stats::Interval ci = stats::WilsonInterval(c.counts, confidence);
@@ -164,9 +157,28 @@ nlohmann::json ToJson(const TriageReport& t, double confidence, const BisectRepo
                      {"low", ci.low},
                      {"high", ci.high}});
   }
+  return rates;
+}
+
+}  // namespace
+
+nlohmann::json InterruptedJson(const std::string& message, int runs,
+                               std::chrono::milliseconds duration,
+                               const std::vector<std::string>& command, const TriageReport& so_far,
+                               double confidence) {
+  return {{"schema_version", kJsonSchemaVersion},
+          {"duration_ms", duration.count()},
+          {"verdict", "interrupted"},
+          {"message", message},
+          {"command", command},
+          {"runs", runs},
+          {"rates", RatesJson(so_far, confidence)}};
+}
+
+nlohmann::json ToJson(const TriageReport& t, double confidence, const BisectReport* rep) {
   nlohmann::json j = {{"schema_version", kJsonSchemaVersion},
                       {"duration_ms", t.duration.count()},
-                      {"rates", rates},
+                      {"rates", RatesJson(t, confidence)},
                       {"verdict", Names(t.verdict).word},
                       {"posterior", t.confidence},
                       {"confidence_asked", confidence}};

@@ -49,9 +49,11 @@ nlohmann::json ToJson(const TriageReport& triage, double confidence, const Bisec
 // For a triage stopped by a signal before its verdict: one test case,
 // "timer-sensitivity", in error with `message`; and the JSON
 // {"schema_version", "duration_ms", "verdict": "interrupted", "message",
-// "runs"}.
+// "command", "runs", "rates"} with the rounds' rates so far (`so_far`).
 std::string InterruptedJUnit(const std::string& message);
 nlohmann::json InterruptedJson(const std::string& message, int runs,
-                               std::chrono::milliseconds duration);
+                               std::chrono::milliseconds duration,
+                               const std::vector<std::string>& command, const TriageReport& so_far,
+                               double confidence);
 
 }  // namespace timerbisect::report

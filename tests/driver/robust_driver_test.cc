@@ -389,6 +389,10 @@ TEST(HangingTarget, SigtermDuringTriageLeavesAJunitInError) {
   EXPECT_NE(xml.find("give --journal FILE"), std::string::npos) << xml;
   auto answer = nlohmann::json::parse(ReadFile(json));
   EXPECT_EQ(answer["verdict"], "interrupted") << answer.dump(2);
+  // What ran, and the rates of the rounds that ended (none: the first hung).
+  EXPECT_EQ(answer["command"], nlohmann::json({ROBUST_TARGET, "hang", dir.path()}));
+  ASSERT_EQ(answer["rates"].size(), 3u) << answer.dump(2);
+  EXPECT_EQ(answer["rates"][2]["configuration"], "all-new");
   std::vector<pid_t> left = SettledProcessesWith(dir.path(), 0);
   EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
 }
