@@ -24,16 +24,23 @@ constexpr ShimSetting kAspects{"--aspects", "TIMERSEM_ASPECTS"},
     kDepth{"--depth", "TIMERSEM_DEPTH"}, kScope{"--scope", "TIMERSEM_SCOPE"},
     kShort{"--short", "TIMERSEM_SHORT"}, kLag{"--lag", "TIMERSEM_LAG"};
 
+// What to do about a variable of the environment: "; unset it or give
+// --lag" (without the flag where the subcommand has none).
+std::string UnsetOrGive(const ShimFlags& f, ShimSetting s) {
+  const bool offered = f.aspects_and_lag_flags || (std::string_view(s.var) != kAspects.var &&
+                                                   std::string_view(s.var) != kLag.var);
+  return std::string("; unset it") + (offered ? " or give " + std::string(s.flag) : "");
+}
+
 // "timerbisect: --lag abc: WHY", or for a value from the environment
 // "timerbisect: TIMERSEM_LAG=abc, set in the environment: WHY; unset it or
 // give --lag".
 std::string BadValue(const ShimFlags& f, ShimSetting s, const std::string& value,
                      const std::string& why) {
-  const bool flag_offered = f.aspects_and_lag_flags || (s.var != kAspects.var && s.var != kLag.var);
   for (const std::string& var : f.from_environment) {
     if (var == s.var) {
       return "timerbisect: " + var + "=" + value + ", set in the environment: " + why +
-             "; unset it" + (flag_offered ? " or give " + std::string(s.flag) : "");
+             UnsetOrGive(f, s);
     }
   }
   return "timerbisect: " + std::string(s.flag) + " " + value + ": " + why;
@@ -56,11 +63,9 @@ base::Expected<std::vector<std::string>> AdoptInheritedShimSettings(ShimFlags& f
         std::pair{kLag, !f.lag.empty()}}) {
     const char* value = std::getenv(s.var);
     if (!given && value != nullptr && *value == '\0') {
-      const bool flag_offered = f.aspects_and_lag_flags || s.var != kLag.var;
       return Result::Fail("timerbisect: " + std::string(s.var) +
-                          " is set but empty in the environment, which the shim refuses; unset "
-                          "it" +
-                          (flag_offered ? " or give " + std::string(s.flag) : std::string()));
+                          " is set but empty in the environment, which the shim refuses" +
+                          UnsetOrGive(f, s));
     }
   }
   take(kAspects, f.aspects);

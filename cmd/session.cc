@@ -393,11 +393,19 @@ std::chrono::milliseconds Session::Elapsed() const {
                                                                started_);
 }
 
-std::string Session::InterruptedMessage(int signo) const {
+namespace {
+
+// "SIGTERM", or "signal N".
+std::string SignalName(int signo) {
   const char* name = sigabbrev_np(signo);
-  std::string message = "interrupted by " +
-                        (name ? "SIG" + std::string(name) : "signal " + std::to_string(signo)) +
-                        " after " + std::to_string(target_->runs()) + " runs: no answer yet; ";
+  return name ? "SIG" + std::string(name) : "signal " + std::to_string(signo);
+}
+
+}  // namespace
+
+std::string Session::InterruptedMessage(int signo) const {
+  std::string message = "interrupted by " + SignalName(signo) + " after " +
+                        std::to_string(target_->runs()) + " runs: no answer yet; ";
   if (options_.journal_path.empty()) {
     return message +
            "give --journal FILE so that running the command again resumes where it stopped";
@@ -413,9 +421,7 @@ report::BisectReport Session::InterruptedReport(int signo) const {
   }
   rep.interrupted = true;
   if (!rep.sets.empty()) {
-    const char* name = sigabbrev_np(signo);
-    rep.message = "interrupted by " +
-                  (name ? "SIG" + std::string(name) : "signal " + std::to_string(signo)) +
+    rep.message = "interrupted by " + SignalName(signo) +
                   " while finding which aspect each set needs: the sets stand (the search and "
                   "its checks had ended); an aspect not yet found is left out";
   } else {
