@@ -39,7 +39,6 @@
 
 #include "interceptor.h"
 #include "timespec.h"
-#include "user_pointer.h"
 #include "watch.h"
 
 namespace timerbisect::shim {
@@ -81,11 +80,6 @@ namespace {
 // resource is free".
 constexpr timespec kAlreadyPast{0, 0};
 
-bool ValidDeadline(const timespec* abstime) {
-  return MayBeUserMemory(abstime) && abstime->tv_sec >= 0 && abstime->tv_nsec >= 0 &&
-         abstime->tv_nsec < kNsPerSec;
-}
-
 // The latency aspect for an absolute deadline on `clock`: returns what to
 // pass to the real function, `abstime` itself when nothing changes, else
 // `storage`. The site is decided only for short deadlines, so only sites the
@@ -94,12 +88,12 @@ const timespec* AdjustDeadline(Api api, clockid_t clock, const timespec* abstime
                                timespec& storage) {
   const Config& cfg = GetConfig();
   if (cfg.watch) {
-    if (ValidDeadline(abstime) && (clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC)) {
+    if (ValidTimespecAt(abstime) && (clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC)) {
       WatchTimedCall(api, ToNs(*abstime) - ClockNowNs(clock));
     }
     return abstime;
   }
-  if (!(cfg.aspects & kAspectLatency) || !ValidDeadline(abstime)) return abstime;
+  if (!(cfg.aspects & kAspectLatency) || !ValidTimespecAt(abstime)) return abstime;
   if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) return abstime;  // glibc: EINVAL
   const timespec* result = abstime;
   {
@@ -180,7 +174,7 @@ clockid_t CondClock(const pthread_cond_t* cond, const timespec* abstime) {
   if (probe == WrefsProbe::kUsable) {
     return (Wrefs(cond) & kWrefsClockMonotonic) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
   }
-  return ValidDeadline(abstime) ? CondClockFromDeadline(*abstime) : CLOCK_REALTIME;
+  return ValidTimespecAt(abstime) ? CondClockFromDeadline(*abstime) : CLOCK_REALTIME;
 }
 
 }  // namespace

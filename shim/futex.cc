@@ -40,7 +40,6 @@
 
 #include "interceptor.h"
 #include "timespec.h"
-#include "user_pointer.h"
 #include "watch.h"
 
 namespace timerbisect::shim {
@@ -89,13 +88,9 @@ long SyscallResult(long raw) {
   return raw;
 }
 
-bool ValidTimeout(const timespec* t) {
-  return MayBeUserMemory(t) && t->tv_sec >= 0 && t->tv_nsec >= 0 && t->tv_nsec < kNsPerSec;
-}
-
 // Watch mode: counts a futex wait with a finite timeout for its site.
 void WatchFutexWait(int op, const timespec* timeout) {
-  if (!ValidTimeout(timeout)) return;
+  if (!ValidTimespecAt(timeout)) return;
   const bool absolute = (op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET;
   std::int64_t requested_ns = ToNs(*timeout);
   if (!absolute) {
@@ -115,7 +110,7 @@ const timespec* AdjustFutexTimeout(int op, const timespec* timeout, timespec& st
     WatchFutexWait(op, timeout);
     return timeout;
   }
-  if (!(cfg.aspects & kAspectLatency) || !ValidTimeout(timeout)) return timeout;
+  if (!(cfg.aspects & kAspectLatency) || !ValidTimespecAt(timeout)) return timeout;
   const int command = op & FUTEX_CMD_MASK;
   const bool absolute = command == FUTEX_WAIT_BITSET;
   const clockid_t clock =

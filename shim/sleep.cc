@@ -88,9 +88,7 @@ int ClockNanosleep(ClockNanosleepFn& real, clockid_t clock, int flags, const tim
   }
   // Absolute: a deadline already past is short too (it is how "wait 1 ns"
   // often reaches the kernel). The kernel never writes `rem` for these.
-  if (!MayBeUserMemory(req) || req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= kNsPerSec) {
-    return real(clock, flags, req, rem);
-  }
+  if (!ValidTimespecAt(req)) return real(clock, flags, req, rem);
   std::int64_t now_ns = ClockNowNs(clock);
   // An absolute deadline on CLOCK_REALTIME or CLOCK_TAI is about 1.8e9 s
   // today; saturate only where nanoseconds would overflow.

@@ -22,7 +22,6 @@
 #include "site.h"
 #include "state.h"
 #include "timespec.h"
-#include "user_pointer.h"
 #include "watch.h"
 
 namespace timerbisect::shim {
@@ -60,8 +59,7 @@ inline Latency DecideLatency(Api api, std::int64_t remaining_ns) {
 // call reports EINVAL) or a pointer that cannot be read (EFAULT).
 // Saturates instead of overflowing.
 inline std::int64_t RelativeTimeoutNs(const timespec* timeout) {
-  if (!MayBeUserMemory(timeout)) return -1;
-  if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= kNsPerSec) return -1;
+  if (!ValidTimespecAt(timeout)) return -1;
   if (timeout->tv_sec == 0 && timeout->tv_nsec == 0) return -1;
   if (timeout->tv_sec >= 1'000'000'000) return INT64_MAX;  // > 31 years: never short
   return ToNs(*timeout);

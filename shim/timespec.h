@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "user_pointer.h"
+
 namespace timerbisect::shim {
 
 inline constexpr std::int64_t kNsPerSec = 1'000'000'000;
@@ -30,6 +32,13 @@ inline std::int64_t ClockNowNs(clockid_t clock) {
 // for the lag.
 inline bool ValidTimespec(const timespec& ts) {
   return ts.tv_sec >= 0 && ts.tv_nsec >= 0 && ts.tv_nsec < kNsPerSec;
+}
+
+// A timer value the program passed by pointer that the shim may read and
+// the kernel would accept: else the real call gets it untouched (EFAULT,
+// EINVAL stay the kernel's).
+inline bool ValidTimespecAt(const timespec* ts) {
+  return MayBeUserMemory(ts) && ValidTimespec(*ts);
 }
 
 inline bool ValidItimerspec(const itimerspec& value) {
