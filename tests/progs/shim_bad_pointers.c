@@ -2,13 +2,14 @@
 // process, one line per call and pointer:
 //   "CALL KIND ret N errno NAME"   the call returned
 //   "CALL KIND signal N"           the child died of signal N
+//   "CALL KIND exit N"             it exited N first (a sanitizer's report)
 // KIND is null (0), low (an address in the first page), kernel (an address
 // in the kernel's half) or unmapped (a page the program mapped and
 // unmapped). Without the shim the kernel answers most of these with EFAULT
 // and glibc crashes on some it reads itself; under the shim each must end
 // the same way. argv[1] picks the kinds: "cheap" (null, low, kernel) or
-// "all". A call that would wait (a null timeout is none) is killed after
-// 10 s: "signal 14".
+// "all". A null timeout that means "wait for good" is left out; a call that
+// waits anyway is killed after 10 s ("signal 14").
 #define _GNU_SOURCE
 #include <errno.h>
 #include <mqueue.h>
