@@ -403,24 +403,35 @@ std::string SignalName(int signo) {
 
 }  // namespace
 
-std::string Session::InterruptedMessage(int signo) const {
-  std::string message = "interrupted by " + SignalName(signo) + " after " +
-                        std::to_string(target_->runs()) + " runs: no answer yet; ";
+std::string Session::ResumeAdvice() const {
   if (options_.journal_path.empty()) {
-    return message +
-           "give --journal FILE so that running the command again resumes where it stopped";
+    return "give --journal FILE so that running the command again resumes where it stopped";
   }
-  return message + "run the same command again to resume from " + options_.journal_path;
+  return "run the same command again to resume from " + options_.journal_path;
+}
+
+std::string Session::InterruptedMessage(int signo) const {
+  return "interrupted by " + SignalName(signo) + " after " + std::to_string(target_->runs()) +
+         " runs: no answer yet; " + ResumeAdvice();
 }
 
 report::BisectReport Session::InterruptedReport(int signo) const {
   report::BisectReport rep;
+  bool in_search = false;
   {
     std::lock_guard lock(described_mu_);
     if (described_) rep = *described_;
+    in_search = described_in_search_;
   }
   rep.interrupted = true;
-  if (!rep.sets.empty()) {
+  if (!rep.sets.empty() && in_search) {
+    const std::size_t n = rep.sets.size();
+    rep.message = "interrupted by " + SignalName(signo) + " after " +
+                  std::to_string(target_->runs()) +
+                  " runs, while searching for a further set: " + std::to_string(n) +
+                  (n == 1 ? " set" : " sets") +
+                  " found and confirmed so far, and there may be more; " + ResumeAdvice();
+  } else if (!rep.sets.empty()) {
     rep.message = "interrupted by " + SignalName(signo) +
                   " while finding which aspect each set needs: the sets stand (the search and "
                   "its checks had ended); an aspect not yet found is left out";
@@ -469,8 +480,47 @@ search::Result Session::Search(const std::vector<ProbeRecord>& earlier,
     return results;
   });
   for (const ProbeRecord& r : earlier) pool.Offer(r.pattern, {r.verdict.failed, r.reported});
-  if (config.algorithm == search::Algorithm::kAuto) return search::AutoSearch(config, pool);
-  return search::Search(config, pool.probe());
+  // A set settled before an interrupt is still reported (InterruptedReport).
+  config.settled = [this](const search::Result& so_far) { KeepSettledSets(so_far); };
+  search::Result result = config.algorithm == search::Algorithm::kAuto
+                              ? search::AutoSearch(config, pool)
+                              : search::Search(config, pool.probe());
+  if (result.outcome != search::Outcome::kFound) {
+    // A later contradiction took the sets back.
+    std::lock_guard lock(described_mu_);
+    described_.reset();
+  }
+  return result;
+}
+
+std::vector<report::FoundSet> Session::DescribeSets(const search::Result& result) const {
+  symbolize::Symbolizer symbolizer;
+  std::vector<report::FoundSet> sets;
+  for (const search::ChangeSet& set : result.sets) {
+    report::FoundSet found;
+    found.sites = DescribeSites(set.ids, target_->reports(), symbolizer);
+    found.reproduction = target_->Reproduction(set.pattern);
+    // A set the deterministic searches found: every probe agreed.
+    found.confidence = set.confidence > 0 ? set.confidence : 1.0;
+    for (const search::MeasuredRate& rate : result.rates) {
+      if (rate.pattern == set.pattern && rate.runs > 0) {
+        found.runs_of_set = rate.runs;
+        found.failures_of_set = rate.failures;
+      }
+    }
+    if (target_->uses_shim()) found.mode = result.invert ? "old" : "new";
+    sets.push_back(std::move(found));
+  }
+  return sets;
+}
+
+void Session::KeepSettledSets(const search::Result& so_far) {
+  report::BisectReport rep;
+  rep.outcome = search::Outcome::kFound;
+  rep.sets = DescribeSets(so_far);
+  std::lock_guard lock(described_mu_);
+  described_ = std::move(rep);
+  described_in_search_ = true;
 }
 
 report::BisectReport Session::Describe(const search::Result& result, const ProbeRecord& native) {
@@ -523,7 +573,6 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
       rep.message += "; but " + caveat;
     }
   }
-  symbolize::Symbolizer symbolizer;
   // The adaptive search gives each set its confidence; the others do not.
   const bool flaky = !result.sets.empty() && result.sets.front().confidence > 0;
   if (target.uses_shim() && !result.sets.empty() && !o.quiet) {
@@ -532,21 +581,7 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
                           "reproduce line to try one\n"
                         : "timerbisect: finding which aspect (stale, latency) each set needs\n");
   }
-  for (const search::ChangeSet& set : result.sets) {
-    report::FoundSet found;
-    found.sites = DescribeSites(set.ids, target.reports(), symbolizer);
-    found.reproduction = target.Reproduction(set.pattern);
-    // A set the deterministic searches found: every probe agreed.
-    found.confidence = set.confidence > 0 ? set.confidence : 1.0;
-    for (const search::MeasuredRate& rate : result.rates) {
-      if (rate.pattern == set.pattern && rate.runs > 0) {
-        found.runs_of_set = rate.runs;
-        found.failures_of_set = rate.failures;
-      }
-    }
-    if (target.uses_shim()) found.mode = result.invert ? "old" : "new";
-    rep.sets.push_back(std::move(found));
-  }
+  rep.sets = DescribeSets(result);
   if (rep.outcome == search::Outcome::kFound && rep.message.empty() && o.max_sets > 0 &&
       static_cast<int>(rep.sets.size()) >= o.max_sets) {
     rep.message = "stopped at --max " + std::to_string(o.max_sets) +
@@ -558,6 +593,7 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
   const auto keep = [this, &rep] {
     std::lock_guard lock(described_mu_);
     described_ = rep;
+    described_in_search_ = false;
   };
   keep();
   if (!target.uses_shim() || flaky) return rep;

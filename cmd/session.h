@@ -108,13 +108,23 @@ class Session {
   // thread (run::InterruptGuard::SetLastWords): it reads the run count
   // (atomic) and what Open fixed.
   std::string InterruptedMessage(int signo) const;
-  // The bisect report of an interrupted run: this message, and the sets
-  // found when the interrupt came while Describe attributed their aspects
-  // (those it had not attributed yet left without any).
+  // The bisect report of an interrupted run: this message, or the sets
+  // found: those the search had settled when the interrupt came while it
+  // searched for more (search::Config::settled), or every set when it came
+  // while Describe attributed their aspects (those it had not attributed yet
+  // left without any).
   report::BisectReport InterruptedReport(int signo) const;
 
  private:
   Session() = default;
+
+  // "give --journal FILE so that ..." or "run the same command again to
+  // resume from FILE".
+  std::string ResumeAdvice() const;
+  // The sets of a result, symbolized, with their reproduce lines; no aspects.
+  std::vector<report::FoundSet> DescribeSets(const search::Result& result) const;
+  // search::Config::settled: the sets so far, for InterruptedReport.
+  void KeepSettledSets(const search::Result& so_far);
 
   SessionOptions options_;
   TargetOptions target_options_;
@@ -125,6 +135,7 @@ class Session {
   // thread: set once the sets are described, before their aspects' runs.
   mutable std::mutex described_mu_;
   std::optional<report::BisectReport> described_;
+  bool described_in_search_ = false;  // described_ holds the search's settled sets only
 };
 
 // What to do when the target passes natively but fails both with every

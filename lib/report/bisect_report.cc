@@ -116,8 +116,13 @@ std::string FormatText(const BisectReport& report) {
   switch (report.outcome) {
     case Outcome::kFound:
       out << "timerbisect: found " << report.sets.size()
-          << (report.sets.size() == 1 ? " set" : " sets") << " (" << report.probes << " probes, "
-          << report.runs << " runs)\n";
+          << (report.sets.size() == 1 ? " set" : " sets");
+      // Interrupted: the search's probe count is not known on that thread.
+      if (report.interrupted) {
+        out << " before the interrupt (" << report.runs << " runs)\n";
+      } else {
+        out << " (" << report.probes << " probes, " << report.runs << " runs)\n";
+      }
       FormatSets(out, report.sets);
       // A search cut short (--max, --maxset) says where it stopped.
       if (!report.message.empty()) out << "timerbisect: " << report.message << "\n";

@@ -46,8 +46,9 @@ struct BisectReport {
   int probes = 0;
   int runs = 0;
   std::chrono::milliseconds duration{0};  // the whole command, first probe to answer
-  // Stopped by a signal before an answer (the JSON's outcome is then
-  // "interrupted"; sets is empty and message says how to resume).
+  // Stopped by a signal before the whole answer (the JSON's outcome is then
+  // "interrupted"; sets holds those settled before it, often none, and
+  // message says what they are and how to resume).
   bool interrupted = false;
 };
 

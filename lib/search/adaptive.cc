@@ -86,6 +86,7 @@ Result AdaptiveSearcher::Run() {
       excluded = Union(excluded, set.ids);
       result_.sets.push_back(std::move(set));
     }
+    if (config_.settled) config_.settled(SoFar());
   }
   if (result_.sets.empty()) {
     return Finish(Outcome::kInconclusive,
@@ -159,10 +160,26 @@ Result AdaptiveSearcher::Finish(Outcome outcome, std::string message) {
   result_.runs = runs_;
   result_.probes = runs_;
   if (outcome != Outcome::kFound) result_.sets.clear();
+  result_.rates = Rates();
+  return result_;
+}
+
+std::vector<MeasuredRate> AdaptiveSearcher::Rates() const {
   std::vector<MeasuredRate> rates = {Rate("y"), Rate("n")};
   for (const ChangeSet& set : result_.sets) rates.push_back(Rate(set.pattern));
-  result_.rates = std::move(rates);
-  return result_;
+  return rates;
+}
+
+// The sets reported so far, as Config::settled gets them.
+Result AdaptiveSearcher::SoFar() const {
+  Result so_far;
+  so_far.outcome = Outcome::kFound;
+  so_far.invert = invert_;
+  so_far.sets = result_.sets;
+  so_far.runs = runs_;
+  so_far.probes = runs_;
+  so_far.rates = Rates();
+  return so_far;
 }
 
 // "inconclusive after N runs (K sets found): ".

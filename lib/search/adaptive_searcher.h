@@ -72,6 +72,8 @@ class AdaptiveSearcher {
   std::string Describe(const std::string& key) const;
   std::string RatesText() const { return Describe("y") + ", " + Describe("n"); }
   Result Finish(Outcome outcome, std::string message);
+  std::vector<MeasuredRate> Rates() const;  // "y", "n", then each set's
+  Result SoFar() const;
   std::string InconclusiveStart() const;
   std::string UnsettledText(const std::string& what, double lead, double needed) const;
   std::string RestPattern(const Ids& excluded) const;

@@ -297,6 +297,7 @@ int AgreementCap(double confidence) {
 Result AutoSearch(const Config& config, RunPool& pool) {
   Config id_split = config;
   id_split.algorithm = Algorithm::kIdSplit;
+  id_split.settled = nullptr;  // its sets are settled by the reproduce check
   Result result = Search(id_split, pool.probe());
   if (result.interrupted) {
     result.runs = pool.runs();

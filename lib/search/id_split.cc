@@ -102,6 +102,7 @@ class IdSplitSearcher {
       const Ids& set = found.ids;
       if (!Confirm(set)) return false;
       sets.push_back({set, protocol::PatternForIds(set, start_.invert)});
+      prober_.Settled(sets, start_.invert);
       excluded = Union(excluded, set);
       if (max_sets > 0 && static_cast<int>(sets.size()) >= max_sets) return false;
 

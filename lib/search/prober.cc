@@ -93,6 +93,17 @@ void Prober::Stop(std::string message) {
   if (!stop_) stop_ = std::move(message);
 }
 
+void Prober::Settled(const std::vector<ChangeSet>& sets, bool invert) const {
+  if (!config_.settled) return;
+  Result so_far;
+  so_far.outcome = Outcome::kFound;
+  so_far.invert = invert;
+  so_far.sets = sets;
+  so_far.runs = runs_;
+  so_far.probes = probes_;
+  config_.settled(so_far);
+}
+
 void Prober::SetInPlay(int sites) {
   in_play_ = sites;
 }

@@ -49,6 +49,9 @@ class Prober {
   // Whether it stopped because the probe answered short (interrupted).
   bool interrupted() const { return interrupted_; }
 
+  // Config::settled, if given: `sets` are every set settled so far.
+  void Settled(const std::vector<ChangeSet>& sets, bool invert) const;
+
   // What the progress events say about the step in progress.
   void SetInPlay(int sites);
 

@@ -133,6 +133,8 @@ using BatchProbe =
 // A batch probe that runs the patterns one after another through `probe`.
 BatchProbe OneAtATime(Probe probe);
 
+struct Result;
+
 struct Config {
   Algorithm algorithm = Algorithm::kIdSplit;
   int count = 1;     // runs per probe; results must agree, else the search ends inconclusive
@@ -147,6 +149,14 @@ struct Config {
   // kAdaptive (and kAuto's checks):
   double confidence = 0.99;  // posterior probability each verdict needs (set, direction, "no more")
   int max_runs = 0;          // budget of target runs; 0: 400
+  // Optional: called each time a set is settled, with every set settled so
+  // far (`sets`, `invert`; kAdaptive: `rates` too): kIdSplit and kSuffix once
+  // its confirmation probe failed, kAdaptive once it is reported; kAuto's ID
+  // split not at all (its sets wait for the reproduce check, and the search
+  // ends with them), its adaptive step as kAdaptive. What an interrupted
+  // search still has to say; a later contradiction can still take the sets
+  // back in the Result.
+  std::function<void(const Result& so_far)> settled;
 };
 
 struct ChangeSet {

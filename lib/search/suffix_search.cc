@@ -50,6 +50,7 @@ class SuffixSearcher {
         return;
       }
       sets.push_back({confirm->match_ids, protocol::PatternForIds(confirm->match_ids, invert_)});
+      prober_.Settled(sets, invert_);
       if (max_sets > 0 && static_cast<int>(sets.size()) >= max_sets) return;
 
       // Skip the set and see whether the rest still fails (Go puts the new

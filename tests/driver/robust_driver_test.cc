@@ -372,6 +372,43 @@ TEST(HangingTarget, SigintWhileFindingAspectsKeepsTheSetFound) {
   EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
 }
 
+// Interrupted while the search looks for a further set, after it settled
+// one: that set is printed, and the --json has it, marked interrupted, with
+// how to resume. The explicit ID split and the suffix search settle a set
+// once its confirmation fails; the run with the set excluded then hangs.
+// (The adaptive search, and the default's adaptive step, hand out their
+// sets the same way: auto_search_test's SettledSets.)
+class SettledSetBeforeInterrupt : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SettledSetBeforeInterrupt, IsPrintedAndKeptInTheJson) {
+  ScratchDir dir("robust");
+  const std::string json = dir.File("answer.json");
+  pid_t driver = Start(dir, {TIMERBISECT_DRIVER, "-q", "-j", "1", "--algorithm", GetParam(),
+                             "--shim", TIMERBISECT_SHIM, "--timeout", "100s", "--json", json, "--",
+                             ROBUST_TARGET, "hang-further", dir.path()});
+  ASSERT_TRUE(WaitUntilAProbeHangs(dir)) << "no run of the target ever hung";
+  ASSERT_EQ(kill(driver, SIGINT), 0);
+  Exit got = Finish(dir, driver);
+  EXPECT_EQ(got.code, 130);
+  EXPECT_NE(got.out.find("timerbisect: found 1 set before the interrupt ("), std::string::npos)
+      << got.out;
+  EXPECT_NE(got.out.find("StopWatchdog"), std::string::npos) << got.out;
+  EXPECT_NE(got.out.find("TIMERSEM="), std::string::npos) << "no reproduce line:\n" << got.out;
+  auto answer = nlohmann::json::parse(ReadFile(json));
+  EXPECT_EQ(answer["outcome"], "interrupted") << answer.dump(2);
+  ASSERT_EQ(answer["sets"].size(), 1u) << answer.dump(2);
+  const std::string message = answer["message"];
+  EXPECT_EQ(message.rfind("interrupted by SIGINT after ", 0), 0u) << message;
+  EXPECT_NE(message.find(" runs, while searching for a further set: 1 set found and confirmed so "
+                         "far, and there may be more; give --journal FILE"),
+            std::string::npos)
+      << message;
+  std::vector<pid_t> left = SettledProcessesWith(dir.path(), 0);
+  EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithm, SettledSetBeforeInterrupt, ::testing::Values("id", "suffix"));
+
 // The same for triage's --junit, which a CI system reads: one test case in
 // error instead of no file.
 TEST(HangingTarget, SigtermDuringTriageLeavesAJunitInError) {

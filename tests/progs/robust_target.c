@@ -14,6 +14,9 @@
 //   hang-aspects DIR  fails with exit 1, except in the driver's runs that find
 //                     a set's aspects (TIMERSEM_ASPECTS set), where it hangs
 //                     as "hang" does (without the sleepers)
+//   hang-further DIR  fails with exit 1, except in the runs that look for a
+//                     further set with one excluded (a '-' in TIMERSEM's
+//                     pattern), where it hangs as "hang" does (no sleepers)
 //   spew BYTES        writes BYTES bytes of binary junk (every byte value,
 //                     NUL included) and then passes (exit 0) or fails (exit 1)
 //   closed-stderr     closes fd 2 first; fails with exit 1
@@ -194,6 +197,11 @@ int main(int argc, char** argv) {
   if (strcmp(what, "hang") == 0) {
     if (ok) return 0;
     HangMarked(arg);
+  }
+  if (strcmp(what, "hang-further") == 0) {
+    const char* pattern = getenv("TIMERSEM");
+    if (pattern != NULL && strchr(pattern, '-') != NULL) HangMarked(arg);
+    return ok ? 0 : 1;
   }
   if (strcmp(what, "hang-aspects") == 0) {
     if (ok) return 0;

@@ -397,5 +397,86 @@ TEST(AutoSearch, AProbeThatAnswersShortEndsTheSearchThere) {
   }
 }
 
+// Config::settled, what an interrupted search still reports: each call has
+// every set settled so far (more than the call before), the last one the
+// result's sets, and the search goes on after it (to rule out a further
+// set). The default's ID split never calls it: its sets wait for the
+// reproduce check, and the search ends with them.
+using IdSets = std::vector<std::vector<std::uint64_t>>;
+
+struct SettledCalls {
+  std::vector<IdSets> sets;
+  std::vector<int> runs_then;  // the target's runs at each call
+};
+
+void ExpectGrowingToTheResult(const SettledCalls& calls, const Result& got) {
+  ASSERT_FALSE(calls.sets.empty());
+  for (std::size_t i = 1; i < calls.sets.size(); ++i) {
+    EXPECT_GT(calls.sets[i].size(), calls.sets[i - 1].size());
+    for (const auto& set : calls.sets[i - 1]) {
+      EXPECT_NE(std::find(calls.sets[i].begin(), calls.sets[i].end(), set), calls.sets[i].end())
+          << "a settled set was taken back";
+    }
+  }
+  EXPECT_EQ(calls.sets.back(), sim::SetsOf(got));
+}
+
+TEST(SettledSets, EachSearchHandsOutItsSetsAsItSettlesThem) {
+  for (Algorithm algorithm : {Algorithm::kIdSplit, Algorithm::kSuffix, Algorithm::kAdaptive}) {
+    SimSpec spec = NinetySites(5);
+    spec.sites = 30;
+    spec.culprits = {{3}, {11, 20}};
+    SimulatedTarget target(spec);
+    Config config;
+    config.algorithm = algorithm;
+    SettledCalls calls;
+    config.settled = [&](const Result& so_far) {
+      EXPECT_FALSE(so_far.invert);
+      calls.sets.push_back(sim::SetsOf(so_far));
+      calls.runs_then.push_back(target.runs());
+    };
+    Result got = Search(config, target.AsProbe());
+    ASSERT_EQ(got.outcome, Outcome::kFound) << got.message;
+    ASSERT_EQ(got.sets.size(), 2u);
+    SCOPED_TRACE(static_cast<int>(algorithm));
+    ExpectGrowingToTheResult(calls, got);
+    // The first set was handed out before the search went on for the second.
+    EXPECT_LT(calls.runs_then.front(), target.runs());
+  }
+}
+
+TEST(SettledSets, TheDefaultHandsOutOnlyTheAdaptiveStepsSets) {
+  SimSpec deterministic = NinetySites(5);
+  deterministic.culprits = {{3}, {11, 20}};
+  SimulatedTarget target(deterministic);
+  Config config = AutoConfig();
+  int calls_on_deterministic = 0;
+  config.settled = [&](const Result&) { ++calls_on_deterministic; };
+  ASSERT_EQ(Search(config, target.AsProbe()).outcome, Outcome::kFound);
+  EXPECT_EQ(calls_on_deterministic, 0);
+
+  int switched = 0;
+  for (int trial = 0; trial < 20; ++trial) {
+    SimulatedTarget flaky(HalfFlakyCulpritAmong40(trial));
+    Config flaky_config = AutoConfig();
+    bool went_adaptive = false;
+    flaky_config.notice = [&](const std::string& line) {
+      if (line.find("switching to the adaptive") != std::string::npos) went_adaptive = true;
+    };
+    SettledCalls calls;
+    flaky_config.settled = [&](const Result& so_far) {
+      EXPECT_TRUE(went_adaptive) << "a set handed out before the adaptive step";
+      calls.sets.push_back(sim::SetsOf(so_far));
+      calls.runs_then.push_back(flaky.runs());
+    };
+    Result got = Search(flaky_config, flaky.AsProbe());
+    if (!went_adaptive || got.outcome != Outcome::kFound) continue;
+    ++switched;
+    SCOPED_TRACE(trial);
+    ExpectGrowingToTheResult(calls, got);
+  }
+  EXPECT_GT(switched, 0) << "no trial exercised the switch";
+}
+
 }  // namespace
 }  // namespace timerbisect::search
