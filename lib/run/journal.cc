@@ -1,6 +1,7 @@
 #include "run/journal.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -69,6 +70,13 @@ base::Expected<Journal> Journal::Open(const std::string& path, const std::string
   nlohmann::json want = nlohmann::json::parse(identity, nullptr, /*allow_exceptions=*/false);
   if (!want.is_object()) want = nlohmann::json::object();
   bool has_header = false;
+  // A journal is read back by the next run and appended to: a FIFO would
+  // block the read below for good, a device or directory is no journal.
+  if (struct stat st; stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return fail("timerbisect: --journal " + path + ": " +
+                (S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file") +
+                " (the next run reads a journal back and appends to it); give a file name");
+  }
   {
     std::ifstream in(path);
     std::string line;

@@ -2,6 +2,7 @@
 // short by a kill, where a probe ran, and a path it cannot open. The driver
 // resuming from one is tests/driver/driver_journal_test.cc.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <string>
@@ -108,6 +109,22 @@ TEST(Journal, UnwritablePathIsAOneLineError) {
   ASSERT_FALSE(unwritable);
   EXPECT_NE(unwritable.error().find("cannot open --journal /nonexistent-dir/journal"),
             std::string::npos);
+}
+
+// A FIFO blocked the driver for good, silently, in the read that loads
+// the journal: anything but a regular file is refused at once.
+TEST(Journal, FifoOrDirectoryIsRefusedWithoutBlocking) {
+  TempDir dir;
+  const std::string fifo = (dir.path() / "fifo").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto refused = Journal::Open(fifo, "{}");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), "timerbisect: --journal " + fifo +
+                                 ": is not a regular file (the next run reads a journal back and "
+                                 "appends to it); give a file name");
+  auto directory = Journal::Open(dir.path().string(), "{}");
+  ASSERT_FALSE(directory);
+  EXPECT_NE(directory.error().find(": is a directory ("), std::string::npos) << directory.error();
 }
 
 }  // namespace
