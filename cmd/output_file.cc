@@ -1,6 +1,8 @@
 #include "output_file.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,6 +26,13 @@ base::Expected<void> CheckOutputPath(const char* flag, const std::string& path) 
   // most files, and nothing but a create tells whether /proc or a
   // read-only mount takes one. Neither changes the file; O_NONBLOCK keeps a
   // FIFO without a reader from hanging here.
+  // A file of /proc or /sys opens for root but takes no report: its write
+  // would fail only after the whole search.
+  if (struct statfs fs_info;
+      fs::exists(status) && statfs(path.c_str(), &fs_info) == 0 &&
+      (fs_info.f_type == PROC_SUPER_MAGIC || fs_info.f_type == SYSFS_MAGIC)) {
+    return Result::Fail(prefix + "is in /proc or /sys, which take no report; give a file name");
+  }
   if (fs::exists(status)) {
     int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return Result::Fail(prefix + "cannot be written (" + std::strerror(errno) + ")");
@@ -45,7 +54,11 @@ base::Expected<void> CheckOutputPath(const char* flag, const std::string& path) 
   return {};
 }
 
-bool WriteOutput(const char* flag, const std::string& path, const std::string& text) {
+namespace {
+
+// WriteOutput, saying `consequence` after the reason when it fails.
+bool WriteFile(const char* flag, const std::string& path, const std::string& text,
+               const char* consequence) {
   if (path.empty()) return true;
   if (path == "-") {
     std::cout << text << std::flush;
@@ -69,15 +82,27 @@ bool WriteOutput(const char* flag, const std::string& path, const std::string& t
       unlink(beside.c_str());
     }
   }
+  errno = 0;
   std::ofstream file(path);
   file << text;
+  file.close();  // a full disk (or /dev/full) says so only when the buffer goes out
   if (file) return true;
-  std::cerr << "timerbisect: cannot write " << flag << " " << path << "\n";
+  const int error = errno;
+  std::cerr << "timerbisect: cannot write " << flag << " " << path
+            << (error != 0 ? std::string(": ") + std::strerror(error) : std::string())
+            << consequence << "\n";
   return false;
 }
 
+}  // namespace
+
+bool WriteOutput(const char* flag, const std::string& path, const std::string& text) {
+  return WriteFile(flag, path, text,
+                   "; the answer above stands, but this run exits 2 as its output is incomplete");
+}
+
 void WriteInterruptedOutput(const char* flag, const std::string& path, const std::string& text) {
-  if (path != "-") WriteOutput(flag, path, text);
+  if (path != "-") WriteFile(flag, path, text, "");
 }
 
 }  // namespace timerbisect::cmd

@@ -13,8 +13,9 @@ namespace timerbisect::cmd {
 // error line naming `flag`.
 base::Expected<void> CheckOutputPath(const char* flag, const std::string& path);
 
-// Writes `text` to `path` ("-": stdout); false after printing one error
-// line naming `flag`.
+// Writes `text` to `path` ("-": stdout), the subcommand's answer already
+// printed; false after printing one error line naming `flag`, the reason,
+// and that the run exits 2 (its output is incomplete).
 bool WriteOutput(const char* flag, const std::string& path, const std::string& text);
 
 // An interrupted run's last words (run/interrupt.h): as WriteOutput, but

@@ -54,7 +54,29 @@ TEST(OutputFile, AnUnwritableDirectoryIsOneErrorAndNoFile) {
   ::testing::internal::CaptureStderr();
   EXPECT_FALSE(WriteOutput("--junit", "/proc/no-such-dir/x.xml", "<x/>"));
   EXPECT_EQ(::testing::internal::GetCapturedStderr(),
-            "timerbisect: cannot write --junit /proc/no-such-dir/x.xml\n");
+            "timerbisect: cannot write --junit /proc/no-such-dir/x.xml: No such file or directory; "
+            "the answer above stands, but this run exits 2 as its output is incomplete\n");
+}
+
+// A device that takes the open but not the bytes fails only when the
+// buffer goes out: the error says why.
+TEST(OutputFile, AFullDeviceSaysWhy) {
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(WriteOutput("--json", "/dev/full", "{}\n"));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "timerbisect: cannot write --json /dev/full: No space left on device; the answer "
+            "above stands, but this run exits 2 as its output is incomplete\n");
+}
+
+// A file of /proc opens for root, and its write fails only at the end:
+// refused before any run instead.
+TEST(OutputFile, AFileOfProcIsRefusedUpFront) {
+  auto checked = CheckOutputPath("--json", "/proc/version");
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error(),
+            "timerbisect: --json /proc/version: is in /proc or /sys, which take no report; give a "
+            "file name");
+  EXPECT_TRUE(CheckOutputPath("--json", "/dev/null")) << "a device that takes the bytes";
 }
 
 }  // namespace
