@@ -82,23 +82,26 @@ int FinishReport(const report::BisectReport& rep, const std::string& json_path) 
   return ExitCode(rep.outcome);
 }
 
+// Prints the errors, and says them in the --json file too.
+int SetupError(const SessionOptions& o, const Errors& errors) {
+  PrintErrors(errors);
+  WriteSetupErrorReports(
+      errors,
+      {{"--json", o.json_path,
+        report::JsonDocument(report::BisectSetupErrorJson(SetupErrorMessage(errors), o.command))}});
+  return kExitUsage;
+}
+
 int RunBisect(const SessionOptions& o) {
   run::InterruptGuard interrupt_guard;  // Ctrl-C stops every probe
   auto made = MakeLauncher(o.launcher, o.quiet ? 0 : 1);
-  if (!made) {
-    PrintErrors({made.error()});
-    return kExitUsage;
-  }
+  if (!made) return SetupError(o, {made.error()});
   std::unique_ptr<run::Launcher> launcher = std::move(*made);
   auto session = Session::Open("bisect", o, *launcher, {.output_paths = {{"--json", o.json_path}}});
-  if (!session) {
-    PrintErrors(session.error());
-    return kExitUsage;
-  }
+  if (!session) return SetupError(o, session.error());
   Session& s = **session;
   if (auto checked = CheckLauncher(*launcher, o.launcher, s.target().shim_path()); !checked) {
-    PrintErrors({checked.error()});
-    return kExitUsage;
+    return SetupError(o, {checked.error()});
   }
   // A CI job's timeout (SIGTERM) still leaves a --json that says so (a
   // file only: standard output may be a pipe already read). Sets already
@@ -113,13 +116,13 @@ int RunBisect(const SessionOptions& o) {
   });
   ProbeRecord native = s.RunNative();
   if (std::string error = s.NativeRunError(); !error.empty()) {
-    PrintErrors({error});
-    return kExitUsage;
+    last_words.Clear();
+    return SetupError(o, {error});
   }
   search::Result result = s.Search();
   if (std::string error = s.RunError(); !error.empty()) {
-    PrintErrors({error});
-    return kExitUsage;
+    last_words.Clear();
+    return SetupError(o, {error});
   }
   report::BisectReport rep = s.Describe(result, native);
   rep.duration = s.Elapsed();

@@ -5,6 +5,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -103,6 +104,26 @@ bool WriteOutput(const char* flag, const std::string& path, const std::string& t
 
 void WriteInterruptedOutput(const char* flag, const std::string& path, const std::string& text) {
   if (path != "-") WriteFile(flag, path, text, "");
+}
+
+std::string SetupErrorMessage(const Errors& errors) {
+  std::string message;
+  for (const std::string& e : errors) {
+    if (!message.empty()) message += "; ";
+    message += e.starts_with("timerbisect: ") ? e.substr(13) : e;
+  }
+  return message;
+}
+
+void WriteSetupErrorReports(const Errors& errors, const std::vector<ErrorReportFile>& files) {
+  for (const ErrorReportFile& file : files) {
+    if (file.path.empty() || file.path == "-" || !CheckOutputPath(file.flag, file.path)) continue;
+    const std::string about = std::string(file.flag) + " ";
+    const bool named = std::any_of(errors.begin(), errors.end(), [&](const std::string& e) {
+      return e.find(about) != std::string::npos;
+    });
+    if (!named) WriteFile(file.flag, file.path, file.text, "");
+  }
 }
 
 }  // namespace timerbisect::cmd

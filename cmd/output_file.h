@@ -4,8 +4,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/expected.h"
+#include "expected.h"
 
 namespace timerbisect::cmd {
 
@@ -21,5 +23,19 @@ bool WriteOutput(const char* flag, const std::string& path, const std::string& t
 // An interrupted run's last words (run/interrupt.h): as WriteOutput, but
 // never to standard output ("-"), which may be a pipe already read.
 void WriteInterruptedOutput(const char* flag, const std::string& path, const std::string& text);
+
+// A subcommand stopped by a setup error: the report files a CI job
+// collects (--junit, --json) still say why. Each is written when it names a
+// file (not standard output) that CheckOutputPath accepts and no error is
+// about its flag; the others are left alone.
+struct ErrorReportFile {
+  const char* flag;
+  std::string path;
+  std::string text;
+};
+void WriteSetupErrorReports(const Errors& errors, const std::vector<ErrorReportFile>& files);
+// The errors as one line for such a report: each without its "timerbisect: ",
+// joined by "; ".
+std::string SetupErrorMessage(const Errors& errors);
 
 }  // namespace timerbisect::cmd

@@ -141,28 +141,33 @@ CLI::App* AddTriageCommand(CLI::App& app, TriageOptions& o) {
   return triage;
 }
 
+// Prints the errors, and says them in the --junit and --json files a CI
+// job collects too (a mistyped test name is the likeliest failure there).
+int SetupError(const TriageOptions& o, const Errors& errors) {
+  PrintErrors(errors);
+  const std::string message = SetupErrorMessage(errors);
+  WriteSetupErrorReports(
+      errors, {{"--junit", o.junit_path, report::ErrorJUnit(message)},
+               {"--json", o.bisect.json_path,
+                report::JsonDocument(report::TriageSetupErrorJson(message, o.bisect.command))}});
+  return kExitUsage;
+}
+
 int RunTriage(const TriageOptions& o) {
   run::InterruptGuard interrupt_guard;  // Ctrl-C stops every probe
   auto made = MakeLauncher(o.bisect.launcher, o.bisect.quiet ? 0 : 1);
-  if (!made) {
-    PrintErrors({made.error()});
-    return kExitUsage;
-  }
+  if (!made) return SetupError(o, {made.error()});
   std::unique_ptr<run::Launcher> launcher = std::move(*made);
   SessionChecks checks;
   checks.output_paths = {{"--json", o.bisect.json_path}, {"--junit", o.junit_path}};
   checks.shim_only = true;
   checks.identity_extra = {{"budget", o.budget}, {"no_bisect", o.no_bisect}};
   auto session = Session::Open("triage", o.bisect, *launcher, checks);
-  if (!session) {
-    PrintErrors(session.error());
-    return kExitUsage;
-  }
+  if (!session) return SetupError(o, session.error());
   Session& s = **session;
   if (auto checked = CheckLauncher(*launcher, o.bisect.launcher, s.target().shim_path());
       !checked) {
-    PrintErrors({checked.error()});
-    return kExitUsage;
+    return SetupError(o, {checked.error()});
   }
   // A CI job's timeout (SIGTERM) still leaves a --junit and --json that say
   // so (files only: standard output may be a pipe already read).
@@ -170,7 +175,7 @@ int RunTriage(const TriageOptions& o) {
   report::TriageReport so_far;  // the rates of the rounds so far
   run::ScopedLastWords last_words(interrupt_guard, [&s, &o, &so_far_mu, &so_far](int signo) {
     const std::string message = s.InterruptedMessage(signo);
-    WriteInterruptedOutput("--junit", o.junit_path, report::InterruptedJUnit(message));
+    WriteInterruptedOutput("--junit", o.junit_path, report::ErrorJUnit(message));
     std::lock_guard lock(so_far_mu);
     WriteInterruptedOutput("--json", o.bisect.json_path,
                            report::JsonDocument(report::InterruptedJson(
@@ -183,8 +188,8 @@ int RunTriage(const TriageOptions& o) {
 
   Triage triage = MeasureRates(s, s.target(), o, so_far_mu, so_far);
   if (std::string error = s.RunError(); !error.empty()) {
-    PrintErrors({error});
-    return kExitUsage;
+    last_words.Clear();
+    return SetupError(o, {error});
   }
   triage.reached_sites = !s.target().reports().Ids().empty();
   triage.reached_out_of_scope = s.target().reports().reached_out_of_scope();

@@ -137,6 +137,15 @@ std::string FormatText(const BisectReport& report) {
   return out.str();
 }
 
+nlohmann::json BisectSetupErrorJson(const std::string& message,
+                                    const std::vector<std::string>& command) {
+  return {{"schema_version", kJsonSchemaVersion},
+          {"outcome", "setup-error"},
+          {"message", message},
+          {"command", command},
+          {"sets", nlohmann::json::array()}};
+}
+
 nlohmann::json ToJson(const BisectReport& report) {
   nlohmann::json sets = nlohmann::json::array();
   for (const FoundSet& set : report.sets) {

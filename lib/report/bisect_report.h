@@ -63,6 +63,10 @@ int FirstUserFrame(const std::vector<symbolize::SourceFrame>& frames);
 
 std::string FormatText(const BisectReport& report);
 nlohmann::json ToJson(const BisectReport& report);
+// For a bisect stopped by a setup error: {"schema_version", "outcome":
+// "setup-error", "message", "command", "sets": []}.
+nlohmann::json BisectSetupErrorJson(const std::string& message,
+                                    const std::vector<std::string>& command);
 
 // The word for an outcome: "found", "not-timer-sensitive", "inconclusive".
 const char* OutcomeName(Outcome outcome);

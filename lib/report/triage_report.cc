@@ -137,7 +137,7 @@ std::string JUnit(const TriageReport& t, const std::string& text, const BisectRe
   return x.str();
 }
 
-std::string InterruptedJUnit(const std::string& message) {
+std::string ErrorJUnit(const std::string& message) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
          "<testsuite name=\"timerbisect-triage\" tests=\"1\" failures=\"0\" errors=\"1\">\n"
          "  <testcase classname=\"timerbisect.triage\" name=\"timer-sensitivity\"><error "
@@ -173,6 +173,14 @@ nlohmann::json InterruptedJson(const std::string& message, int runs,
           {"command", command},
           {"runs", runs},
           {"rates", RatesJson(so_far, confidence)}};
+}
+
+nlohmann::json TriageSetupErrorJson(const std::string& message,
+                                    const std::vector<std::string>& command) {
+  return {{"schema_version", kJsonSchemaVersion},
+          {"verdict", "setup-error"},
+          {"message", message},
+          {"command", command}};
 }
 
 nlohmann::json ToJson(const TriageReport& t, double confidence, const BisectReport* rep) {

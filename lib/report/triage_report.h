@@ -46,14 +46,19 @@ std::string RatesText(const TriageReport& triage, double confidence);
 std::string JUnit(const TriageReport& triage, const std::string& text, const BisectReport* bisect);
 nlohmann::json ToJson(const TriageReport& triage, double confidence, const BisectReport* bisect);
 
-// For a triage stopped by a signal before its verdict: one test case,
-// "timer-sensitivity", in error with `message`; and the JSON
+// For a triage stopped before its verdict (by a signal, or by a setup
+// error): one test case, "timer-sensitivity", in error with `message`.
+std::string ErrorJUnit(const std::string& message);
+// For a triage stopped by a signal before its verdict: the JSON
 // {"schema_version", "duration_ms", "verdict": "interrupted", "message",
 // "command", "runs", "rates"} with the rounds' rates so far (`so_far`).
-std::string InterruptedJUnit(const std::string& message);
 nlohmann::json InterruptedJson(const std::string& message, int runs,
                                std::chrono::milliseconds duration,
                                const std::vector<std::string>& command, const TriageReport& so_far,
                                double confidence);
+// For a triage stopped by a setup error: {"schema_version", "verdict":
+// "setup-error", "message", "command"}.
+nlohmann::json TriageSetupErrorJson(const std::string& message,
+                                    const std::vector<std::string>& command);
 
 }  // namespace timerbisect::report

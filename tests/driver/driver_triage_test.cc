@@ -194,6 +194,51 @@ TEST(DriverTriage, SensitiveBothWaysIsNamedAndSeparatedWithFailOn) {
   std::remove(out.c_str());
 }
 
+// A setup error (here a mistyped test binary, the likeliest one in CI)
+// still leaves the report files a CI job collects: a JUnit test case in
+// error and a JSON with the verdict "setup-error", each saying why. A file
+// that is itself the error is left alone.
+TEST(DriverTriage, SetupErrorStillWritesTheReportFiles) {
+  const std::string junit = Scratch("setup.xml"), json = Scratch("setup.json");
+  std::remove(junit.c_str());
+  std::remove(json.c_str());
+  int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage --junit " + junit + " --json " +
+                   json + " -- ./no-such-test 2>/dev/null");
+  EXPECT_EQ(code, 2);
+  const std::string xml = ReadFile(junit);
+  EXPECT_NE(xml.find("<testcase classname=\"timerbisect.triage\" name=\"timer-sensitivity\">"
+                     "<error message=\"command not found: ./no-such-test (no such file)\"/>"),
+            std::string::npos)
+      << xml;
+  auto answer = nlohmann::json::parse(ReadFile(json));
+  EXPECT_EQ(answer["verdict"], "setup-error") << answer.dump(2);
+  EXPECT_EQ(answer["message"], "command not found: ./no-such-test (no such file)");
+  EXPECT_EQ(answer["command"], nlohmann::json({"./no-such-test"}));
+
+  // --junit in a missing directory: the JSON says both errors, no JUnit.
+  std::remove(json.c_str());
+  code = Shell(std::string(TIMERBISECT_DRIVER) + " triage --junit /no-such-dir/t.xml --json " +
+               json + " -- ./no-such-test 2>/dev/null");
+  EXPECT_EQ(code, 2);
+  answer = nlohmann::json::parse(ReadFile(json));
+  EXPECT_EQ(answer["message"],
+            "command not found: ./no-such-test (no such file); --junit /no-such-dir/t.xml: its "
+            "directory /no-such-dir does not exist");
+
+  // Bisect's --json alike, for an error found by the native run.
+  std::remove(json.c_str());
+  code = Shell(std::string(TIMERBISECT_DRIVER) + " --json " + json +
+               " --shell -- 'exit 127' 2>/dev/null");
+  EXPECT_EQ(code, 2);
+  answer = nlohmann::json::parse(ReadFile(json));
+  EXPECT_EQ(answer["outcome"], "setup-error") << answer.dump(2);
+  EXPECT_NE(answer["message"].get<std::string>().find("exited 127 natively"), std::string::npos)
+      << answer.dump(2);
+  EXPECT_EQ(answer["sets"], nlohmann::json::array());
+  std::remove(junit.c_str());
+  std::remove(json.c_str());
+}
+
 TEST(DriverTriage, ProtocolModesAreForBisectOnly) {
   int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage --godebug asynctimerchan=1 -- " +
                    TIMERBISECT_RANDOM_FLAKE + " 2>/dev/null");
