@@ -37,9 +37,48 @@ VerdictNames Names(Sensitivity s) {
   return {"inconclusive", "inconclusive"};
 }
 
+// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no
+// overlong forms, surrogates or code points past U+10FFFF), or 0.
+std::size_t Utf8SequenceAt(const std::string& s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return 1;
+  std::size_t length = lead >= 0xC2 && lead <= 0xDF   ? 2
+                       : lead >= 0xE0 && lead <= 0xEF ? 3
+                       : lead >= 0xF0 && lead <= 0xF4 ? 4
+                                                      : 0;
+  if (length == 0 || i + length > s.size()) return 0;
+  // The second byte's range is narrower after these leads.
+  unsigned char low = 0x80, high = 0xBF;
+  if (lead == 0xE0) low = 0xA0;
+  if (lead == 0xED) high = 0x9F;
+  if (lead == 0xF0) low = 0x90;
+  if (lead == 0xF4) high = 0x8F;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (std::size_t k = 2; k < length; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return length;
+}
+
+// Escaped for XML text and attributes; a byte that is not part of
+// well-formed UTF-8 (an argument or a program's output in another
+// encoding) becomes U+FFFD, and a control character a space, so the file
+// stays well-formed XML.
 std::string XmlEscape(const std::string& s) {
   std::string out;
-  for (char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      const std::size_t length = Utf8SequenceAt(s, i);
+      if (length == 0) {
+        out += "\xEF\xBF\xBD";
+        continue;
+      }
+      out.append(s, i, length);
+      i += length - 1;
+      continue;
+    }
     switch (c) {
       case '&':
         out += "&amp;";

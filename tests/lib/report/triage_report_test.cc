@@ -151,6 +151,22 @@ TEST(TriageJUnit, EscapesTheOutputAndTheNames) {
   EXPECT_NE(xml.find("name=\"old &lt;&quot;&amp;&quot;&gt;\"><failure"), std::string::npos) << xml;
 }
 
+// An argument or an output line in another encoding: every byte that is
+// not well-formed UTF-8 becomes U+FFFD (the file was no XML at all), and
+// well-formed sequences of two to four bytes pass unchanged.
+TEST(TriageJUnit, BytesThatAreNotUtf8BecomeTheReplacementCharacter) {
+  const std::string good = "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80";
+  const std::string bad = "\xFF\xFE|\xC0\xAF|\xED\xA0\x80|\xE2\x82|\xF4\x90\x80\x80";
+  std::string xml = JUnit(UnderNew(), good + " " + bad, nullptr);
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_NE(xml.find("<system-out>" + good + " " + fffd + fffd + "|" + fffd + fffd + "|" + fffd +
+                     fffd + fffd + "|" + fffd + fffd + "|" + fffd + fffd + fffd + fffd +
+                     "</system-out>"),
+            std::string::npos)
+      << xml;
+  EXPECT_EQ(ErrorJUnit("\xFFx").find('\xFF'), std::string::npos);
+}
+
 TEST(TriageJson, RatesVerdictPosteriorAndTheBisection) {
   BisectReport bisect;
   bisect.outcome = Outcome::kFound;
