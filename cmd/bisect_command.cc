@@ -110,6 +110,8 @@ int RunBisect(const SessionOptions& o) {
     report::BisectReport rep = s.InterruptedReport(signo);
     if (!rep.sets.empty()) {
       (o.json_path == "-" ? std::cerr : std::cout) << report::FormatText(rep) << std::flush;
+    } else if (!o.quiet) {
+      std::cerr << "timerbisect: " << rep.message << "\n";  // and how to resume
     }
     if (o.json_path.empty()) return;
     WriteInterruptedOutput("--json", o.json_path, report::JsonDocument(report::ToJson(rep)));

@@ -175,6 +175,7 @@ int RunTriage(const TriageOptions& o) {
   report::TriageReport so_far;  // the rates of the rounds so far
   run::ScopedLastWords last_words(interrupt_guard, [&s, &o, &so_far_mu, &so_far](int signo) {
     const std::string message = s.InterruptedMessage(signo);
+    if (!o.bisect.quiet) std::cerr << "timerbisect: " << message << "\n";  // and how to resume
     WriteInterruptedOutput("--junit", o.junit_path, report::ErrorJUnit(message));
     std::lock_guard lock(so_far_mu);
     WriteInterruptedOutput("--json", o.bisect.json_path,
@@ -214,6 +215,13 @@ int RunTriage(const TriageOptions& o) {
       report::TriageReport t = verdict;
       t.duration = s.Elapsed();
       report::BisectReport bisect = s.InterruptedReport(signo);
+      if (!bisect.sets.empty()) {
+        (o.bisect.json_path == "-" || o.junit_path == "-" ? std::cerr : std::cout)
+            << "\n"
+            << report::FormatText(bisect) << std::flush;
+      } else if (!o.bisect.quiet) {
+        std::cerr << "timerbisect: the search for the culprits was " << bisect.message << "\n";
+      }
       WriteInterruptedOutput("--junit", o.junit_path,
                              report::JUnit(t, text + "\n" + bisect.message + "\n", &bisect));
       WriteInterruptedOutput("--json", o.bisect.json_path,

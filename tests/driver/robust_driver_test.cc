@@ -320,6 +320,28 @@ TEST(HangingTarget, SigintStopsTheRunningProbeInOneLineAndExits130) {
   EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
 }
 
+// Without -q the terminal is told how to resume too, not only the --json.
+TEST(HangingTarget, SigintTellsTheTerminalHowToResume) {
+  ScratchDir dir("robust");
+  pid_t driver =
+      Start(dir, {TIMERBISECT_DRIVER, "-j", "1", "--shim", TIMERBISECT_SHIM, "--timeout", "100s",
+                  "--journal", dir.File("journal"), "--", ROBUST_TARGET, "hang", dir.path()});
+  ASSERT_TRUE(WaitUntilAProbeHangs(dir)) << "no probe of the target ever hung";
+  ASSERT_EQ(kill(driver, SIGINT), 0);
+  Exit got = Finish(dir, driver);
+  EXPECT_EQ(got.code, 130);
+  EXPECT_NE(got.err.find("timerbisect: interrupted; stopped 1 running probe\n"
+                         "timerbisect: interrupted by SIGINT after "),
+            std::string::npos)
+      << got.err;
+  EXPECT_NE(got.err.find(" runs: no answer yet; run the same command again to resume from " +
+                         dir.File("journal") + "\n"),
+            std::string::npos)
+      << got.err;
+  std::vector<pid_t> left = SettledProcessesWith(dir.path(), 0);
+  EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
+}
+
 // A CI job's timeout sends SIGTERM: the --json still says what happened
 // (outcome "interrupted", the runs made, how to resume) instead of being
 // missing, and the exit code is 143.
