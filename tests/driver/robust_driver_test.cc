@@ -394,6 +394,27 @@ TEST(HangingTarget, SigintWhileFindingAspectsKeepsTheSetFound) {
   EXPECT_TRUE(left.empty()) << left.size() << " processes of the target still run";
 }
 
+// One chance failure of a set's configuration with only the latency aspect
+// (a late wakeup on a busy machine) does not name that aspect: it must
+// fail 3 times before it passes twice. Only stale is named.
+TEST(AspectAttribution, OneChanceFailureNamesNoAspect) {
+  ScratchDir dir("robust");
+  const std::string json = dir.File("answer.json");
+  Exit got = RunCommand(dir,
+                        {TIMERBISECT_DRIVER, "-j", "1", "--shim", TIMERBISECT_SHIM, "--json", json,
+                         "--", ROBUST_TARGET, "aspect-fluke", dir.path()},
+                        std::chrono::seconds(120));
+  ASSERT_EQ(got.code, 0) << got.err;
+  ASSERT_TRUE(std::filesystem::exists(dir.File("fluked"))) << "the fluke never happened";
+  auto answer = nlohmann::json::parse(ReadFile(json));
+  ASSERT_EQ(answer["sets"].size(), 1u) << answer.dump(2);
+  EXPECT_EQ(answer["sets"][0]["aspects"], nlohmann::json({"stale"})) << answer.dump(2);
+  EXPECT_NE(got.err.find("aspect stale of set 1 of 1: needed (4 runs)"), std::string::npos)
+      << got.err;
+  EXPECT_NE(got.err.find("aspect latency of set 1 of 1: not needed (4 runs)"), std::string::npos)
+      << got.err;
+}
+
 // Interrupted while the search looks for a further set, after it settled
 // one: that set is printed, and the --json has it, marked interrupted, with
 // how to resume. The explicit ID split and the suffix search settle a set

@@ -17,6 +17,10 @@
 //   hang-further DIR  fails with exit 1, except in the runs that look for a
 //                     further set with one excluded (a '-' in TIMERSEM's
 //                     pattern), where it hangs as "hang" does (no sleepers)
+//   aspect-fluke DIR  fails with exit 1 as the watchdog's stale expiration
+//                     says, and once more by chance: the first run of a set
+//                     (an 'x' in TIMERSEM) with only the latency aspect
+//                     fails (DIR/fluked marks it done)
 //   spew BYTES        writes BYTES bytes of binary junk (every byte value,
 //                     NUL included) and then passes (exit 0) or fails (exit 1)
 //   closed-stderr     closes fd 2 first; fails with exit 1
@@ -197,6 +201,21 @@ int main(int argc, char** argv) {
   if (strcmp(what, "hang") == 0) {
     if (ok) return 0;
     HangMarked(arg);
+  }
+  if (strcmp(what, "aspect-fluke") == 0) {
+    const char* pattern = getenv("TIMERSEM");
+    const char* aspects = getenv("TIMERSEM_ASPECTS");
+    if (pattern != NULL && strchr(pattern, 'x') != NULL && aspects != NULL &&
+        strcmp(aspects, "latency") == 0) {
+      char fluked[4096];
+      snprintf(fluked, sizeof fluked, "%s/fluked", arg);
+      int fd = open(fluked, O_WRONLY | O_CREAT | O_EXCL, 0600);
+      if (fd >= 0) {
+        close(fd);
+        return 1;
+      }
+    }
+    return ok ? 0 : 1;
   }
   if (strcmp(what, "hang-further") == 0) {
     const char* pattern = getenv("TIMERSEM");
