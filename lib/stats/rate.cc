@@ -92,6 +92,10 @@ Interval WilsonInterval(Counts c, double confidence) {
   double z2 = z * z;
   double center = (rate + z2 / (2 * n)) / (1 + z2 / n);
   double half = z / (1 + z2 / n) * std::sqrt(rate * (1 - rate) / n + z2 / (4 * n * n));
+  // No failure (or no pass) bounds the rate by exactly 0 (or 1); computed,
+  // center - half leaves rounding noise such as 2.8e-17 in the JSON.
+  if (c.failures <= 0) return {0, std::min(1.0, center + half)};
+  if (c.failures >= c.runs) return {std::max(0.0, center - half), 1};
   return {std::max(0.0, center - half), std::min(1.0, center + half)};
 }
 

@@ -57,6 +57,12 @@ TEST(Stats, WilsonInterval_MatchesReferenceValues) {
   Interval all = WilsonInterval({20, 20}, 0.95);
   EXPECT_NEAR(all.low, 20 / (20 + z2), 1e-9);
   EXPECT_DOUBLE_EQ(all.high, 1.0);
+  // Exactly 0 and 1 at the ends, never rounding noise (0 of 8 at 99% once
+  // gave 2.8e-17, which triage's JSON printed).
+  for (double runs = 1; runs <= 64; ++runs) {
+    EXPECT_EQ(WilsonInterval({0, runs}, 0.99).low, 0.0) << runs;
+    EXPECT_EQ(WilsonInterval({runs, runs}, 0.99).high, 1.0) << runs;
+  }
   Interval empty = WilsonInterval({0, 0}, 0.99);
   EXPECT_EQ(empty.low, 0.0);
   EXPECT_EQ(empty.high, 1.0);
