@@ -95,6 +95,7 @@ int RunSites(const SitesOptions& o) {
   }
   report::SortSites(listing.sites);
   report::FindHeaderOnlyLoops(listing);
+  listing.duration = (*session)->Elapsed();
   std::ostream& text_out = o.json_path == "-" ? std::cerr : std::cout;
   text_out << report::FormatText(listing);
   if (listing.sites.empty() && target.reports().reached_out_of_scope()) {

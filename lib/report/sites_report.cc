@@ -1,5 +1,7 @@
 #include "report/sites_report.h"
 
+#include "report/bisect_report.h"  // kJsonSchemaVersion
+
 #include <algorithm>
 #include <sstream>
 #include <string_view>
@@ -187,7 +189,9 @@ nlohmann::json ToJson(const SitesListing& l) {
   for (const HeaderOnlyLoop& loop : l.header_only) {
     header_only.push_back({{"library", loop.library}, {"site", protocol::IdHex(loop.site)}});
   }
-  return {{"command", l.command},
+  return {{"schema_version", kJsonSchemaVersion},
+          {"duration_ms", l.duration.count()},
+          {"command", l.command},
           {"result", l.result},
           {"io_uring_pids", l.io_uring_pids},
           {"header_only_timer_queues", header_only},

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,7 +33,8 @@ struct SitesListing {
   std::vector<int> io_uring_pids;           // processes whose io_uring waits the shim cannot see
   std::vector<HeaderOnlyLoop> header_only;  // one per library (FindHeaderOnlyLoops)
   std::string result;  // the run's verdict: "pass", "exit 3", "signal SIGSEGV", "timeout"
-  std::vector<ListedSite> sites;  // SortSites' order
+  std::vector<ListedSite> sites;          // SortSites' order
+  std::chrono::milliseconds duration{0};  // the whole command
 };
 
 // A site bisect sees and can toggle, by the one definition both use: a

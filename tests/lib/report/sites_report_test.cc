@@ -214,8 +214,8 @@ TEST(SitesText, NoSites) {
             "timers still armed or never closed at exit:\n"
             "  none\n");
   EXPECT_EQ(ToJson(empty).dump(),
-            R"({"command":[],"header_only_timer_queues":[],"io_uring_pids":[],)"
-            R"("open_at_exit":[],"result":"pass","sites":[]})");
+            R"({"command":[],"duration_ms":0,"header_only_timer_queues":[],"io_uring_pids":[],)"
+            R"("open_at_exit":[],"result":"pass","schema_version":2,"sites":[]})");
 }
 
 TEST(SitesJson, EverySiteWithAllItsFramesAndTheOpenOnesAgain) {
