@@ -152,8 +152,12 @@ std::string JUnit(const TriageReport& t, const std::string& text, const BisectRe
   for (const Configuration& c : t.configs) failures += c.counts.failures > 0;
   bool sensitive = IsSensitive(t.verdict);
   failures += sensitive;
+  const bool skipped = t.verdict == Sensitivity::kInconclusive;
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(t.duration.count()) / 1000);
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    << "<testsuite name=\"timerbisect-triage\" tests=\"4\" failures=\"" << failures << "\">\n";
+    << "<testsuite name=\"timerbisect-triage\" tests=\"4\" failures=\"" << failures
+    << "\" errors=\"0\" skipped=\"" << skipped << "\" time=\"" << seconds << "\">\n";
   for (const Configuration& c : t.configs) {
     x << "  <testcase classname=\"timerbisect.triage\" name=\"" << XmlEscape(c.name) << "\">";
     if (c.counts.failures > 0) {
@@ -168,8 +172,9 @@ std::string JUnit(const TriageReport& t, const std::string& text, const BisectRe
     if (rep != nullptr && !rep->sets.empty()) {
       msg += "; " + std::to_string(rep->sets.size()) + " culprit set(s) found";
     }
+    if (rep != nullptr && rep->interrupted) msg += "; the search for the culprits was interrupted";
     x << "<failure message=\"" << XmlEscape(msg) << "\"/>";
-  } else if (t.verdict == Sensitivity::kInconclusive) {
+  } else if (skipped) {
     x << "<skipped message=\"inconclusive\"/>";
   }
   x << "</testcase>\n  <system-out>" << XmlEscape(text) << "</system-out>\n</testsuite>\n";

@@ -87,7 +87,8 @@ TEST(TriageJUnit, OneCaseAConfigurationAndOneTheVerdict) {
   bisect.sets.resize(2);
   EXPECT_EQ(JUnit(UnderNew(), "the text", &bisect),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            "<testsuite name=\"timerbisect-triage\" tests=\"4\" failures=\"3\">\n"
+            "<testsuite name=\"timerbisect-triage\" tests=\"4\" failures=\"3\" errors=\"0\" "
+            "skipped=\"0\" time=\"4.321\">\n"
             "  <testcase classname=\"timerbisect.triage\" name=\"native\"></testcase>\n"
             "  <testcase classname=\"timerbisect.triage\" name=\"all-old\"><failure "
             "message=\"3 of 10 runs failed\"/></testcase>\n"
@@ -106,21 +107,22 @@ TEST(TriageJUnit, NotSensitivePassesAndInconclusiveIsSkipped) {
   t.configs[0].counts = {0, 5};
   t.configs[1].counts = {0, 5};
   t.configs[2].counts = {0, 5};
-  const std::string head =
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<testsuite name=\"timerbisect-triage\" tests=\"4\" failures=\"0\">\n"
+  const std::string cases =
       "  <testcase classname=\"timerbisect.triage\" name=\"native\"></testcase>\n"
       "  <testcase classname=\"timerbisect.triage\" name=\"all-old\"></testcase>\n"
       "  <testcase classname=\"timerbisect.triage\" name=\"all-new\"></testcase>\n";
+  const std::string start =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<testsuite name=\"timerbisect-triage\" tests=\"4\" failures=\"0\" errors=\"0\" ";
   EXPECT_EQ(JUnit(t, "", nullptr),
-            head +
+            start + "skipped=\"0\" time=\"0.000\">\n" + cases +
                 "  <testcase classname=\"timerbisect.triage\" name=\"timer-sensitivity\">"
                 "</testcase>\n"
                 "  <system-out></system-out>\n"
                 "</testsuite>\n");
   t.verdict = Sensitivity::kInconclusive;
   EXPECT_EQ(JUnit(t, "", nullptr),
-            head +
+            start + "skipped=\"1\" time=\"0.000\">\n" + cases +
                 "  <testcase classname=\"timerbisect.triage\" name=\"timer-sensitivity\">"
                 "<skipped message=\"inconclusive\"/></testcase>\n"
                 "  <system-out></system-out>\n"
@@ -159,10 +161,10 @@ TEST(TriageJUnit, BytesThatAreNotUtf8BecomeTheReplacementCharacter) {
   const std::string bad = "\xFF\xFE|\xC0\xAF|\xED\xA0\x80|\xE2\x82|\xF4\x90\x80\x80";
   std::string xml = JUnit(UnderNew(), good + " " + bad, nullptr);
   const std::string fffd = "\xEF\xBF\xBD";
-  EXPECT_NE(xml.find("<system-out>" + good + " " + fffd + fffd + "|" + fffd + fffd + "|" + fffd +
-                     fffd + fffd + "|" + fffd + fffd + "|" + fffd + fffd + fffd + fffd +
-                     "</system-out>"),
-            std::string::npos)
+  EXPECT_NE(
+      xml.find("<system-out>" + good + " " + fffd + fffd + "|" + fffd + fffd + "|" + fffd + fffd +
+               fffd + "|" + fffd + fffd + "|" + fffd + fffd + fffd + fffd + "</system-out>"),
+      std::string::npos)
       << xml;
   EXPECT_EQ(ErrorJUnit("\xFFx").find('\xFF'), std::string::npos);
 }
