@@ -201,6 +201,12 @@ int RunTriage(const TriageOptions& o) {
       text += "timerbisect triage: note: " + caveat + "\n";
     }
   }
+  if (s.target().every_run_timed_out()) {
+    // Otherwise the rates read as the test failing every time.
+    text += "timerbisect triage: note: every run was stopped by the timeout (" +
+            FormatTimeout(s.target().timeout()) +
+            "), so each failure counted is a timeout; raise --timeout if the test needs longer\n";
+  }
   text_out << text << std::flush;  // the verdict shows before a long bisection
 
   std::optional<report::BisectReport> rep;

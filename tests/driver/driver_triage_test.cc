@@ -239,6 +239,22 @@ TEST(DriverTriage, SetupErrorStillWritesTheReportFiles) {
   std::remove(json.c_str());
 }
 
+// A test that always hangs past --timeout: its rates read as failing every
+// time, so the report says each failure was a timeout.
+TEST(DriverTriage, EveryRunTimedOutIsSaid) {
+  const std::string out = Scratch("timeouts.out");
+  int code = Shell(std::string(TIMERBISECT_DRIVER) +
+                   " triage -q --timeout 100ms --shell -- 'exec sleep 100' >" + out);
+  EXPECT_EQ(code, 1);
+  const std::string text = ReadFile(out);
+  EXPECT_NE(text.find("timerbisect triage: note: every run was stopped by the timeout (100ms), so "
+                      "each failure counted is a timeout; raise --timeout if the test needs "
+                      "longer\n"),
+            std::string::npos)
+      << text;
+  std::remove(out.c_str());
+}
+
 TEST(DriverTriage, ProtocolModesAreForBisectOnly) {
   int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage --godebug asynctimerchan=1 -- " +
                    TIMERBISECT_RANDOM_FLAKE + " 2>/dev/null");
