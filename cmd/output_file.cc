@@ -40,6 +40,23 @@ base::Expected<void> CheckOutputPath(const char* flag, const std::string& path) 
     close(fd);
     return {};
   }
+  // A symbolic link to a file not made yet: the write creates that file
+  // (WriteOutput writes through a link), so the link's target is checked.
+  if (fs::is_symlink(fs::symlink_status(path, ec))) {
+    fs::path target = fs::read_symlink(path, ec);
+    if (target.is_relative()) target = fs::path(path).parent_path() / target;
+    // A loop of links: exists() is false for each; give up on it here.
+    if (ec || fs::is_symlink(fs::symlink_status(target, ec))) {
+      return Result::Fail(prefix + "is a symbolic link that leads nowhere; give a file name");
+    }
+    auto checked = CheckOutputPath(flag, target.string());
+    if (checked) return {};
+    // Its error, "timerbisect: FLAG TARGET: why", said of the link.
+    const std::size_t why =
+        std::string("timerbisect: ").size() + std::strlen(flag) + 1 + target.string().size() + 2;
+    return Result::Fail(prefix + "links to " + target.string() + ": " +
+                        checked.error().substr(std::min(why, checked.error().size())));
+  }
   fs::path parent = fs::path(path).parent_path();
   if (parent.empty()) parent = ".";
   if (!fs::is_directory(parent, ec)) {

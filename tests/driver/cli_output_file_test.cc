@@ -68,6 +68,39 @@ TEST(OutputFile, AFullDeviceSaysWhy) {
             "above stands, but this run exits 2 as its output is incomplete\n");
 }
 
+// A symbolic link to a file not made yet is a good output (the write
+// creates the file it names), unless that file could not be made; a loop of
+// links is refused in one line.
+TEST(OutputFile, ALinkToAFileNotMadeYetIsCheckedThroughItsTarget) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / ("tb-links-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string link = (dir / "answer.json").string();
+  std::filesystem::create_symlink("later.json", link);
+  EXPECT_TRUE(CheckOutputPath("--json", link));
+  EXPECT_FALSE(std::filesystem::exists(dir / "later.json")) << "the check left a file";
+  ASSERT_TRUE(WriteOutput("--json", link, "{}\n"));
+  EXPECT_EQ(Slurp((dir / "later.json").string()), "{}\n");
+  EXPECT_TRUE(std::filesystem::is_symlink(link)) << "the link was replaced";
+
+  const std::string nowhere = (dir / "nowhere.json").string();
+  std::filesystem::create_symlink("/no-such-dir/x.json", nowhere);
+  auto refused = CheckOutputPath("--json", nowhere);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), "timerbisect: --json " + nowhere +
+                                 ": links to /no-such-dir/x.json: its directory /no-such-dir does "
+                                 "not exist");
+
+  const std::string a = (dir / "a").string(), b = (dir / "b").string();
+  std::filesystem::create_symlink(b, a);
+  std::filesystem::create_symlink(a, b);
+  auto loop = CheckOutputPath("--json", a);
+  ASSERT_FALSE(loop);
+  EXPECT_EQ(loop.error(), "timerbisect: --json " + a +
+                              ": is a symbolic link that leads nowhere; give a file name");
+  std::filesystem::remove_all(dir);
+}
+
 // A file of /proc opens for root, and its write fails only at the end:
 // refused before any run instead.
 TEST(OutputFile, AFileOfProcIsRefusedUpFront) {
