@@ -82,6 +82,25 @@ int FinishReport(const report::BisectReport& rep, const std::string& json_path) 
   return ExitCode(rep.outcome);
 }
 
+// One line for each flag the chosen search does not read, so it is not
+// dropped without a word.
+void SayUnreadFlags(const SessionOptions& o) {
+  const bool deterministic = o.algorithm == "id" || o.algorithm == "suffix";
+  const auto say = [&](const std::string& flag, const char* why) {
+    std::cerr << "timerbisect: " << flag << " has no effect with --algorithm " << o.algorithm
+              << ": " << why << "\n";
+  };
+  if (o.algorithm == "adaptive" && o.count > 1) {
+    say("--count " + std::to_string(o.count), "the adaptive search decides its reruns itself");
+  }
+  if (deterministic && o.max_runs > 0) {
+    say("--max-runs", "it is the budget of the adaptive search and of the default's checks");
+  }
+  if (deterministic && o.confidence != 0.99) {
+    say("--confidence", "it is for the adaptive search and the default's checks");
+  }
+}
+
 // Prints the errors, and says them in the --json file too.
 int SetupError(const SessionOptions& o, const Errors& errors) {
   PrintErrors(errors);
@@ -100,6 +119,7 @@ int RunBisect(const SessionOptions& o) {
   auto session = Session::Open("bisect", o, *launcher, {.output_paths = {{"--json", o.json_path}}});
   if (!session) return SetupError(o, session.error());
   Session& s = **session;
+  SayUnreadFlags(o);
   if (auto checked = CheckLauncher(*launcher, o.launcher, s.target().shim_path()); !checked) {
     return SetupError(o, {checked.error()});
   }

@@ -405,6 +405,28 @@ TEST(Driver, ShimSettingsInTheEnvironment_AreTakenAsTheirFlags) {
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
 }
 
+// A flag the chosen search does not read is named in one line, not
+// dropped without a word; the search runs as without it.
+TEST(Driver, FlagsTheSearchDoesNotRead_AreNamed) {
+  ScratchDir dir;
+  const std::string driver = std::string(TIMERBISECT_DRIVER) + " -q --shim " + TIMERBISECT_SHIM;
+  Exit adaptive = RunShell(
+      dir, driver + " --count 2 --algorithm adaptive -- " + E2E_WATCHDOG_SPURIOUS, kSafetyTimeout);
+  EXPECT_EQ(adaptive.code, 0) << adaptive.err;
+  EXPECT_EQ(adaptive.err,
+            "timerbisect: --count 2 has no effect with --algorithm adaptive: the adaptive search "
+            "decides its reruns itself\n");
+  Exit id = RunShell(
+      dir, driver + " --max-runs 10 --confidence 0.9 --algorithm id -- " + E2E_WATCHDOG_SPURIOUS,
+      kSafetyTimeout);
+  EXPECT_EQ(id.code, 0) << id.err;
+  EXPECT_EQ(id.err,
+            "timerbisect: --max-runs has no effect with --algorithm id: it is the budget of the "
+            "adaptive search and of the default's checks\n"
+            "timerbisect: --confidence has no effect with --algorithm id: it is for the adaptive "
+            "search and the default's checks\n");
+}
+
 // A shell left under the shim by `eval "$(timerbisect env ...)"`, with
 // another preloaded library beside it: the driver runs without the shim
 // itself (no "shim dropped" lines from its own copy), and every run, the
