@@ -44,6 +44,13 @@ namespace {
 
 // The first field in which two identities differ, for the error line.
 std::string FirstDifference(const nlohmann::json& recorded, const nlohmann::json& now) {
+  // Another subcommand's journal differs in its own fields too: say that first.
+  if (const auto was = recorded.find("subcommand"), is = now.find("subcommand");
+      was != recorded.end() && is != now.end() && *was != *is && was->is_string() &&
+      is->is_string()) {
+    return "by timerbisect " + was->get<std::string>() + ", and this is timerbisect " +
+           is->get<std::string>();
+  }
   for (const auto& [key, value] : now.items()) {
     if (!recorded.contains(key)) return key + " (not recorded)";
     if (recorded[key] != value) {

@@ -65,6 +65,21 @@ TEST(Journal, RecordedForAnotherRunIsRefusedNamingWhatDiffers) {
   EXPECT_NE(other_count.error().find("count"), std::string::npos) << other_count.error();
 }
 
+// A bisect journal given to triage differs in triage's own fields too
+// ("budget (not recorded)" was the first difference named): the
+// subcommand is named first.
+TEST(Journal, AnotherSubcommandsJournalIsNamedAsSuch) {
+  TempDir dir;
+  std::string path = (dir.path() / "bisect").string();
+  ASSERT_TRUE(Journal::Open(path, R"({"command":["a"],"subcommand":"bisect"})"));
+  auto triage = Journal::Open(path, R"({"budget":60,"command":["a"],"subcommand":"triage"})");
+  ASSERT_FALSE(triage);
+  EXPECT_EQ(triage.error(), "timerbisect: --journal " + path +
+                                " was recorded for another run (by timerbisect bisect, and this is "
+                                "timerbisect triage); give a new file, or delete this one to start "
+                                "over");
+}
+
 // A file that does not start with the identity line is refused and left as
 // it was: probes without it (an older timerbisect's), a --json result, a
 // source file given by mistake.
