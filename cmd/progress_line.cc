@@ -44,6 +44,17 @@ std::string FormatClock(std::chrono::seconds elapsed) {
   return buf;
 }
 
+namespace {
+
+// Where a probe's result came from when it was not run now.
+std::string Origin(const search::ProgressEvent& e) {
+  if (e.reused) return " (an earlier run of it, not run again)";
+  if (e.replayed) return " (from the journal, not run again)";
+  return "";
+}
+
+}  // namespace
+
 std::string ProgressLine::Format(const search::ProgressEvent& e) const {
   using std::chrono::duration_cast;
   using std::chrono::seconds;
@@ -52,7 +63,7 @@ std::string ProgressLine::Format(const search::ProgressEvent& e) const {
     std::string line = "timerbisect: check run " + std::to_string(e.probe) + ": " +
                        DescribePattern(e.pattern, shim_) + ": " + (e.failed ? "FAIL" : "ok");
     if (verbose_) line += " (pattern " + e.pattern + ")";
-    if (e.reused) line += " (an earlier run of it, not run again)";
+    line += Origin(e);
     return line + "; " + FormatClock(duration_cast<seconds>(elapsed)) + " elapsed\n";
   }
   // The suspects are those the probe chose among: its result narrows them
@@ -61,7 +72,7 @@ std::string ProgressLine::Format(const search::ProgressEvent& e) const {
   if (e.sites_in_play > 0) line += " (" + std::to_string(e.sites_in_play) + " suspected)";
   line += ": " + DescribePattern(e.pattern, shim_) + ": " + (e.failed ? "FAIL" : "ok");
   if (verbose_) line += " (pattern " + e.pattern + ")";
-  if (e.reused) line += " (an earlier run of it, not run again)";
+  line += Origin(e);
   line += ", ~" + std::to_string(e.estimated_probes_left) + " more for this set; " +
           FormatClock(duration_cast<seconds>(elapsed)) + " elapsed";
   if (e.probe > 0 && e.estimated_probes_left > 0) {

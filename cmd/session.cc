@@ -371,7 +371,8 @@ ProbeRecord Session::RunNative() {
   SayFirstRunsStarted("native run (the command with its timers untouched)");
   ProbeRecord native = target_->Run("");
   if (verbosity() >= 1 && target_->start_error().empty()) {
-    std::cerr << "timerbisect: native run: " << native.verdict.kind << "\n";
+    std::cerr << "timerbisect: native run: " << native.verdict.kind
+              << (native.replayed ? " (from the journal, not run again)" : "") << "\n";
   }
   return native;
 }
@@ -487,7 +488,7 @@ search::Result Session::Search(const std::vector<ProbeRecord>& earlier,
     std::vector<ProbeRequest> requests;
     for (const auto& p : patterns) requests.push_back({p, {}});
     for (const ProbeRecord& r : target.RunBatch(requests)) {
-      results.push_back({r.verdict.failed, r.reported});
+      results.push_back({r.verdict.failed, r.reported, false, r.replayed});
     }
     return results;
   });

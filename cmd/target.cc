@@ -162,7 +162,8 @@ ProbeRecord Target::Replayed(const run::JournalEntry& entry) {
   ++runs_;
   ++replayed_;
   reports_.Add(entry.report);
-  ProbeRecord record{entry.pattern, {entry.failed, entry.kind}, entry.reported, entry.duration};
+  ProbeRecord record{
+      entry.pattern, {entry.failed, entry.kind}, entry.reported, entry.duration, true};
   ScaleTimeout(record);
   return record;
 }

@@ -60,6 +60,7 @@ struct ProbeRecord {
   run::Verdict verdict;
   std::vector<std::uint64_t> reported;
   std::chrono::milliseconds duration{0};
+  bool replayed = false;  // the journal's record of an earlier session's run, not run now
 };
 
 // One probe to run: a pattern ("" = native) and extra environment.

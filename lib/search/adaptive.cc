@@ -108,7 +108,7 @@ std::vector<ProbeResult> AdaptiveSearcher::RunBatch(const std::vector<std::strin
     if (config_.progress) {
       // The budget bounds the estimate (counting this run, as it does).
       const int left = std::min(estimated_left_, budget_ - runs_ + 1);
-      config_.progress({runs_, patterns[i], r.failed, in_play_, left, false, r.reused});
+      config_.progress({runs_, patterns[i], r.failed, in_play_, left, false, r.reused, r.replayed});
     }
   }
   if (answered < patterns.size()) {

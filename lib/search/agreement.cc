@@ -25,7 +25,8 @@ Agreement CheckAgreement(const BatchProbe& run, int parallelism, bool first_fail
       a.flaky |= results[i].failed != first_failed;
       ++a.runs;
       if (progress) {
-        progress({a.runs, patterns[i], results[i].failed, 0, 0, true, results[i].reused});
+        progress({a.runs, patterns[i], results[i].failed, 0, 0, true, results[i].reused,
+                  results[i].replayed});
       }
     }
     if (results.size() < patterns.size()) {

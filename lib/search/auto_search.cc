@@ -126,7 +126,8 @@ class ReproduceCheck {
       std::vector<ProbeResult> got = pool_.Run(batch);
       if (config.progress) {
         for (std::size_t i = 0; i < got.size(); ++i) {
-          config.progress({extra + static_cast<int>(i) + 1, batch[i], got[i].failed, 0, 0, true});
+          config.progress({extra + static_cast<int>(i) + 1, batch[i], got[i].failed, 0, 0, true,
+                           got[i].reused, got[i].replayed});
         }
       }
       if (got.size() < batch.size()) return true;  // stopped: keep what was found

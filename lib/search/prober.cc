@@ -52,7 +52,7 @@ std::optional<Observation> Prober::Run(const std::string& pattern) {
   if (stop_) return std::nullopt;
   Observation obs;
   int failed_runs = 0;
-  bool reused = true;
+  bool reused = true, replayed = true;
   // The count reruns of one pattern are independent: they run at once, at
   // most `parallelism` in flight.
   std::vector<ProbeResult> results;
@@ -71,6 +71,7 @@ std::optional<Observation> Prober::Run(const std::string& pattern) {
     ++runs_;
     failed_runs += r.failed ? 1 : 0;
     reused = reused && r.reused;
+    replayed = replayed && r.replayed;
     obs.reported.insert(obs.reported.end(), r.reported.begin(), r.reported.end());
   }
   ++probes_;
@@ -80,7 +81,7 @@ std::optional<Observation> Prober::Run(const std::string& pattern) {
     // For one culprit each probe halves the sites in play; the last two are
     // the confirmation and the check for more sets.
     int left = in_play_ > 1 ? std::bit_width(static_cast<unsigned>(in_play_ - 1)) + 2 : 2;
-    config_.progress({probes_, pattern, obs.failed, in_play_, left, false, reused});
+    config_.progress({probes_, pattern, obs.failed, in_play_, left, false, reused, replayed});
   }
   if (failed_runs != 0 && failed_runs != count()) {
     Stop(InconsistentMessage(pattern, failed_runs, count()));

@@ -98,7 +98,8 @@ namespace timerbisect::search {
 struct ProbeResult {
   bool failed = false;
   std::vector<std::uint64_t> reported;  // IDs whose markers the run printed (dedup not required)
-  bool reused = false;  // an earlier run's result (RunPool), not a run made for this request
+  bool reused = false;    // an earlier run's result (RunPool), not a run made for this request
+  bool replayed = false;  // the journal's record of an earlier session's run, not run now
 };
 
 // Runs the target once under `pattern` (a full bisect-protocol pattern,
@@ -116,7 +117,8 @@ struct ProgressEvent {
   int sites_in_play = 0;          // candidates the current step chooses among
   int estimated_probes_left = 0;  // for the current set; a rough guide, not a bound
   bool check = false;             // a run of the reproduce check, not a search probe
-  bool reused = false;  // every run of the probe was an earlier one, taken again (RunPool)
+  bool reused = false;    // every run of the probe was an earlier one, taken again (RunPool)
+  bool replayed = false;  // every run of the probe came from the journal (ProbeResult::replayed)
 };
 
 // kAuto (auto_search.h): kIdSplit, then kAdaptive if the target shows

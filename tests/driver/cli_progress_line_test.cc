@@ -44,6 +44,19 @@ TEST(ProgressLine, ARunTakenAgainSaysSo) {
       << line;
 }
 
+TEST(ProgressLine, ARunFromTheJournalSaysSo) {
+  search::ProgressEvent e{1, "y", true, 0, 9, false, false, true};
+  std::string line = ProgressLine(true, false).Format(e);
+  EXPECT_NE(line.find("probe 1: all sites new: FAIL (from the journal, not run again), ~9"),
+            std::string::npos)
+      << line;
+  e.check = true;
+  line = ProgressLine(true, false).Format(e);
+  EXPECT_NE(line.find("check run 1: all sites new: FAIL (from the journal, not run again);"),
+            std::string::npos)
+      << line;
+}
+
 TEST(ProgressLine, ACheckRunHasItsOwnWordsAndNoEstimate) {
   search::ProgressEvent e{2, "+x65a+x1f3", true, 0, 0, true};
   EXPECT_EQ(

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -234,10 +235,25 @@ TEST(Session, JournalReplaysEveryRecordedRunWithoutTheLauncher) {
     first_runs = static_cast<int>(launcher.specs.size());
   }
   FakeLauncher again;
+  o.quiet = false;  // each replayed run's progress line says so
   auto session = Session::Open("bisect", o, again);
   ASSERT_TRUE(session.ok());
+  ::testing::internal::CaptureStderr();
   ProbeRecord native = (*session)->RunNative();
   report::BisectReport rep = (*session)->Describe((*session)->Search(), native);
+  const std::string progress = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(native.replayed);
+  std::istringstream lines(progress);
+  int probe_lines = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(": probe ") == std::string::npos &&
+        line.find(": native run: ") == std::string::npos) {
+      continue;
+    }
+    ++probe_lines;
+    EXPECT_NE(line.find(" (from the journal, not run again)"), std::string::npos) << line;
+  }
+  EXPECT_GT(probe_lines, 2) << progress;
   EXPECT_TRUE(again.specs.empty()) << "a recorded run ran again";
   EXPECT_EQ((*session)->target().replayed(), first_runs);
   ASSERT_EQ(rep.sets.size(), 1u);
