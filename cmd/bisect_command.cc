@@ -21,12 +21,13 @@ void AddBisectFlags(CLI::App& app, SessionOptions& o) {
                  "none); it counts as a failure of kind timeout. Default: 10x the native run, at "
                  "least 30s (the native run itself: 10m)");
   app.add_option("--fail-on", o.fail_on, "Only output matching this re2 regex is the failure");
-  app.add_option("--fail-exit", o.fail_exit, "Only these exit codes are the failure")
+  app.add_option("--fail-exit", o.fail_exit,
+                 "Only these exit codes (0 to 255, comma-separated) are the failure")
       ->delimiter(',')
       ->check(CLI::Range(0, 255));
-  app.add_option("--count", o.count, "Runs per probe; they must agree (default 1)")
+  app.add_option("--count", o.count, "Runs per probe, 1 to 1000; they must agree (default 1)")
       ->check(CLI::Range(1, 1000));
-  app.add_option("--max", o.max_sets, "Stop after this many sets (default 0: all)")
+  app.add_option("--max", o.max_sets, "Stop after this many sets, up to 1000000 (default 0: all)")
       ->check(CLI::Range(0, 1000000));
   app.add_option("--maxset", o.max_set_size,
                  "Do not search for sets of more sites than this; stop where one is needed "
@@ -37,7 +38,7 @@ void AddBisectFlags(CLI::App& app, SessionOptions& o) {
                  "bisect's) or adaptive")
       ->check(CLI::IsMember({"auto", "id", "suffix", "adaptive"}));
   app.add_option("--confidence", o.confidence,
-                 "Adaptive search: confidence of each verdict (default 0.99)")
+                 "Adaptive search: confidence of each verdict, 0.5 to 0.9999 (default 0.99)")
       ->check(CLI::Range(0.5, 0.9999))
       // Range lets NaN through: every comparison with it is false.
       ->check(CLI::Validator(
@@ -47,9 +48,10 @@ void AddBisectFlags(CLI::App& app, SessionOptions& o) {
           },
           "", "not NaN"));
   app.add_option("--max-runs", o.max_runs,
-                 "Adaptive search: budget of target runs (default 0: 400)")
+                 "Adaptive search: budget of target runs, up to 1000000 (default 0: 400)")
       ->check(CLI::Range(0, 1000000));
-  app.add_option("-j,--jobs", o.jobs, "Runs in flight at once (default: the number of cores)")
+  app.add_option("-j,--jobs", o.jobs,
+                 "Runs in flight at once, up to 256 (default 0: the number of cores)")
       ->check(CLI::Range(0, 256));
   app.add_option("--json", o.json_path,
                  "Also write the result as JSON to this file (-: stdout, the text to stderr)");

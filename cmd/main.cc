@@ -20,6 +20,7 @@
 #include "bisect_command.h"
 #include "env_command.h"
 #include "exit_codes.h"
+#include "flag_value_names.h"
 #include "parse_error_words.h"
 #include "preload.h"
 #include "report/bisect_report.h"
@@ -187,7 +188,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"timerbisect: find the timer call sites a test's result depends on."};
   auto formatter = std::make_shared<Formatter>();
-  // Wide enough for "--depth INT:INT in [1 - 64]" and two spaces, which
+  // Wide enough for "--launcher-arg ARG ..." and two spaces, which
   // help2man needs to tell an option from its description.
   formatter->column_width(32);
   app.formatter(formatter);
@@ -213,6 +214,8 @@ int main(int argc, char** argv) {
   // `env`: the export lines that reproduce a mode by hand.
   cmd::EnvOptions env;
   CLI::App* env_app = cmd::AddEnvCommand(app, env);
+
+  cmd::NameFlagValues(app);
 
   if (argc > 1 && std::string_view(argv[1]) == "help") {
     std::cout << app.help();

@@ -135,7 +135,7 @@ CLI::App* AddTriageCommand(CLI::App& app, TriageOptions& o) {
   triage->add_option("--junit", o.junit_path, "Also write a JUnit XML report to this file");
   triage
       ->add_option("--budget", o.budget,
-                   "Runs per configuration at most before a verdict (default 60)")
+                   "Runs per configuration at most before a verdict, 3 to 100000 (default 60)")
       ->check(CLI::Range(3, 100000));
   triage->add_flag("--no-bisect", o.no_bisect, "Only measure the rates");
   return triage;

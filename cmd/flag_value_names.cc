@@ -1,0 +1,69 @@
+#include "flag_value_names.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace timerbisect::cmd {
+namespace {
+
+const std::map<std::string, std::string>& ValueNames() {
+  static const std::map<std::string, std::string> names = {
+      {"command", "WORD"},
+      {"timeout", "D"},
+      {"fail-on", "REGEX"},
+      {"fail-exit", "CODE"},
+      {"count", "N"},
+      {"max", "N"},
+      {"maxset", "N"},
+      {"algorithm", "NAME"},
+      {"confidence", "P"},
+      {"max-runs", "N"},
+      {"jobs", "N"},
+      {"json", "FILE"},
+      {"journal", "FILE"},
+      {"shim", "FILE"},
+      {"env", "VAR=VALUE"},
+      {"godebug", "NAME=VALUE"},
+      {"aspects", "LIST"},
+      {"depth", "N"},
+      {"scope", "REGEX"},
+      {"short", "D"},
+      {"lag", "D"},
+      {"launcher", "WHERE"},
+      {"launcher-arg", "ARG"},
+      {"partition", "NAME"},
+      {"time-limit", "TIME"},
+      {"junit", "FILE"},
+      {"budget", "N"},
+      {"mode", "MODE"},
+      {"sites", "IDS"},
+      {"from-json", "FILE"},
+      {"set", "N"},
+  };
+  return names;
+}
+
+}  // namespace
+
+void NameFlagValues(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    const std::vector<std::string>& long_names = option->get_lnames();
+    auto name =
+        ValueNames().find(long_names.empty() ? option->get_single_name() : long_names.front());
+    if (name == ValueNames().end()) continue;
+    option->type_name(name->second);
+    for (int i = 0;; ++i) {
+      CLI::Validator* check = nullptr;
+      try {
+        check = option->get_validator(i);
+      } catch (const CLI::OptionNotFound&) {
+        break;
+      }
+      check->description("");
+    }
+  }
+  for (CLI::App* sub : app.get_subcommands({})) NameFlagValues(*sub);
+}
+
+}  // namespace timerbisect::cmd
