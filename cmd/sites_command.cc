@@ -1,6 +1,7 @@
 #include "sites_command.h"
 
 #include <iostream>
+#include <set>
 
 #include "exit_codes.h"
 #include "launcher_flags.h"
@@ -96,6 +97,8 @@ int RunSites(const SitesOptions& o) {
   report::SortSites(listing.sites);
   report::FindHeaderOnlyLoops(listing);
   listing.duration = (*session)->Elapsed();
+  const std::set<std::string> dropped = target.reports().dropped_execs();
+  listing.dropped_execs.assign(dropped.begin(), dropped.end());
   std::ostream& text_out = o.json_path == "-" ? std::cerr : std::cout;
   text_out << report::FormatText(listing);
   if (listing.sites.empty() && target.reports().reached_out_of_scope()) {

@@ -153,6 +153,11 @@ std::string FormatText(const SitesListing& l) {
            "shim cannot interpose; its site is the loop's timerfd or wait, and the stack shows "
            "which line built the loop\n";
   }
+  for (const std::string& exec : l.dropped_execs) {
+    out << "\nnote: the shim was dropped when " << exec
+        << " was started (a cleared environment, or a program LD_PRELOAD cannot reach): its "
+           "timer sites are not listed; pass LD_PRELOAD and TIMERSEM* through to it\n";
+  }
   if (any_uncounted) {
     out << "\nnote: sites marked (not counted) were reached only by processes that did not exit "
            "through exit() (_exit, exec, a crash, the timeout): their counts and open timers are "
@@ -193,6 +198,7 @@ nlohmann::json ToJson(const SitesListing& l) {
           {"duration_ms", l.duration.count()},
           {"command", l.command},
           {"result", l.result},
+          {"dropped_execs", l.dropped_execs},
           {"io_uring_pids", l.io_uring_pids},
           {"header_only_timer_queues", header_only},
           {"sites", sites},

@@ -33,7 +33,10 @@ struct SitesListing {
   std::vector<int> io_uring_pids;           // processes whose io_uring waits the shim cannot see
   std::vector<HeaderOnlyLoop> header_only;  // one per library (FindHeaderOnlyLoops)
   std::string result;  // the run's verdict: "pass", "exit 3", "signal SIGSEGV", "timeout"
-  std::vector<ListedSite> sites;          // SortSites' order
+  std::vector<ListedSite> sites;  // SortSites' order
+  // Programs started without the shim (a cleared environment, a static
+  // program): their timers are not in the listing.
+  std::vector<std::string> dropped_execs;
   std::chrono::milliseconds duration{0};  // the whole command
 };
 

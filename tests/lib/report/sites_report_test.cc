@@ -205,6 +205,21 @@ TEST(SitesText, NoOpenTimersKnownWhenASiteWasNotCounted) {
       << text;
 }
 
+// A program started without the shim has timers the listing cannot show:
+// said in the text and kept in the JSON.
+TEST(SitesText, AProgramStartedWithoutTheShimIsNamed) {
+  SitesListing l;
+  l.result = "pass";
+  l.dropped_execs = {"/usr/bin/env -i ./worker"};
+  EXPECT_NE(FormatText(l).find("\nnote: the shim was dropped when /usr/bin/env -i ./worker was "
+                               "started (a cleared environment, or a program LD_PRELOAD cannot "
+                               "reach): its timer sites are not listed; pass LD_PRELOAD and "
+                               "TIMERSEM* through to it\n"),
+            std::string::npos)
+      << FormatText(l);
+  EXPECT_EQ(ToJson(l)["dropped_execs"], nlohmann::json({"/usr/bin/env -i ./worker"}));
+}
+
 TEST(SitesText, NoSites) {
   SitesListing empty;
   empty.result = "pass";
@@ -214,7 +229,8 @@ TEST(SitesText, NoSites) {
             "timers still armed or never closed at exit:\n"
             "  none\n");
   EXPECT_EQ(ToJson(empty).dump(),
-            R"({"command":[],"duration_ms":0,"header_only_timer_queues":[],"io_uring_pids":[],)"
+            R"({"command":[],"dropped_execs":[],"duration_ms":0,"header_only_timer_queues":[],)"
+            R"("io_uring_pids":[],)"
             R"("open_at_exit":[],"result":"pass","schema_version":2,"sites":[]})");
 }
 
