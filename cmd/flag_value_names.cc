@@ -53,6 +53,7 @@ void NameFlagValues(CLI::App& app) {
         ValueNames().find(long_names.empty() ? option->get_single_name() : long_names.front());
     if (name == ValueNames().end()) continue;
     option->type_name(name->second);
+    // CLI11 2.1 counts no option's checks: ask by index until it says none.
     for (int i = 0;; ++i) {
       CLI::Validator* check = nullptr;
       try {
