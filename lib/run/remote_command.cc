@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "run/lines.h"
@@ -14,8 +15,12 @@ namespace {
 // SIGKILL). Its first argument is the probe's timeout in seconds (0: none).
 // Says where it is, gives the probe a fresh report file in $TMPDIR, runs
 // it (killing it at the timeout, and saying so with kTimeoutLine), prints
-// the report's lines with kReportLinePrefix, removes the file, and ends
-// exactly as the probe did: the same exit code, or the same signal. The
+// the report's lines with kReportLinePrefix, removes the file, and exits
+// with the probe's exit code; a probe killed by a signal it names in a line
+// (kSignalLinePrefix) and exits 128 + N. It never dies of the signal
+// itself: srun tears down the step of a task killed by a signal at once,
+// and the wrapper's last lines (the report) were lost in about 1 run in 3
+// that hung. The
 // timeout is kept here, not only by whoever started the wrapper, so that a
 // probe that hangs still brings back its report: killed from outside, the
 // wrapper would go with it. Only perl-base's modules: no Time::HiRes, so
@@ -86,11 +91,12 @@ if (defined $path) {
   if (open my $in, "<", $path) { print STDERR "timerbisect-report: $_" while <$in>; close $in; }
   unlink $path;
 }
-print STDERR "timerbisect-timeout\n" if $timed_out;
+if ($timed_out) {
+  print STDERR "timerbisect-timeout\n";
+  POSIX::_exit(124);
+}
 if (my $sig = $status & 127) {
-  $SIG{$_} = "DEFAULT" for keys %SIG;
-  kill $sig, $$;
-  sleep 1;
+  print STDERR "timerbisect-signal: $sig\n";
   POSIX::_exit(128 + $sig);
 }
 POSIX::_exit($status >> 8);
@@ -137,6 +143,9 @@ void SeparateWrapperLines(ProbeOutput& out) {
     if (bare.ends_with('\n')) bare.remove_suffix(1);
     if (bare == kTimeoutLine) {
       out.timed_out = true;
+    } else if (bare.starts_with(kSignalLinePrefix)) {
+      out.signal = std::atoi(std::string(bare.substr(sizeof kSignalLinePrefix - 1)).c_str());
+      out.exit_code = -1;
     } else if (bare.starts_with(kNodeLinePrefix)) {
       if (out.where.empty()) out.where = bare.substr(sizeof kNodeLinePrefix - 1);
     } else if (line.starts_with(kReportLinePrefix)) {

@@ -8,9 +8,10 @@
 // the file's lines into the output (each with kReportLinePrefix), so the
 // reports of processes whose stderr is not the probe's (ctest's tests) come
 // back too, which TIMERSEM_REPORT=stderr would lose. It also prints where
-// it runs (kNodeLinePrefix), and exits exactly as the probe did: the same
-// code, or the same signal (sh could not tell exit 137 from SIGKILL). perl
-// is in Debian's essential set and on nearly every cluster node.
+// it runs (kNodeLinePrefix), and ends as the probe did: the same exit
+// code, or a line naming the signal that killed it (sh could not tell exit
+// 137 from SIGKILL; dying of the signal itself lost the report through
+// srun). perl is in Debian's essential set and on nearly every cluster node.
 #pragma once
 
 #include <chrono>
@@ -39,6 +40,7 @@ bool IsShimLine(std::string_view line);
 inline constexpr char kNodeLinePrefix[] = "timerbisect-node: ";
 inline constexpr char kReportLinePrefix[] = "timerbisect-report: ";
 inline constexpr char kTimeoutLine[] = "timerbisect-timeout";
+inline constexpr char kSignalLinePrefix[] = "timerbisect-signal: ";
 
 // The launcher's own timeout for a wrapped probe: later than the wrapper's
 // (which starts after the prefix, srun or a queue), so that the wrapper
@@ -47,7 +49,8 @@ inline constexpr char kTimeoutLine[] = "timerbisect-timeout";
 std::chrono::milliseconds Backstop(std::chrono::milliseconds timeout);
 
 // Takes the wrapper's lines out of out.output: a timeout into
-// out.timed_out, the node into out.where, the
+// out.timed_out, the probe's signal into out.signal (out.exit_code -1), the
+// node into out.where, the
 // report lines (without their prefix) and any line the shim wrote to
 // stderr into out.report, so --fail-on and -v see the target's output only.
 void SeparateWrapperLines(ProbeOutput& out);

@@ -61,5 +61,17 @@ TEST(RemoteCommand, SeparateWrapperLinesKeepsTheTargetsOutputOnly) {
             "TIMERSEM=new#y\n[bisect-match 0x2] x\n");
 }
 
+// The wrapper never dies of the probe's signal (srun lost its last lines
+// then): it names the signal in a line, which becomes the probe's.
+TEST(RemoteCommand, TheSignalLineIsTheProbesSignal) {
+  ProbeOutput out;
+  out.exit_code = 139;
+  out.output = "crashing\ntimerbisect-signal: 11\n";
+  SeparateWrapperLines(out);
+  EXPECT_EQ(out.signal, 11);
+  EXPECT_EQ(out.exit_code, -1);
+  EXPECT_EQ(out.output, "crashing\n");
+}
+
 }  // namespace
 }  // namespace timerbisect::run
