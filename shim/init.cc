@@ -179,10 +179,11 @@ bool IsReportFile(int fd) {
 
 void MoveReportFd() {
   int old_fd = g_report_fd.load(std::memory_order_acquire);
-  int moved = static_cast<int>(syscall(SYS_fcntl, old_fd, F_DUPFD_CLOEXEC, old_fd + 1));
+  // Any free number, then as high in the table as one is free.
+  int moved = static_cast<int>(syscall(SYS_fcntl, old_fd, F_DUPFD_CLOEXEC, 3));
   if (moved < 0) return;  // no free number: the program's call goes ahead and reports stop
   DisownFd(old_fd);
-  AdoptOwnFd(moved);
+  moved = AdoptOwnFd(moved);
   g_report_fd.store(moved, std::memory_order_release);
   syscall(SYS_close, old_fd);
 }

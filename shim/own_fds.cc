@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstring>
 #include <utility>
 
 namespace timerbisect::shim {
@@ -14,13 +17,56 @@ namespace {
 // Lock-free: adopted and disowned under the reentrancy guard, read by any thread's close.
 constexpr int kSlots = 8;
 std::atomic<int> g_own[kSlots] = {-1, -1, -1, -1, -1, -1, -1, -1};
+// The lowest number ever adopted: below it no descriptor is the shim's.
+std::atomic<int> g_lowest{INT_MAX};
+
+// How far below the table's top a free number is looked for.
+constexpr int kSearchBelowTop = 32;
+
+// The size of the process's descriptor table now: FDSize in
+// /proc/self/status, or 64 (the kernel's first table, which no process has
+// less of) when it cannot be read. Raw system calls and a stack buffer:
+// reachable from a signal handler (a close or dup2 of the shim's number).
+int TableSize() {
+  int fd =
+      static_cast<int>(syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return 64;
+  char buf[4096];
+  ssize_t n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+  syscall(SYS_close, fd);
+  if (n <= 0) return 64;
+  buf[n] = '\0';
+  constexpr char kKey[] = "\nFDSize:";
+  const char* at = std::strstr(buf, kKey);
+  if (at == nullptr) return 64;
+  at += sizeof kKey - 1;
+  while (*at == ' ' || *at == '\t') ++at;
+  int size = 0;
+  for (; *at >= '0' && *at <= '9' && size < (1 << 24); ++at) size = size * 10 + (*at - '0');
+  return size >= 64 ? size : 64;
+}
+
+// A free number near the top of the table, or -1 (only numbers within it:
+// the table does not grow). `fd` itself, being open, is never one.
+int FreeNumberNearTop() {
+  const int top = TableSize() - 1;
+  for (int k = top; k >= 3 && k > top - kSearchBelowTop; --k) {
+    if (syscall(SYS_fcntl, k, F_GETFD) == -1 && errno == EBADF) return k;
+  }
+  return -1;
+}
 
 }  // namespace
 
 int AdoptOwnFd(int fd) {
+  const int saved_errno = errno;
   int moved = fd;
-  if (fd < kOwnFdFloor) {
-    int high = static_cast<int>(syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, kOwnFdFloor));
+  const int target = FreeNumberNearTop();
+  // From the target up: the lowest free number there, which is the target
+  // unless another thread took it meanwhile.
+  const int from = target > fd ? target : target < 0 ? kOwnFdFallback : -1;
+  if (from > fd) {
+    int high = static_cast<int>(syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, from));
     if (high >= 0) {
       syscall(SYS_close, fd);
       moved = high;
@@ -30,11 +76,16 @@ int AdoptOwnFd(int fd) {
     int expected = -1;
     if (slot.compare_exchange_strong(expected, moved)) break;
   }
+  for (int lowest = g_lowest.load(std::memory_order_relaxed);
+       moved < lowest && !g_lowest.compare_exchange_weak(lowest, moved);) {
+  }
+  errno = saved_errno;
   return moved;
 }
 
 bool IsOwnFd(int fd) {
-  if (fd < kOwnFdFloor) return false;  // the common case: one compare
+  // The common case: one compare.
+  if (fd < g_lowest.load(std::memory_order_relaxed)) return false;
   for (const auto& slot : g_own) {
     if (slot.load(std::memory_order_acquire) == fd) return true;
   }

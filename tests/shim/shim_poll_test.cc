@@ -156,5 +156,23 @@ TEST(ShimPollFortify, CheckingEntryPointsFollowTheMode) {
   }
 }
 
+// The shim's report file sits inside the descriptor table the process has:
+// at 512 it grew the table to 1024, and select() on a closed descriptor
+// between the old end and 1024 then failed with EBADF instead of the
+// kernel's 0 (it stops at the table's end). Every mode, with the harness's
+// report file, as the driver runs it.
+class SelectPastTheTable : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SelectPastTheTable, EndsAsWithoutTheShim) {
+  std::string kernel = Kernel("shim_select_table", "-");
+  ASSERT_NE(kernel.find("table unchanged"), std::string::npos) << kernel;
+  EXPECT_EQ(Out("shim_select_table", "-", GetParam()), kernel);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryMode, SelectPastTheTable, ::testing::Values("old", "new", "watch"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param);
+                         });
+
 }  // namespace
 }  // namespace timerbisect::testing
