@@ -12,7 +12,8 @@
 //        FUTEX_WAKE arriving meanwhile wins;
 //   new: the timeout has already elapsed: the kernel still compares the
 //        futex word first (EAGAIN when it changed, "acquire if possible"),
-//        then returns ETIMEDOUT unless woken.
+//        then returns ETIMEDOUT unless woken. A relative FUTEX_WAIT is
+//        passed as FUTEX_WAIT_BITSET with a deadline in the past.
 // A zero relative timeout is a non-blocking check, and a null one no timer:
 // both pass through, as do timeouts the kernel rejects (EINVAL stays its).
 //
@@ -103,8 +104,14 @@ void WatchFutexWait(int op, const timespec* timeout) {
 
 // The latency aspect for a futex wait's timeout: returns what to pass to the
 // kernel, `timeout` itself when nothing changes, else `storage`. The site is
-// decided only for short timeouts (as in cond.cc).
-const timespec* AdjustFutexTimeout(int op, const timespec* timeout, timespec& storage) {
+// decided only for short timeouts (as in cond.cc). Under new, a relative
+// FUTEX_WAIT becomes the same wait as FUTEX_WAIT_BITSET (every bit) with
+// an absolute deadline at the clock's epoch (`op` and `val3` changed): a
+// relative {0, 0} still slept the kernel's timer slack (about 50 us, as
+// long as the wait it replaced), a deadline in the past does not.
+const timespec* AdjustFutexTimeout(long& op_arg, long& val3, const timespec* timeout,
+                                   timespec& storage) {
+  const int op = static_cast<int>(op_arg);
   const Config& cfg = GetConfig();
   if (cfg.watch) {
     WatchFutexWait(op, timeout);
@@ -127,8 +134,12 @@ const timespec* AdjustFutexTimeout(int op, const timespec* timeout, timespec& st
         if (site.mode == Mode::kOld) {
           storage = FromNs(std::max(requested_ns, now_ns + cfg.lag_ns));
         } else {
-          // Relative {0,0} or the clock's epoch: both already elapsed.
+          // The clock's epoch: already elapsed.
           storage = timespec{0, 0};
+          if (!absolute) {
+            op_arg = (op & ~(FUTEX_CMD_MASK | FUTEX_CLOCK_REALTIME)) | FUTEX_WAIT_BITSET;
+            val3 = static_cast<long>(FUTEX_BITSET_MATCH_ANY);
+          }
         }
         result = &storage;
       }
@@ -227,7 +238,7 @@ TB_EXPORT __attribute__((no_sanitize_address)) long syscall(long number, ...) no
   timespec storage;  // a replaced timeout; lives until the system call returns
   if (IsTimedFutexWait(number, a2, a4) && ShimActive()) {
     a4 = reinterpret_cast<long>(
-        AdjustFutexTimeout(static_cast<int>(a2), reinterpret_cast<const timespec*>(a4), storage));
+        AdjustFutexTimeout(a2, a6, reinterpret_cast<const timespec*>(a4), storage));
   }
   return SyscallResult(RawSyscall(number, a1, a2, a3, a4, a5, a6));
 }

@@ -27,6 +27,11 @@
 //                "futex_again 1", "futex_einval 1"
 //   pattern      two sem_timedwait sites, A then B, each "short":
 //                "a_outcome ...", "b_outcome ..."
+//   futex_slack  with a 2 s timer slack (PR_SET_TIMERSLACK), a relative 10 us
+//                FUTEX_WAIT nobody wakes: "outcome ..." and "within_slack
+//                0|1", whether it returned before half the slack had passed
+//                (a relative timeout, even {0, 0}, sleeps the slack; an
+//                absolute one already past does not)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +44,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <threads.h>
 #include <time.h>
@@ -344,6 +350,25 @@ static int RunFutex(enum FutexKind kind, int ready) {
   return 0;
 }
 
+static long long MonotonicNs(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+static int RunFutexSlack(void) {
+  const long long slack_ns = 2000000000LL;
+  prctl(PR_SET_TIMERSLACK, (unsigned long)slack_ns);
+  unsigned word = 0;
+  struct timespec relative = {0, 10000};
+  long long start = MonotonicNs();
+  long rc = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &relative, NULL, 0);
+  long long took = MonotonicNs() - start;
+  Print(FromErrorNumber(rc == -1 ? errno : 0));
+  printf("within_slack %d\n", took < slack_ns / 2);
+  return 0;
+}
+
 // --- syscall() pass-through -------------------------------------------------
 
 static int RunPassthrough(void) {
@@ -420,6 +445,7 @@ int main(int argc, char** argv) {
   if (strcmp(api, "futex_wait_bitset") == 0) return RunFutex(kFutexWaitBitset, ready);
   if (strcmp(api, "futex_wait_bitset_rt") == 0) return RunFutex(kFutexWaitBitsetRealtime, ready);
   if (strcmp(api, "passthrough") == 0) return RunPassthrough();
+  if (strcmp(api, "futex_slack") == 0) return RunFutexSlack();
   if (strcmp(api, "pattern") == 0) {
     printf("a_outcome %s\n", SiteA());
     printf("b_outcome %s\n", SiteB());

@@ -204,6 +204,18 @@ TEST(ShimSyscall, OtherSyscallsPassThroughWithErrnoSemantics) {
   }
 }
 
+// Under new a short relative FUTEX_WAIT has already timed out. Passed on as
+// a relative {0, 0} it still slept the kernel's timer slack (50 us by
+// default, as long as the 40 us wait it replaced); with a 2 s slack the
+// difference is the slack itself, not a timing margin. The shim passes a
+// deadline already past, which the slack does not delay.
+TEST(ShimFutexSlack, NewTimesOutWithoutSleepingTheTimerSlack) {
+  ShimRun run = RunUnderShim("shim_cond", {"futex_slack"}, {{"TIMERSEM", "new"}});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Field(run.out, "outcome"), "timedout") << run.out;
+  EXPECT_EQ(Field(run.out, "within_slack"), "1") << run.out;
+}
+
 // --- pattern ------------------------------------------------------------------
 
 // Marker IDs in the order the report names them.
