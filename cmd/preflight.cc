@@ -73,7 +73,8 @@ base::Expected<std::vector<std::string>> AdoptInheritedShimSettings(ShimFlags& f
     char* end = nullptr;
     long depth = std::strtol(value, &end, 10);
     f.from_environment.push_back(kDepth.var);
-    if (*end != '\0' || depth < 1 || depth > 64) {
+    // Digits only, as the shim takes them (strtol also takes a space or sign).
+    if (*value < '0' || *value > '9' || *end != '\0' || depth < 1 || depth > 64) {
       return Result::Fail(BadValue(f, kDepth, value, "expected a number of frames from 1 to 64"));
     }
     f.depth = static_cast<int>(depth);

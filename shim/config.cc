@@ -109,7 +109,8 @@ bool ParseConfig(Config& c, std::string& error) {
   if (const char* v = std::getenv("TIMERSEM_DEPTH"); v != nullptr) {
     char* end = nullptr;
     long depth = std::strtol(v, &end, 10);
-    if (*v == '\0' || *end != '\0' || depth < 1 || depth > 64) {
+    // Digits only: strtol would also take a leading space or sign.
+    if (*v < '0' || *v > '9' || *end != '\0' || depth < 1 || depth > 64) {
       return Fail(error, "TIMERSEM_DEPTH", v, "expected a number of frames from 1 to 64");
     }
     c.depth = static_cast<int>(depth);

@@ -41,6 +41,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"TIMERSEM_ASPECTS", "stale,,latency", "empty item"},
                       BadValue{"TIMERSEM_DEPTH", "0", "1 to 64"},
                       BadValue{"TIMERSEM_DEPTH", "16frames", "1 to 64"},
+                      // strtol takes these; "8 " was refused, so they are too.
+                      BadValue{"TIMERSEM_DEPTH", " 8", "1 to 64"},
+                      BadValue{"TIMERSEM_DEPTH", "+8", "1 to 64"},
                       BadValue{"TIMERSEM_SCOPE", "(unclosed", "not a valid re2 regex"},
                       BadValue{"TIMERSEM_SHORT", "5xs", "positive duration"},
                       BadValue{"TIMERSEM_LAG", "-1ms", "positive duration"},
