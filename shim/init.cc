@@ -70,16 +70,18 @@ int ReopenReportFile(int lost) {
   return fd;
 }
 
-void WriteAll(int fd, const char* data, std::size_t size) {
+// False when a write failed (errno says why).
+bool WriteAll(int fd, const char* data, std::size_t size) {
   while (size > 0) {
     ssize_t n = syscall(SYS_write, fd, data, size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return;
+      return false;
     }
     data += n;
     size -= static_cast<std::size_t>(n);
   }
+  return true;
 }
 
 // No prepare or parent handler: nothing the shim does takes a lock that a
@@ -110,14 +112,15 @@ ShimState Initialize() {
   }
   if (!g_config->report_path.empty()) {
     int fd = open(g_config->report_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      std::string msg = OneLine("timerbisect: bad TIMERSEM_REPORT=\"" + g_config->report_path +
-                                "\": cannot open it for appending (" + std::strerror(errno) +
-                                "); the shim stays inert") +
-                        "\n";
+    const auto refuse = [](const char* what) {
+      std::string msg =
+          OneLine("timerbisect: bad TIMERSEM_REPORT=\"" + g_config->report_path + "\": " + what +
+                  " (" + std::strerror(errno) + "); the shim stays inert") +
+          "\n";
       WriteAll(2, msg.data(), msg.size());
       return ShimState::kInert;
-    }
+    };
+    if (fd < 0) return refuse("cannot open it for appending");
     fd = AdoptOwnFd(fd);  // high, and out of the program's reach
     RememberReportFile(fd);
     // A reopen (ReopenReportFile) must find this file even after the
@@ -133,8 +136,17 @@ ShimState Initialize() {
     char line[512];
     int n = std::snprintf(line, sizeof line, TIMERBISECT_SHIM_ACTIVE "pid=%d TIMERSEM=%s\n",
                           static_cast<int>(getpid()), g_config->timersem.c_str());
-    if (n > 0)
-      WriteAll(fd, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
+    // A file that opens but takes nothing (/dev/full, most of /proc) would
+    // lose every report without a word.
+    if (n > 0 &&
+        !WriteAll(fd, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1))) {
+      const int write_error = errno;
+      syscall(SYS_close, fd);
+      DisownFd(fd);
+      g_report_fd.store(2, std::memory_order_release);
+      errno = write_error;
+      return refuse("cannot write to it");
+    }
   }
   g_state_pid.store(static_cast<pid_t>(syscall(SYS_getpid)), std::memory_order_release);
   InitSites(*g_config);

@@ -51,7 +51,9 @@ INSTANTIATE_TEST_SUITE_P(
                       // 99999999999 minutes overflowed int64 and wrapped to a
                       // valid-looking 152 years.
                       BadValue{"TIMERSEM_LAG", "99999999999m", "positive duration"},
-                      BadValue{"TIMERSEM_REPORT", "/nonexistent-dir/report", "cannot open"}));
+                      BadValue{"TIMERSEM_REPORT", "/nonexistent-dir/report", "cannot open"},
+                      // Opens, takes nothing: every report was lost silently.
+                      BadValue{"TIMERSEM_REPORT", "/dev/full", "cannot write to it (No space"}));
 
 TEST(ShimConfig, NativeAndUnsetAreInertAndSilent) {
   for (const char* value : {"native", "\x01", ""}) {
