@@ -23,10 +23,6 @@ base::Expected<void> CheckOutputPath(const char* flag, const std::string& path) 
   const std::string prefix = std::string("timerbisect: ") + flag + " " + path + ": ";
   fs::file_status status = fs::status(path, ec);
   if (fs::is_directory(status)) return Result::Fail(prefix + "is a directory; give a file name");
-  // Opening it is the test that counts: access() says yes to root for
-  // most files, and nothing but a create tells whether /proc or a
-  // read-only mount takes one. Neither changes the file; O_NONBLOCK keeps a
-  // FIFO without a reader from hanging here.
   // A file of /proc or /sys opens for root but takes no report: its write
   // would fail only after the whole search.
   if (struct statfs fs_info;
@@ -34,6 +30,10 @@ base::Expected<void> CheckOutputPath(const char* flag, const std::string& path) 
       (fs_info.f_type == PROC_SUPER_MAGIC || fs_info.f_type == SYSFS_MAGIC)) {
     return Result::Fail(prefix + "is in /proc or /sys, which take no report; give a file name");
   }
+  // Opening it is the test that counts: access() says yes to root for
+  // most files, and nothing but a create tells whether /proc or a
+  // read-only mount takes one. Neither changes the file; O_NONBLOCK keeps a
+  // FIFO without a reader from hanging here.
   if (fs::exists(status)) {
     int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return Result::Fail(prefix + "cannot be written (" + std::strerror(errno) + ")");

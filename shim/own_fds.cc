@@ -7,8 +7,11 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
-#include <cstring>
+#include <cstdint>
+#include <optional>
 #include <utility>
+
+#include "proc_number.h"
 
 namespace timerbisect::shim {
 namespace {
@@ -25,25 +28,11 @@ constexpr int kSearchBelowTop = 32;
 
 // The size of the process's descriptor table now: FDSize in
 // /proc/self/status, or 64 (the kernel's first table, which no process has
-// less of) when it cannot be read. Raw system calls and a stack buffer:
-// reachable from a signal handler (a close or dup2 of the shim's number).
+// less of) when it cannot be read. Reachable from a signal handler (a
+// close or dup2 of the shim's number): ProcNumber is safe there.
 int TableSize() {
-  int fd =
-      static_cast<int>(syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC));
-  if (fd < 0) return 64;
-  char buf[4096];
-  ssize_t n = syscall(SYS_read, fd, buf, sizeof buf - 1);
-  syscall(SYS_close, fd);
-  if (n <= 0) return 64;
-  buf[n] = '\0';
-  constexpr char kKey[] = "\nFDSize:";
-  const char* at = std::strstr(buf, kKey);
-  if (at == nullptr) return 64;
-  at += sizeof kKey - 1;
-  while (*at == ' ' || *at == '\t') ++at;
-  int size = 0;
-  for (; *at >= '0' && *at <= '9' && size < (1 << 24); ++at) size = size * 10 + (*at - '0');
-  return size >= 64 ? size : 64;
+  std::optional<std::uint64_t> size = ProcNumber("/proc/self/status", "\nFDSize:");
+  return size && *size >= 64 && *size <= (1u << 24) ? static_cast<int>(*size) : 64;
 }
 
 // A free number near the top of the table, or -1 (only numbers within it:

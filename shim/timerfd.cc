@@ -48,6 +48,7 @@
 #include "fd_table.h"
 #include "interceptor.h"
 #include "lib_loop.h"
+#include "proc_number.h"
 #include "timespec.h"
 #include "user_pointer.h"
 #include "watch.h"
@@ -73,16 +74,7 @@ std::uint64_t PendingTicks(int fd) {
   if (real_poll(&p, 1, 0) != 1) return 0;
   char path[64];
   std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
-  int info = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
-  if (info < 0) return 0;
-  char buf[512];
-  ssize_t n = syscall(SYS_read, info, buf, sizeof buf - 1);
-  syscall(SYS_close, info);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  const char* ticks = std::strstr(buf, "ticks:");
-  if (ticks == nullptr) return 0;
-  return std::strtoull(ticks + 6, nullptr, 10);
+  return ProcNumber(path, "ticks:").value_or(0);
 }
 
 // True if the timer is armed and would fire within `lag_ns`.
