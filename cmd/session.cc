@@ -506,12 +506,11 @@ search::Result Session::Search(const std::vector<ProbeRecord>& earlier,
   return result;
 }
 
-std::vector<report::FoundSet> Session::DescribeSets(const search::Result& result) const {
-  symbolize::Symbolizer symbolizer;
+std::vector<report::FoundSet> Session::DescribeSets(const search::Result& result) {
   std::vector<report::FoundSet> sets;
   for (const search::ChangeSet& set : result.sets) {
     report::FoundSet found;
-    found.sites = DescribeSites(set.ids, target_->reports(), symbolizer);
+    found.sites = DescribeSites(set.ids, target_->reports(), symbolizer_);
     found.reproduction = target_->Reproduction(set.pattern);
     // A set the deterministic searches found: every probe agreed.
     found.confidence = set.confidence > 0 ? set.confidence : 1.0;

@@ -27,6 +27,7 @@
 #include "run/journal.h"
 #include "run/probe.h"
 #include "search/search.h"
+#include "symbolize/symbolizer.h"
 #include "target.h"
 
 namespace timerbisect::cmd {
@@ -122,7 +123,7 @@ class Session {
   // resume from FILE".
   std::string ResumeAdvice() const;
   // The sets of a result, symbolized, with their reproduce lines; no aspects.
-  std::vector<report::FoundSet> DescribeSets(const search::Result& result) const;
+  std::vector<report::FoundSet> DescribeSets(const search::Result& result);
   // search::Config::settled: the sets so far, for InterruptedReport.
   void KeepSettledSets(const search::Result& so_far);
 
@@ -135,6 +136,10 @@ class Session {
   // thread: set once the sets are described, before their aspects' runs.
   mutable std::mutex described_mu_;
   std::optional<report::BisectReport> described_;
+  // DescribeSets', on the search's thread: each settled set and then the
+  // final answer describe the same sites, so each module's debug info is
+  // opened once for the whole session.
+  symbolize::Symbolizer symbolizer_;
   bool described_in_search_ = false;  // described_ holds the search's settled sets only
 };
 
