@@ -187,7 +187,7 @@ class IdSplitSearcher {
   // cost the probes made inside b whenever the failure needed both halves,
   // and left fewer runs for the reproduce check to weigh: with a 5%
   // background failure rate the default named a wrong set about twice as
-  // often (README, "Numbers").
+  // often (docs/SEARCH.md, "The ID split").
   Found FindMinimal(const Ids& forced, const Ids& candidates, Knowledge knowledge, bool final,
                     int least) {
     if (prober_.stop()) return {Found::kStopped, {}};

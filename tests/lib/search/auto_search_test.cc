@@ -238,8 +238,8 @@ TEST(AutoSearch, HalfFlakyCulpritAmongNinety_FoundExactlyNearlyAlwaysNeverWrong)
 // a further set is one run, which the flaky site passes half of the time);
 // on these seeds no set with an innocent site is reported. (On the next 800
 // seeds, 2 are, through the adaptive search's check that a pair is
-// minimal: 0.25%, within the design's bar of 1%; README, "Go's own test
-// scenarios".)
+// minimal: 0.25%, within the design's bar of 1%; docs/SEARCH.md, "The
+// reproduce check".)
 TEST(AutoSearch, DeterministicPairAndHalfFlakyCulprit_NoSetWithAnInnocentSite) {
   int exact = 0, not_a_culprit = 0;
   const int kTrials = sim::SimTrials(200);
