@@ -26,8 +26,9 @@
 //   callback uses (often on the stack), so a stale run after a destroy
 //   could only touch freed memory.
 //   Only timeouts added with g_timeout_add* get stale runs: the shim knows
-//   their callbacks (for an old site it wraps them, and so also intercepts
-//   the lookups by user data, which would see the wrapper). A source the
+//   their callbacks (it wraps them for an old site, and a once callback in
+//   every mode, and so also intercepts the lookups by user data, which
+//   would see the wrapper). A source the
 //   program builds with g_timeout_source_new gets the latency aspect only.
 //
 // GLib calls its own functions directly, not through the PLT, so only the
@@ -243,8 +244,9 @@ guint AddTimeout(Api api, gint priority, guint interval, bool seconds, GSourceFu
     callback->notify = notify;
     callback->source = source;
     G_REAL(g_source_set_callback)(source, CallWrapped, callback, SourceLetGo);
-    // (A once callback is GLib's own closure there too: never found by data.)
-    if (once == nullptr) Link(callback);
+    // GLib sets a once callback's own data on its source too, so the
+    // lookups by user data find it natively: both kinds are linked.
+    Link(callback);
     if (arm.stale_old) RememberLibraryTimer(source, true, callback);
   } else {
     G_REAL(g_source_set_callback)(source, func, data, notify);

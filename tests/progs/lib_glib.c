@@ -19,6 +19,8 @@
 //                  g_main_context_find_source_by_user_data and removes it
 //                  with g_source_remove_by_user_data(D): prints "found 1
 //                  removed 1 runs 0" in every mode (old wraps the callback).
+//   by_user_data_once  the same with g_timeout_add_once (the shim wraps a
+//                  once callback in every active mode).
 // T's GDestroyNotify must run exactly once, after its last run
 // ("notified 1").
 #include <glib.h>
@@ -47,6 +49,11 @@ static gboolean CountRun(gpointer data) {
   ++stale_runs;
   if (notified) notified_before_run = 1;
   return G_SOURCE_REMOVE;
+}
+
+static void CountOnce(gpointer data) {
+  (void)data;
+  ++stale_runs;
 }
 
 static void Notify(gpointer data) {
@@ -88,9 +95,14 @@ int main(int argc, char** argv) {
     g_main_loop_run(loop);
     printf("stale_runs %d\n", stale_runs);
     printf("notified %d%s\n", notified, notified_before_run ? " before a run" : "");
-  } else if (strcmp(behaviour, "by_user_data") == 0) {
+  } else if (strcmp(behaviour, "by_user_data") == 0 ||
+             strcmp(behaviour, "by_user_data_once") == 0) {
     static int d;
-    g_timeout_add(100, CountRun, &d);
+    if (strcmp(behaviour, "by_user_data") == 0) {
+      g_timeout_add(100, CountRun, &d);
+    } else {
+      g_timeout_add_once(100, CountOnce, &d);
+    }
     g_timeout_add(200, Quit, NULL);
     int found = g_main_context_find_source_by_user_data(NULL, &d) != NULL;
     int removed = g_source_remove_by_user_data(&d);
