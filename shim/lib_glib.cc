@@ -32,8 +32,11 @@
 //   program builds with g_timeout_source_new gets the latency aspect only.
 //
 // GLib calls its own functions directly, not through the PLT, so only the
-// program's calls reach these interceptors. The shim does not link GLib:
-// glib.h is used for types only and every function is resolved at run time.
+// program's calls reach these interceptors. A g_timeout_add* call that
+// returns into GLib's dispatch, or into the shim's wrapper of a callback,
+// was a callback's tail call: its site is keyed by the new timeout's
+// callback as well (WhoCalled in lib_loop.h), as for libuv and libevent. The shim does not link
+// GLib: glib.h is used for types only and every function is resolved at run time.
 #include <glib.h>
 
 #include <algorithm>
@@ -227,9 +230,16 @@ std::int64_t NsFromS(guint s) {
 // the callback wrapped for an old site, adjusts its first expiry, attaches
 // it to the default context.
 guint AddTimeout(Api api, gint priority, guint interval, bool seconds, GSourceFunc func,
-                 GSourceOnceFunc once, gpointer data, GDestroyNotify notify) {
-  LibArm arm =
-      DecideLibraryArm(api, kLibGlib, seconds ? NsFromS(interval) : NsFromMs(interval), false);
+                 GSourceOnceFunc once, gpointer data, GDestroyNotify notify, LibraryCaller caller) {
+  // A callback's tail call (lib_loop.h): the timeout's callback stands in
+  // for the frame it left.
+  const void* lost_caller = nullptr;
+  if (caller == LibraryCaller::kCallback) {
+    lost_caller =
+        func != nullptr ? reinterpret_cast<const void*>(func) : reinterpret_cast<const void*>(once);
+  }
+  LibArm arm = DecideLibraryArm(api, kLibGlib, seconds ? NsFromS(interval) : NsFromMs(interval),
+                                false, lost_caller);
   GSource* source = seconds ? G_REAL(g_timeout_source_new_seconds)(interval)
                             : G_REAL(g_timeout_source_new)(interval);
   if (priority != G_PRIORITY_DEFAULT) G_REAL(g_source_set_priority)(source, priority);
@@ -269,7 +279,10 @@ TB_EXPORT guint g_timeout_add_full(gint priority, guint interval, GSourceFunc fu
   if (!ShimActive() || func == nullptr || !HaveSourceFunctions()) {
     return real(priority, interval, func, data, notify);
   }
-  return AddTimeout(Api::kGTimeoutAddFull, priority, interval, false, func, nullptr, data, notify);
+  LibraryCaller caller = WhoCalled(__builtin_return_address(0), reinterpret_cast<void*>(real));
+  if (caller == LibraryCaller::kLibrary) return real(priority, interval, func, data, notify);
+  return AddTimeout(Api::kGTimeoutAddFull, priority, interval, false, func, nullptr, data, notify,
+                    caller);
 }
 
 TB_EXPORT guint g_timeout_add(guint interval, GSourceFunc func, gpointer data) {
@@ -278,8 +291,10 @@ TB_EXPORT guint g_timeout_add(guint interval, GSourceFunc func, gpointer data) {
   if (!ShimActive() || func == nullptr || !HaveSourceFunctions()) {
     return real(interval, func, data);
   }
+  LibraryCaller caller = WhoCalled(__builtin_return_address(0), reinterpret_cast<void*>(real));
+  if (caller == LibraryCaller::kLibrary) return real(interval, func, data);
   return AddTimeout(Api::kGTimeoutAdd, G_PRIORITY_DEFAULT, interval, false, func, nullptr, data,
-                    nullptr);
+                    nullptr, caller);
 }
 
 TB_EXPORT guint g_timeout_add_once(guint interval, GSourceOnceFunc func, gpointer data) {
@@ -288,8 +303,10 @@ TB_EXPORT guint g_timeout_add_once(guint interval, GSourceOnceFunc func, gpointe
   if (!ShimActive() || func == nullptr || !HaveSourceFunctions()) {
     return real(interval, func, data);
   }
+  LibraryCaller caller = WhoCalled(__builtin_return_address(0), reinterpret_cast<void*>(real));
+  if (caller == LibraryCaller::kLibrary) return real(interval, func, data);
   return AddTimeout(Api::kGTimeoutAddOnce, G_PRIORITY_DEFAULT, interval, false, nullptr, func, data,
-                    nullptr);
+                    nullptr, caller);
 }
 
 TB_EXPORT guint g_timeout_add_seconds_full(gint priority, guint interval, GSourceFunc func,
@@ -299,8 +316,10 @@ TB_EXPORT guint g_timeout_add_seconds_full(gint priority, guint interval, GSourc
   if (!ShimActive() || func == nullptr || !HaveSourceFunctions()) {
     return real(priority, interval, func, data, notify);
   }
+  LibraryCaller caller = WhoCalled(__builtin_return_address(0), reinterpret_cast<void*>(real));
+  if (caller == LibraryCaller::kLibrary) return real(priority, interval, func, data, notify);
   return AddTimeout(Api::kGTimeoutAddSecondsFull, priority, interval, true, func, nullptr, data,
-                    notify);
+                    notify, caller);
 }
 
 TB_EXPORT guint g_timeout_add_seconds(guint interval, GSourceFunc func, gpointer data) {
@@ -309,8 +328,10 @@ TB_EXPORT guint g_timeout_add_seconds(guint interval, GSourceFunc func, gpointer
   if (!ShimActive() || func == nullptr || !HaveSourceFunctions()) {
     return real(interval, func, data);
   }
+  LibraryCaller caller = WhoCalled(__builtin_return_address(0), reinterpret_cast<void*>(real));
+  if (caller == LibraryCaller::kLibrary) return real(interval, func, data);
   return AddTimeout(Api::kGTimeoutAddSeconds, G_PRIORITY_DEFAULT, interval, true, func, nullptr,
-                    data, nullptr);
+                    data, nullptr, caller);
 }
 
 TB_EXPORT GSource* g_timeout_source_new(guint interval) {

@@ -148,6 +148,10 @@ void* ResolveInLibrary(const char* name, const char* soname) {
 }
 
 LibraryCaller WhoCalled(const void* return_address, const void* library_function) {
+  // The shim calls a program's timer callback only through a pointer (a
+  // wrapped GLib callback, a stale run): a return into the shim is such a
+  // callback's tail call.
+  if (InShim(return_address)) return LibraryCaller::kCallback;
   dl_find_object caller;
   if (!CalledFromLibrary(return_address, library_function, caller)) return LibraryCaller::kProgram;
   return FollowsPointerCall(static_cast<const unsigned char*>(return_address),

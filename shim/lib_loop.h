@@ -125,7 +125,8 @@ auto LibReal(const char* name, const char* const (&sonames)[N]) {
 //   kCallback  a callback that ended in a tail call of the function: its
 //              frame is gone, and the call returns straight into the
 //              library's dispatch, to just after the library's call of a
-//              function pointer. It is the program's call.
+//              function pointer (or into the shim, which called the
+//              callback itself). It is the program's call.
 // The last two are told apart by the call instruction just before the
 // return address (decoded on x86-64 and AArch64; elsewhere every call from
 // inside the library is kLibrary): a library calls its own exported

@@ -99,11 +99,6 @@ bool Normalize(void* pc, Frame& frame) {
   return true;
 }
 
-bool InShim(void* pc) {
-  dl_find_object obj;
-  return _dl_find_object(pc, &obj) == 0 && obj.dlfo_link_map == g_shim_map;
-}
-
 void WriteLine(int fd, const char* line, int length) {
   if (length <= 0) return;
   if (length > 1023) length = 1023;
@@ -388,6 +383,11 @@ int WalkStack(void** raw, int size) {
 }
 
 }  // namespace
+
+bool InShim(const void* pc) {
+  dl_find_object obj;
+  return _dl_find_object(const_cast<void*>(pc), &obj) == 0 && obj.dlfo_link_map == g_shim_map;
+}
 
 void WarmUpStackWalks() {
   // The unwinder's one-time setup (a pthread_once) happens here, at

@@ -109,4 +109,7 @@ void NoteLibraryUnloading();
 // Runs the unwinder's one-time setup (at initialization).
 void WarmUpStackWalks();
 
+// True when `pc` lies in the shim's own module.
+bool InShim(const void* pc);
+
 }  // namespace timerbisect::shim

@@ -21,12 +21,21 @@
 //                  removed 1 runs 0" in every mode (old wraps the callback).
 //   by_user_data_once  the same with g_timeout_add_once (the shim wraps a
 //                  once callback in every active mode).
+//   tail_order     T and U (200 ms, each with a callback of its own) are
+//                  armed by tail calls (tail_call.h) of g_timeout_add: T's
+//                  from a g_timeout_add_once callback (which the shim
+//                  wraps), U's from a GDestroyNotify (which GLib calls
+//                  itself); M (400 ms) from main: "order TUM" natively,
+//                  with T or U last when its arming is old
+//                  (TIMERSEM_SHORT=300ms, a 1 s lag); "order unsupported"
+//                  where tail_call.S is not built.
 // T's GDestroyNotify must run exactly once, after its last run
 // ("notified 1").
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "tail_call.h"
 #include "timer_util.h"
 
 static char order[8];
@@ -41,6 +50,22 @@ static GMainLoop* loop;
 static gboolean Mark(gpointer data) {
   order[order_len++] = *(const char*)data;
   if (order_len == 3) g_main_loop_quit(loop);
+  return G_SOURCE_REMOVE;
+}
+
+void* tail_call_a[5];
+void* tail_call_b[5];
+
+static gboolean MarkT(gpointer data) {
+  return Mark(data);
+}
+
+static gboolean MarkU(gpointer data) {
+  return Mark(data);
+}
+
+static gboolean RemoveAtOnce(gpointer data) {
+  (void)data;
   return G_SOURCE_REMOVE;
 }
 
@@ -88,6 +113,20 @@ int main(int argc, char** argv) {
     g_timeout_add(400, Mark, "M");
     g_main_loop_run(loop);
     printf("order %s\n", order);
+  } else if (strcmp(behaviour, "tail_order") == 0) {
+#ifdef TAIL_CALLS
+    void* add_t[5] = {(void*)g_timeout_add, (void*)(guintptr)200, (void*)MarkT, "T", NULL};
+    void* add_u[5] = {(void*)g_timeout_add, (void*)(guintptr)200, (void*)MarkU, "U", NULL};
+    memcpy(tail_call_a, add_t, sizeof add_t);
+    memcpy(tail_call_b, add_u, sizeof add_u);
+    g_timeout_add_once(0, (GSourceOnceFunc)tail_caller_a, NULL);
+    g_timeout_add_full(G_PRIORITY_DEFAULT, 0, RemoveAtOnce, NULL, (GDestroyNotify)tail_caller_b);
+    g_timeout_add(400, Mark, "M");
+    g_main_loop_run(loop);
+    printf("order %s\n", order);
+#else
+    printf("order unsupported\n");
+#endif
   } else if (strncmp(behaviour, "stale_", 6) == 0) {
     g_timeout_add_full(G_PRIORITY_HIGH, 0, StopDueTimer, NULL, NULL);
     t_id = g_timeout_add_full(G_PRIORITY_DEFAULT, 1, CountRun, NULL, Notify);
