@@ -11,18 +11,18 @@
 //   old: the timeout becomes max(timeout, TIMERSEM_LAG);
 //   new: the timeout becomes zero (the event is activated at once).
 //   A persistent event (EV_PERSIST) keeps its timeout as its repeat
-//   interval: under new it is added as asked and activated at once
-//   (event_active), so the repeats keep the interval; under old the
-//   interval itself becomes max(interval, TIMERSEM_LAG), every repeat late.
+//   interval: under new it is added as asked and its callback runs at once
+//   from a one-shot event of the shim's own (as a stale run does, below),
+//   so it fires at once and then every interval; under old the interval
+//   itself becomes max(interval, TIMERSEM_LAG), every repeat late.
 // stale (event_add re-arming a timer that was already due: its timeout
 // passed, or libevent had already activated it but not yet run it):
 //   old: its callback still runs once, from a one-shot event of the shim's
 //        own (event_base_once) on the same base, and the event is re-armed
 //        as asked;
-//   new: it never runs. Natively libevent runs an activated event that is
-//        re-added, and then deletes the new timeout along with it (the
-//        event is not persistent): new mode takes the activation back
-//        first (event_del), so the event is simply re-armed.
+//   new: it never runs (libevent's own behaviour: rescheduling an event
+//        activated by its timeout takes the activation back; the shim
+//        deletes it first, for an expired event not yet activated too).
 //   event_del of a due timer: it never runs, in every mode; stale runs
 //   still pending for the event are dropped. event_del is also how a
 //   program destroys an event embedded in its own memory before freeing
@@ -61,7 +61,6 @@ TB_REAL(event_get_fd)
 TB_REAL(event_get_callback)
 TB_REAL(event_get_callback_arg)
 TB_REAL(event_get_events)
-TB_REAL(event_active)
 
 namespace {
 
@@ -72,8 +71,7 @@ bool HaveEventFunctions() {
   return EV_REAL(event_pending) != nullptr && EV_REAL(event_base_once) != nullptr &&
          EV_REAL(event_get_base) != nullptr && EV_REAL(event_get_fd) != nullptr &&
          EV_REAL(event_get_callback) != nullptr && EV_REAL(event_get_callback_arg) != nullptr &&
-         EV_REAL(event_del) != nullptr && EV_REAL(event_get_events) != nullptr &&
-         EV_REAL(event_active) != nullptr;
+         EV_REAL(event_del) != nullptr && EV_REAL(event_get_events) != nullptr;
 }
 
 constexpr std::int64_t kUsPerSec = 1'000'000;
@@ -102,13 +100,17 @@ bool Due(const event* ev) {
   return expiry.tv_sec * kUsPerSec + expiry.tv_usec <= NowUs();
 }
 
-// A stale run pending: calls the event's callback once, unless the program
-// deleted the event first.
+// A run of the event's callback pending, from the shim's own one-shot
+// event: a stale run (old), or a short persistent event's first expiry
+// (new, `at_once`). Dropped when the program deletes the event first, and
+// a first expiry also when it adds the event again (libevent takes back an
+// activation by timeout when the event is rescheduled).
 struct StaleRun {
-  const event* ev;  // null once deleted
+  const event* ev;  // null once dropped
   event_callback_fn cb;
   evutil_socket_t fd;
   void* arg;
+  bool at_once;
   StaleRun* next;
 };
 StaleRun* g_pending = nullptr;
@@ -131,12 +133,13 @@ void FireStaleRun(evutil_socket_t, short, void* p) {
   std::free(run);
 }
 
-void ScheduleStaleRun(event* ev) {
+void ScheduleStaleRun(event* ev, bool at_once = false) {
   event_callback_fn cb = EV_REAL(event_get_callback)(ev);
   if (cb == nullptr) return;
   auto* run = static_cast<StaleRun*>(std::calloc(1, sizeof(StaleRun)));
   if (run == nullptr) return;
   run->ev = ev;
+  run->at_once = at_once;
   run->cb = cb;
   run->fd = EV_REAL(event_get_fd)(ev);
   run->arg = EV_REAL(event_get_callback_arg)(ev);
@@ -153,10 +156,11 @@ void ScheduleStaleRun(event* ev) {
   }
 }
 
-void DropStaleRuns(const event* ev) {
+// Drops the runs pending for `ev`: every one, or only first expiries.
+void DropStaleRuns(const event* ev, bool at_once_only = false) {
   SpinGuard lock(g_pending_lock);
   for (StaleRun* run = g_pending; run != nullptr; run = run->next) {
-    if (run->ev == ev) run->ev = nullptr;
+    if (run->ev == ev && (run->at_once || !at_once_only)) run->ev = nullptr;
   }
 }
 
@@ -191,6 +195,7 @@ TB_EXPORT int event_add(event* ev, const timeval* tv) {
       EV_REAL(event_del)(ev);
       if (before.stale_old) ScheduleStaleRun(ev);
     }
+    DropStaleRuns(ev, true);
     if (arm.timeout_ns == 0 && (EV_REAL(event_get_events)(ev) & EV_PERSIST) != 0) {
       activate = true;  // the timeout stays the interval
     } else if (arm.timeout_ns >= 0) {
@@ -203,7 +208,9 @@ TB_EXPORT int event_add(event* ev, const timeval* tv) {
   if (result == 0) {
     ShimScope scope;
     RememberLibraryTimer(ev, arm.stale_old, nullptr, arm.stale_new);
-    if (activate) EV_REAL(event_active)(ev, EV_TIMEOUT, 1);
+    // Not event_active(EV_TIMEOUT): libevent would take the next expiry
+    // from the deadline just added, two intervals after the add.
+    if (activate) ScheduleStaleRun(ev, true);
   }
   return result;
 }

@@ -12,9 +12,12 @@
 //   The repeat interval is not changed in either mode.
 // stale (uv_timer_stop, or a re-arm by uv_timer_start/uv_timer_again, of a
 // timer that was already due: its deadline passed, the loop had not run it):
-//   old: the callback still runs once, in a later iteration of the same
-//        loop, from a one-shot timer of the shim's own (the program's
-//        handle is stopped or re-armed exactly as asked);
+//   old: the callback still runs once, from a 0 ms one-shot timer of the
+//        shim's own in the same loop (in the same timer pass when the
+//        stop came from a timer callback, as libuv runs a timer started
+//        there; else in the next iteration), which uv_walk does not show
+//        the program; the program's handle is stopped or re-armed exactly
+//        as asked;
 //   new: it never runs (libuv's own behaviour).
 //   uv_close of a timer drops a stale run still pending for it, in both
 //   modes: libuv promises that a closing handle's callbacks never run, and
@@ -50,6 +53,7 @@ TB_REAL(uv_close)
 TB_REAL(uv_timer_init)
 TB_REAL(uv_is_active)
 TB_REAL(uv_is_closing)
+TB_REAL(uv_version)
 
 namespace {
 
@@ -113,6 +117,17 @@ void FireStaleRun(uv_timer_t* timer) {
   if (auto close = UV_REAL(uv_close)) close(reinterpret_cast<uv_handle_t*>(timer), FreeStaleRun);
 }
 
+// libuv's mark of its own handles (UV_HANDLE_INTERNAL, src/uv-common.h:
+// 0x10 since 1.22, 0x80 on Unix before): uv_walk skips them, and
+// uv_loop_close does not wait for them. The shim's stale-run timer carries
+// it, so a program that walks its loop to close (and free) every handle
+// never meets one it did not make.
+unsigned InternalHandleFlag() {
+  auto version = UV_REAL(uv_version);
+  if (version == nullptr) return 0;
+  return version() >= 0x011600 ? 0x10 : 0x80;
+}
+
 // Old stale semantics: `cb(handle)` runs once more in a later iteration.
 void ScheduleStaleRun(uv_timer_t* handle, uv_timer_cb cb) {
   auto init = UV_REAL(uv_timer_init);
@@ -121,6 +136,7 @@ void ScheduleStaleRun(uv_timer_t* handle, uv_timer_cb cb) {
   ShimScope scope;
   auto* run = static_cast<StaleRun*>(std::calloc(1, sizeof(StaleRun)));
   if (run != nullptr && init(handle->loop, &run->timer) == 0) {
+    run->timer.flags |= InternalHandleFlag();
     run->user = handle;
     run->cb = cb;
     {

@@ -20,6 +20,11 @@
 //                  "order TUM" natively, with T or U last when its arming
 //                  is old (TIMERSEM_SHORT=300ms, a 1 s lag); "order
 //                  unsupported" where tail_call.S is not built.
+//   persist        a persistent 300 ms timer P, and a 450 ms timer that
+//                  ends the loop: prints "persist_fires N", P's runs
+//                  before the end: 1 natively (at 300 ms), 2 under new with
+//                  TIMERSEM_SHORT=300ms (at once, then at 300 ms: the
+//                  interval kept), 0 under old with a 1 s lag.
 #include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,6 +87,20 @@ static void StopDueTimer(evutil_socket_t fd, short what, void* arg) {
   }
 }
 
+static int persist_fires = 0;
+
+static void CountPersist(evutil_socket_t fd, short what, void* arg) {
+  (void)fd;
+  (void)arg;
+  if (what & EV_TIMEOUT) ++persist_fires;
+}
+
+static void EndLoop(evutil_socket_t fd, short what, void* arg) {
+  (void)fd;
+  (void)what;
+  event_base_loopbreak((struct event_base*)arg);
+}
+
 static struct event* Timer(struct event_base* base, event_callback_fn cb, void* arg, int priority,
                            long us) {
   struct event* ev = evtimer_new(base, cb, arg);
@@ -103,6 +122,13 @@ int main(int argc, char** argv) {
     others[2] = Timer(base, Mark, "M", 0, 400000);
     event_base_dispatch(base);
     printf("order %s\n", order);
+  } else if (strcmp(behaviour, "persist") == 0) {
+    t = event_new(base, -1, EV_PERSIST, CountPersist, NULL);
+    struct timeval interval = {0, 300000};
+    event_add(t, &interval);
+    others[0] = Timer(base, EndLoop, base, 1, 450000);
+    event_base_dispatch(base);
+    printf("persist_fires %d\n", persist_fires);
   } else if (strncmp(behaviour, "stale_", 6) == 0) {
     others[0] = Timer(base, StopDueTimer, NULL, 0, 0);
     t = Timer(base, CountRun, NULL, 1, 1000);

@@ -21,6 +21,11 @@
 //                unsupported" where tail_call.S is not built.
 //   tail_check   tail_order, then exits 1 when T ran after M (a test for
 //                the driver: only T's arming, made in a tail call, fails).
+//   stale_walk   main stops the due 1 ms timer T before uv_run (under old a
+//                stale run is then pending), walks the loop's handles with
+//                uv_walk and runs the loop: prints "walked 7 foreign 0
+//                stale_runs N" (the program's 7 timers, none of the shim's:
+//                a program may close, free or read every handle it walks).
 // Exit 0 unless libuv fails.
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +64,18 @@ static void CountRun(uv_timer_t* timer) {
   ++stale_runs;
 }
 
+static int walked = 0, foreign = 0;
+
+static void CountWalked(uv_handle_t* handle, void* arg) {
+  (void)arg;
+  ++walked;
+  uv_handle_t* ours[] = {(uv_handle_t*)&t, (uv_handle_t*)&z,  (uv_handle_t*)&m, (uv_handle_t*)&b,
+                         (uv_handle_t*)&u, (uv_handle_t*)&ra, (uv_handle_t*)&rb};
+  int known = 0;
+  for (size_t i = 0; i < sizeof ours / sizeof ours[0]; ++i) known |= handle == ours[i];
+  if (!known) ++foreign;
+}
+
 static void StopDueTimer(uv_timer_t* timer) {
   (void)timer;
   SpinNs(5000000);  // T (1 ms) is due now; the loop has not run it yet
@@ -87,6 +104,13 @@ int main(int argc, char** argv) {
     uv_timer_start(&m, Mark, 20, 0);
     uv_run(loop, UV_RUN_DEFAULT);
     printf("order %s\n", order);
+  } else if (strcmp(behaviour, "stale_walk") == 0) {
+    uv_timer_start(&t, CountRun, 1, 0);
+    SpinNs(5000000);    // T is due now; the loop has not run
+    uv_timer_stop(&t);  // outside the loop: under old its stale run waits
+    uv_walk(loop, CountWalked, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    printf("walked %d foreign %d stale_runs %d\n", walked, foreign, stale_runs);
   } else if (strncmp(behaviour, "stale_", 6) == 0) {
     uv_timer_start(&b, StopDueTimer, 0, 0);
     uv_timer_start(&t, CountRun, 1, 0);

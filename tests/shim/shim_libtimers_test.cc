@@ -197,6 +197,41 @@ TEST_P(LibTimers, Stale_AspectOffRunsNothingStale) {
             "1");
 }
 
+// libevent: a short persistent event fires at once under new and then
+// keeps its interval (it was activated with EV_TIMEOUT, from which
+// libevent computes the next expiry as the add's deadline plus the
+// interval: its second run came two intervals after the add; audit 24).
+// The 450 ms end falls between one interval and two.
+TEST(LibTimersEvent, NewPersistentEventFiresAtOnceAndKeepsItsInterval) {
+  if (!Built("event")) GTEST_SKIP() << "prog_lib_event was not built (libevent-dev)";
+  auto fires = [](const std::string& timersem) {
+    std::map<std::string, std::string> env = kShortLong;
+    env["TIMERSEM"] = timersem;
+    ShimRun run = RunUnderShim("lib_event", {"persist"}, env, 60);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    return Field(run.out, "persist_fires");
+  };
+  EXPECT_EQ(fires("native"), "1");
+  EXPECT_EQ(fires("new"), "2");
+  EXPECT_EQ(fires("old"), "0");
+}
+
+// libuv: the shim's own timer that makes an old stale run is hidden from
+// uv_walk, as libuv's internal handles are (a program that closed and
+// freed every handle it walked crashed on it, or freed the shim's memory:
+// audit 24); uv_loop_close still succeeds after the run (the program
+// exits 1 otherwise).
+TEST(LibTimersUv, StaleRunHandleIsNotWalked) {
+  if (!Built("uv")) GTEST_SKIP() << "prog_lib_uv was not built (libuv1-dev)";
+  for (const char* timersem : {"old", "new", "native"}) {
+    ShimRun run = RunUnderShim("lib_uv", {"stale_walk"}, {{"TIMERSEM", timersem}}, 60);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    std::string expected = std::string("walked 7 foreign 0 stale_runs ") +
+                           (timersem == std::string("old") ? "1" : "0");
+    EXPECT_NE(run.out.find(expected), std::string::npos) << timersem << ": " << run.out;
+  }
+}
+
 // Destroying a due timer (uv_close, g_source_destroy, event_free,
 // sd_event_source_unref) drops
 // its stale run in every mode: the program may free its memory next.
