@@ -56,7 +56,7 @@ namespace {
 constexpr std::int64_t kNsPerUs = 1000;
 
 std::int64_t ToNs(const timeval& tv) {
-  return static_cast<std::int64_t>(tv.tv_sec) * kNsPerSec + tv.tv_usec * kNsPerUs;
+  return SaturatedNs(tv.tv_sec, tv.tv_usec * kNsPerUs);
 }
 
 // Rounded up: a timer is never armed earlier than asked.

@@ -11,9 +11,21 @@
 namespace timerbisect::shim {
 
 inline constexpr std::int64_t kNsPerSec = 1'000'000'000;
+// The largest magnitude ToNs returns, about 146 years: a time beyond it,
+// such as a "never" deadline of {LONG_MAX, 0}, must not wrap into the past
+// (it did: such waits ended at once under old and new), and the sum or
+// difference of two such values, or of one and a clock reading, still
+// fits in 64 bits.
+inline constexpr std::int64_t kNsSaturated = INT64_MAX / 2;
+
+inline std::int64_t SaturatedNs(std::int64_t sec, std::int64_t sub_ns) {
+  if (sec >= kNsSaturated / kNsPerSec) return kNsSaturated;
+  if (sec <= -kNsSaturated / kNsPerSec) return -kNsSaturated;
+  return sec * kNsPerSec + sub_ns;
+}
 
 inline std::int64_t ToNs(const timespec& ts) {
-  return ts.tv_sec * kNsPerSec + ts.tv_nsec;
+  return SaturatedNs(ts.tv_sec, ts.tv_nsec);
 }
 
 inline timespec FromNs(std::int64_t ns) {

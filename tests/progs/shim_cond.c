@@ -12,6 +12,8 @@
 //   CASE  short  10 us timeout; another thread signals/posts/unlocks/wakes
 //                50 ms after the wait began, or as soon as it returned
 //         long   the same with a 1 s timeout
+//         never  the same with a deadline (or relative timeout) of
+//                {LONG_MAX, 0}: the wait ends only by the event
 //         ready  the resource is already available (semaphore posted,
 //                mutex free, futex word changed), 10 us timeout
 // Prints "outcome ok|timedout|error" and "event_before 0|1": whether the
@@ -81,8 +83,11 @@ static struct timespec Ts(long ns) {
   return ts;
 }
 
+static const struct timespec kNever = {LONG_MAX, 0};
+
+// ns < 0: never.
 static struct timespec DeadlineIn(clockid_t clock, long ns) {
-  return Ts(NowNs(clock) + ns);
+  return ns < 0 ? kNever : Ts(NowNs(clock) + ns);
 }
 
 // The event thread's delay: kEventDelayNs after the waiter announced its
@@ -324,7 +329,7 @@ static void* WakeLater(void* arg) {
 static int FutexWait(enum FutexKind kind) {
   clockid_t clock = kind == kFutexWaitBitsetRealtime ? CLOCK_REALTIME : CLOCK_MONOTONIC;
   struct timespec deadline = DeadlineIn(clock, g_timeout_ns);
-  struct timespec relative = Ts(g_timeout_ns);
+  struct timespec relative = g_timeout_ns < 0 ? kNever : Ts(g_timeout_ns);
   atomic_store(&g_waiting, 1);
   while (atomic_load(&g_word) == 0) {
     long rc;
@@ -430,7 +435,7 @@ int main(int argc, char** argv) {
   const char* api = argc > 1 ? argv[1] : "";
   const char* which = argc > 2 ? argv[2] : "short";
   int ready = strcmp(which, "ready") == 0;
-  g_timeout_ns = strcmp(which, "long") == 0 ? kLongNs : kShortNs;
+  g_timeout_ns = strcmp(which, "long") == 0 ? kLongNs : strcmp(which, "never") == 0 ? -1 : kShortNs;
   if (strcmp(api, "cond_timedwait") == 0) return RunCond(kCondTimedwait);
   if (strcmp(api, "cond_timedwait_mono") == 0) return RunCond(kCondTimedwaitMono);
   if (strcmp(api, "cond_timedwait_old") == 0) return RunCond(kCondTimedwaitOld);

@@ -21,6 +21,9 @@
 //           nanosecond: EINVAL as natively, not a timer armed for the lag
 //                                           -> "einval N" (of 3)
 //   close_range_bad  close_range(10, 5, 0) -> "einval 0|1"
+//   never   arm {LONG_MAX, 0} relative, then absolute; look after 20 ms
+//           each: fired?                         -> "fired_rel 0|1",
+//           "fired_abs 0|1"
 //   early_rel, early_abs  arm 500 ms (relative; absolute deadline), look
 //           after 50 ms: fired before its time?  -> "looked_in_time 0|1",
 //           "fired 0|1" (run with TIMERSEM_SHORT above 500 ms)
@@ -43,6 +46,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -217,6 +221,14 @@ int main(int argc, char** argv) {
     printf("stale %d\n", StaleAfterRearm(unscoped));
   } else if (strcmp(what, "invalid") == 0) {
     printf("einval %d\n", InvalidSettingsRefused(fd));
+  } else if (strcmp(what, "never") == 0) {
+    struct itimerspec never = {{0, 0}, {LONG_MAX, 0}};
+    if (timerfd_settime(fd, 0, &never, NULL) != 0) return 2;
+    SleepNs(20000000);
+    printf("fired_rel %d\n", Readable(fd));
+    if (timerfd_settime(fd, TFD_TIMER_ABSTIME, &never, NULL) != 0) return 2;
+    SleepNs(20000000);
+    printf("fired_abs %d\n", Readable(fd));
   } else if (strcmp(what, "close_range_bad") == 0) {
     errno = 0;
     printf("einval %d\n", close_range(10, 5, 0) == -1 && errno == EINVAL);

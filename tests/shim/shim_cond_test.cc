@@ -133,6 +133,18 @@ TEST_P(ShimTimedWait, LongTimeoutIsUnchangedInEveryMode) {
   }
 }
 
+// A deadline of {LONG_MAX, 0} ("never") is no short wait: its nanoseconds
+// wrapped to a negative number, a deadline past, so old and new ended the
+// wait at once (audit 26).
+TEST_P(ShimTimedWait, NeverEndingDeadlineWaitsForTheEventInEveryMode) {
+  if (std::string(GetParam().prog) != "shim_cond") GTEST_SKIP() << "the C waits take a timespec";
+  for (const char* mode : {"old#y", "new#y", "native"}) {
+    Wait w = RunWait(GetParam(), "never", mode);
+    EXPECT_EQ(w.outcome, "ok") << mode;
+    EXPECT_EQ(w.event_before, "1") << mode;
+  }
+}
+
 TEST_P(ShimTimedWait, ShortWaitIsReportedUnderItsApiName) {
   Wait w = RunShortWaitReachingTheShim(GetParam(), "new#y");
   EXPECT_NE(w.report.find(std::string(" timerbisect site ") + GetParam().reported + " mode=new"),
