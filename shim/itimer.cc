@@ -125,6 +125,17 @@ std::int64_t WaitBound(std::int64_t short_ns) {
   return short_ns + 10'000'000;
 }
 
+// WaitForAlarm after the call, outside the reentrancy guard: the SIGALRM
+// handler that runs during the wait is the program's code, and its timer
+// calls are sites like any other (under the guard they went straight to
+// libc, never toggled or reported: audit 26). The wait calls nothing the
+// shim changes. Keeps errno.
+void WaitForAlarmUnguarded(bool periodic, std::int64_t remaining_ns) {
+  int saved_errno = errno;
+  WaitForAlarm(periodic, remaining_ns, WaitBound(GetConfig().short_ns));
+  errno = saved_errno;
+}
+
 // What one call asks of ITIMER_REAL, and what the shim does about it.
 struct Plan {
   SiteDecision site;
@@ -196,10 +207,10 @@ TB_EXPORT int setitimer(__itimer_which_t which, const itimerval* new_value, itim
     if (result == 0 && plan.held.held && old_value != nullptr && ToNs(old_value->it_value) == 0) {
       old_value->it_value = timeval{0, 1};  // discarded untaken: still pending
     }
-    if (result == 0 && plan.wait) {
-      bool periodic = request.it_interval.tv_sec != 0 || request.it_interval.tv_usec != 0;
-      WaitForAlarm(periodic, plan.remaining_ns, WaitBound(GetConfig().short_ns));
-    }
+  }
+  if (result == 0 && plan.wait) {
+    bool periodic = request.it_interval.tv_sec != 0 || request.it_interval.tv_usec != 0;
+    WaitForAlarmUnguarded(periodic, plan.remaining_ns);
   }
   return result;
 }
@@ -225,8 +236,8 @@ TB_EXPORT unsigned alarm(unsigned seconds) {
   {
     ShimScope scope;
     SettleStaleAlarm(plan.held, true);  // alarm cannot fail
-    if (plan.wait) WaitForAlarm(false, plan.remaining_ns, WaitBound(GetConfig().short_ns));
   }
+  if (plan.wait) WaitForAlarmUnguarded(false, plan.remaining_ns);
   return result;
 }
 
@@ -247,9 +258,7 @@ TB_EXPORT useconds_t ualarm(useconds_t value, useconds_t interval) {
   {
     ShimScope scope;  // the caller sees ualarm's own errno
     SettleStaleAlarm(plan.held, call_ok);
-    if (call_ok && plan.wait) {
-      WaitForAlarm(interval != 0, plan.remaining_ns, WaitBound(GetConfig().short_ns));
-    }
   }
+  if (call_ok && plan.wait) WaitForAlarmUnguarded(interval != 0, plan.remaining_ns);
   return result;
 }

@@ -337,10 +337,16 @@ int SetTimer(Real& real, timer_t timer, int flags, const itimerspec* new_value,
         old_value->it_value = timespec{0, 1};  // dropped untaken: still pending
       }
     }
-    if (result == 0 && wait_for_expiry) {
-      bool periodic = request.it_interval.tv_sec != 0 || request.it_interval.tv_nsec != 0;
-      WaitForExpiry(timer, t, periodic, remaining, cfg.short_ns + 10'000'000);
-    }
+  }
+  // Outside the reentrancy guard: the signal handler (or SIGEV_THREAD
+  // function) the expiry runs is the program's code, whose timer calls are
+  // sites like any other (audit 26). The wait calls nothing the shim
+  // changes; errno is kept.
+  if (result == 0 && wait_for_expiry) {
+    int saved_errno = errno;
+    bool periodic = request.it_interval.tv_sec != 0 || request.it_interval.tv_nsec != 0;
+    WaitForExpiry(timer, t, periodic, remaining, cfg.short_ns + 10'000'000);
+    errno = saved_errno;
   }
   return result;
 }

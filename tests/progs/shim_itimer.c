@@ -16,6 +16,9 @@
 //                     -> "prev_alarm"; ualarm(700000, 0) then ualarm(0, 0) -> "prev_ualarm_ok"
 //   handler           a SIGUSR1 handler calls alarm(7) then alarm(0)
 //                     -> "handler_prev 7"
+//   handler_sleeps    SIGALRM unblocked with a handler that makes a 1 us
+//                     nanosleep; setitimer 50 ms, then wait for the handler
+//                     -> "handler_ran 1" (the sleep is a site of its own)
 //   short_setitimer   arm 10 us: pending right after the call? after 200 us?
 //   short_ualarm      same with ualarm(10, 0)    -> "now 0|1", "at200us 0|1",
 //                     "window_ns" (from before the call to the second look)
@@ -34,6 +37,7 @@
 //                     -> "stale_a 0|1", "stale_b 0|1"
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,6 +101,17 @@ static void OnUsr1(int sig) {
   int saved = errno;
   alarm(7);
   g_handler_prev = (sig_atomic_t)alarm(0);
+  errno = saved;
+}
+
+static volatile sig_atomic_t g_alarm_handled = 0;
+
+static void OnAlrmSleep(int sig) {
+  (void)sig;
+  int saved = errno;
+  struct timespec tiny = {0, 1000};
+  nanosleep(&tiny, NULL);
+  g_alarm_handled = 1;
   errno = saved;
 }
 
@@ -187,6 +202,19 @@ int main(int argc, char** argv) {
     sigaction(SIGUSR1, &sa, NULL);
     raise(SIGUSR1);
     printf("handler_prev %d\n", (int)g_handler_prev);
+    return 0;
+  }
+  if (strcmp(what, "handler_sleeps") == 0) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = OnAlrmSleep;
+    sigaction(SIGALRM, &sa, NULL);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    struct itimerval v = {{0, 0}, {0, 50000}};
+    if (setitimer(ITIMER_REAL, &v, NULL) != 0) return 2;
+    long start = NowNs();
+    while (!g_alarm_handled && NowNs() - start < 5000000000L) sched_yield();
+    printf("handler_ran %d\n", (int)g_alarm_handled);
     return 0;
   }
   if (strcmp(what, "two") == 0) {

@@ -61,6 +61,21 @@ TEST(ShimItimer, AlarmFromASignalHandlerWorks) {
   }
 }
 
+// Under new a short setitimer waits for its own expiry, and the SIGALRM
+// handler runs during that wait: its timer calls must be sites (the wait
+// held the reentrancy guard, so the handler's nanosleep was never toggled
+// or reported: audit 26).
+TEST(ShimItimer, AHandlerRunDuringNewsWaitHasItsOwnSites) {
+  ShimRun run = RunUnderShim(kProg, {"handler_sleeps"},
+                             {{"TIMERSEM", "new#vy"}, {"TIMERSEM_SHORT", "200ms"}});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Field(run.out, "handler_ran"), "1");
+  EXPECT_NE(run.report.find(" timerbisect site setitimer mode=new"), std::string::npos)
+      << run.report;
+  EXPECT_NE(run.report.find(" timerbisect site nanosleep mode=new"), std::string::npos)
+      << run.report;
+}
+
 TEST(ShimItimer, ASigalrmSentByKillIsNotTheTimersAndAlwaysArrives) {
   for (const char* mode : {"old", "new"}) {
     std::string out = Out(kProg, "foreign", mode);
