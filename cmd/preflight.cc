@@ -37,6 +37,12 @@ std::string UnsetOrGive(const ShimFlags& f, ShimSetting s) {
 // give --lag".
 std::string BadValue(const ShimFlags& f, ShimSetting s, const std::string& value,
                      const std::string& why) {
+  for (const std::string& var : f.before_command) {
+    if (var == s.var) {
+      return "timerbisect: " + var + "=" + value + ", before the command: " + why + "; remove it" +
+             UnsetOrGive(f, s).substr(std::string("; unset it").size());
+    }
+  }
   for (const std::string& var : f.from_environment) {
     if (var == s.var) {
       return "timerbisect: " + var + "=" + value + ", set in the environment: " + why +

@@ -26,6 +26,8 @@ struct ShimFlags {
   std::vector<std::string> from_environment;
   // false for `sites`, which has no --aspects or --lag to offer instead.
   bool aspects_and_lag_flags = true;
+  // Of those, the ones a VAR=VALUE word before the command gave.
+  std::vector<std::string> before_command;
 };
 
 // The shim's settings the environment already holds for flags not given

@@ -42,10 +42,14 @@ std::string PreloadWithoutShim(std::string_view preload) {
   return rest;
 }
 
+std::string PreloadForRuns(const std::string& shim, std::string_view inherited) {
+  std::string rest = PreloadWithoutShim(inherited);
+  return rest.empty() ? shim : shim + ":" + rest;
+}
+
 std::string PreloadForRuns(const std::string& shim) {
   const char* inherited = std::getenv("LD_PRELOAD");
-  std::string rest = inherited == nullptr ? "" : PreloadWithoutShim(inherited);
-  return rest.empty() ? shim : shim + ":" + rest;
+  return PreloadForRuns(shim, inherited == nullptr ? "" : inherited);
 }
 
 std::string ReplaceFirstPreload(std::string_view preload, const std::string& shim) {

@@ -17,6 +17,8 @@ std::string PreloadWithoutShim(std::string_view preload);
 // What a run under `shim` gets: "SHIM" or "SHIM:REST", REST being the
 // environment's LD_PRELOAD without the shim.
 std::string PreloadForRuns(const std::string& shim);
+// The same with `inherited` as the LD_PRELOAD the command would get.
+std::string PreloadForRuns(const std::string& shim, std::string_view inherited);
 
 // `preload` with its first entry (the shim it was made with) replaced by
 // `shim`.

@@ -35,6 +35,45 @@ bool IsAssignment(const std::string& word) {
   return true;
 }
 
+// VAR=VALUE words before the command that name the driver's own variables
+// are read as their exported forms are (a reproduce line pasted after
+// `timerbisect --` starts with TIMERSEM=... LD_PRELOAD=...; given to the
+// command as they were, they won over the driver's and every probe ran the
+// same configuration): TIMERSEM and TIMERSEM_REPORT are the driver's in
+// every run and are left out, the shim's settings go into the driver's
+// environment to be taken as their flags, and LD_PRELOAD's libraries
+// follow the shim. Returns that LD_PRELOAD, if a word gave one.
+std::optional<std::string> TakeDriverVariables(EnvList& command_env, bool quiet,
+                                               std::vector<std::string>& tuning_words) {
+  std::optional<std::string> preload;
+  std::string left_out;
+  std::erase_if(command_env, [&](const std::pair<std::string, std::string>& kv) {
+    const std::string& name = kv.first;
+    if (name == "TIMERSEM" || name == "TIMERSEM_REPORT") {
+      left_out += (left_out.empty() ? "" : ", ") + name + "=" + kv.second;
+      return true;
+    }
+    if (name == "LD_PRELOAD") {
+      preload = kv.second;
+      return true;
+    }
+    for (const char* tuning : {"TIMERSEM_ASPECTS", "TIMERSEM_DEPTH", "TIMERSEM_SCOPE",
+                               "TIMERSEM_SHORT", "TIMERSEM_LAG"}) {
+      if (name == tuning) {
+        setenv(name.c_str(), kv.second.c_str(), 1);
+        tuning_words.push_back(name);
+        return true;
+      }
+    }
+    return false;
+  });
+  if (!left_out.empty() && !quiet) {
+    std::cerr << "timerbisect: leaving out " << left_out
+              << " before the command: the driver sets them in every run\n";
+  }
+  return preload;
+}
+
 // The target's options from the session's: every error found, not the first.
 // `shim_only`: the subcommand cannot take a protocol target.
 Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool shim_only,
@@ -121,8 +160,12 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
     }
   }
   if (protocol_modes == 0) {
+    std::vector<std::string> tuning_words;
+    std::optional<std::string> word_preload =
+        TakeDriverVariables(t.command_env, o.quiet, tuning_words);
     ShimFlags flags{
-        o.aspects, o.depth, o.scope, o.short_threshold, o.lag, {}, subcommand != "sites"};
+        o.aspects,   o.depth, o.scope, o.short_threshold, o.lag, {}, subcommand != "sites",
+        tuning_words};
     auto taken = AdoptInheritedShimSettings(flags);
     if (!taken) {
       errors.push_back(taken.error());
@@ -141,7 +184,7 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
     }
     if (auto shim = PreflightShimTarget(t.argv, o.shell, o.shim_path)) {
       t.shim_path = *shim;
-      t.preload = PreloadForRuns(*shim);
+      t.preload = word_preload ? PreloadForRuns(*shim, *word_preload) : PreloadForRuns(*shim);
     } else {
       errors.push_back(shim.error());
     }

@@ -405,6 +405,35 @@ TEST(Driver, ShimSettingsInTheEnvironment_AreTakenAsTheirFlags) {
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
 }
 
+// The same variables as VAR=VALUE words before the command (a reproduce
+// line pasted after `timerbisect --`) are read as the exported ones:
+// TIMERSEM and TIMERSEM_REPORT are the driver's, the shim in LD_PRELOAD is
+// the driver's, a tuning variable is its flag. Given to the command as they
+// were, they won over the driver's: every probe ran all old, and
+// watchdog_spurious was "not timer-sensitive" (audit 25).
+TEST(Driver, ShimVariablesBeforeTheCommand_AreTheDriversOwn) {
+  ScratchDir dir;
+  const std::string driver = std::string(TIMERBISECT_DRIVER) + " --shim " + TIMERBISECT_SHIM;
+  Exit got = RunShell(dir,
+                      driver + " -- TIMERSEM=old LD_PRELOAD=" + TIMERBISECT_SHIM +
+                          " TIMERSEM_REPORT=/dev/null " + E2E_WATCHDOG_SPURIOUS,
+                      kSafetyTimeout);
+  EXPECT_EQ(got.code, 0) << got.err;
+  EXPECT_NE(got.err.find("timerbisect: leaving out TIMERSEM=old, TIMERSEM_REPORT=/dev/null "
+                         "before the command: the driver sets them in every run\n"),
+            std::string::npos)
+      << got.err;
+  Exit bad =
+      RunShell(dir, driver + " -- TIMERSEM_LAG=abc " + E2E_PAIR_ONLY_TOGETHER, kSafetyTimeout);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(bad.err.rfind("timerbisect: TIMERSEM_LAG=abc, before the command: expected a "
+                          "positive duration",
+                          0),
+            0u)
+      << bad.err;
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+}
+
 // A flag the chosen search does not read is named in one line, not
 // dropped without a word; the search runs as without it.
 TEST(Driver, FlagsTheSearchDoesNotRead_AreNamed) {
