@@ -20,9 +20,21 @@ bool IsShim(const fs::path& p) {
   return run::ReadWholeFile(p).find(TIMERBISECT_SHIM_ACTIVE) != std::string::npos;
 }
 
-}  // namespace
+// The loader splits LD_PRELOAD at spaces and colons, so a shim whose path
+// holds one can never be preloaded: every run would go without it, and the
+// driver would end up blaming the command.
+base::Expected<std::string> Preloadable(base::Expected<std::string> found) {
+  if (!found) return found;
+  if (found->find_first_of(" :") != std::string::npos) {
+    return base::Expected<std::string>::Fail(
+        "timerbisect: the shim's path " + *found +
+        " holds a space or a colon, which LD_PRELOAD cannot carry; install timerbisect under a "
+        "path without one, or give --shim a copy or link there");
+  }
+  return found;
+}
 
-base::Expected<std::string> LocateShim(const std::string& explicit_path) {
+base::Expected<std::string> Locate(const std::string& explicit_path) {
   using Result = base::Expected<std::string>;
   auto usable = [](const fs::path& p) {
     std::error_code ec;
@@ -57,6 +69,12 @@ base::Expected<std::string> LocateShim(const std::string& explicit_path) {
   return Result::Fail(
       "timerbisect: cannot find libtimerbisect.so next to this executable; pass --shim PATH or "
       "set TIMERBISECT_SHIM");
+}
+
+}  // namespace
+
+base::Expected<std::string> LocateShim(const std::string& explicit_path) {
+  return Preloadable(Locate(explicit_path));
 }
 
 }  // namespace timerbisect::cmd

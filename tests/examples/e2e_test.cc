@@ -434,6 +434,24 @@ TEST(Driver, ShimVariablesBeforeTheCommand_AreTheDriversOwn) {
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
 }
 
+// A shim whose path holds a space (an install prefix with one) can never
+// be preloaded: a setup error before any run, not 17 runs and a word about
+// static programs (audit 25).
+TEST(Driver, ShimPathWithASpace_IsASetupError) {
+  ScratchDir dir;
+  std::filesystem::create_directory(dir.File("with space"));
+  const std::string copy = dir.File("with space/libtimerbisect.so");
+  std::filesystem::copy_file(TIMERBISECT_SHIM, copy);
+  Exit got = RunShell(
+      dir, std::string(TIMERBISECT_DRIVER) + " --shim '" + copy + "' -- " + E2E_WATCHDOG_SPURIOUS,
+      kSafetyTimeout);
+  EXPECT_EQ(got.code, 2);
+  EXPECT_EQ(got.err, "timerbisect: the shim's path " + copy +
+                         " holds a space or a colon, which LD_PRELOAD cannot carry; install "
+                         "timerbisect under a path without one, or give --shim a copy or link "
+                         "there\n");
+}
+
 // A flag the chosen search does not read is named in one line, not
 // dropped without a word; the search runs as without it.
 TEST(Driver, FlagsTheSearchDoesNotRead_AreNamed) {
