@@ -114,6 +114,37 @@ std::string ExtraWords(const CLI::App& app, int argc, char** argv) {
   return words;
 }
 
+// Go bisect's form without `--` (`timerbisect GODEBUG=...PATTERN go test
+// -v`): everything from the first word that is neither a flag of the
+// driver nor a flag's value on is the command, as Go's flag package reads
+// it. CLI11 went on taking the driver's flags after it (-v, -j 2), and the
+// command ran without them. Returns argv with "--" put before that word
+// (unchanged when it has one, or for `env`, which runs nothing).
+std::vector<std::string> CommandAfterDashes(const CLI::App& root, int argc, char** argv) {
+  std::vector<std::string> words(argv, argv + argc);
+  const CLI::App* app = &root;
+  int i = 1;
+  if (argc > 1) {
+    for (const CLI::App* sub : root.get_subcommands({})) {
+      if (sub->get_name() == argv[1]) app = sub, i = 2;
+    }
+  }
+  if (app->get_name() == "env") return words;
+  for (; i < argc; ++i) {
+    std::string_view word = argv[i];
+    if (word == "--") return words;
+    if (word.size() > 1 && word[0] == '-') {
+      const CLI::Option* opt =
+          app->get_option_no_throw(std::string(word.substr(0, word.find('='))));
+      if (opt != nullptr && opt->get_expected_max() > 0 && word.find('=') == word.npos) ++i;
+      continue;
+    }
+    words.insert(words.begin() + i, "--");
+    return words;
+  }
+  return words;
+}
+
 constexpr const char* kEmptyValue =
     ": an empty value; give one (see --help), or leave the flag out";
 
@@ -229,6 +260,12 @@ int main(int argc, char** argv) {
       return timerbisect::cmd::kExitUsage;
     }
   }
+  std::vector<std::string> words = CommandAfterDashes(app, argc, argv);
+  std::vector<char*> word_pointers;
+  for (std::string& word : words) word_pointers.push_back(word.data());
+  word_pointers.push_back(nullptr);
+  argc = static_cast<int>(words.size());
+  argv = word_pointers.data();
   if (std::string flag = EmptyAssignment(app, argc, argv); !flag.empty()) {
     std::cerr << "timerbisect: " << flag << kEmptyValue << "\n";
     return timerbisect::cmd::kExitUsage;

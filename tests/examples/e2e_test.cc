@@ -304,6 +304,25 @@ TEST(Driver, ProtocolTarget_ThroughAVariableWordBeforeTheCommand) {
   ExpectProtocolTargetSets({}, PatternRoute::kGoStyleWord);
 }
 
+// Go bisect's form without `--`: everything from the first command word on
+// is the command's, as Go's flag package reads it (the driver took -v and
+// -j 2 for itself, and the command ran without them: audit 25).
+TEST(Driver, ProtocolTarget_GoFormWithoutDashesKeepsTheCommandsFlags) {
+  ScratchDir dir;
+  const std::string json_path = dir.File("answer.json");
+  Exit got = RunShell(dir,
+                      std::string(TIMERBISECT_DRIVER) + " --json " + json_path +
+                          " CHANGES_BISECT=#PATTERN " + E2E_PROTOCOL_TARGET + " -v -j 2",
+                      kSafetyTimeout);
+  ASSERT_EQ(got.code, 0) << got.out << got.err;
+  EXPECT_EQ(got.out.find("output of run"), std::string::npos) << got.out;
+  json answer = json::parse(ReadFile(json_path), nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(answer.value("sets", json::array()).empty()) << answer.dump(2);
+  const std::string reproduce = answer["sets"][0].value("reproduce", "");
+  EXPECT_NE(reproduce.find(std::string(E2E_PROTOCOL_TARGET) + " -v -j 2"), std::string::npos)
+      << reproduce;
+}
+
 TEST(Driver, ProtocolTarget_SuffixAlgorithmFindsTheSameSets) {
   ExpectProtocolTargetSets({"--algorithm", "suffix"});
 }
