@@ -441,6 +441,16 @@ std::string Session::RunError() const {
            ") before the shim said it had loaded; raise --timeout";
   }
   if (target_->uses_shim()) return ShimNotReachedError(target_->reports());
+  // A protocol target reports the changes a pattern matches; one that
+  // reported none in every run never saw the pattern (a misspelt --env
+  // variable), and its runs say nothing about its changes (Go's bisect:
+  // "target failed without printing any matches").
+  if (target_->runs() > 1 && target_->reports().Ids().empty() && !target_->every_run_timed_out()) {
+    const std::string& var = target_->pattern_var();
+    return "timerbisect: no run reported a change (a [bisect-match] line): " +
+           (var.empty() ? std::string("does the command read the word PATTERN where it stands?")
+                        : "does the command read " + var + "?");
+  }
   return "";
 }
 

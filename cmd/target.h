@@ -90,6 +90,9 @@ class Target {
   bool uses_shim() const { return !options_.shim_path.empty(); }
   // The shim the probes preload, as located and checked (empty: none).
   const std::string& shim_path() const { return options_.shim_path; }
+  // Protocol mode: the variable that carries the pattern ("" when PATTERN
+  // is a word of the command).
+  const std::string& pattern_var() const { return options_.pattern_var; }
   // The timeout the next probe gets (0: none).
   std::chrono::milliseconds timeout() const { return timeout_; }
   // The first probe that could not start (command vanished, exec failed), if any.

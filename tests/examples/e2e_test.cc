@@ -323,6 +323,20 @@ TEST(Driver, ProtocolTarget_GoFormWithoutDashesKeepsTheCommandsFlags) {
       << reproduce;
 }
 
+// A protocol target that never sees the pattern (a misspelt --env
+// variable) reports no change in any run: a setup error naming the
+// variable, not "not timer-sensitive" (audit 25).
+TEST(Driver, ProtocolTarget_ThatReportsNoChange_IsASetupError) {
+  ScratchDir dir;
+  Exit got = RunShell(
+      dir, std::string(TIMERBISECT_DRIVER) + " -q --env NOT_READ=PATTERN -- " + E2E_PROTOCOL_TARGET,
+      kSafetyTimeout);
+  EXPECT_EQ(got.code, 2) << got.out;
+  EXPECT_EQ(got.err,
+            "timerbisect: no run reported a change (a [bisect-match] line): does the command read "
+            "NOT_READ?\n");
+}
+
 TEST(Driver, ProtocolTarget_SuffixAlgorithmFindsTheSameSets) {
   ExpectProtocolTargetSets({"--algorithm", "suffix"});
 }
