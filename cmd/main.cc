@@ -11,7 +11,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -208,6 +211,22 @@ void RestartWithoutShim(char** argv) {
 // makes the write fail with EPIPE instead of killing the driver mid-search.
 void OnSigpipe(int) {}
 
+// The text answer goes to stdout: a write that failed there (a full disk,
+// a closed descriptor) lost it, with exit 0. It exits 2 and says why, as a
+// --json file that cannot be written does. A pipe its reader closed
+// (`| head`) is the reader's choice, not an error.
+int CheckStdout(int code) {
+  errno = 0;
+  std::cout.flush();
+  bool failed = !std::cout.good() || std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+  int error = errno;
+  if (!failed || error == EPIPE) return code;
+  std::cerr << "timerbisect: could not write the answer to standard output ("
+            << (error != 0 ? std::strerror(error) : "write error") << "); exits "
+            << timerbisect::cmd::kExitUsage << "\n";
+  return timerbisect::cmd::kExitUsage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -310,9 +329,9 @@ int main(int argc, char** argv) {
               << root_bisect.command[0] << "\" and run it after the lines it prints\n";
     return timerbisect::cmd::kExitUsage;
   }
-  if (*bisect_app) return cmd::RunBisect(bisect);
-  if (*triage_app) return cmd::RunTriage(triage);
-  if (*sites_app) return cmd::RunSites(sites);
-  if (*env_app) return cmd::RunEnv(env);
-  return cmd::RunBisect(root_bisect);
+  if (*bisect_app) return CheckStdout(cmd::RunBisect(bisect));
+  if (*triage_app) return CheckStdout(cmd::RunTriage(triage));
+  if (*sites_app) return CheckStdout(cmd::RunSites(sites));
+  if (*env_app) return CheckStdout(cmd::RunEnv(env));
+  return CheckStdout(cmd::RunBisect(root_bisect));
 }

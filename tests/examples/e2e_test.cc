@@ -337,6 +337,20 @@ TEST(Driver, ProtocolTarget_ThatReportsNoChange_IsASetupError) {
             "NOT_READ?\n");
 }
 
+// The text answer written to a full disk is lost: the run exits 2 and
+// says why, as for a --json file (it exited 0: audit 25).
+TEST(Driver, AnswerThatCannotBeWrittenToStdout_Exits2) {
+  ScratchDir dir;
+  Exit got = RunShell(dir,
+                      std::string(TIMERBISECT_DRIVER) + " -q --env CHANGES_BISECT=#PATTERN -- " +
+                          E2E_PROTOCOL_TARGET + " > /dev/full",
+                      kSafetyTimeout);
+  EXPECT_EQ(got.code, 2);
+  EXPECT_EQ(got.err,
+            "timerbisect: could not write the answer to standard output (No space left on "
+            "device); exits 2\n");
+}
+
 TEST(Driver, ProtocolTarget_SuffixAlgorithmFindsTheSameSets) {
   ExpectProtocolTargetSets({"--algorithm", "suffix"});
 }
