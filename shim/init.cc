@@ -48,8 +48,13 @@ void RememberReportFile(int fd) {
 
 bool IsStillReportFile(int fd) {
   struct stat st;
-  return syscall(SYS_fstat, fd, &st) == 0 &&
-         st.st_ino == g_report_ino.load(std::memory_order_acquire) &&
+  if (syscall(SYS_fstat, fd, &st) != 0) {
+    // Only EBADF says the number is free. A sandbox that refuses fstat
+    // (EPERM) says nothing: reopening on it leaked a descriptor per report
+    // line, until reports stopped.
+    return errno != EBADF;
+  }
+  return st.st_ino == g_report_ino.load(std::memory_order_acquire) &&
          st.st_dev == g_report_dev.load(std::memory_order_relaxed);
 }
 

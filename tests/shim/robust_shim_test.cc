@@ -86,6 +86,24 @@ TEST_P(ShimRobustMode, ClosingEveryDescriptorKeepsSemanticsDataAndReports) {
   }
 }
 
+// A sandbox that refuses fstat (EPERM): the shim cannot check that its
+// report file is still its own, and takes it that it is. It took the
+// failure for "the number was taken" and opened the file again for every
+// report line, leaking a descriptor each time until it ran out of room
+// (audit 26).
+TEST_P(ShimRobustMode, SandboxThatRefusesFstatKeepsDescriptorsAndReports) {
+#if TIMERBISECT_SANITIZED
+  GTEST_SKIP() << "a sanitizer runtime may need fstat itself";
+#endif
+  ShimRun run =
+      RunUnderShim("shim_robust_nofstat", {}, {{"TIMERSEM", std::string(GetParam()) + "#y"}});
+  ASSERT_EQ(run.signal, 0) << run.err;
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  if (Field(run.out, "seccomp") == "0") GTEST_SKIP() << "no seccomp filter here";
+  EXPECT_EQ(Field(run.out, "fds_same"), "1") << run.out;
+  EXPECT_EQ(ReportedIds(run.report).size(), 12u) << run.report;
+}
+
 // A static binary ignores LD_PRELOAD: executing one from a process under
 // the shim (from a fork child, then in place) just runs it.
 TEST_P(ShimRobustMode, ExecOfAStaticBinaryRunsIt) {
