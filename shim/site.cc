@@ -27,7 +27,8 @@ constexpr int kMaxFrames = 64;
 constexpr int kMaxShimFrames = 8;
 
 const Config* g_cfg = nullptr;
-link_map* g_shim_map = nullptr;
+// The shim's own code, [start, end): its frames are no part of a site.
+std::uintptr_t g_shim_start = 0, g_shim_end = 0;
 char g_exe_path[4096] = "";
 
 // Raw-stack cache: open addressing, lock-free. A slot is claimed by CAS on
@@ -326,7 +327,8 @@ void InitSites(const Config& config) {
   g_cfg = &config;
   dl_find_object obj;
   if (_dl_find_object(reinterpret_cast<void*>(&InitSites), &obj) == 0) {
-    g_shim_map = obj.dlfo_link_map;
+    g_shim_start = reinterpret_cast<std::uintptr_t>(obj.dlfo_map_start);
+    g_shim_end = reinterpret_cast<std::uintptr_t>(obj.dlfo_map_end);
   }
   ssize_t n = readlink("/proc/self/exe", g_exe_path, sizeof g_exe_path - 1);
   g_exe_path[n > 0 ? n : 0] = '\0';
@@ -385,8 +387,8 @@ int WalkStack(void** raw, int size) {
 }  // namespace
 
 bool InShim(const void* pc) {
-  dl_find_object obj;
-  return _dl_find_object(const_cast<void*>(pc), &obj) == 0 && obj.dlfo_link_map == g_shim_map;
+  auto address = reinterpret_cast<std::uintptr_t>(pc);
+  return address >= g_shim_start && address < g_shim_end;
 }
 
 void WarmUpStackWalks() {
@@ -400,10 +402,16 @@ SiteDecision DecideSite(Api api, const void* lost_caller) {
   // raw[0] is room for the stand-in of a lost caller.
   void* raw[1 + kMaxFrames + kMaxShimFrames];
   int total = WalkStack(raw + 1, g_cfg->depth + kMaxShimFrames);
-  int skip = 0;
-  while (skip < total && skip < kMaxShimFrames && InShim(raw[1 + skip])) ++skip;
-  void** pcs = raw + 1 + skip;
-  int n = std::min(total - skip, g_cfg->depth);
+  // The shim's own frames are no part of a site: the interceptor's, and
+  // those of its loop interceptors (uv_run, g_main_loop_run ...) and
+  // callback wrappers between a library's frames, which would otherwise
+  // be in the ID and move with the shim's build.
+  int kept = 0;
+  for (int i = 0; i < total; ++i) {
+    if (!InShim(raw[1 + i])) raw[1 + kept++] = raw[1 + i];
+  }
+  void** pcs = raw + 1;
+  int n = std::min(kept, g_cfg->depth);
   if (lost_caller != nullptr) {
     *--pcs = const_cast<char*>(static_cast<const char*>(lost_caller)) + 1;
     n = std::min(n + 1, g_cfg->depth);
