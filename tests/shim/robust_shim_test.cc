@@ -6,6 +6,7 @@
 // seen as signal 9), the right output.
 // dup2 over a timerfd is covered by shim_timerfd_test (TimerfdFd.*).
 #include <re2/re2.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -102,6 +103,23 @@ TEST_P(ShimRobustMode, SandboxThatRefusesFstatKeepsDescriptorsAndReports) {
   if (Field(run.out, "seccomp") == "0") GTEST_SKIP() << "no seccomp filter here";
   EXPECT_EQ(Field(run.out, "fds_same"), "1") << run.out;
   EXPECT_EQ(ReportedIds(run.report).size(), 12u) << run.report;
+}
+
+// Where /proc cannot be read (a chroot), old cannot read a timerfd's
+// pending expirations to keep them: the stale one is lost, as natively,
+// and the shim says so once (it was silent: audit 26).
+TEST(ShimRobust, TimerfdWithoutProcfsSaysTheStaleExpirationIsLost) {
+  std::string empty = ::testing::TempDir() + "tb-noproc-XXXXXX";
+  ASSERT_NE(mkdtemp(empty.data()), nullptr);
+  ShimRun run = RunUnderShim("shim_robust_noproc", {empty}, {{"TIMERSEM", "old#y"}});
+  rmdir(empty.c_str());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  if (Field(run.out, "chroot") == "0") GTEST_SKIP() << "chroot is not allowed here";
+  EXPECT_EQ(Field(run.out, "stale"), "0");
+  EXPECT_NE(run.err.find("timerbisect: /proc/self/fdinfo cannot be read here; stale timerfd "
+                         "expirations cannot be kept"),
+            std::string::npos)
+      << run.err;
 }
 
 // A static binary ignores LD_PRELOAD: executing one from a process under
