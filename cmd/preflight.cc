@@ -172,20 +172,43 @@ std::string DroppedExecsList(const report::ReportCollector& reports) {
 
 }  // namespace
 
+namespace {
+
+// What to do about the execs that dropped the shim: an environment that
+// no longer loads it (env -i, sudo, a wrapper that clears it), or a static
+// program (shim/exec.cc says which).
+std::string DroppedAdvice(const report::ReportCollector& reports) {
+  bool cleared = false, is_static = false;
+  for (const std::string& text : reports.dropped_execs()) {
+    (text.find("(a static program") != std::string::npos ? is_static : cleared) = true;
+  }
+  std::string advice;
+  if (cleared) {
+    advice =
+        "run it directly, or pass LD_PRELOAD and TIMERSEM* through to it (env -i, sudo or a "
+        "wrapper cleared them)";
+  }
+  if (is_static) {
+    advice += std::string(advice.empty() ? "" : "; ") +
+              "build it without -static (no loader runs in a static program to load the shim)";
+  }
+  return advice;
+}
+
+}  // namespace
+
 std::string DroppedShimCaveat(const report::ReportCollector& reports) {
   if (reports.dropped_execs().empty()) return "";
   return "the shim was dropped when " + DroppedExecsList(reports) +
-         " was started: if that is the test, it ran with native timers in every run; pass "
-         "LD_PRELOAD and TIMERSEM* through to it";
+         " was started: if that is the test, it ran with native timers in every run; " +
+         DroppedAdvice(reports);
 }
 
 std::string ShimDroppedError(const report::ReportCollector& reports) {
   if (!reports.Ids().empty() || reports.dropped_execs().empty()) return "";
   return "timerbisect: no timer site was reached, and the shim was dropped when " +
-         DroppedExecsList(reports) +
-         " was started with an environment that no longer loads it (env -i, sudo, or a wrapper "
-         "that clears the environment); if that is the program, run it directly, or pass "
-         "LD_PRELOAD and TIMERSEM* through";
+         DroppedExecsList(reports) + " was started; if that is the program, " +
+         DroppedAdvice(reports);
 }
 
 std::string ShimNotReachedError(const report::ReportCollector& reports) {

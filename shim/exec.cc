@@ -2,7 +2,9 @@
 // longer loads the shim with the same settings is reported, one line:
 //   timerbisect: shim dropped pid=N exec=PATH missing=LD_PRELOAD changed=TIMERSEM
 // (missing: unset; changed: set to another value, or LD_PRELOAD without
-// the shim; each list only when not empty), and if that exec then fails
+// the shim; each list only when not empty; " static=1" instead when the
+// environment keeps the shim but PATH is a static program, which no
+// loader runs in), and if that exec then fails
 // (returns), a second line voids it:
 //   timerbisect: exec failed pid=N exec=PATH
 // (a program that tries each directory of PATH in turn, as Python's
@@ -13,6 +15,9 @@
 // execve/execvp. Everything here runs between vfork and exec too: no
 // allocation, raw writes only.
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -86,6 +91,34 @@ void WriteLine(char* line, int n, std::size_t room) {
   errno = saved;
 }
 
+// True when `path` (with a slash: execvp's bare names are not looked up)
+// is an ELF program of this machine without a program interpreter: a
+// static program, into which LD_PRELOAD loads nothing. Raw system calls
+// only, as CheckExec.
+bool IsStaticProgram(const char* path) {
+  if (path == nullptr || std::strchr(path, '/') == nullptr) return false;
+  int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return false;
+  ElfW(Ehdr) header;
+  bool is_static =
+      syscall(SYS_pread64, fd, &header, sizeof header, 0) == static_cast<long>(sizeof header) &&
+      std::memcmp(header.e_ident, ELFMAG, SELFMAG) == 0 &&
+      header.e_ident[EI_CLASS] == (sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32) &&
+      (header.e_type == ET_EXEC || header.e_type == ET_DYN) &&
+      header.e_phentsize == sizeof(ElfW(Phdr)) && header.e_phnum > 0;
+  for (int i = 0; is_static && i < header.e_phnum; ++i) {
+    ElfW(Phdr) segment;
+    long offset = static_cast<long>(header.e_phoff + i * sizeof segment);
+    if (syscall(SYS_pread64, fd, &segment, sizeof segment, offset) !=
+            static_cast<long>(sizeof segment) ||
+        segment.p_type == PT_INTERP) {
+      is_static = false;
+    }
+  }
+  syscall(SYS_close, fd);
+  return is_static;
+}
+
 // Reports an exec of `path` with `env` if the shim would not load with the
 // same settings in it; true if it did. Keeps errno.
 bool CheckExec(const char* path, char* const* env) {
@@ -118,14 +151,15 @@ bool CheckExec(const char* path, char* const* env) {
       Add(changed, setting.name);
     }
   }
-  if (missing[0] == '\0' && changed[0] == '\0') return false;
+  const bool is_static = missing[0] == '\0' && changed[0] == '\0' && IsStaticProgram(path);
+  if (missing[0] == '\0' && changed[0] == '\0' && !is_static) return false;
   char missing_field[176], changed_field[176];
   char line[kLineRoom];
-  int n =
-      std::snprintf(line, sizeof line, TIMERBISECT_SHIM_DROPPED "pid=%d exec=%.*s%s%s\n",
-                    static_cast<int>(syscall(SYS_getpid)), kPathShown, path != nullptr ? path : "?",
-                    Field(missing, missing_field, sizeof missing_field, "missing"),
-                    Field(changed, changed_field, sizeof changed_field, "changed"));
+  int n = std::snprintf(
+      line, sizeof line, TIMERBISECT_SHIM_DROPPED "pid=%d exec=%.*s%s%s%s\n",
+      static_cast<int>(syscall(SYS_getpid)), kPathShown, path != nullptr ? path : "?",
+      Field(missing, missing_field, sizeof missing_field, "missing"),
+      Field(changed, changed_field, sizeof changed_field, "changed"), is_static ? " static=1" : "");
   WriteLine(line, n, sizeof line);
   return true;
 }

@@ -147,12 +147,13 @@ void ReportCollector::AddLine(std::string_view line) {
     return;
   }
   if (line.starts_with(protocol::kShimDroppedLine)) {
-    // "exec=PATH[ missing=A,B][ changed=C]": PATH may hold spaces, so it
-    // ends where the first list begins.
+    // "exec=PATH[ missing=A,B][ changed=C]" or "exec=PATH static=1": PATH
+    // may hold spaces, so it ends where the first list begins.
     std::string_view rest = line.substr(protocol::kShimDroppedLine.size());
     auto exec = rest.find("exec=");
-    auto missing = rest.find(" missing="), changed = rest.find(" changed=");
-    auto path_end = std::min(missing, changed);
+    auto missing = rest.find(" missing="), changed = rest.find(" changed="),
+         is_static = rest.rfind(" static=1");
+    auto path_end = std::min({missing, changed, is_static});
     if (exec == std::string_view::npos || path_end == std::string_view::npos || path_end < exec) {
       return;
     }
@@ -164,6 +165,9 @@ void ReportCollector::AddLine(std::string_view line) {
     if (missing != std::string_view::npos) why = "missing " + list(missing, 9);
     if (changed != std::string_view::npos) {
       why += (why.empty() ? "" : "; ") + std::string("changed ") + list(changed, 9);
+    }
+    if (why.empty() && is_static != std::string_view::npos) {
+      why = "a static program, which LD_PRELOAD cannot load the shim into";
     }
     std::string path(rest.substr(exec + 5, path_end - exec - 5));
     std::string pid;

@@ -573,6 +573,26 @@ TEST(Driver, StaticBinary_IsAOneLineSetupError) {
   EXPECT_EQ(got.exit.out, "");
 }
 
+// A wrapper that starts a static program: the shim cannot follow, and the
+// driver names the program and why (audit 26: "the shim was loaded but no
+// run reached a timer site", with nothing about the static test).
+TEST(Driver, WrapperThatStartsAStaticProgram_NamesIt) {
+#ifdef TIMERBISECT_SANITIZED
+  GTEST_SKIP() << "a sanitized shim loads only into sanitized programs, not sh";
+#endif
+  ScratchDir dir;
+  Exit got = RunCommand(dir,
+                        {TIMERBISECT_DRIVER, "-q", "--shim", TIMERBISECT_SHIM, "--", "/bin/sh",
+                         "-c", std::string("exec ") + E2E_STATIC_TARGET},
+                        kSafetyTimeout);
+  EXPECT_EQ(got.code, 2) << got.out << got.err;
+  EXPECT_NE(got.err.find(std::string("the shim was dropped when ") + E2E_STATIC_TARGET +
+                         " (a static program, which LD_PRELOAD cannot load the shim into) was "
+                         "started; if that is the program, build it without -static"),
+            std::string::npos)
+      << got.err;
+}
+
 // A wrapper that clears the environment (env -i) runs the program without
 // the shim: the shim loaded only in env, and says so as env execs. Every
 // subcommand calls that a setup error instead of "not timer-sensitive",

@@ -134,6 +134,11 @@ TEST_P(ShimRobustMode, ExecOfAStaticBinaryRunsIt) {
   EXPECT_NE(run.out.find("static_helper child preload_set 1\n"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("static_helper replaced preload_set 1\n"), std::string::npos) << run.out;
   EXPECT_EQ(ReportedIds(run.report).size(), 1u) << run.report;
+  // The shim cannot follow it there, and says so (audit 26: a static test
+  // behind a wrapper was "not timer-sensitive" without a word).
+  EXPECT_NE(run.report.find(std::string(" exec=") + ROBUST_STATIC_HELPER + " static=1\n"),
+            std::string::npos)
+      << run.report;
 }
 
 // A timer 10000 frames deep: the walk takes TIMERSEM_DEPTH=64 frames, no
