@@ -17,8 +17,10 @@
 // short, as for timerfds):
 //   old: the time becomes max(time, now + TIMERSEM_LAG);
 //   new: the time becomes now: the source is due at once, and its handler
-//        still gets a real time (a handler that re-arms itself at
-//        `usec + period` keeps its period).
+//        still gets a real time.
+//   A handler's re-arm of a source dispatched in this iteration at a time
+//   after its last (sd-event's periodic pattern, `usec + period`) is the
+//   timer's repeat: its time is kept in both modes, whatever the period.
 //   sd-event wakes a source within its accuracy (0 means 250 ms): under
 //   both modes the source still fires within that window of its new time.
 // stale (sd_event_source_set_time*, or sd_event_source_set_enabled(OFF), of
@@ -194,6 +196,22 @@ bool Due(sd_event_source* source, std::uint64_t* usec) {
          *usec > iteration;
 }
 
+// The source was dispatched in the loop's current iteration (its handler
+// is running or ran: not pending, its time no later than the iteration's
+// timestamp); `usec` gets its time.
+bool DispatchedThisIteration(sd_event_source* source, std::uint64_t* usec) {
+  clockid_t clock;
+  if (SD_REAL(sd_event_source_get_time)(source, usec) < 0 ||
+      SD_REAL(sd_event_source_get_time_clock)(source, &clock) < 0 ||
+      SD_REAL(sd_event_source_get_pending)(source) != 0 || *usec == kInfinity) {
+    return false;
+  }
+  std::uint64_t iteration = 0;
+  return SD_REAL(sd_event_now)(SD_REAL(sd_event_source_get_event)(source), clock, &iteration) ==
+             0 &&
+         *usec <= iteration;
+}
+
 // A stale run pending: the shim's defer source that calls the handler once,
 // unless the program destroys the source first.
 struct StaleRun {
@@ -330,11 +348,21 @@ int SetTime(Api api, Set set, sd_event_source* source, std::uint64_t usec) {
   {
     ShimScope scope;
     before = RecallLibraryTimer(source);
-    bool armed = LeaveStaleRun(source, before);
+    // sd-event's periodic pattern: a handler re-arms its source at `usec +
+    // period`, usec being the time it was due. That re-arm of a source
+    // dispatched in this iteration is the timer's repeat, and keeps its
+    // period in both modes, as libuv's and GLib's repeats do (under new a
+    // short period became "now" at every re-arm and spun the loop; under
+    // old every period was late). Still a site, for the stale aspect.
     bool relative = api == Api::kSdEventSourceSetTimeRelative;
+    std::uint64_t previous = 0;
+    bool repeat = !relative && DispatchedThisIteration(source, &previous) && usec > previous;
+    bool armed = LeaveStaleRun(source, before);
     std::uint64_t now = NowUs(clock);
-    arm = DecideLibraryArm(
-        api, kLibSdEvent, relative ? RelativeTimeoutNs(usec) : AbsoluteTimeoutNs(usec, now), armed);
+    std::int64_t timeout_ns = repeat     ? 0
+                              : relative ? RelativeTimeoutNs(usec)
+                                         : AbsoluteTimeoutNs(usec, now);
+    arm = DecideLibraryArm(api, kLibSdEvent, timeout_ns, armed);
     if (arm.timeout_ns >= 0) {
       std::uint64_t us = UsFromNs(arm.timeout_ns);
       usec = relative ? us : now + us;

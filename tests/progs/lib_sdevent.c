@@ -27,7 +27,10 @@
 //                  handler re-arms it 1 ms after the time it was due, ten
 //                  times: prints "runs 10", "repeats 0" in every mode (the
 //                  expiry whose handler is running is owed no stale run;
-//                  a repeat is a second call with the same time).
+//                  a repeat is a second call with the same time), and
+//                  "period_kept N", the runs due exactly 1 ms after the one
+//                  before (9 in every mode, even with TIMERSEM_SHORT
+//                  above 1 ms: the re-arm is the timer's repeat).
 //   loop_wait      one 3 ms timer, run by sd_event_run with a 4 ms timeout:
 //                  with TIMERSEM_SHORT=5ms the loop's epoll wait and its
 //                  timerfd would be sites; they must be none.
@@ -87,10 +90,12 @@ static int Busy(sd_event_source* s, void* data) {
 
 static uint64_t last_usec = 0;
 static int repeats = 0;
+static int period_kept = 0;
 
 static int Periodic(sd_event_source* s, uint64_t usec, void* data) {
   (void)data;
   if (usec == last_usec) ++repeats;
+  if (last_usec != 0 && usec == last_usec + 1000) ++period_kept;
   last_usec = usec;
   if (++stale_runs == 10) return sd_event_exit(loop, 0);
   sd_event_source_set_enabled(s, SD_EVENT_ON);
@@ -170,7 +175,7 @@ int main(int argc, char** argv) {
   } else if (strcmp(behaviour, "periodic") == 0) {
     t = Timer(0, NowUs(), 0, Periodic, NULL);
     sd_event_loop(loop);
-    printf("runs %d\nrepeats %d\n", stale_runs, repeats);
+    printf("runs %d\nrepeats %d\nperiod_kept %d\n", stale_runs, repeats, period_kept);
   } else if (strcmp(behaviour, "loop_wait") == 0) {
     t = Timer(1, 3000, 0, Quit, NULL);
     while (sd_event_get_state(loop) != SD_EVENT_FINISHED) {
