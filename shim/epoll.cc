@@ -26,19 +26,23 @@ using namespace timerbisect::shim;
 
 TB_EXPORT int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout) {
   if (!ShimActive()) return real_epoll_wait(epfd, events, maxevents, timeout);
-  return real_epoll_wait(epfd, events, maxevents, AdjustTimeoutMs(Api::kEpollWait, timeout));
+  return real_epoll_wait(epfd, events, maxevents,
+                         AdjustTimeoutMs(Api::kEpollWait, timeout, __builtin_return_address(0)));
 }
 
 TB_EXPORT int epoll_pwait(int epfd, epoll_event* events, int maxevents, int timeout,
                           const sigset_t* ss) {
   if (!ShimActive()) return real_epoll_pwait(epfd, events, maxevents, timeout, ss);
-  return real_epoll_pwait(epfd, events, maxevents, AdjustTimeoutMs(Api::kEpollPwait, timeout), ss);
+  return real_epoll_pwait(epfd, events, maxevents,
+                          AdjustTimeoutMs(Api::kEpollPwait, timeout, __builtin_return_address(0)),
+                          ss);
 }
 
 TB_EXPORT int epoll_pwait2(int epfd, epoll_event* events, int maxevents, const timespec* timeout,
                            const sigset_t* ss) {
   if (!ShimActive()) return real_epoll_pwait2(epfd, events, maxevents, timeout, ss);
   timespec storage;
-  return real_epoll_pwait2(epfd, events, maxevents,
-                           AdjustTimeout(Api::kEpollPwait2, timeout, storage), ss);
+  return real_epoll_pwait2(
+      epfd, events, maxevents,
+      AdjustTimeout(Api::kEpollPwait2, timeout, storage, __builtin_return_address(0)), ss);
 }

@@ -227,6 +227,6 @@ TB_EXPORT int event_base_loop(event_base* base, int flags) {
   auto real = EV_REAL(event_base_loop);
   if (real == nullptr) return -1;
   if (!ShimActive()) return real(base, flags);
-  LibraryLoopScope scope(kLibEvent);
+  LibraryLoopScope scope(kLibEvent, reinterpret_cast<const void*>(real));
   return real(base, flags);
 }

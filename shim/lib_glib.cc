@@ -428,7 +428,7 @@ TB_EXPORT void g_main_loop_run(GMainLoop* loop) {
     real(loop);
     return;
   }
-  LibraryLoopScope scope(kLibGlib);
+  LibraryLoopScope scope(kLibGlib, reinterpret_cast<const void*>(real));
   real(loop);
 }
 
@@ -436,6 +436,6 @@ TB_EXPORT gboolean g_main_context_iteration(GMainContext* context, gboolean may_
   auto real = G_REAL(g_main_context_iteration);
   if (real == nullptr) return FALSE;
   if (!ShimActive()) return real(context, may_block);
-  LibraryLoopScope scope(kLibGlib);
+  LibraryLoopScope scope(kLibGlib, reinterpret_cast<const void*>(real));
   return real(context, may_block);
 }

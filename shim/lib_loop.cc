@@ -102,7 +102,19 @@ bool FollowsPointerCall(const unsigned char* ret, const unsigned char* start,
 
 }  // namespace
 
-bool InsideLibraryLoopSlow(Api api) {
+// Each library's run function, by bit index (LibraryBit).
+constexpr int kLibraries = 4;
+std::atomic<const void*> g_loop_functions[kLibraries];
+
+void NoteLoopFunction(unsigned lib, const void* loop_function) {
+  for (int i = 0; i < kLibraries; ++i) {
+    if ((lib & (1u << i)) != 0 && g_loop_functions[i].load(std::memory_order_relaxed) == nullptr) {
+      g_loop_functions[i].store(loop_function, std::memory_order_relaxed);
+    }
+  }
+}
+
+bool InsideLibraryLoopSlow(Api api, const void* caller) {
   switch (api) {
     case Api::kPoll:
     case Api::kPpoll:
@@ -111,10 +123,21 @@ bool InsideLibraryLoopSlow(Api api) {
     case Api::kEpollWait:
     case Api::kEpollPwait:
     case Api::kEpollPwait2:
-      return (t_inside_loops & g_timer_libs.load(std::memory_order_relaxed)) != 0;
+      break;
     default:
       return false;
   }
+  const unsigned libs = t_inside_loops & g_timer_libs.load(std::memory_order_relaxed);
+  if (libs == 0) return false;
+  if (caller == nullptr) return true;
+  for (int i = 0; i < kLibraries; ++i) {
+    dl_find_object found;
+    if ((libs & (1u << i)) != 0 &&
+        CalledFromLibrary(caller, g_loop_functions[i].load(std::memory_order_relaxed), found)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void NoteLibraryTimers(unsigned lib) {

@@ -6,9 +6,11 @@
 // own wait (the epoll_wait or poll inside uv_run, g_main_context_iteration,
 // event_base_loop) would be a second site for the same timers: lagging it
 // moves every timer of the loop together. So once a library's timer API has
-// been intercepted in this process, a poll-family wait made while the thread
-// is inside that library's run function is native, not a site
-// (InsideLibraryLoop, consulted at the top of DecideLatency in timeout.h).
+// been intercepted in this process, a poll-family wait that the library
+// itself makes while the thread is inside its run function is native, not
+// a site (InsideLibraryLoop, consulted at the top of DecideLatency in
+// timeout.h). The program's own poll, select or epoll_wait in a callback
+// stays a site (it was native too: audit 24).
 // Sleeps, condvar and futex waits, and timerfds made inside the loop (from a
 // callback) stay sites: only the wait that multiplexes the loop's timers
 // steps aside. sd-event multiplexes its timers with a timerfd per clock,
@@ -36,11 +38,13 @@ enum LibraryBit : unsigned {
 // The libraries whose run function the calling thread is inside.
 extern thread_local unsigned t_inside_loops __attribute__((tls_model("initial-exec")));
 
-// True when `api` (a wait) is the loop's own multiplexing wait of a library
-// whose timers are sites in this process: the wait stays native.
-bool InsideLibraryLoopSlow(Api api);
-inline bool InsideLibraryLoop(Api api) {
-  return t_inside_loops != 0 && InsideLibraryLoopSlow(api);
+// True when `api` (a wait whose interceptor returns to `caller`) is the
+// loop's own multiplexing wait of a library whose timers are sites in this
+// process: made by that library's module inside its run function. The wait
+// stays native. A null `caller` is not checked (any wait inside the loop).
+bool InsideLibraryLoopSlow(Api api, const void* caller);
+inline bool InsideLibraryLoop(Api api, const void* caller) {
+  return t_inside_loops != 0 && InsideLibraryLoopSlow(api, caller);
 }
 
 // Records that a timer API of `lib` was intercepted (active shim).
@@ -76,9 +80,17 @@ class SpinGuard {
 };
 
 // Marks the calling thread as inside `lib`'s run function for its lifetime.
+// The run function (uv_run, g_main_loop_run ...) of each library, by bit:
+// its module is the one whose waits are the loop's own.
+void NoteLoopFunction(unsigned lib, const void* loop_function);
+
 class LibraryLoopScope {
  public:
-  explicit LibraryLoopScope(unsigned lib) : saved_(t_inside_loops) { t_inside_loops |= lib; }
+  // `loop_function`: the library's real run function.
+  LibraryLoopScope(unsigned lib, const void* loop_function) : saved_(t_inside_loops) {
+    NoteLoopFunction(lib, loop_function);
+    t_inside_loops |= lib;
+  }
   ~LibraryLoopScope() { t_inside_loops = saved_; }
   LibraryLoopScope(const LibraryLoopScope&) = delete;
   LibraryLoopScope& operator=(const LibraryLoopScope&) = delete;

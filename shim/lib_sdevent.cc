@@ -468,7 +468,7 @@ TB_EXPORT int sd_event_run(sd_event* e, std::uint64_t usec) {
   auto real = SD_REAL(sd_event_run);
   if (real == nullptr) return -ENOSYS;
   if (!ShimActive()) return real(e, usec);
-  LibraryLoopScope scope(kLibSdEvent);
+  LibraryLoopScope scope(kLibSdEvent, reinterpret_cast<const void*>(real));
   return real(e, usec);
 }
 
@@ -476,7 +476,7 @@ TB_EXPORT int sd_event_loop(sd_event* e) {
   auto real = SD_REAL(sd_event_loop);
   if (real == nullptr) return -ENOSYS;
   if (!ShimActive()) return real(e);
-  LibraryLoopScope scope(kLibSdEvent);
+  LibraryLoopScope scope(kLibSdEvent, reinterpret_cast<const void*>(real));
   return real(e);
 }
 
@@ -484,6 +484,6 @@ TB_EXPORT int sd_event_wait(sd_event* e, std::uint64_t usec) {
   auto real = SD_REAL(sd_event_wait);
   if (real == nullptr) return -ENOSYS;
   if (!ShimActive()) return real(e, usec);
-  LibraryLoopScope scope(kLibSdEvent);
+  LibraryLoopScope scope(kLibSdEvent, reinterpret_cast<const void*>(real));
   return real(e, usec);
 }

@@ -228,7 +228,7 @@ TB_EXPORT int uv_run(uv_loop_t* loop, uv_run_mode mode) {
   auto real = UV_REAL(uv_run);
   if (real == nullptr) return 0;
   if (!ShimActive()) return real(loop, mode);
-  LibraryLoopScope scope(kLibUv);
+  LibraryLoopScope scope(kLibUv, reinterpret_cast<const void*>(real));
   return real(loop, mode);
 }
 

@@ -48,7 +48,7 @@ namespace {
 // new, up to the lag in old), as if the caller had asked for it. It is a
 // valid timeval, and a loop that resumes with it waits the lag in total, as
 // an uninterrupted old wait does.
-void AdjustSelectTimeout(timeval* timeout) {
+void AdjustSelectTimeout(timeval* timeout, const void* caller) {
   if (!MayBeUserMemory(timeout) || timeout->tv_sec < 0 || timeout->tv_usec < 0) return;
   if (timeout->tv_sec == 0 && timeout->tv_usec == 0) return;  // non-blocking
   // Linux normalizes tv_usec >= 1000000, so count it whole.
@@ -56,7 +56,7 @@ void AdjustSelectTimeout(timeval* timeout) {
       timeout->tv_sec >= 1'000'000'000
           ? INT64_MAX
           : timeout->tv_sec * kNsPerSec + std::int64_t{timeout->tv_usec} * 1'000;
-  switch (DecideLatency(Api::kSelect, request_ns)) {
+  switch (DecideLatency(Api::kSelect, request_ns, caller)) {
     case Latency::kNative:
       return;
     case Latency::kOld: {
@@ -79,31 +79,35 @@ using namespace timerbisect::shim;
 
 TB_EXPORT int poll(pollfd* fds, nfds_t nfds, int timeout) {
   if (!ShimActive()) return real_poll(fds, nfds, timeout);
-  return real_poll(fds, nfds, AdjustTimeoutMs(Api::kPoll, timeout));
+  return real_poll(fds, nfds, AdjustTimeoutMs(Api::kPoll, timeout, __builtin_return_address(0)));
 }
 
 TB_EXPORT int __poll_chk(pollfd* fds, nfds_t nfds, int timeout, std::size_t fdslen) {
   if (!ShimActive()) return real___poll_chk(fds, nfds, timeout, fdslen);
-  return real___poll_chk(fds, nfds, AdjustTimeoutMs(Api::kPoll, timeout), fdslen);
+  return real___poll_chk(fds, nfds,
+                         AdjustTimeoutMs(Api::kPoll, timeout, __builtin_return_address(0)), fdslen);
 }
 
 TB_EXPORT int ppoll(pollfd* fds, nfds_t nfds, const timespec* timeout, const sigset_t* ss) {
   if (!ShimActive()) return real_ppoll(fds, nfds, timeout, ss);
   timespec storage;
-  return real_ppoll(fds, nfds, AdjustTimeout(Api::kPpoll, timeout, storage), ss);
+  return real_ppoll(fds, nfds,
+                    AdjustTimeout(Api::kPpoll, timeout, storage, __builtin_return_address(0)), ss);
 }
 
 TB_EXPORT int __ppoll_chk(pollfd* fds, nfds_t nfds, const timespec* timeout, const sigset_t* ss,
                           std::size_t fdslen) {
   if (!ShimActive()) return real___ppoll_chk(fds, nfds, timeout, ss, fdslen);
   timespec storage;
-  return real___ppoll_chk(fds, nfds, AdjustTimeout(Api::kPpoll, timeout, storage), ss, fdslen);
+  return real___ppoll_chk(fds, nfds,
+                          AdjustTimeout(Api::kPpoll, timeout, storage, __builtin_return_address(0)),
+                          ss, fdslen);
 }
 
 TB_EXPORT int select(int nfds, fd_set* readfds, fd_set* writefds, fd_set* exceptfds,
                      timeval* timeout) {
   if (!ShimActive()) return real_select(nfds, readfds, writefds, exceptfds, timeout);
-  AdjustSelectTimeout(timeout);
+  AdjustSelectTimeout(timeout, __builtin_return_address(0));
   return real_select(nfds, readfds, writefds, exceptfds, timeout);
 }
 
@@ -112,5 +116,6 @@ TB_EXPORT int pselect(int nfds, fd_set* readfds, fd_set* writefds, fd_set* excep
   if (!ShimActive()) return real_pselect(nfds, readfds, writefds, exceptfds, timeout, ss);
   timespec storage;
   return real_pselect(nfds, readfds, writefds, exceptfds,
-                      AdjustTimeout(Api::kPselect, timeout, storage), ss);
+                      AdjustTimeout(Api::kPselect, timeout, storage, __builtin_return_address(0)),
+                      ss);
 }

@@ -34,9 +34,10 @@ enum class Latency : std::uint8_t {
 };
 
 // Decides a finite, non-zero wait due in `remaining_ns` (<= 0: a deadline
-// already past, which is short). Keeps errno.
-inline Latency DecideLatency(Api api, std::int64_t remaining_ns) {
-  if (InsideLibraryLoop(api)) return Latency::kNative;
+// already past, which is short); `caller`: where the interceptor returns
+// (for the poll family, lib_loop.h). Keeps errno.
+inline Latency DecideLatency(Api api, std::int64_t remaining_ns, const void* caller = nullptr) {
+  if (InsideLibraryLoop(api, caller)) return Latency::kNative;
   const Config& cfg = GetConfig();
   if (cfg.watch) {
     WatchTimedCall(api, remaining_ns);
@@ -75,10 +76,10 @@ inline std::int64_t OldWaitNs(std::int64_t request_ns) {
 // A millisecond timeout (poll, epoll_wait, epoll_pwait) as the latency
 // aspect adjusts it. Old rounds the lag up to whole milliseconds, so the
 // wait is still at least the lag.
-inline int AdjustTimeoutMs(Api api, int timeout_ms) {
+inline int AdjustTimeoutMs(Api api, int timeout_ms, const void* caller) {
   if (timeout_ms <= 0) return timeout_ms;  // non-blocking or infinite
   std::int64_t request_ns = std::int64_t{timeout_ms} * 1'000'000;
-  switch (DecideLatency(api, request_ns)) {
+  switch (DecideLatency(api, request_ns, caller)) {
     case Latency::kNative:
       break;
     case Latency::kOld:
@@ -92,10 +93,11 @@ inline int AdjustTimeoutMs(Api api, int timeout_ms) {
 
 // A relative timespec timeout (ppoll, pselect, epoll_pwait2) as the latency
 // aspect adjusts it: the caller's pointer, or `storage` holding the new one.
-inline const timespec* AdjustTimeout(Api api, const timespec* timeout, timespec& storage) {
+inline const timespec* AdjustTimeout(Api api, const timespec* timeout, timespec& storage,
+                                     const void* caller) {
   std::int64_t request_ns = RelativeTimeoutNs(timeout);
   if (request_ns < 0) return timeout;
-  switch (DecideLatency(api, request_ns)) {
+  switch (DecideLatency(api, request_ns, caller)) {
     case Latency::kNative:
       return timeout;
     case Latency::kOld:

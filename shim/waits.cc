@@ -54,7 +54,7 @@ using namespace timerbisect::shim;
 TB_EXPORT int sigtimedwait(const sigset_t* set, siginfo_t* info, const timespec* timeout) {
   if (!ShimActive()) return real_sigtimedwait(set, info, timeout);
   timespec storage;
-  return real_sigtimedwait(set, info, AdjustTimeout(Api::kSigtimedwait, timeout, storage));
+  return real_sigtimedwait(set, info, AdjustTimeout(Api::kSigtimedwait, timeout, storage, nullptr));
 }
 
 TB_EXPORT int setsockopt(int fd, int level, int name, const void* value, socklen_t length) {

@@ -21,12 +21,16 @@
 //                unsupported" where tail_call.S is not built.
 //   tail_check   tail_order, then exits 1 when T ran after M (a test for
 //                the driver: only T's arming, made in a tail call, fails).
+//   callback_poll  a 0 ms timer whose callback makes a 2 ms poll of its
+//                own (no descriptors): the program's wait, a site like any
+//                other (with TIMERSEM_SHORT=5ms), unlike the loop's own.
 //   stale_walk   main stops the due 1 ms timer T before uv_run (under old a
 //                stale run is then pending), walks the loop's handles with
 //                uv_walk and runs the loop: prints "walked 7 foreign 0
 //                stale_runs N" (the program's 7 timers, none of the shim's:
 //                a program may close, free or read every handle it walks).
 // Exit 0 unless libuv fails.
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <uv.h>
@@ -66,6 +70,13 @@ static void CountRun(uv_timer_t* timer) {
 
 static int walked = 0, foreign = 0;
 
+static volatile int polled = -1;
+
+static void PollInCallback(uv_timer_t* timer) {
+  (void)timer;
+  polled = poll(NULL, 0, 2);  // not a tail call: its result is kept
+}
+
 static void CountWalked(uv_handle_t* handle, void* arg) {
   (void)arg;
   ++walked;
@@ -104,6 +115,9 @@ int main(int argc, char** argv) {
     uv_timer_start(&m, Mark, 20, 0);
     uv_run(loop, UV_RUN_DEFAULT);
     printf("order %s\n", order);
+  } else if (strcmp(behaviour, "callback_poll") == 0) {
+    uv_timer_start(&t, PollInCallback, 0, 0);
+    uv_run(loop, UV_RUN_DEFAULT);
   } else if (strcmp(behaviour, "stale_walk") == 0) {
     uv_timer_start(&t, CountRun, 1, 0);
     SpinNs(5000000);    // T is due now; the loop has not run

@@ -211,6 +211,18 @@ TEST_P(LibTimers, Stale_AspectOffRunsNothingStale) {
             "1");
 }
 
+// The program's own poll in a timer callback is its wait, not the loop's:
+// a site (it was native, as the loop's own wait is: audit 24).
+TEST(LibTimersUv, ProgramsOwnPollInACallbackIsASite) {
+  if (!Built("uv")) GTEST_SKIP() << "prog_lib_uv was not built (libuv1-dev)";
+  std::map<std::string, std::string> env = kShortMs;
+  env["TIMERSEM"] = "new#vy";
+  ShimRun run = RunUnderShim("lib_uv", {"callback_poll"}, env, 60);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.report.find(" timerbisect site poll mode=new"), std::string::npos) << run.report;
+  EXPECT_EQ(run.report.find(" timerbisect site epoll"), std::string::npos) << run.report;
+}
+
 // libevent: a short persistent event fires at once under new and then
 // keeps its interval (it was activated with EV_TIMEOUT, from which
 // libevent computes the next expiry as the add's deadline plus the
