@@ -22,21 +22,51 @@ namespace {
 // Libraries whose timer API was intercepted in this process.
 std::atomic<unsigned> g_timer_libs{0};
 
-// The per-timer records: direct-mapped, lossy, under a spinlock (library
-// timers are armed from loop threads, never from signal handlers).
+// The per-timer records: open addressing with linear probing over at most
+// kProbes slots, under a spinlock (library timers are armed from loop
+// threads, never from signal handlers). A forgotten record leaves a
+// tombstone. Only a program with more live timers than the probes can
+// place loses a record, the oldest in the timer's home slot (a direct-
+// mapped table of 4096 lost records from a few hundred timers on, a
+// different subset each run: audit 24).
 struct Slot {
-  const void* timer = nullptr;
+  const void* timer = nullptr;  // null: empty; kTombstone: forgotten
   bool stale_old = false;
   bool stale_new = false;
   void* extra = nullptr;
 };
-constexpr std::size_t kSlots = 4096;
+constexpr std::size_t kSlots = 16384;
+constexpr std::size_t kProbes = 64;
+const void* const kTombstone = &kProbes;
 Slot g_slots[kSlots];
 std::atomic_flag g_slots_lock = ATOMIC_FLAG_INIT;
 
-Slot& SlotOf(const void* timer) {
+std::size_t HomeOf(const void* timer) {
   auto p = reinterpret_cast<std::uintptr_t>(timer);
-  return g_slots[(p >> 4 ^ p >> 16) % kSlots];
+  return (p >> 4 ^ p >> 18) % kSlots;
+}
+
+// The slot holding `timer`, or null.
+Slot* FindSlot(const void* timer) {
+  std::size_t home = HomeOf(timer);
+  for (std::size_t i = 0; i < kProbes; ++i) {
+    Slot& slot = g_slots[(home + i) % kSlots];
+    if (slot.timer == timer) return &slot;
+    if (slot.timer == nullptr) return nullptr;
+  }
+  return nullptr;
+}
+
+// The slot for `timer`: its own, else the first free one in reach, else
+// its home slot (whose record is lost).
+Slot& PlaceSlot(const void* timer) {
+  if (Slot* own = FindSlot(timer)) return *own;
+  std::size_t home = HomeOf(timer);
+  for (std::size_t i = 0; i < kProbes; ++i) {
+    Slot& slot = g_slots[(home + i) % kSlots];
+    if (slot.timer == nullptr || slot.timer == kTombstone) return slot;
+  }
+  return g_slots[home];
 }
 
 // True when `return_address` lies in the same module as `library_function`;
@@ -208,7 +238,7 @@ LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rea
 
 void RememberLibraryTimer(const void* timer, bool stale_old, void* extra, bool stale_new) {
   SpinGuard lock(g_slots_lock);
-  Slot& slot = SlotOf(timer);
+  Slot& slot = PlaceSlot(timer);
   slot.timer = timer;
   slot.stale_old = stale_old;
   slot.stale_new = stale_new;
@@ -217,20 +247,18 @@ void RememberLibraryTimer(const void* timer, bool stale_old, void* extra, bool s
 
 LibTimerRecord RecallLibraryTimer(const void* timer) {
   SpinGuard lock(g_slots_lock);
-  const Slot& slot = SlotOf(timer);
   LibTimerRecord record;
-  if (slot.timer == timer) {
-    record.stale_old = slot.stale_old;
-    record.stale_new = slot.stale_new;
-    record.extra = slot.extra;
+  if (const Slot* slot = FindSlot(timer)) {
+    record.stale_old = slot->stale_old;
+    record.stale_new = slot->stale_new;
+    record.extra = slot->extra;
   }
   return record;
 }
 
 void ForgetLibraryTimer(const void* timer) {
   SpinGuard lock(g_slots_lock);
-  Slot& slot = SlotOf(timer);
-  if (slot.timer == timer) slot = Slot{};
+  if (Slot* slot = FindSlot(timer)) *slot = Slot{kTombstone};
 }
 
 }  // namespace timerbisect::shim
@@ -239,8 +267,9 @@ namespace timerbisect::shim {
 
 void ForgetLibraryTimer(const void* timer, const void* extra) {
   SpinGuard lock(g_slots_lock);
-  Slot& slot = SlotOf(timer);
-  if (slot.timer == timer && slot.extra == extra) slot = Slot{};
+  if (Slot* slot = FindSlot(timer); slot != nullptr && slot->extra == extra) {
+    *slot = Slot{kTombstone};
+  }
 }
 
 }  // namespace timerbisect::shim

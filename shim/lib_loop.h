@@ -166,8 +166,9 @@ LibArm DecideLibraryArm(Api api, unsigned lib, std::int64_t timeout_ns, bool rea
                         const void* lost_caller = nullptr);
 
 // The per-timer record: the mode of a timer's last arming, keyed by the
-// library's timer object (a handle, a source, an event). Lossy: a
-// collision forgets the older timer, which then behaves natively.
+// library's timer object (a handle, a source, an event). Room for
+// thousands of live timers; past what it can place, a timer loses its
+// record and behaves natively.
 struct LibTimerRecord {
   bool stale_old = false;
   bool stale_new = false;

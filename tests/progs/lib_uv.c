@@ -21,6 +21,9 @@
 //                unsupported" where tail_call.S is not built.
 //   tail_check   tail_order, then exits 1 when T ran after M (a test for
 //                the driver: only T's arming, made in a tail call, fails).
+//   stale_many   2000 timers of 1 ms; a 0 ms timer B spins until they are
+//                due, then stops every one: prints "stale_runs N" (2000
+//                under old, each due callback still runs; 0 otherwise).
 //   callback_poll  a 0 ms timer whose callback makes a 2 ms poll of its
 //                own (no descriptors): the program's wait, a site like any
 //                other (with TIMERSEM_SHORT=5ms), unlike the loop's own.
@@ -72,6 +75,15 @@ static int walked = 0, foreign = 0;
 
 static volatile int polled = -1;
 
+enum { kMany = 2000 };
+static uv_timer_t many[kMany];
+
+static void StopAllDue(uv_timer_t* timer) {
+  (void)timer;
+  SpinNs(5000000);  // every 1 ms timer is due; the loop has run none
+  for (int i = 0; i < kMany; ++i) uv_timer_stop(&many[i]);
+}
+
 static void PollInCallback(uv_timer_t* timer) {
   (void)timer;
   polled = poll(NULL, 0, 2);  // not a tail call: its result is kept
@@ -115,6 +127,15 @@ int main(int argc, char** argv) {
     uv_timer_start(&m, Mark, 20, 0);
     uv_run(loop, UV_RUN_DEFAULT);
     printf("order %s\n", order);
+  } else if (strcmp(behaviour, "stale_many") == 0) {
+    uv_timer_start(&b, StopAllDue, 0, 0);
+    for (int i = 0; i < kMany; ++i) {
+      uv_timer_init(loop, &many[i]);
+      uv_timer_start(&many[i], CountRun, 1, 0);
+    }
+    uv_run(loop, UV_RUN_DEFAULT);
+    printf("stale_runs %d\n", stale_runs);
+    for (int i = 0; i < kMany; ++i) uv_close((uv_handle_t*)&many[i], NULL);
   } else if (strcmp(behaviour, "callback_poll") == 0) {
     uv_timer_start(&t, PollInCallback, 0, 0);
     uv_run(loop, UV_RUN_DEFAULT);

@@ -211,6 +211,18 @@ TEST_P(LibTimers, Stale_AspectOffRunsNothingStale) {
             "1");
 }
 
+// Every one of 2000 live timers keeps its record: stopped while due, each
+// gets its stale run under old (a direct-mapped table lost the records of
+// some from a few hundred timers on, a different subset each run: audit 24).
+TEST(LibTimersUv, ThousandsOfLiveTimersEachKeepTheirMode) {
+  if (!Built("uv")) GTEST_SKIP() << "prog_lib_uv was not built (libuv1-dev)";
+  for (const char* timersem : {"old", "new"}) {
+    ShimRun run = RunUnderShim("lib_uv", {"stale_many"}, {{"TIMERSEM", timersem}}, 60);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(Field(run.out, "stale_runs"), std::string(timersem) == "old" ? "2000" : "0");
+  }
+}
+
 // The program's own poll in a timer callback is its wait, not the loop's:
 // a site (it was native, as the loop's own wait is: audit 24).
 TEST(LibTimersUv, ProgramsOwnPollInACallbackIsASite) {
