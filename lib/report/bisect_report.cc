@@ -31,10 +31,10 @@ int FirstUserFrame(const std::vector<symbolize::SourceFrame>& frames) {
 
 namespace {
 
-// `columns`: for each site of the set, whether its frames print their
-// columns (symbolize::StacksNeedingColumns over the whole report).
+// `detail`: for each site of the set, how much its frames print
+// (symbolize::StacksDetail over the whole report).
 void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, std::size_t total,
-               const std::vector<bool>& columns) {
+               const std::vector<symbolize::FrameDetail>& detail) {
   out << "\nset " << index + 1 << " of " << total << ": " << set.sites.size()
       << (set.sites.size() == 1 ? " site" : " sites");
   if (!set.mode.empty()) {
@@ -56,7 +56,7 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
     for (std::size_t i = 0; i < site.frames.size(); ++i) {
       const auto& f = site.frames[i];
       out << "    #" << i << (f.inlined ? " (inlined) " : " ")
-          << symbolize::FormatFrame(f, columns[s])
+          << symbolize::FormatFrame(f, detail[s])
           << (static_cast<int>(i) == user ? "   <- first frame in your code" : "") << "\n";
     }
     for (const std::string& line : site.lines) out << "    " << line << "\n";
@@ -81,18 +81,18 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
   }
 }
 
-// Every set; a site's frames print their columns when its stack prints
-// like another site's without them.
+// Every set; a site's frames print their columns (and offsets) when its
+// stack prints like another site's without them.
 void FormatSets(std::ostringstream& out, const std::vector<FoundSet>& sets) {
   std::vector<const std::vector<symbolize::SourceFrame>*> stacks;
   for (const FoundSet& set : sets) {
     for (const FoundSite& site : set.sites) stacks.push_back(&site.frames);
   }
-  const std::vector<bool> columns = symbolize::StacksNeedingColumns(stacks);
-  auto first = columns.begin();
+  const std::vector<symbolize::FrameDetail> detail = symbolize::StacksDetail(stacks);
+  auto first = detail.begin();
   for (std::size_t i = 0; i < sets.size(); ++i) {
     auto end = first + static_cast<std::ptrdiff_t>(sets[i].sites.size());
-    FormatSet(out, sets[i], i, sets.size(), std::vector<bool>(first, end));
+    FormatSet(out, sets[i], i, sets.size(), std::vector<symbolize::FrameDetail>(first, end));
     first = end;
   }
 }

@@ -81,10 +81,11 @@ std::string FormatText(const SitesListing& l) {
   out << "timerbisect: " << Plural(sites.size(), "timer site") << " reached in one run ("
       << l.result << ")\n";
   bool any_uncounted = false;
-  // Frames print their columns where two sites' stacks print alike.
+  // Frames print their columns (and offsets) where two sites' stacks print
+  // alike.
   std::vector<const std::vector<symbolize::SourceFrame>*> stacks;
   for (const ListedSite& site : l.sites) stacks.push_back(&site.frames);
-  const std::vector<bool> alike = symbolize::StacksNeedingColumns(stacks);
+  const std::vector<symbolize::FrameDetail> alike = symbolize::StacksDetail(stacks);
   auto columns = [&](const ListedSite* site) {
     return alike[static_cast<std::size_t>(site - l.sites.data())];
   };

@@ -83,12 +83,17 @@ class Symbolizer {
 // The one-line form used in reports: "function file:line", or "function"
 // with no line info, or "module+0xoffset" (followed by " file:line" when
 // only the line is known) when the function is unknown.
-// `with_column`: "file:line:column" when the column is known.
+// How much of a frame a listing prints to tell its sites apart: the
+// line; the column too ("file:line:column", two timer calls on one line);
+// or the column and the offset in the module ("... [+0x1a2b]", two calls
+// of one column, as a loop the compiler unrolled makes).
+enum class FrameDetail { kLine, kColumn, kAddress };
+std::string FormatFrame(const SourceFrame& f, FrameDetail detail);
+// `with_column`: FrameDetail::kColumn.
 std::string FormatFrame(const SourceFrame& f, bool with_column = false);
 
-// For each stack, whether it prints exactly like another of `stacks`
-// without columns (two timer calls on one line): such stacks print with
-// them (FormatFrame's with_column), so the sites can be told apart.
-std::vector<bool> StacksNeedingColumns(const std::vector<const std::vector<SourceFrame>*>& stacks);
+// For each stack, the least detail at which it prints unlike every other
+// of `stacks` (kAddress when even that cannot be had).
+std::vector<FrameDetail> StacksDetail(const std::vector<const std::vector<SourceFrame>*>& stacks);
 
 }  // namespace timerbisect::symbolize

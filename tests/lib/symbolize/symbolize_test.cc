@@ -343,6 +343,32 @@ TEST(FormatFrame, PicksTheMostPreciseForm) {
   EXPECT_EQ(FormatFrame(f), "/bin/x+0x14b9 /src/a.c:3");
 }
 
+// Sites whose stacks print alike get their columns, and where those are
+// alike too (a loop the compiler unrolled: one column, several calls),
+// the offsets of their frames (audit 24: four sites printed the same).
+TEST(StacksDetail, RaisesDetailOnlyUntilStacksDiffer) {
+  SourceFrame unrolled{.function = "sites",
+                       .file = "/src/uv1.c",
+                       .line = 27,
+                       .column = 31,
+                       .module = "/bin/x",
+                       .offset = 0x1200};
+  SourceFrame unrolled2 = unrolled;
+  unrolled2.offset = 0x1210;
+  SourceFrame same_line = unrolled;
+  same_line.column = 9;
+  same_line.offset = 0x1300;
+  SourceFrame elsewhere = unrolled;
+  elsewhere.line = 40;
+  std::vector<SourceFrame> a{unrolled}, b{unrolled2}, c{same_line}, d{elsewhere};
+  std::vector<FrameDetail> detail = StacksDetail({&a, &b, &c, &d});
+  EXPECT_EQ(detail, (std::vector<FrameDetail>{FrameDetail::kAddress, FrameDetail::kAddress,
+                                              FrameDetail::kColumn, FrameDetail::kLine}));
+  EXPECT_EQ(FormatFrame(unrolled, FrameDetail::kAddress), "sites /src/uv1.c:27:31 [+0x1200]");
+  EXPECT_EQ(FormatFrame(same_line, FrameDetail::kColumn), "sites /src/uv1.c:27:9");
+  EXPECT_EQ(FormatFrame(elsewhere, FrameDetail::kLine), "sites /src/uv1.c:40");
+}
+
 TEST(Demangle, OnlyMangledNamesChange) {
   EXPECT_EQ(Demangle("_ZN5tbsym5Clock4TickEi"), "tbsym::Clock::Tick(int)");
   EXPECT_EQ(Demangle("chain_inner"), "chain_inner");
