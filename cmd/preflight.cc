@@ -132,7 +132,7 @@ base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlag
       return Result::Fail(BadValue(
           f, setting, value,
           "expected a positive duration: whole digits and a unit (ns, us, ms, s or m), such as "
-          "50us, 1ms or 2s"));
+          "50us, 1ms or 2s, at most 1000000000s"));
     }
     env.emplace_back(setting.var, value);
   }

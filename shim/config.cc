@@ -140,7 +140,7 @@ bool ParseConfig(Config& c, std::string& error) {
       return Fail(
           error, duration_vars[i], v,
           "expected a positive duration: whole digits and a unit (ns, us, ms, s or m), such as "
-          "50us, 1ms or 2s");
+          "50us, 1ms or 2s, at most 1000000000s");
     }
     *targets[i] = ns;
   }

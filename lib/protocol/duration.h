@@ -11,7 +11,13 @@
 
 namespace timerbisect::protocol {
 
-// False for anything but digits followed by ns, us, ms, s or m.
+// The longest duration taken, 10^9 s (about 31 years): the shim adds a
+// lag to the realtime clock's reading, which a longer one overflowed (a
+// lag of 8e9 s made old's waits end at once, as new's do).
+inline constexpr std::int64_t kMaxDurationNs = 1'000'000'000LL * 1'000'000'000LL;
+
+// False for anything but digits followed by ns, us, ms, s or m, and for
+// more than kMaxDurationNs.
 constexpr bool ParseDuration(std::string_view s, std::int64_t& ns) {
   std::size_t digits = 0;
   while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
@@ -33,7 +39,7 @@ constexpr bool ParseDuration(std::string_view s, std::int64_t& ns) {
   } else {
     return false;
   }
-  if (n > INT64_MAX / scale) return false;  // beyond 292 years: refused, not wrapped
+  if (n > kMaxDurationNs / scale) return false;  // refused, not wrapped
   ns = n * scale;
   return true;
 }

@@ -51,6 +51,9 @@ INSTANTIATE_TEST_SUITE_P(
                       // 99999999999 minutes overflowed int64 and wrapped to a
                       // valid-looking 152 years.
                       BadValue{"TIMERSEM_LAG", "99999999999m", "positive duration"},
+                      // Added to the realtime clock, 8e9 s overflowed: old's
+                      // waits ended at once (audit 25).
+                      BadValue{"TIMERSEM_LAG", "8000000000s", "at most 1000000000s"},
                       BadValue{"TIMERSEM_REPORT", "/nonexistent-dir/report", "cannot open"},
                       // Opens, takes nothing: every report was lost silently.
                       BadValue{"TIMERSEM_REPORT", "/dev/full", "cannot write to it (No space"}));
