@@ -44,6 +44,19 @@ const std::map<std::string, std::string>& ValueNames() {
   return names;
 }
 
+// Whole numbers are decimal: CLI11 reads "010" as octal and "0x10" as
+// hex, so --fail-exit 010 chased exit 8 and --depth 010 was 8 where
+// TIMERSEM_DEPTH=010 is 10 (audit 25). Leading zeros are dropped.
+std::string Decimal(std::string value) {
+  const std::size_t sign = !value.empty() && value[0] == '-' ? 1 : 0;
+  if (value.size() == sign || value.find_first_not_of("0123456789", sign) != std::string::npos) {
+    throw CLI::ValidationError("expected a decimal number, not " + value);
+  }
+  std::size_t first = value.find_first_not_of('0', sign);
+  if (first == std::string::npos) first = value.size() - 1;
+  return value.substr(0, sign) + value.substr(first);
+}
+
 }  // namespace
 
 void NameFlagValues(CLI::App& app) {
@@ -53,6 +66,7 @@ void NameFlagValues(CLI::App& app) {
         ValueNames().find(long_names.empty() ? option->get_single_name() : long_names.front());
     if (name == ValueNames().end()) continue;
     option->type_name(name->second);
+    if (name->second == "N" || name->second == "CODE") option->transform(Decimal);
     // CLI11 2.1 counts no option's checks: ask by index until it says none.
     for (int i = 0;; ++i) {
       CLI::Validator* check = nullptr;

@@ -732,6 +732,9 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
            {{"--confidence", "nan", "--", "true"}, "timerbisect: --confidence: not a number"},
            {{"--fail-exit", "1,300", "--", "true"}, "timerbisect: --fail-exit: "},
            {{"--fail-exit", "-1", "--", "true"}, "timerbisect: --fail-exit: "},
+           // CLI11 read 0x10 as hex and 010 as octal (audit 25).
+           {{"--depth", "0x10", "--", "true"},
+            "timerbisect: --depth: expected a decimal number, not 0x10"},
            {{"--timeout", "", "--", "true"}, "timerbisect: --timeout: an empty value"},
            {{"triage", "--fail-on", "", "--", "true"}, "timerbisect: --fail-on: an empty value"},
            {{"--short", "5", "--", "true"},
