@@ -46,11 +46,17 @@ const std::map<std::string, std::string>& ValueNames() {
 
 // Whole numbers are decimal: CLI11 reads "010" as octal and "0x10" as
 // hex, so --fail-exit 010 chased exit 8 and --depth 010 was 8 where
-// TIMERSEM_DEPTH=010 is 10 (audit 25). Leading zeros are dropped.
+// TIMERSEM_DEPTH=010 is 10 (audit 25). Leading zeros are dropped, a 0x,
+// 0o or 0b prefix is refused, and anything else is left to the flag's own
+// check (which names its range).
 std::string Decimal(std::string value) {
   const std::size_t sign = !value.empty() && value[0] == '-' ? 1 : 0;
-  if (value.size() == sign || value.find_first_not_of("0123456789", sign) != std::string::npos) {
+  if (value.size() > sign + 1 && value[sign] == '0' &&
+      std::string("xXoObB").find(value[sign + 1]) != std::string::npos) {
     throw CLI::ValidationError("expected a decimal number, not " + value);
+  }
+  if (value.size() == sign || value.find_first_not_of("0123456789", sign) != std::string::npos) {
+    return value;
   }
   std::size_t first = value.find_first_not_of('0', sign);
   if (first == std::string::npos) first = value.size() - 1;
