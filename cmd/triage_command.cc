@@ -132,6 +132,12 @@ CLI::App* AddTriageCommand(CLI::App& app, TriageOptions& o) {
       "or timer-sensitive both ways),\n128+N stopped by signal N (Ctrl-C: 130).\n\n" +
       std::string(kShimEnvironmentHelp));
   AddBisectFlags(*triage, o.bisect);
+  // Triage measures timer semantics through the shim: a protocol target's
+  // flags are bisect's only (its --help listed them, and every use was an
+  // error).
+  for (const char* protocol_flag : {"--env", "--godebug"}) {
+    triage->remove_option(triage->get_option(protocol_flag));
+  }
   triage->add_option("--junit", o.junit_path, "Also write a JUnit XML report to this file");
   triage
       ->add_option("--budget", o.budget,

@@ -262,6 +262,9 @@ TEST(DriverTriage, ProtocolModesAreForBisectOnly) {
   int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage --godebug asynctimerchan=1 -- " +
                    TIMERBISECT_RANDOM_FLAKE + " 2>/dev/null");
   EXPECT_EQ(code, 2);
+  // Nor does its --help offer them (it did, and every use was an error).
+  EXPECT_NE(
+      Shell(std::string(TIMERBISECT_DRIVER) + " triage --help | grep -q -e --godebug -e --env"), 0);
 }
 
 }  // namespace
