@@ -116,7 +116,12 @@ ShimState Initialize() {
     return ShimState::kInert;
   }
   if (!g_config->report_path.empty()) {
-    int fd = open(g_config->report_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    // O_NONBLOCK: a FIFO nobody reads blocked the open, so every process
+    // hung before main (it fails with ENXIO instead); the writes block
+    // again, so that a full pipe loses no line.
+    int fd = open(g_config->report_path.c_str(),
+                  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
+    if (fd >= 0) fcntl(fd, F_SETFL, O_APPEND);
     const auto refuse = [](const char* what) {
       std::string msg =
           OneLine("timerbisect: bad TIMERSEM_REPORT=\"" + g_config->report_path + "\": " + what +
@@ -125,7 +130,9 @@ ShimState Initialize() {
       WriteAll(2, msg.data(), msg.size());
       return ShimState::kInert;
     };
-    if (fd < 0) return refuse("cannot open it for appending");
+    if (fd < 0) {
+      return refuse(errno == ENXIO ? "a FIFO that nobody reads" : "cannot open it for appending");
+    }
     fd = AdoptOwnFd(fd);  // high, and out of the program's reach
     RememberReportFile(fd);
     // A reopen (ReopenReportFile) must find this file even after the

@@ -1,6 +1,8 @@
 // Bad environment values: one clear line on stderr, the shim inert, the
 // target unharmed (it behaves natively and exits normally).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "shim_harness.h"
 
@@ -57,6 +59,22 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"TIMERSEM_REPORT", "/nonexistent-dir/report", "cannot open"},
                       // Opens, takes nothing: every report was lost silently.
                       BadValue{"TIMERSEM_REPORT", "/dev/full", "cannot write to it (No space"}));
+
+// A FIFO nobody reads blocked the report file's open: every process hung
+// before main (audit 25). It is a bad value now, in one line.
+TEST(ShimConfig, ReportFifoWithoutAReaderIsABadValue) {
+  std::string fifo = ::testing::TempDir() + "tb-report-fifo-" + std::to_string(getpid());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  ShimRun run =
+      RunUnderShim("shim_timerfd", {"rearm"}, {{"TIMERSEM", "old"}, {"TIMERSEM_REPORT", fifo}});
+  unlink(fifo.c_str());
+  ASSERT_EQ(run.signal, 0) << "killed: a hang";
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_EQ(Field(run.out, "stale"), "0");  // inert
+  EXPECT_EQ(run.err, "timerbisect: bad TIMERSEM_REPORT=\"" + fifo +
+                         "\": a FIFO that nobody reads (No such device or address); the shim "
+                         "stays inert\n");
+}
 
 TEST(ShimConfig, NativeAndUnsetAreInertAndSilent) {
   for (const char* value : {"native", "\x01", ""}) {
