@@ -522,6 +522,9 @@ search::Result Session::Search(const std::vector<ProbeRecord>& earlier,
   config.confidence = o.confidence;
   config.max_runs = o.max_runs;
   config.parallelism = JobsOrCores(o.jobs);
+  // Room in one environment string (Linux: 128 KiB) for the pattern and
+  // the rest of its variable's value.
+  config.max_pattern_bytes = 120 * 1024;
   if (!o.quiet) {
     config.progress = [line = ProgressLine(target.uses_shim(), o.verbose, started_)](
                           const search::ProgressEvent& e) { std::cerr << line.Format(e); };

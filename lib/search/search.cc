@@ -7,6 +7,8 @@
 #include "search/start.h"
 #include "search/suffix_search.h"
 
+#include "protocol/pattern.h"
+
 namespace timerbisect::search {
 
 std::string MaxSetStop(int max_set_size, bool found_some) {
@@ -66,8 +68,18 @@ Result Search(const Config& config, const BatchProbe& probe) {
                       " but reported no site: it does not speak the bisect protocol");
   }
 
+  Algorithm algorithm = config.algorithm;
+  if (algorithm == Algorithm::kIdSplit && config.max_pattern_bytes > 0 &&
+      protocol::PatternForIds(start.universe).size() > config.max_pattern_bytes) {
+    algorithm = Algorithm::kSuffix;
+    if (config.notice) {
+      config.notice(std::to_string(start.universe.size()) +
+                    " sites: a list of them all would be too long for one environment variable "
+                    "(Linux takes 128 KiB); searching by hash suffixes, as Go's bisect does");
+    }
+  }
   bool too_large = false;
-  switch (config.algorithm) {
+  switch (algorithm) {
     case Algorithm::kIdSplit:
       too_large = IdSplitSearch(prober, start, config.max_sets, config.max_set_size, result.sets);
       break;

@@ -159,6 +159,12 @@ struct Config {
   // search still has to say; a later contradiction can still take the sets
   // back in the Result.
   std::function<void(const Result& so_far)> settled;
+  // The longest pattern that reaches the target (0: no limit; Linux caps
+  // one environment string at 128 KiB). kIdSplit, whose patterns are
+  // explicit ID lists, searches by hash suffixes as kSuffix does when the
+  // list of every site would pass it (Go's compiler reports tens of
+  // thousands of changes), saying so through `notice`.
+  std::size_t max_pattern_bytes = 0;
 };
 
 struct ChangeSet {

@@ -133,6 +133,32 @@ TEST(Search, HundredsOfSites_FindsEveryCulpritSet) {
   }
 }
 
+// More sites than an explicit ID list of them all fits in one environment
+// variable (Go's compiler reports tens of thousands of changes): the ID
+// split searches by hash suffixes instead, says so, and no pattern passes
+// the limit (a probe's pattern was 140 KiB, which exec refused: audit 25).
+TEST(Search, TooManySitesForIdLists_SearchesBySuffixes) {
+  SimSpec spec = Spec(16000, 3);
+  spec.culprits = {{17}, {4200, 11000}};
+  std::size_t longest = 0;
+  SimulatedTarget target(spec);
+  BatchProbe probe = target.AsProbe();
+  Config config;
+  config.algorithm = Algorithm::kIdSplit;
+  config.max_pattern_bytes = 120 * 1024;
+  std::vector<std::string> notices;
+  config.notice = [&](const std::string& line) { notices.push_back(line); };
+  Result result = Search(config, [&](const std::vector<std::string>& patterns) {
+    for (const std::string& p : patterns) longest = std::max(longest, p.size());
+    return probe(patterns);
+  });
+  ASSERT_EQ(result.outcome, Outcome::kFound) << result.message;
+  EXPECT_EQ(SetsOf(result), target.CulpritSets());
+  EXPECT_LE(longest, config.max_pattern_bytes);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("16000 sites"), std::string::npos) << notices[0];
+}
+
 // Site IDs 0..7, culprit 5. Default: n, y, {0-3} passes, {4-7} fails (probed:
 // "y" also toggled sites no run had reported), {4,5} fails, {4} passes, {5}
 // fails (verbose: it is the confirmation), the rest passes = 8.
