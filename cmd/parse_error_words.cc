@@ -21,6 +21,7 @@ std::string PlainParseError(const std::string& what) {
   static const RE2 kRange(R"((\S+): Value (.*) not in range (\S+) to (\S+))");
   static const RE2 kMissing(R"((\S+): \d+ required .* missing)");
   static const RE2 kChoice(R"((\S+): (.*) not in \{(.*)\})");
+  static const RE2 kTwice(R"((\S+): At Most 1 required but received (\d+))");
   std::string flag, value, low, high, choices;
   if (RE2::FullMatch(what, kRange, &flag, &value, &low, &high)) {
     if (value == "--") return flag + ": needs a value";
@@ -29,6 +30,9 @@ std::string PlainParseError(const std::string& what) {
            ShortNumber(low) + " to " + ShortNumber(high) + ", not \"" + value + "\"";
   }
   if (RE2::FullMatch(what, kMissing, &flag)) return flag + ": needs a value";
+  if (RE2::FullMatch(what, kTwice, &flag, &value)) {
+    return flag + ": given " + value + " times; it takes one value";
+  }
   if (RE2::FullMatch(what, kChoice, &flag, &value, &choices)) {
     std::string listed;
     for (char c : choices) listed += c == ',' ? std::string(", ") : std::string(1, c);

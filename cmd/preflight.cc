@@ -3,6 +3,7 @@
 #include <re2/re2.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 #include <tuple>
@@ -50,6 +51,21 @@ std::string BadValue(const ShimFlags& f, ShimSetting s, const std::string& value
     }
   }
   return "timerbisect: " + std::string(s.flag) + " " + value + ": " + why;
+}
+
+// `text` with each control character as \xNN.
+std::string WithControlsEscaped(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x20) {
+      out += c;
+      continue;
+    }
+    char escaped[8];
+    std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
+    out += escaped;
+  }
+  return out;
 }
 
 }  // namespace
@@ -115,6 +131,11 @@ base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlag
     env.emplace_back(kDepth.var, std::to_string(f.depth));
   }
   if (!f.scope.empty()) {
+    // No function name or path holds one, and every message quoting the
+    // scope broke into two lines at a newline (audit 25).
+    if (std::string shown = WithControlsEscaped(f.scope); shown != f.scope) {
+      return Result::Fail(BadValue(f, kScope, shown, "holds a control character (a newline?)"));
+    }
     // The shim would reject it too, but only by going inert in every run.
     RE2::Options options;
     options.set_log_errors(false);

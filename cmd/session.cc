@@ -141,8 +141,8 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
   }
   if (!env_pattern.empty()) {
     auto eq = env_pattern.find('=');
-    if (eq == std::string::npos || eq == 0 ||
-        env_pattern.find("PATTERN", eq) == std::string::npos) {
+    // IsAssignment: a variable name a shell could set ("A B=..." was taken).
+    if (!IsAssignment(env_pattern) || env_pattern.find("PATTERN", eq) == std::string::npos) {
       errors.push_back("timerbisect: --env " + env_pattern +
                        ": expected VAR=VALUE with PATTERN in the value, e.g. --env "
                        "MYTOOL_BISECT=#PATTERN");
@@ -151,7 +151,7 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
       t.pattern_value = env_pattern.substr(eq + 1);
     }
   } else if (!o.godebug.empty()) {
-    if (o.godebug.find('=') == std::string::npos) {
+    if (o.godebug.find('=') == std::string::npos || o.godebug.front() == '=') {
       errors.push_back("timerbisect: --godebug " + o.godebug +
                        ": expected NAME=VALUE, e.g. asynctimerchan=1");
     } else {

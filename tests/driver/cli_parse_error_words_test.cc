@@ -23,6 +23,12 @@ TEST(ParseErrorWords, AMissingValueNeedsOne) {
   EXPECT_EQ(PlainParseError("--jobs: Value -- not in range 0 to 256"), "--jobs: needs a value");
 }
 
+// `--env A=PATTERN --env B=PATTERN`: CLI11's own words, capitals and all.
+TEST(ParseErrorWords, AFlagGivenTwiceSaysSo) {
+  EXPECT_EQ(PlainParseError("--env: At Most 1 required but received 2"),
+            "--env: given 2 times; it takes one value");
+}
+
 TEST(ParseErrorWords, AValueNotAmongTheChoicesListsThem) {
   EXPECT_EQ(PlainParseError("--algorithm: foo not in {auto,id,suffix,adaptive}"),
             "--algorithm: expected one of auto, id, suffix, adaptive, not \"foo\"");

@@ -732,6 +732,11 @@ TEST(Driver, CommandLineMistakes_AreOneLineWithASuggestion) {
            {{"--confidence", "nan", "--", "true"}, "timerbisect: --confidence: not a number"},
            {{"--fail-exit", "1,300", "--", "true"}, "timerbisect: --fail-exit: "},
            {{"--fail-exit", "-1", "--", "true"}, "timerbisect: --fail-exit: "},
+           // A name no shell could set, an empty GODEBUG name, a scope
+           // that broke the error into two lines (audit 25).
+           {{"--env", "A B=PATTERN", "--", "true"}, "expected VAR=VALUE with PATTERN"},
+           {{"--godebug", "=1", "--", "true"}, "--godebug =1: expected NAME=VALUE"},
+           {{"--scope", "main\nx", "--", "true"}, "--scope main\\x0ax: holds a control character"},
            // CLI11 read 0x10 as hex and 010 as octal (audit 25).
            {{"--depth", "0x10", "--", "true"},
             "timerbisect: --depth: expected a decimal number, not 0x10"},
