@@ -3,6 +3,7 @@
 #include "protocol/marker.h"
 #include "report/format.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -13,6 +14,20 @@ bool IsSystemPath(const std::string& path) {
   for (const char* dir :
        {"/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "/usr/include/", "/usr/local/include/"}) {
     if (path.starts_with(dir)) return true;
+  }
+  return false;
+}
+
+// A site whose program frames (outside system libraries and the shim)
+// have no source line: the program was built without debug information,
+// or stripped, and its stacks say only function names or offsets.
+bool HasProgramFramesWithoutLines(const FoundSite& site) {
+  if (FirstUserFrame(site.frames) >= 0) return false;
+  for (const symbolize::SourceFrame& f : site.frames) {
+    if (f.file.empty() && !f.module.empty() && !IsSystemPath(f.module) &&
+        f.module.find("libtimerbisect") == std::string::npos) {
+      return true;
+    }
   }
   return false;
 }
@@ -124,6 +139,13 @@ std::string FormatText(const BisectReport& report) {
         out << " (" << report.probes << " probes, " << report.runs << " runs)\n";
       }
       FormatSets(out, report.sets);
+      for (const FoundSet& set : report.sets) {
+        if (std::any_of(set.sites.begin(), set.sites.end(), HasProgramFramesWithoutLines)) {
+          out << "\nnote: the program's frames above have no file:line (built without -g, or "
+                 "stripped); rebuild it with -g to see the lines\n";
+          break;
+        }
+      }
       // A search cut short (--max, --maxset) says where it stopped.
       if (!report.message.empty()) out << "timerbisect: " << report.message << "\n";
       break;

@@ -110,7 +110,11 @@ TEST(BisectText, SeveralSetsEachWithSitesFramesAndReproduceLine) {
             "  site 0xffffffffffffffff\n"
             "  reproduce (a flaky failure: this fails only as often as measured, not every "
             "run):\n"
-            "    CHANGES_BISECT=+x65a+xffffffffffffffff ./t 'a b'\n");
+            "    CHANGES_BISECT=+x65a+xffffffffffffffff ./t 'a b'\n"
+            // /opt/app+0xbeef: a frame of the program with no line.
+            "\n"
+            "note: the program's frames above have no file:line (built without -g, or stripped); "
+            "rebuild it with -g to see the lines\n");
 }
 
 // Two timer calls on one line print alike but for the column, which is
@@ -131,6 +135,22 @@ TEST(BisectText, TwoSitesOnOneLineShowTheirColumns) {
   EXPECT_NE(text.find("    #0 /opt/app+0xbeef\n"), std::string::npos) << text;
   // Alone, the site prints no column.
   EXPECT_EQ(FormatText(TwoSets()).find("main.c:51:"), std::string::npos);
+}
+
+// A program built without -g, or stripped, has frames without lines: the
+// answer says why and what to do (it said nothing: audit 26).
+TEST(BisectText, ProgramFramesWithoutLinesSayToRebuildWithDebugInfo) {
+  BisectReport r = TwoSets();
+  r.sets.pop_back();  // the shim's site alone: its program frames have lines
+  const std::string hint = "note: the program's frames above have no file:line";
+  EXPECT_EQ(FormatText(r).find(hint), std::string::npos);
+  for (symbolize::SourceFrame& f : r.sets[0].sites[0].frames) {
+    if (f.module == "/opt/app") {
+      f.file.clear();
+      f.line = 0;
+    }
+  }
+  EXPECT_NE(FormatText(r).find(hint), std::string::npos) << FormatText(r);
 }
 
 TEST(BisectText, OneSetAModeWithoutAspectsAndNoCommand) {
