@@ -28,15 +28,16 @@
 //   Only timeouts added with g_timeout_add* get stale runs: the shim knows
 //   their callbacks (it wraps them for an old site, and a once callback in
 //   every mode, and so also intercepts the lookups by user data, which
-//   would see the wrapper). A source the
-//   program builds with g_timeout_source_new gets the latency aspect only.
+//   would see the wrapper). A source the program builds with
+//   g_timeout_source_new gets the latency aspect only.
 //
 // GLib calls its own functions directly, not through the PLT, so only the
 // program's calls reach these interceptors. A g_timeout_add* call that
 // returns into GLib's dispatch, or into the shim's wrapper of a callback,
 // was a callback's tail call: its site is keyed by the new timeout's
-// callback as well (WhoCalled in lib_loop.h), as for libuv and libevent. The shim does not link
-// GLib: glib.h is used for types only and every function is resolved at run time.
+// callback as well (WhoCalled in lib_loop.h), as for libuv and libevent.
+// The shim does not link GLib: glib.h is used for types only and every
+// function is resolved at run time.
 #include <glib.h>
 
 #include <algorithm>
