@@ -160,11 +160,23 @@ bool InsideLibraryLoopSlow(Api api, const void* caller) {
   const unsigned libs = t_inside_loops & g_timer_libs.load(std::memory_order_relaxed);
   if (libs == 0) return false;
   if (caller == nullptr) return true;
+  dl_find_object found;
   for (int i = 0; i < kLibraries; ++i) {
-    dl_find_object found;
     if ((libs & (1u << i)) != 0 &&
         CalledFromLibrary(caller, g_loop_functions[i].load(std::memory_order_relaxed), found)) {
       return true;
+    }
+  }
+  // A sanitizer runtime's own interceptor of the wait stands between the
+  // library and the shim (g++'s ASan and TSan intercept poll and
+  // epoll_wait): its return address says nothing of who waits, so the
+  // wait is taken as the loop's, as all waits inside the loop were before.
+  if (_dl_find_object(const_cast<void*>(caller), &found) == 0 && found.dlfo_link_map != nullptr &&
+      found.dlfo_link_map->l_name != nullptr) {
+    const char* name = found.dlfo_link_map->l_name;
+    for (const char* runtime :
+         {"/libasan.", "/libtsan.", "/libubsan.", "/liblsan.", "/libhwasan."}) {
+      if (std::strstr(name, runtime) != nullptr) return true;
     }
   }
   return false;

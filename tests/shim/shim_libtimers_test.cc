@@ -227,6 +227,11 @@ TEST(LibTimersUv, ThousandsOfLiveTimersEachKeepTheirMode) {
 // a site (it was native, as the loop's own wait is: audit 24).
 TEST(LibTimersUv, ProgramsOwnPollInACallbackIsASite) {
   if (!Built("uv")) GTEST_SKIP() << "prog_lib_uv was not built (libuv1-dev)";
+#if TIMERBISECT_SANITIZED
+  // The runtime's poll interceptor calls the shim's: whose wait it is
+  // cannot be told there, and it is taken as the loop's.
+  GTEST_SKIP() << "a sanitizer runtime intercepts poll before the shim";
+#endif
   std::map<std::string, std::string> env = kShortMs;
   env["TIMERSEM"] = "new#vy";
   ShimRun run = RunUnderShim("lib_uv", {"callback_poll"}, env, 60);
