@@ -10,6 +10,7 @@
 
 #include "guard.h"
 #include "state.h"
+#include "symbols.h"
 #include "timespec.h"
 #include "watch.h"
 
@@ -132,6 +133,16 @@ bool FollowsPointerCall(const unsigned char* ret, const unsigned char* start,
 
 }  // namespace
 
+// `name` is the wait function `wait` itself, or an interceptor of it as the
+// sanitizers name theirs.
+bool IsWaitInterceptorName(const char* name, const char* wait) {
+  for (const char* prefix : {"", "__interceptor_", "___interceptor_"}) {
+    std::size_t n = std::strlen(prefix);
+    if (std::strncmp(name, prefix, n) == 0 && std::strcmp(name + n, wait) == 0) return true;
+  }
+  return false;
+}
+
 // Each library's run function, by bit index (LibraryBit).
 constexpr int kLibraries = 4;
 std::atomic<const void*> g_loop_functions[kLibraries];
@@ -167,19 +178,14 @@ bool InsideLibraryLoopSlow(Api api, const void* caller) {
       return true;
     }
   }
-  // A sanitizer runtime's own interceptor of the wait stands between the
-  // library and the shim (g++'s ASan and TSan intercept poll and
-  // epoll_wait): its return address says nothing of who waits, so the
-  // wait is taken as the loop's, as all waits inside the loop were before.
-  if (_dl_find_object(const_cast<void*>(caller), &found) == 0 && found.dlfo_link_map != nullptr &&
-      found.dlfo_link_map->l_name != nullptr) {
-    const char* name = found.dlfo_link_map->l_name;
-    for (const char* runtime :
-         {"/libasan.", "/libtsan.", "/libubsan.", "/liblsan.", "/libhwasan."}) {
-      if (std::strstr(name, runtime) != nullptr) return true;
-    }
-  }
-  return false;
+  // Another interposer's own interceptor of the wait stands between the
+  // library and the shim (a sanitizer runtime's poll, in the program or in
+  // its own library): its return address says nothing of who waits, so
+  // the wait is taken as the loop's, as every wait inside the loop was
+  // before callers were told apart (the ASan tree found GLib's poll a site).
+  ShimScope scope;
+  const char* name = FunctionName(const_cast<void*>(caller));
+  return name != nullptr && IsWaitInterceptorName(name, ApiName(api));
 }
 
 void NoteLibraryTimers(unsigned lib) {
