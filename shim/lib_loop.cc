@@ -143,16 +143,33 @@ bool IsWaitInterceptorName(const char* name, const char* wait) {
   return false;
 }
 
-// Each library's run function, by bit index (LibraryBit).
+// The module of each library's run function, by bit index (LibraryBit):
+// its address range, found once, so that the loop's every wait is two
+// compares, not a module lookup of the caller and of the library.
 constexpr int kLibraries = 4;
-std::atomic<const void*> g_loop_functions[kLibraries];
+struct LoopModule {
+  std::atomic<std::uintptr_t> start{0}, end{0};  // end 0: not known yet
+};
+LoopModule g_loop_modules[kLibraries];
 
 void NoteLoopFunction(unsigned lib, const void* loop_function) {
   for (int i = 0; i < kLibraries; ++i) {
-    if ((lib & (1u << i)) != 0 && g_loop_functions[i].load(std::memory_order_relaxed) == nullptr) {
-      g_loop_functions[i].store(loop_function, std::memory_order_relaxed);
-    }
+    LoopModule& module = g_loop_modules[i];
+    if ((lib & (1u << i)) == 0 || module.end.load(std::memory_order_acquire) != 0) continue;
+    dl_find_object found;
+    if (_dl_find_object(const_cast<void*>(loop_function), &found) != 0) continue;
+    // Two threads may store the same range: harmless.
+    module.start.store(reinterpret_cast<std::uintptr_t>(found.dlfo_map_start),
+                       std::memory_order_relaxed);
+    module.end.store(reinterpret_cast<std::uintptr_t>(found.dlfo_map_end),
+                     std::memory_order_release);
   }
+}
+
+bool InLoopModule(int i, const void* address) {
+  const std::uintptr_t end = g_loop_modules[i].end.load(std::memory_order_acquire);
+  const auto p = reinterpret_cast<std::uintptr_t>(address);
+  return end != 0 && p >= g_loop_modules[i].start.load(std::memory_order_relaxed) && p < end;
 }
 
 bool InsideLibraryLoopSlow(Api api, const void* caller) {
@@ -171,12 +188,8 @@ bool InsideLibraryLoopSlow(Api api, const void* caller) {
   const unsigned libs = t_inside_loops & g_timer_libs.load(std::memory_order_relaxed);
   if (libs == 0) return false;
   if (caller == nullptr) return true;
-  dl_find_object found;
   for (int i = 0; i < kLibraries; ++i) {
-    if ((libs & (1u << i)) != 0 &&
-        CalledFromLibrary(caller, g_loop_functions[i].load(std::memory_order_relaxed), found)) {
-      return true;
-    }
+    if ((libs & (1u << i)) != 0 && InLoopModule(i, caller)) return true;
   }
   // Another interposer's own interceptor of the wait stands between the
   // library and the shim (a sanitizer runtime's poll, in the program or in

@@ -79,11 +79,11 @@ class SpinGuard {
   std::atomic_flag& flag_;
 };
 
-// Marks the calling thread as inside `lib`'s run function for its lifetime.
 // The run function (uv_run, g_main_loop_run ...) of each library, by bit:
 // its module is the one whose waits are the loop's own.
 void NoteLoopFunction(unsigned lib, const void* loop_function);
 
+// Marks the calling thread as inside `lib`'s run function for its lifetime.
 class LibraryLoopScope {
  public:
   // `loop_function`: the library's real run function.
