@@ -175,41 +175,40 @@ void* ExtraOf(Handler handler) {
   return reinterpret_cast<void*>(handler != nullptr ? handler : ExitHandler);
 }
 
-// Due (for an enabled source): sd-event marked it pending, or its time
-// passed after the loop's current iteration looked (sd_event_now's cached
-// timestamp). A source whose time is no later than that timestamp and that
-// is not pending was dispatched in this iteration: its handler is running
-// or ran (a handler that re-arms its own source), so nothing is owed.
-// `usec` gets its time.
-bool Due(sd_event_source* source, std::uint64_t* usec) {
-  clockid_t clock;
-  if (SD_REAL(sd_event_source_get_time)(source, usec) < 0 ||
-      SD_REAL(sd_event_source_get_time_clock)(source, &clock) < 0) {
+// A time source's time and where the loop's current iteration stands.
+struct SourceTime {
+  std::uint64_t usec = 0;
+  clockid_t clock = CLOCK_MONOTONIC;
+  bool pending = false;  // sd-event marked it pending (due, not dispatched)
+  // Dispatched in this iteration: not pending, and its time no later than
+  // the iteration's timestamp (sd_event_now's cached one); its handler is
+  // running or ran (a handler that re-arms its own source).
+  bool dispatched = false;
+};
+
+bool ReadSourceTime(sd_event_source* source, SourceTime& t) {
+  if (SD_REAL(sd_event_source_get_time)(source, &t.usec) < 0 ||
+      SD_REAL(sd_event_source_get_time_clock)(source, &t.clock) < 0) {
     return false;
   }
-  if (SD_REAL(sd_event_source_get_pending)(source) > 0) return true;
-  if (*usec == kInfinity || *usec > NowUs(clock)) return false;
+  t.pending = SD_REAL(sd_event_source_get_pending)(source) > 0;
   std::uint64_t iteration = 0;
   // 0: the cached timestamp of the iteration (1: the loop never ran).
-  return SD_REAL(sd_event_now)(SD_REAL(sd_event_source_get_event)(source), clock, &iteration) !=
-             0 ||
-         *usec > iteration;
+  t.dispatched =
+      !t.pending && t.usec != kInfinity &&
+      SD_REAL(sd_event_now)(SD_REAL(sd_event_source_get_event)(source), t.clock, &iteration) == 0 &&
+      t.usec <= iteration;
+  return true;
 }
 
-// The source was dispatched in the loop's current iteration (its handler
-// is running or ran: not pending, its time no later than the iteration's
-// timestamp); `usec` gets its time.
-bool DispatchedThisIteration(sd_event_source* source, std::uint64_t* usec) {
-  clockid_t clock;
-  if (SD_REAL(sd_event_source_get_time)(source, usec) < 0 ||
-      SD_REAL(sd_event_source_get_time_clock)(source, &clock) < 0 ||
-      SD_REAL(sd_event_source_get_pending)(source) != 0 || *usec == kInfinity) {
-    return false;
-  }
-  std::uint64_t iteration = 0;
-  return SD_REAL(sd_event_now)(SD_REAL(sd_event_source_get_event)(source), clock, &iteration) ==
-             0 &&
-         *usec <= iteration;
+// Due (for an enabled source): pending, or its time passed and it was not
+// dispatched in this iteration (then nothing is owed). `usec` gets its time.
+bool Due(sd_event_source* source, std::uint64_t* usec) {
+  SourceTime t;
+  if (!ReadSourceTime(source, t)) return false;
+  *usec = t.usec;
+  if (t.pending) return true;
+  return t.usec != kInfinity && t.usec <= NowUs(t.clock) && !t.dispatched;
 }
 
 // A stale run pending: the shim's defer source that calls the handler once,
@@ -355,8 +354,9 @@ int SetTime(Api api, Set set, sd_event_source* source, std::uint64_t usec) {
     // short period became "now" at every re-arm and spun the loop; under
     // old every period was late). Still a site, for the stale aspect.
     bool relative = api == Api::kSdEventSourceSetTimeRelative;
-    std::uint64_t previous = 0;
-    bool repeat = !relative && DispatchedThisIteration(source, &previous) && usec > previous;
+    SourceTime previous;
+    bool repeat = !relative && ReadSourceTime(source, previous) && previous.dispatched &&
+                  usec > previous.usec;
     bool armed = LeaveStaleRun(source, before);
     std::uint64_t now = NowUs(clock);
     std::int64_t timeout_ns = repeat     ? 0
