@@ -68,6 +68,12 @@ namespace {
 // From <linux/timerfd.h>, which cannot be included beside glibc's <fcntl.h>.
 constexpr unsigned long kTfdIocSetTicks = _IOW('T', 0, std::uint64_t);
 
+// Says on stderr, once a process, why old cannot keep stale expirations.
+template <std::size_t N>
+void SayOnce(std::atomic<bool>& said, const char (&line)[N]) {
+  if (!said.exchange(true)) syscall(SYS_write, 2, line, N - 1);
+}
+
 // Pending expirations of a timerfd, from procfs, without consuming them.
 // procfs costs microseconds, so a zero-timeout poll asks first whether
 // there is anything pending at all.
@@ -80,13 +86,10 @@ std::uint64_t PendingTicks(int fd) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
   if (std::optional<std::uint64_t> ticks = ProcNumber(path, "ticks:")) return *ticks;
-  static std::atomic<bool> warned{false};
-  if (!warned.exchange(true)) {
-    static const char kMsg[] =
-        "timerbisect: /proc/self/fdinfo cannot be read here; stale timerfd expirations cannot be "
-        "kept (old mode behaves natively for them)\n";
-    syscall(SYS_write, 2, kMsg, sizeof kMsg - 1);
-  }
+  static std::atomic<bool> said{false};
+  SayOnce(said,
+          "timerbisect: /proc/self/fdinfo cannot be read here; stale timerfd expirations cannot "
+          "be kept (old mode behaves natively for them)\n");
   return 0;
 }
 
@@ -111,15 +114,12 @@ bool ArmedOrReadable(int fd) {
 // Adds `owed` expirations to what the timerfd holds now (the ioctl sets the
 // count, and the new arming may have expired already).
 void RestoreTicks(int fd, std::uint64_t owed) {
-  static std::atomic<bool> warned{false};
+  static std::atomic<bool> said{false};
   std::uint64_t ticks = owed + PendingTicks(fd);
   if (ioctl(fd, kTfdIocSetTicks, &ticks) == 0) return;
-  if (!warned.exchange(true)) {
-    static const char kMsg[] =
-        "timerbisect: this kernel lacks TFD_IOC_SET_TICKS; stale timerfd expirations cannot be "
-        "kept (old mode behaves natively for them)\n";
-    syscall(SYS_write, 2, kMsg, sizeof kMsg - 1);
-  }
+  SayOnce(said,
+          "timerbisect: this kernel lacks TFD_IOC_SET_TICKS; stale timerfd expirations cannot be "
+          "kept (old mode behaves natively for them)\n");
 }
 
 // Waits until the timerfd has expired; the request was short, so this is
