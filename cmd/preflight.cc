@@ -70,6 +70,13 @@ std::string WithControlsEscaped(std::string_view text) {
 
 }  // namespace
 
+bool IsShimSettingVariable(std::string_view name) {
+  for (const ShimSetting& s : {kAspects, kDepth, kScope, kShort, kLag}) {
+    if (name == s.var) return true;
+  }
+  return false;
+}
+
 base::Expected<std::vector<std::string>> AdoptInheritedShimSettings(ShimFlags& f) {
   using Result = base::Expected<std::vector<std::string>>;
   std::vector<std::string> taken;

@@ -30,6 +30,10 @@ struct ShimFlags {
   std::vector<std::string> before_command;
 };
 
+// Whether `name` is one of the shim's settings that a flag also sets
+// (TIMERSEM_ASPECTS, _DEPTH, _SCOPE, _SHORT, _LAG).
+bool IsShimSettingVariable(std::string_view name);
+
 // The shim's settings the environment already holds for flags not given
 // (TIMERSEM_SHORT=5ms exported in the shell, as `timerbisect env` prints
 // it): every probe would inherit them, so they are taken as those flags,

@@ -57,13 +57,10 @@ std::optional<std::string> TakeDriverVariables(EnvList& command_env, bool quiet,
       preload = kv.second;
       return true;
     }
-    for (const char* tuning : {"TIMERSEM_ASPECTS", "TIMERSEM_DEPTH", "TIMERSEM_SCOPE",
-                               "TIMERSEM_SHORT", "TIMERSEM_LAG"}) {
-      if (name == tuning) {
-        setenv(name.c_str(), kv.second.c_str(), 1);
-        tuning_words.push_back(name);
-        return true;
-      }
+    if (IsShimSettingVariable(name)) {
+      setenv(name.c_str(), kv.second.c_str(), 1);
+      tuning_words.push_back(name);
+      return true;
     }
     return false;
   });
