@@ -101,6 +101,13 @@ std::string UnknownFlag(const CLI::App& root, const CLI::App& app, int argc, cha
   return "";
 }
 
+// Whether `word`, a flag of `app`, takes the next word as its value
+// (`--json FILE`, not `--json=FILE` nor `-q`).
+bool TakesNextWord(const CLI::App& app, std::string_view word) {
+  const CLI::Option* opt = app.get_option_no_throw(std::string(word.substr(0, word.find('='))));
+  return opt != nullptr && opt->get_expected_max() > 0 && word.find('=') == word.npos;
+}
+
 // The words after subcommand `app` (argv[1]) that are neither its flags
 // nor their values, as given: CLI11 lists them in reverse.
 std::string ExtraWords(const CLI::App& app, int argc, char** argv) {
@@ -108,8 +115,7 @@ std::string ExtraWords(const CLI::App& app, int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     std::string_view word = argv[i];
     if (word.size() > 1 && word[0] == '-') {
-      const CLI::Option* opt = app.get_option_no_throw(std::string(word.substr(0, word.find('='))));
-      if (opt != nullptr && opt->get_expected_max() > 0 && word.find('=') == word.npos) ++i;
+      if (TakesNextWord(app, word)) ++i;
       continue;
     }
     words += (words.empty() ? "" : " ") + std::string(word);
@@ -137,9 +143,7 @@ std::vector<std::string> CommandAfterDashes(const CLI::App& root, int argc, char
     std::string_view word = argv[i];
     if (word == "--") return words;
     if (word.size() > 1 && word[0] == '-') {
-      const CLI::Option* opt =
-          app->get_option_no_throw(std::string(word.substr(0, word.find('='))));
-      if (opt != nullptr && opt->get_expected_max() > 0 && word.find('=') == word.npos) ++i;
+      if (TakesNextWord(*app, word)) ++i;
       continue;
     }
     words.insert(words.begin() + i, "--");
