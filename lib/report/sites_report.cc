@@ -85,9 +85,9 @@ std::string FormatText(const SitesListing& l) {
   // alike.
   std::vector<const std::vector<symbolize::SourceFrame>*> stacks;
   for (const ListedSite& site : l.sites) stacks.push_back(&site.frames);
-  const std::vector<symbolize::FrameDetail> alike = symbolize::StacksDetail(stacks);
-  auto columns = [&](const ListedSite* site) {
-    return alike[static_cast<std::size_t>(site - l.sites.data())];
+  const std::vector<symbolize::FrameDetail> details = symbolize::StacksDetail(stacks);
+  auto detail = [&](const ListedSite* site) {
+    return details[static_cast<std::size_t>(site - l.sites.data())];
   };
   for (std::size_t i = 0; i < sites.size(); ++i) {
     const SiteReport& r = *sites[i]->report;
@@ -107,7 +107,7 @@ std::string FormatText(const SitesListing& l) {
     const auto& frames = sites[i]->frames;
     for (std::size_t f = 0; f < frames.size() && f < kTextFrames; ++f) {
       out << "    #" << f << (frames[f].inlined ? " (inlined) " : " ")
-          << symbolize::FormatFrame(frames[f], columns(sites[i])) << "\n";
+          << symbolize::FormatFrame(frames[f], detail(sites[i])) << "\n";
     }
     if (frames.size() > kTextFrames) {
       out << "    ... " << Plural(frames.size() - kTextFrames, "more frame") << " (--json)\n";
@@ -133,7 +133,7 @@ std::string FormatText(const SitesListing& l) {
     out << "  site " << protocol::IdHex(r.id) << "  " << r.api << ": " << OpenSummary(r.open)
         << "\n";
     if (!s.frames.empty()) {
-      out << "    at " << symbolize::FormatFrame(s.frames[0], columns(&s)) << "\n";
+      out << "    at " << symbolize::FormatFrame(s.frames[0], detail(&s)) << "\n";
     }
   }
   if (!any_open) {
