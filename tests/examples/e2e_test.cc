@@ -418,6 +418,13 @@ TEST(Driver, TimersThatDoNotMatter_AreNotTimerSensitive) {
       {"--shim", TIMERBISECT_SHIM, "--aspects", "latency", "--", E2E_PAIR_ONLY_TOGETHER});
 }
 
+// `got` is a setup error (exit 2) in one line that starts with `start`.
+void ExpectOneLineSetupError(const Exit& got, const std::string& start) {
+  EXPECT_EQ(got.code, 2) << got.err;
+  EXPECT_EQ(got.err.rfind(start, 0), 0u) << got.err;
+  EXPECT_EQ(std::count(got.err.begin(), got.err.end(), '\n'), 1) << got.err;
+}
+
 // Shim settings exported in the shell (as `timerbisect env` prints them)
 // reach every probe: bisect takes them as their flags, says so, and puts
 // them in the reproduce line; a bad one is a one-line setup error naming
@@ -441,15 +448,9 @@ TEST(Driver, ShimSettingsInTheEnvironment_AreTakenAsTheirFlags) {
   EXPECT_NE(env.dump().find("\"TIMERSEM_DEPTH\",\"3\""), std::string::npos) << env.dump();
   EXPECT_NE(got.out.find(" TIMERSEM_DEPTH=3 "), std::string::npos) << got.out;
 
-  Exit bad =
-      RunShell(dir, "TIMERSEM_LAG=abc " + driver + " -- " + E2E_PAIR_ONLY_TOGETHER, kSafetyTimeout);
-  EXPECT_EQ(bad.code, 2);
-  EXPECT_EQ(bad.err.rfind("timerbisect: TIMERSEM_LAG=abc, set in the environment: expected a "
-                          "positive duration",
-                          0),
-            0u)
-      << bad.err;
-  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  ExpectOneLineSetupError(
+      RunShell(dir, "TIMERSEM_LAG=abc " + driver + " -- " + E2E_PAIR_ONLY_TOGETHER, kSafetyTimeout),
+      "timerbisect: TIMERSEM_LAG=abc, set in the environment: expected a positive duration");
 }
 
 // The same variables as VAR=VALUE words before the command (a reproduce
@@ -470,15 +471,9 @@ TEST(Driver, ShimVariablesBeforeTheCommand_AreTheDriversOwn) {
                          "before the command: the driver sets them in every run\n"),
             std::string::npos)
       << got.err;
-  Exit bad =
-      RunShell(dir, driver + " -- TIMERSEM_LAG=abc " + E2E_PAIR_ONLY_TOGETHER, kSafetyTimeout);
-  EXPECT_EQ(bad.code, 2);
-  EXPECT_EQ(bad.err.rfind("timerbisect: TIMERSEM_LAG=abc, before the command: expected a "
-                          "positive duration",
-                          0),
-            0u)
-      << bad.err;
-  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  ExpectOneLineSetupError(
+      RunShell(dir, driver + " -- TIMERSEM_LAG=abc " + E2E_PAIR_ONLY_TOGETHER, kSafetyTimeout),
+      "timerbisect: TIMERSEM_LAG=abc, before the command: expected a positive duration");
 }
 
 // A shim whose path holds a space (an install prefix with one) can never
