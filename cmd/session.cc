@@ -541,6 +541,9 @@ search::Result Session::Search(const std::vector<ProbeRecord>& earlier,
     std::vector<ProbeRequest> requests;
     for (const auto& p : patterns) requests.push_back({p, {}});
     for (const ProbeRecord& r : target.RunBatch(requests)) {
+      // A probe that never started is no result: the search stops there
+      // (fewer results), and RunError gives the reason instead of a verdict.
+      if (!r.started) break;
       results.push_back({r.verdict.failed, r.reported, false, r.replayed});
     }
     return results;

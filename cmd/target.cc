@@ -109,6 +109,7 @@ ProbeRecord Target::Record(const ProbeRequest& request, const run::ProbeOutput& 
                      classifier_.Classify(out),
                      {},
                      std::chrono::duration_cast<std::chrono::milliseconds>(out.duration)};
+  record.started = out.started;
   if (!out.started && start_error_.empty()) {
     start_error_ = out.error;
     // Linux caps one environment string at 128 KiB (MAX_ARG_STRLEN); an
@@ -118,8 +119,8 @@ ProbeRecord Target::Record(const ProbeRequest& request, const run::ProbeOutput& 
       start_error_ = "timerbisect: a probe's pattern is " +
                      std::to_string(request.pattern.size() / 1024) +
                      " KiB, over Linux's 128 KiB limit for one environment variable (too many "
-                     "sites for explicit ID lists); rerun with --algorithm suffix or narrow the "
-                     "sites with --scope";
+                     "sites for explicit ID lists); rerun with --algorithm suffix" +
+                     std::string(uses_shim() ? " or narrow the sites with --scope" : "");
     }
   }
   if (out.timed_out) ++timed_out_;

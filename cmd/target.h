@@ -61,6 +61,7 @@ struct ProbeRecord {
   std::vector<std::uint64_t> reported;
   std::chrono::milliseconds duration{0};
   bool replayed = false;  // the journal's record of an earlier session's run, not run now
+  bool started = true;    // false: the launcher could not start it (no verdict)
 };
 
 // One probe to run: a pattern ("" = native) and extra environment.

@@ -834,5 +834,42 @@ TEST(Driver, FlakyCulpritAmongNinety_DefaultFlagsFindItInNineOfTenTrials) {
   EXPECT_EQ(wrong, 0) << answers;
 }
 
+// A probe whose pattern is over Linux's 128 KiB limit for one environment
+// variable never starts (16000 changes, the adaptive search's explicit ID
+// lists): its progress line must not give it a verdict ("ok" before the
+// error, audit 25), and the advice must not offer --scope, which a
+// protocol target without the shim has no use for.
+TEST(Driver, ProbeThatNeverStarted_HasNoVerdictAndNoScopeAdvice) {
+  ScratchDir dir;
+  Exit got = RunCommand(dir,
+                        {TIMERBISECT_DRIVER, "--algorithm", "adaptive", "-j", "1", "--",
+                         "FLAKY_P=1", "FLAKY_CHANGES=16000", "FLAKY_DIR=" + dir.path(),
+                         "CHANGES_BISECT=#PATTERN", E2E_FLAKY_PROTOCOL_TARGET},
+                        kSafetyTimeout);
+  EXPECT_EQ(got.code, 2) << got.err;
+  EXPECT_NE(got.err.find("over Linux's 128 KiB limit"), std::string::npos) << got.err;
+  EXPECT_NE(got.err.find("--algorithm suffix"), std::string::npos) << got.err;
+  EXPECT_EQ(got.err.find("--scope"), std::string::npos) << got.err;
+  // Every probe's progress line with a verdict is a run that happened: the
+  // target counted each run it made in FLAKY_DIR, one byte per run, the
+  // native run's too.
+  std::size_t verdicts = 0;
+  for (std::size_t at = got.err.find("timerbisect: "); at != std::string::npos;
+       at = got.err.find("timerbisect: ", at + 1)) {
+    std::string line = got.err.substr(at, got.err.find('\n', at) - at);
+    bool verdict =
+        line.find(": ok") != std::string::npos || line.find(": FAIL") != std::string::npos;
+    if (line.find(": probe ") != std::string::npos && verdict) {
+      ++verdicts;
+    }
+  }
+  std::size_t runs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (entry.path().filename().string().rfind("runs-", 0) == 0) runs += entry.file_size();
+  }
+  EXPECT_GT(runs, 0u) << got.err;
+  EXPECT_EQ(verdicts + 1, runs) << got.err;
+}
+
 }  // namespace
 }  // namespace timerbisect::e2e

@@ -10,11 +10,13 @@
 // and runs of the same pattern in flight together draw that pattern's next
 // numbers, each once. Without FLAKY_DIR it exits 125 with a message.
 // The pattern comes from CHANGES_BISECT (VALUE#PATTERN or PATTERN).
+// FLAKY_CHANGES sets how many changes it reports (default 90, at least 17).
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -30,7 +32,7 @@
 
 namespace {
 
-constexpr int kChanges = 90;
+constexpr int kDefaultChanges = 90;
 
 // splitmix64: a well-mixed 64-bit value from a counter.
 std::uint64_t Mix(std::uint64_t x) {
@@ -76,8 +78,11 @@ int main() {
   }
   auto matcher = timerbisect::protocol::Matcher::Parse(pattern);
   if (!matcher) return 2;
+  const char* changes_text = std::getenv("FLAKY_CHANGES");
+  const int changes =
+      changes_text != nullptr ? std::max(17, std::atoi(changes_text)) : kDefaultChanges;
   bool culprit_on = false;
-  for (int change = 1; change <= kChanges; ++change) {
+  for (int change = 1; change <= changes; ++change) {
     std::uint64_t id = timerbisect::protocol::Hash(std::int64_t{change});
     if (matcher->ShouldEnable(id) && change == 17) culprit_on = true;
     if (matcher->ShouldReport(id)) {
