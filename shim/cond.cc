@@ -106,6 +106,8 @@ const timespec* AdjustDeadline(Api api, clockid_t clock, const timespec* abstime
         // Old never shortens a wait: a lag below the request keeps it.
         storage = site.mode == Mode::kOld ? FromNs(std::max(deadline_ns, now_ns + cfg.lag_ns))
                                           : kAlreadyPast;
+        // New: to this thread, the wait took its whole timeout (clock_ahead.h).
+        if (site.mode == Mode::kNew) PutClockAhead(deadline_ns - now_ns);
         result = &storage;
       }
     }

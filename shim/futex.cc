@@ -134,8 +134,10 @@ const timespec* AdjustFutexTimeout(long& op_arg, long& val3, const timespec* tim
         if (site.mode == Mode::kOld) {
           storage = FromNs(std::max(requested_ns, now_ns + cfg.lag_ns));
         } else {
-          // The clock's epoch: already elapsed.
+          // The clock's epoch: already elapsed; to this thread, the wait
+          // took its whole timeout (clock_ahead.h).
           storage = timespec{0, 0};
+          PutClockAhead(requested_ns - now_ns);
           if (!absolute) {
             op_arg = (op & ~(FUTEX_CMD_MASK | FUTEX_CLOCK_REALTIME)) | FUTEX_WAIT_BITSET;
             val3 = static_cast<long>(FUTEX_BITSET_MATCH_ANY);

@@ -13,6 +13,7 @@
 #include <new>
 #include <string>
 
+#include "clock_ahead.h"
 #include "exec.h"
 #include "fd_table.h"
 #include "own_fds.h"
@@ -214,7 +215,7 @@ void MoveReportFd() {
 
 std::int64_t MonotonicNs() {
   timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  RealClockGettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1'000'000'000ll + ts.tv_nsec;
 }
 

@@ -48,6 +48,7 @@
 #include "guard.h"
 #include "interceptor.h"
 #include "lib_loop.h"
+#include "timespec.h"
 
 namespace timerbisect::shim {
 
@@ -77,9 +78,7 @@ bool HaveEventFunctions() {
 constexpr std::int64_t kUsPerSec = 1'000'000;
 
 std::int64_t NowUs() {
-  timeval now;
-  gettimeofday(&now, nullptr);
-  return now.tv_sec * kUsPerSec + now.tv_usec;
+  return ClockNowNs(CLOCK_REALTIME) / 1000;
 }
 
 // A relative timeout in ns, or -1 when the latency aspect leaves it alone

@@ -72,6 +72,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "clock_ahead.h"
 #include "guard.h"
 #include "interceptor.h"
 #include "lib_loop.h"
@@ -136,7 +137,7 @@ std::uint64_t NowUs(clockid_t clock) {
   if (clock == CLOCK_REALTIME_ALARM) clock = CLOCK_REALTIME;
   if (clock == CLOCK_BOOTTIME_ALARM) clock = CLOCK_BOOTTIME;
   timespec now;
-  if (clock_gettime(clock, &now) != 0) return 0;
+  if (RealClockGettime(clock, &now) != 0) return 0;
   return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000 +
          static_cast<std::uint64_t>(now.tv_nsec) / 1000;
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "clock_ahead.h"
 #include "user_pointer.h"
 
 namespace timerbisect::shim {
@@ -35,7 +36,7 @@ inline timespec FromNs(std::int64_t ns) {
 
 inline std::int64_t ClockNowNs(clockid_t clock) {
   timespec now;
-  if (clock_gettime(clock, &now) != 0) clock_gettime(CLOCK_MONOTONIC, &now);
+  if (RealClockGettime(clock, &now) != 0) RealClockGettime(CLOCK_MONOTONIC, &now);
   return ToNs(now);
 }
 

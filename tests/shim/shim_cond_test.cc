@@ -125,6 +125,18 @@ TEST_P(ShimTimedWait, ShortTimeoutNewTimesOutBeforeTheEvent) {
   EXPECT_EQ(w.event_before, "0");
 }
 
+// A 1 s wait made short by TIMERSEM_SHORT, the event 50 ms in: new times
+// out at once even where the program checks the clock against its own
+// deadline when the wait returns (libstdc++'s condition_variable,
+// counting_semaphore and future). It used to find the deadline not reached,
+// wait again, and spin until the event came (audit 28): new then changed
+// nothing. The thread's clock reads the deadline (clock_ahead.h).
+TEST_P(ShimTimedWait, NewTimesOutAtOnceWhereTheProgramRechecksTheClock) {
+  Wait w = RunWait(GetParam(), "long", "new", {{"TIMERSEM_SHORT", "2s"}, {"TIMERSEM_LAG", "3s"}});
+  EXPECT_EQ(w.outcome, "timedout");
+  EXPECT_EQ(w.event_before, "0");
+}
+
 TEST_P(ShimTimedWait, LongTimeoutIsUnchangedInEveryMode) {
   for (const char* mode : {"old", "new", "native", "\x01"}) {
     Wait w = RunWait(GetParam(), "long", mode);
@@ -269,6 +281,37 @@ TEST(ShimTimedWaitPattern, OldForOneSiteIdFlipsOnlyThatSite) {
   EXPECT_EQ(Field(b_old.out, "a_outcome"), "timedout");
   EXPECT_EQ(Field(b_old.out, "b_outcome"), "ok");
   EXPECT_EQ(IdsInOrder(b_old.report), std::vector<std::uint64_t>{ids[1]});
+}
+
+// What the clock says after new timed a short wait out at once: this
+// thread's wall clocks read the deadline until real time gets there, and
+// then read real time again; other threads and CLOCK_MONOTONIC_RAW always
+// read real time; a clock read keeps errno, and gettimeofday(NULL, NULL)
+// still returns 0. Natively the same program waits its 2 s and every clock
+// reads the deadline.
+TEST(ShimClockAhead, NewPutsOnlyTheWaitingThreadsClockAtTheDeadline) {
+  ShimRun run =
+      RunUnderShim("shim_clock_ahead", {},
+                   {{"TIMERSEM", "new#y"}, {"TIMERSEM_SHORT", "5s"}, {"TIMERSEM_LAG", "6s"}});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Field(run.out, "timedout"), "1") << run.out;
+  EXPECT_EQ(Field(run.out, "realtime_reached"), "1") << run.out;
+  EXPECT_EQ(Field(run.out, "timeofday_reached"), "1") << run.out;
+  // Returned at once: far less than the 2 s, however loaded the machine.
+  EXPECT_LT(std::stoll(Field(run.out, "raw_ms")), 1000) << run.out;
+  EXPECT_EQ(Field(run.out, "other_reached"), "0") << run.out;
+  EXPECT_EQ(Field(run.out, "errno_kept"), "1") << run.out;
+  EXPECT_EQ(Field(run.out, "null_timeofday"), "0") << run.out;
+  EXPECT_EQ(Field(run.out, "ordered_after"), "1") << run.out;
+  EXPECT_EQ(ReportedIds(run.report).size(), 1u) << run.report;
+
+  for (const char* mode : {"\x01", "old", "watch"}) {
+    ShimRun native = RunUnderShim("shim_clock_ahead", {}, {{"TIMERSEM", mode}});
+    ASSERT_EQ(native.exit_code, 0) << mode << native.err;
+    EXPECT_EQ(Field(native.out, "timedout"), "1") << mode;
+    EXPECT_EQ(Field(native.out, "other_reached"), "1") << mode << native.out;
+    EXPECT_EQ(Field(native.out, "ordered_after"), "1") << mode << native.out;
+  }
 }
 
 }  // namespace
