@@ -118,6 +118,7 @@ void BM_SdEventAddTimeUnref(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bench::EnsureStaticTlsRoom(argv);
   std::vector<char*> rest;
   std::string shim = bench::TakeShimArgument(argc, argv, TIMERBISECT_SHIM_PATH, rest);
   g_configs.push_back({"bare", &::uv_timer_start, &::uv_timer_stop, &::g_timeout_add,

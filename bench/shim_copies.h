@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +63,25 @@ class ShimCopies {
   std::string program_;
   std::vector<std::string> copies_;
 };
+
+// Each copy's thread-local buffers (the shim's initial-exec TLS, about
+// 2.6 KiB: its stack walk and report line) come from glibc's static TLS
+// surplus for dlopen, 512 bytes by default, so a second copy did not load
+// ("cannot allocate memory in static TLS block"). The tunable is read only
+// at start-up: the benchmark runs itself again once with room for its
+// copies. LD_PRELOAD, the shim's normal use, needs none of this.
+inline void EnsureStaticTlsRoom(char** argv) {
+  constexpr const char* kTunable = "glibc.rtld.optional_static_tls=";
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (tunables != nullptr && std::strstr(tunables, kTunable) != nullptr) return;
+  std::string value = tunables != nullptr && *tunables != '\0' ? std::string(tunables) + ":" : "";
+  value += std::string(kTunable) + "65536";
+  setenv("GLIBC_TUNABLES", value.c_str(), 1);
+  execv("/proc/self/exe", argv);
+  std::fprintf(stderr, "%s: cannot run itself again with %s: %s\n", argv[0], value.c_str(),
+               std::strerror(errno));
+  std::exit(2);
+}
 
 // The --shim PATH argument (default: `built`), removed from argv; the rest,
 // argv[0] first, go to Google Benchmark.

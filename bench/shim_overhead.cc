@@ -33,6 +33,7 @@ using PollFn = int (*)(pollfd*, nfds_t, int);
 using SettimeFn = int (*)(int, int, const itimerspec*, itimerspec*);
 using CreateFn = int (*)(int, int);
 using CloseFn = int (*)(int);
+using ClockGettimeFn = int (*)(clockid_t, timespec*);
 
 struct Functions {
   const char* name;
@@ -40,6 +41,7 @@ struct Functions {
   SettimeFn timerfd_settime;
   CreateFn timerfd_create;
   CloseFn close;
+  ClockGettimeFn clock_gettime;
 };
 
 std::vector<Functions> g_configs;
@@ -47,9 +49,12 @@ bench::ShimCopies g_copies("timerbisect-bench");
 
 Functions Load(const char* name, const std::string& shim, const char* timersem, const char* depth) {
   void* h = g_copies.Load(name, shim, timersem, depth);
-  return {name, g_copies.Lookup<PollFn>(h, "poll"),
+  return {name,
+          g_copies.Lookup<PollFn>(h, "poll"),
           g_copies.Lookup<SettimeFn>(h, "timerfd_settime"),
-          g_copies.Lookup<CreateFn>(h, "timerfd_create"), g_copies.Lookup<CloseFn>(h, "close")};
+          g_copies.Lookup<CreateFn>(h, "timerfd_create"),
+          g_copies.Lookup<CloseFn>(h, "close"),
+          g_copies.Lookup<ClockGettimeFn>(h, "clock_gettime")};
 }
 
 // poll on a pipe with a zero timeout: the event-loop call. Zero timeouts are
@@ -63,6 +68,16 @@ void BM_PollZeroTimeout(benchmark::State& state) {
   state.SetLabel(f.name);
   close(p[0]);
   close(p[1]);
+}
+
+// Reading the monotonic clock: the shim checks whether this thread's clock
+// is ahead (clock_ahead.h), which it never is here. Programs read the clock
+// millions of times, so this is the cost every program pays.
+void BM_ClockGettime(benchmark::State& state) {
+  const Functions& f = g_configs[state.range(0)];
+  timespec ts;
+  for (auto _ : state) benchmark::DoNotOptimize(f.clock_gettime(CLOCK_MONOTONIC, &ts));
+  state.SetLabel(f.name);
 }
 
 // Disarming a timerfd the configuration created (active: a tracked fd).
@@ -129,14 +144,17 @@ void BM_FirstCallInNewThread(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bench::EnsureStaticTlsRoom(argv);
   std::vector<char*> rest;
   std::string shim = bench::TakeShimArgument(argc, argv, TIMERBISECT_SHIM_PATH, rest);
-  g_configs.push_back({"bare", &::poll, &::timerfd_settime, &::timerfd_create, &::close});
+  g_configs.push_back(
+      {"bare", &::poll, &::timerfd_settime, &::timerfd_create, &::close, &::clock_gettime});
   g_configs.push_back(Load("inert", shim, nullptr, "16"));
   g_configs.push_back(Load("active-depth8", shim, "new#y", "8"));
   g_configs.push_back(Load("active-depth16", shim, "new#y", "16"));
   g_configs.push_back(Load("active-old-depth16", shim, "old#y", "16"));
   for (auto* bm : {benchmark::RegisterBenchmark("poll_zero_timeout", BM_PollZeroTimeout),
+                   benchmark::RegisterBenchmark("clock_gettime", BM_ClockGettime),
                    benchmark::RegisterBenchmark("timerfd_settime", BM_TimerfdSettime),
                    benchmark::RegisterBenchmark("timerfd_create_close", BM_TimerfdCreateClose),
                    benchmark::RegisterBenchmark("timerfd_create_close_20_frames_deep",
