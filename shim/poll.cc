@@ -66,6 +66,7 @@ void AdjustSelectTimeout(timeval* timeout, const void* caller) {
       return;
     }
     case Latency::kNew:
+      PutClockAhead(request_ns);
       timeout->tv_sec = 0;
       timeout->tv_usec = 0;
       return;

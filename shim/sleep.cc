@@ -36,9 +36,11 @@ namespace {
 
 using ClockNanosleepFn = RealFunction<decltype(&::clock_nanosleep)>;
 
-// New mode: the sleep has already elapsed. Still a cancellation point and
+// New mode: the sleep of `request_ns` has already elapsed, and to this
+// thread its clock says so (clock_ahead.h). Still a cancellation point and
 // still gives up the CPU, as a sleep would.
-void ReturnAtOnce() {
+void ReturnAtOnce(std::int64_t request_ns) {
+  PutClockAhead(request_ns);
   pthread_testcancel();
   sched_yield();
 }
@@ -82,7 +84,7 @@ int ClockNanosleep(ClockNanosleepFn& real, clockid_t clock, int flags, const tim
       case Latency::kOld:
         return SleepAtLeastLag(real, clock, request_ns, rem);
       case Latency::kNew:
-        ReturnAtOnce();
+        ReturnAtOnce(request_ns);
         return 0;
     }
   }
@@ -102,7 +104,7 @@ int ClockNanosleep(ClockNanosleepFn& real, clockid_t clock, int flags, const tim
       return real(clock, flags, &deadline, rem);
     }
     case Latency::kNew:
-      ReturnAtOnce();
+      ReturnAtOnce(remaining_ns);
       return 0;
   }
   return real(clock, flags, req, rem);
@@ -122,7 +124,7 @@ std::optional<int> RelativeSleep(Api api, std::int64_t request_ns, timespec* rem
       return -1;
     }
     case Latency::kNew:
-      ReturnAtOnce();
+      ReturnAtOnce(request_ns);
       return 0;
   }
   return std::nullopt;
@@ -180,7 +182,7 @@ TB_EXPORT unsigned sleep(unsigned seconds) {
       return std::min(WholeSeconds(rem), seconds);
     }
     case Latency::kNew:
-      ReturnAtOnce();
+      ReturnAtOnce(request_ns);
       return 0;
   }
   return real_sleep(seconds);
@@ -200,7 +202,7 @@ TB_EXPORT int thrd_sleep(const timespec* duration, timespec* remaining) {
       return err == 0 ? 0 : err == EINTR ? -1 : -2;
     }
     case Latency::kNew:
-      ReturnAtOnce();
+      ReturnAtOnce(request_ns);
       return 0;
   }
   return real_thrd_sleep(duration, remaining);

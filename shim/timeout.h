@@ -86,6 +86,7 @@ inline int AdjustTimeoutMs(Api api, int timeout_ms, const void* caller) {
       return static_cast<int>(
           std::min<std::int64_t>((OldWaitNs(request_ns) + 999'999) / 1'000'000, INT_MAX));
     case Latency::kNew:
+      PutClockAhead(request_ns);
       return 0;
   }
   return timeout_ms;
@@ -104,6 +105,7 @@ inline const timespec* AdjustTimeout(Api api, const timespec* timeout, timespec&
       storage = FromNs(OldWaitNs(request_ns));
       return &storage;
     case Latency::kNew:
+      PutClockAhead(request_ns);
       storage = timespec{0, 0};
       return &storage;
   }

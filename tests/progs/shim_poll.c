@@ -6,6 +6,8 @@
 //                      starts            -> "ready N", "written_at_return 0|1"
 //                      (select also prints "timeout_valid 0|1")
 //   idle API           nothing is ever written -> "ready N", "elapsed_ns N"
+//                      (real time), "clock_elapsed_ns N" (this thread's
+//                      CLOCK_MONOTONIC: ahead after new by the timeout)
 //   zero               every API with a zero timeout and nothing ready, then
 //                      with an infinite timeout and a ready pipe
 //                      -> "zero_ready N", "infinite_ready N"
@@ -34,10 +36,15 @@ static atomic_int g_written;
 static long g_delay_ns;
 static int g_timeout_valid = -1;
 
-static long NowNs(void) {
+static long ClockNs(clockid_t clock) {
   struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
+  clock_gettime(clock, &now);
   return now.tv_sec * 1000000000L + now.tv_nsec;
+}
+
+// Real time: the shim never puts CLOCK_MONOTONIC_RAW ahead.
+static long NowNs(void) {
+  return ClockNs(CLOCK_MONOTONIC_RAW);
 }
 
 // A busy wait: nothing the shim intercepts.
@@ -153,8 +160,11 @@ int main(int argc, char** argv) {
     if (g_timeout_valid >= 0) printf("timeout_valid %d\n", g_timeout_valid);
   } else if (strcmp(what, "idle") == 0 && argc > 2) {
     long start = NowNs();
+    long clock_start = ClockNs(CLOCK_MONOTONIC);
     int ready = Wait(argv[2], kShort);
-    printf("ready %d\nelapsed_ns %ld\n", ready, NowNs() - start);
+    long clock_elapsed = ClockNs(CLOCK_MONOTONIC) - clock_start;
+    printf("ready %d\nelapsed_ns %ld\nclock_elapsed_ns %ld\n", ready, NowNs() - start,
+           clock_elapsed);
   } else if (strcmp(what, "zero") == 0) {
     int zero_ready = 0, infinite_ready = 0;
     for (size_t i = 0; i < sizeof kApis / sizeof kApis[0]; ++i) zero_ready += Wait(kApis[i], kZero);

@@ -43,6 +43,15 @@ TEST_P(ShimPollApi, NewReturnsAtOnceWithOnlyWhatIsReady) {
   EXPECT_EQ(Field(run.out, "written_at_return"), "0");
 }
 
+// To the thread, the wait took its timeout (clock_ahead.h): an event loop
+// that checks its clock after the wait finds its timer due, instead of
+// polling again until the real deadline.
+TEST_P(ShimPollApi, NewIdleWaitReadsItsTimeoutOnTheThreadsClock) {
+  ShimRun run = RunPoll("shim_poll", {"idle", GetParam()}, Env("new", "1s"));
+  EXPECT_EQ(Field(run.out, "ready"), "0");
+  EXPECT_GE(std::atoll(Field(run.out, "clock_elapsed_ns").c_str()), 20'000) << run.out;
+}
+
 TEST_P(ShimPollApi, NativeRunsTheKernelsWait) {
   // Whether the kernel's short timeout or the late byte wins is up to the
   // machine; either way the call succeeds.
