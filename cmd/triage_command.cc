@@ -134,9 +134,10 @@ CLI::App* AddTriageCommand(CLI::App& app, TriageOptions& o) {
   AddBisectFlags(*triage, o.bisect);
   // Triage measures timer semantics through the shim: a protocol target's
   // flags are bisect's only (its --help listed them, and every use was an
-  // error).
-  for (const char* protocol_flag : {"--env", "--godebug"}) {
-    triage->remove_option(triage->get_option(protocol_flag));
+  // error). Its search is always the adaptive one, which takes neither an
+  // algorithm nor a run count (both were accepted and ignored).
+  for (const char* bisect_only : {"--env", "--godebug", "--algorithm", "--count"}) {
+    triage->remove_option(triage->get_option(bisect_only));
   }
   triage->add_option("--junit", o.junit_path, "Also write a JUnit XML report to this file");
   triage

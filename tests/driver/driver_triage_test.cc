@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -256,6 +257,21 @@ TEST(DriverTriage, EveryRunTimedOutIsSaid) {
             std::string::npos)
       << text;
   std::remove(out.c_str());
+}
+
+// Triage's search is always the adaptive one: --algorithm and --count are
+// refused, naming bisect's, as --env is (both were accepted and ignored).
+TEST(DriverTriage, AlgorithmAndCountAreForBisectOnly) {
+  for (const char* flag : {"--algorithm id", "--count 3"}) {
+    const std::string err = ::testing::TempDir() + "/triage_bisect_only.err";
+    int code = Shell(std::string(TIMERBISECT_DRIVER) + " triage " + flag + " -- " +
+                     TIMERBISECT_RANDOM_FLAKE + " 2>" + err);
+    EXPECT_EQ(code, 2) << flag;
+    const std::string text = ReadFile(err);
+    EXPECT_NE(text.find("timerbisect bisect"), std::string::npos) << flag << ": " << text;
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << flag << ": " << text;
+    std::remove(err.c_str());
+  }
 }
 
 TEST(DriverTriage, ProtocolModesAreForBisectOnly) {
