@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <fstream>
@@ -32,8 +33,12 @@ int UsageError(const std::string& message) {
 
 // "0x65a,1f3" -> IDs; also the pattern form of reproduce lines and match
 // reports, "x65a+x1f3" (a leading '+' too). Nothing on anything else.
-std::optional<std::vector<std::uint64_t>> ParseIds(std::string_view text) {
-  std::vector<std::uint64_t> ids;
+// Each ID as typed, as a suffix of its hex digits' width: a shorter one
+// (x087, copied from a shortened report) selects every site whose ID ends
+// in those digits, as the same text does in TIMERSEM; it used to be read
+// as the full ID 0x0000000000000087, which selects no site.
+std::optional<std::vector<protocol::Suffix>> ParseIds(std::string_view text) {
+  std::vector<protocol::Suffix> ids;
   if (text.starts_with('+')) text.remove_prefix(1);
   while (true) {
     auto sep = text.find_first_of(",+");
@@ -45,8 +50,10 @@ std::optional<std::vector<std::uint64_t>> ParseIds(std::string_view text) {
     }
     std::uint64_t id = 0;
     auto [p, ec] = std::from_chars(word.data(), word.data() + word.size(), id, 16);
-    if (word.empty() || ec != std::errc() || p != word.data() + word.size()) return std::nullopt;
-    ids.push_back(id);
+    if (word.empty() || word.size() > 16 || ec != std::errc() || p != word.data() + word.size()) {
+      return std::nullopt;
+    }
+    ids.push_back({id, static_cast<int>(word.size()) * 4});
     if (sep == std::string_view::npos) return ids;
     text.remove_prefix(sep + 1);
   }
@@ -123,8 +130,9 @@ CLI::App* AddEnvCommand(CLI::App& app, EnvOptions& o) {
   env->add_option("--mode", o.mode,
                   "old or new (default): every site, or the --sites, get this mode");
   env->add_option("--sites", o.sites,
-                  "Site IDs (hex) that get --mode, all others the opposite: 0x65a,0x1f3 or the "
-                  "pattern form of reproduce lines, x65a+x1f3");
+                  "Site IDs (hex) that get --mode, all others the opposite, separated by "
+                  "commas (0x738d0fac8b73b087,0x1f3) or in the pattern form of reproduce lines "
+                  "(x738d0fac8b73b087+x1f3); fewer than 16 digits are a suffix");
   env->add_option("--from-json", o.from_json, "Reproduce a set found by `timerbisect --json FILE`");
   env->add_option("--set", o.set, "Which set of --from-json, from 1 (default 1)");
   env->add_option("--shim", o.shim_path,
@@ -174,7 +182,13 @@ int RunEnv(const EnvOptions& o) {
       }
       // Under mode#PATTERN the pattern's sites get `mode`, all others the
       // opposite one (docs/DESIGN.md, "The toggle protocol").
-      timersem += "#" + protocol::PatternForIds(*ids);
+      if (std::any_of(ids->begin(), ids->end(),
+                      [](const protocol::Suffix& s) { return s.width < 64; })) {
+        std::cerr << "timerbisect: --sites: an ID of fewer than 16 hex digits is a suffix: it "
+                     "selects every site whose ID ends in those digits, as in TIMERSEM\n";
+      }
+      protocol::PatternSpec spec{false, false, std::move(*ids), {}};
+      timersem += "#" + protocol::BuildPattern(spec);
     }
     auto shim = LocateShim(o.shim_path);
     if (!shim) return UsageError(shim.error());

@@ -75,13 +75,16 @@ TEST(CliEnv, FindsTheShimBesideTheDriver) {
   EXPECT_EQ(run.out, "export LD_PRELOAD=" + shim + "\nexport TIMERSEM=old\n");
 }
 
-TEST(CliEnv, SitesBecomeAPatternThatSelectsExactlyThem) {
+// A site ID is a suffix of as many hex digits as typed, as the same text is
+// in TIMERSEM: a shortened ID (x087) selects the sites whose IDs end in it.
+// It used to be padded to the full ID 0x0000000000000087, which selects no
+// site, so the "reproduction" ran every site in the other mode (audit 29).
+TEST(CliEnv, SitesBecomeASuffixPatternAsInTimersem) {
   CliRun run = Env({"--mode", "old", "--sites", "0x65a,1F3", "--shim", TIMERBISECT_SHIM});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  std::vector<std::uint64_t> ids = {0x65a, 0x1f3};
-  std::string pattern = protocol::PatternForIds(ids);
   EXPECT_EQ(run.out, std::string("export LD_PRELOAD=") + TIMERBISECT_SHIM +
-                         "\nexport TIMERSEM=" + report::ShellQuote("old#" + pattern) + "\n");
+                         "\nexport TIMERSEM=" + report::ShellQuote("old#x65a+x1f3") + "\n");
+  EXPECT_NE(run.err.find("a suffix"), std::string::npos) << run.err;
   // The value a shell ends up with selects those two sites and no other.
   std::string value = Evaluated(run.out, {"TIMERSEM"});
   ASSERT_EQ(value.rfind("TIMERSEM=old#", 0), 0u) << value;
@@ -90,8 +93,18 @@ TEST(CliEnv, SitesBecomeAPatternThatSelectsExactlyThem) {
   ASSERT_TRUE(matcher.has_value()) << evaluated;
   EXPECT_TRUE(matcher->ShouldEnable(0x65a));
   EXPECT_TRUE(matcher->ShouldEnable(0x1f3));
+  EXPECT_TRUE(matcher->ShouldEnable(0x738d0fac8b73b65a));
   EXPECT_FALSE(matcher->ShouldEnable(0x1f2));
   EXPECT_FALSE(matcher->ShouldEnable(0x65b));
+
+  // A full ID is itself, and needs no note.
+  CliRun full = Env({"--sites", "0x738d0fac8b73b087", "--shim", TIMERBISECT_SHIM});
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_NE(full.out.find(report::ShellQuote("new#x738d0fac8b73b087")), std::string::npos)
+      << full.out;
+  EXPECT_EQ(full.err, "");
+  // More than 16 hex digits is no site ID.
+  EXPECT_EQ(Env({"--sites", "x10000000000000000", "--shim", TIMERBISECT_SHIM}).exit_code, 2);
 }
 
 // The x... form of reproduce lines and match reports is accepted too.
