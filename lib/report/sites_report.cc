@@ -36,8 +36,18 @@ std::string HeaderOnlyLibrary(const std::vector<symbolize::SourceFrame>& frames)
   return "";
 }
 
-// Frames shown per site in the text; the JSON has them all.
+// Frames shown per site in the text, or up to the first frame in the
+// program's own code where that is deeper (a std:: wait can be nine frames
+// of libstdc++ deep); the JSON has them all.
 constexpr std::size_t kTextFrames = 8;
+
+// The frame a one-line mention of a site shows: the first in the program's
+// own code, else the innermost (libstdc++'s sleep_for says nothing of
+// which call slept).
+const symbolize::SourceFrame& MentionedFrame(const std::vector<symbolize::SourceFrame>& frames) {
+  int user = FirstUserFrame(frames);
+  return frames[user >= 0 ? static_cast<std::size_t>(user) : 0];
+}
 
 std::string OpenSummary(const OpenTimers& open) {
   std::string text;
@@ -105,12 +115,16 @@ std::string FormatText(const SitesListing& l) {
       any_uncounted = true;
     }
     const auto& frames = sites[i]->frames;
-    for (std::size_t f = 0; f < frames.size() && f < kTextFrames; ++f) {
+    const int user = FirstUserFrame(frames);
+    const std::size_t shown =
+        std::min(frames.size(), std::max(kTextFrames, static_cast<std::size_t>(user + 1)));
+    for (std::size_t f = 0; f < shown; ++f) {
       out << "    #" << f << (frames[f].inlined ? " (inlined) " : " ")
-          << symbolize::FormatFrame(frames[f], detail(sites[i])) << "\n";
+          << symbolize::FormatFrame(frames[f], detail(sites[i]))
+          << (static_cast<int>(f) == user ? "   <- first frame in your code" : "") << "\n";
     }
-    if (frames.size() > kTextFrames) {
-      out << "    ... " << Plural(frames.size() - kTextFrames, "more frame") << " (--json)\n";
+    if (frames.size() > shown) {
+      out << "    ... " << Plural(frames.size() - shown, "more frame") << " (--json)\n";
     }
   }
   if (!long_waits.empty()) {
@@ -120,7 +134,7 @@ std::string FormatText(const SitesListing& l) {
            "waits, so they are not sites (raise --short to include them):\n";
     for (const ListedSite* w : long_waits) {
       out << "  " << w->report->api << " x" << w->report->counters.arms;
-      if (!w->frames.empty()) out << "  at " << symbolize::FormatFrame(w->frames[0]);
+      if (!w->frames.empty()) out << "  at " << symbolize::FormatFrame(MentionedFrame(w->frames));
       out << "\n";
     }
   }
@@ -133,7 +147,7 @@ std::string FormatText(const SitesListing& l) {
     out << "  site " << protocol::IdHex(r.id) << "  " << r.api << ": " << OpenSummary(r.open)
         << "\n";
     if (!s.frames.empty()) {
-      out << "    at " << symbolize::FormatFrame(s.frames[0], detail(&s)) << "\n";
+      out << "    at " << symbolize::FormatFrame(MentionedFrame(s.frames), detail(&s)) << "\n";
     }
   }
   if (!any_open) {
@@ -182,7 +196,8 @@ nlohmann::json ToJson(const SitesListing& l) {
                            {"short", r.counters.short_timeouts},
                            {"bisect_site", IsBisectSite(r)},
                            {"open", OpenJson(r.open)},
-                           {"frames", frames}};
+                           {"frames", frames},
+                           {"first_user_frame", FirstUserFrame(s.frames)}};
     sites.push_back(site);
     if (r.open.any()) {
       open_at_exit.push_back({{"id", protocol::IdHex(r.id)},

@@ -120,10 +120,12 @@ TEST(SitesText, TwoSitesOnOneLineShowTheirColumns) {
                    {&b, {right, Frame("main", "app.cc", 30)}},
                    {&c, {other, Frame("main", "app.cc", 31)}}};
   std::string text = FormatText(listing);
-  EXPECT_NE(text.find("    #0 MakeTimers app.cc:7:4\n    #1 main app.cc:30\n"), std::string::npos)
+  const std::string mark = "   <- first frame in your code\n";
+  EXPECT_NE(text.find("    #0 MakeTimers app.cc:7:4" + mark + "    #1 main app.cc:30\n"),
+            std::string::npos)
       << text;
-  EXPECT_NE(text.find("    #0 MakeTimers app.cc:7:20\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("    #0 MakeTimers app.cc:9\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("    #0 MakeTimers app.cc:7:20" + mark), std::string::npos) << text;
+  EXPECT_NE(text.find("    #0 MakeTimers app.cc:9" + mark), std::string::npos) << text;
   // And where their timers are left armed at exit.
   a.open = {1, 0, 0, 0};
   b.open = {1, 0, 0, 0};
@@ -143,7 +145,7 @@ TEST(SitesText, EveryKindOfSiteAndEveryNote) {
       "\n"
       "nanosleep: 1 site\n"
       "  site 0x0000000000000004  (not counted)\n"
-      "    #0 f0 d.c:1\n"
+      "    #0 f0 d.c:1   <- first frame in your code\n"
       "    #1 f1 d.c:2\n"
       "    #2 f2 d.c:3\n"
       "    #3 f3 d.c:4\n"
@@ -157,9 +159,9 @@ TEST(SitesText, EveryKindOfSiteAndEveryNote) {
       "  site 0x0000000000000001  arms 9  re-arms 8  short 7\n"
       "    #0 (inlined) boost::asio::detail::epoll_reactor::run "
       "/usr/include/boost/asio/detail/impl/epoll_reactor.ipp:100\n"
-      "    #1 main app.cc:5\n"
+      "    #1 main app.cc:5   <- first frame in your code\n"
       "  site 0x0000000000000002  arms 5  re-arms 3  short 1\n"
-      "    #0 asio::steady_timer::wait app.cc:7\n"
+      "    #0 asio::steady_timer::wait app.cc:7   <- first frame in your code\n"
       "\n"
       "1 more call site only waited longer than the short threshold (--short): no mode changes "
       "such waits, so they are not sites (raise --short to include them):\n"
@@ -167,8 +169,7 @@ TEST(SitesText, EveryKindOfSiteAndEveryNote) {
       "\n"
       "timers still armed or never closed at exit:\n"
       "  site 0x0000000000000001  timerfd_create: 1 timerfd never closed (1 armed)\n"
-      "    at boost::asio::detail::epoll_reactor::run "
-      "/usr/include/boost/asio/detail/impl/epoll_reactor.ipp:100\n"
+      "    at main app.cc:5\n"
       "  site 0x0000000000000002  timerfd_create: 2 timerfds never closed (1 armed), 1 POSIX "
       "timer never deleted (1 armed)\n"
       "    at asio::steady_timer::wait app.cc:7\n"
@@ -186,6 +187,36 @@ TEST(SitesText, EveryKindOfSiteAndEveryNote) {
       "\n"
       "note: sites marked (not counted) were reached only by processes that did not exit through "
       "exit() (_exit, exec, a crash, the timeout): their counts and open timers are unknown\n");
+}
+
+// A std:: wait is often nine frames of libstdc++ deep: the text shows every
+// frame down to the first in the program's own code, marked as bisect's
+// answer marks it, and a one-line mention of a site (a wait longer than
+// --short) names that frame, not libstdc++'s (audit 28).
+TEST(SitesText, DeepStacksShowAndNameTheFirstFrameInYourCode) {
+  std::vector<SourceFrame> deep;
+  for (int i = 0; i < 9; ++i) {
+    deep.push_back(
+        Frame("std::wait" + std::to_string(i), "/usr/include/c++/12/bits/w.h", i + 1, true));
+  }
+  std::vector<SourceFrame> other = deep;
+  deep.push_back(Frame("Retry", "pool_test.cc", 92));
+  deep.push_back(Frame("main", "pool_test.cc", 120));
+  other.push_back(Frame("Backoff", "pool_test.cc", 223));
+  SiteReport wait = Site(7, "futex_wait", 2, 0, 1);
+  wait.wait = true;
+  SiteReport long_wait = Site(8, "nanosleep", 3, 0, 0);
+  long_wait.wait = true;
+  SitesListing listing;
+  listing.result = "pass";
+  listing.sites = {{&wait, deep}, {&long_wait, other}};
+  const std::string text = FormatText(listing);
+  EXPECT_NE(text.find("    #9 Retry pool_test.cc:92   <- first frame in your code\n"
+                      "    ... 1 more frame (--json)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  nanosleep x3  at Backoff pool_test.cc:223\n"), std::string::npos) << text;
+  EXPECT_EQ(ToJson(listing)["sites"][0]["first_user_frame"], 9);
 }
 
 // A site not counted (its process was killed by the timeout) may have left
@@ -255,10 +286,11 @@ TEST(SitesJson, EverySiteWithAllItsFramesAndTheOpenOnesAgain) {
   const nlohmann::json& quiet = j["sites"][4];
   EXPECT_EQ(quiet.dump(),
             R"({"api":"timerfd_create","arms":5,"bisect_site":true,"counted":true,)"
+            R"("first_user_frame":0,)"
             R"("frames":[{"column":0,"file":"app.cc","function":"asio::steady_timer::wait",)"
             R"("inlined":false,"line":7,"module":"","offset":"0x0000000000000000"}],)"
-            R"("id":"0x0000000000000002","open":{"posix_timers":1,"posix_timers_armed":1,)"
-            R"("timerfds":2,"timerfds_armed":1},"rearms":3,"short":1})");
+            R"("id":"0x0000000000000002","open":{"posix_timers":1,)"
+            R"("posix_timers_armed":1,"timerfds":2,"timerfds_armed":1},"rearms":3,"short":1})");
   ASSERT_EQ(j["open_at_exit"].size(), 2u);
   EXPECT_EQ(j["open_at_exit"][0]["id"], "0x0000000000000001");
   EXPECT_EQ(j["open_at_exit"][0]["open"].dump(),
