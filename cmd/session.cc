@@ -606,6 +606,11 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
                       ? NoSiteInScope(o.scope) + " (" + native.verdict.kind + " natively)"
                       : "the shim was loaded but no run reached a timer site (" +
                             native.verdict.kind + " natively)";
+    if (std::string linked_in =
+            run::LinkedInLoopsSentence(run::FindLinkedInLoops(o.command, o.shell));
+        !linked_in.empty()) {
+      rep.message += "; " + linked_in;
+    }
   }
   if (rep.outcome == search::Outcome::kNotSensitive && result.agreed_failing &&
       target.uses_shim() && native.verdict.kind == "pass") {

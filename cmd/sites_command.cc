@@ -9,6 +9,7 @@
 #include "report/format.h"
 #include "report/sites_report.h"
 #include "run/interrupt.h"
+#include "run/preflight.h"
 #include "session.h"
 #include "shim_locator.h"
 #include "site_frames.h"
@@ -99,6 +100,9 @@ int RunSites(const SitesOptions& o) {
   listing.duration = (*session)->Elapsed();
   const std::set<std::string> dropped = target.reports().dropped_execs();
   listing.dropped_execs.assign(dropped.begin(), dropped.end());
+  run::LinkedInLoops linked_in = run::FindLinkedInLoops(o.command, o.shell);
+  listing.linked_in_loops = linked_in.libraries;
+  listing.linked_in_note = run::LinkedInLoopsSentence(linked_in);
   std::ostream& text_out = o.json_path == "-" ? std::cerr : std::cout;
   text_out << report::FormatText(listing);
   if (listing.sites.empty() && target.reports().reached_out_of_scope()) {

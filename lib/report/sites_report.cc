@@ -168,6 +168,7 @@ std::string FormatText(const SitesListing& l) {
            "shim cannot interpose; its site is the loop's timerfd or wait, and the stack shows "
            "which line built the loop\n";
   }
+  if (!l.linked_in_note.empty()) out << "\nnote: " << l.linked_in_note << "\n";
   for (const std::string& exec : l.dropped_execs) {
     out << "\nnote: the shim was dropped when " << exec
         << " was started (a cleared environment, or a program LD_PRELOAD cannot reach): its "
@@ -217,6 +218,7 @@ nlohmann::json ToJson(const SitesListing& l) {
           {"dropped_execs", l.dropped_execs},
           {"io_uring_pids", l.io_uring_pids},
           {"header_only_timer_queues", header_only},
+          {"linked_in_loop_libraries", l.linked_in_loops},
           {"sites", sites},
           {"open_at_exit", open_at_exit}};
 }

@@ -37,6 +37,11 @@ struct SitesListing {
   // Programs started without the shim (a cleared environment, a static
   // program): their timers are not in the listing.
   std::vector<std::string> dropped_execs;
+  // Event-loop libraries compiled into the command's program, and the
+  // sentence that says so (run::LinkedInLoopsSentence): their timers are
+  // not sites.
+  std::vector<std::string> linked_in_loops;
+  std::string linked_in_note;
   std::chrono::milliseconds duration{0};  // the whole command
 };
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -33,8 +34,8 @@ bool ReadAt(int fd, std::uint64_t size, std::uint64_t offset, std::uint64_t leng
 }
 
 bool ReadTable(int fd, std::uint64_t size, std::uint64_t offset, std::uint64_t length,
-               std::string* out) {
-  if (length > kMaxTableBytes) return false;
+               std::string* out, std::uint64_t max_bytes = kMaxTableBytes) {
+  if (length > max_bytes) return false;
   out->resize(length);
   return ReadAt(fd, size, offset, length, out->data());
 }
@@ -105,21 +106,99 @@ std::optional<ElfFacts> Inspect(int fd, std::uint64_t size) {
   return facts;
 }
 
-}  // namespace
+// The defined function symbols of the symbol tables (SHT_SYMTAB,
+// SHT_DYNSYM) that name a loop library's timer call.
+template <class Ehdr, class Shdr, class Sym>
+std::vector<std::string> LinkedIn(int fd, std::uint64_t size) {
+  // A large test program's symbol table runs to tens of megabytes.
+  constexpr std::uint64_t kMaxSymbolBytes = 256u << 20;
+  // A name no program would give a function of its own (event_add might).
+  static constexpr std::pair<std::string_view, const char*> kTimerCalls[] = {
+      {"uv_timer_start", "libuv"},
+      {"g_timeout_add_full", "GLib"},
+      {"event_base_loop", "libevent"},
+      {"sd_event_add_time", "sd-event"}};
+  constexpr std::size_t kLibraries = std::size(kTimerCalls);
+  bool defined[kLibraries] = {};
+  std::vector<std::string> found;
+  Ehdr eh;
+  if (!ReadAt(fd, size, 0, sizeof eh, &eh)) return found;
+  if (eh.e_shoff == 0 || eh.e_shentsize != sizeof(Shdr) || eh.e_shnum == 0) return found;
+  std::string sections;
+  if (!ReadTable(fd, size, eh.e_shoff, std::uint64_t{eh.e_shnum} * sizeof(Shdr), &sections)) {
+    return found;
+  }
+  auto header = [&](std::uint64_t i) {
+    Shdr sh;
+    std::memcpy(&sh, sections.data() + i * sizeof sh, sizeof sh);
+    return sh;
+  };
+  for (std::uint64_t i = 0; i < eh.e_shnum; ++i) {
+    Shdr sh = header(i);
+    if ((sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) || sh.sh_link >= eh.e_shnum) {
+      continue;
+    }
+    Shdr strings_header = header(sh.sh_link);
+    std::string symbols, strings;
+    if (!ReadTable(fd, size, sh.sh_offset, sh.sh_size, &symbols, kMaxSymbolBytes) ||
+        !ReadTable(fd, size, strings_header.sh_offset, strings_header.sh_size, &strings,
+                   kMaxSymbolBytes)) {
+      continue;
+    }
+    for (std::uint64_t at = 0; at + sizeof(Sym) <= symbols.size(); at += sizeof(Sym)) {
+      Sym sym;
+      std::memcpy(&sym, symbols.data() + at, sizeof sym);
+      if (sym.st_shndx == SHN_UNDEF || (sym.st_info & 0xf) != STT_FUNC) continue;
+      if (sym.st_name >= strings.size()) continue;
+      std::string_view name(strings.c_str() + sym.st_name);
+      for (std::size_t l = 0; l < kLibraries; ++l) defined[l] |= name == kTimerCalls[l].first;
+    }
+  }
+  for (std::size_t l = 0; l < kLibraries; ++l) {
+    if (defined[l]) found.push_back(kTimerCalls[l].second);
+  }
+  return found;
+}
 
-std::optional<ElfFacts> InspectElf(int fd) {
+// The ELF class of `fd` (ELFCLASS32 or ELFCLASS64) if it is an ELF file of
+// this machine's byte order, else 0; `size` is set to its size.
+int ElfClass(int fd, std::uint64_t& size) {
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  auto size = static_cast<std::uint64_t>(st.st_size);
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  size = static_cast<std::uint64_t>(st.st_size);
   unsigned char ident[EI_NIDENT];
-  if (!ReadAt(fd, size, 0, sizeof ident, ident)) return std::nullopt;
-  if (std::memcmp(ident, ELFMAG, SELFMAG) != 0) return std::nullopt;
+  if (!ReadAt(fd, size, 0, sizeof ident, ident)) return 0;
+  if (std::memcmp(ident, ELFMAG, SELFMAG) != 0) return 0;
   constexpr unsigned char kNativeOrder =
       __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB : ELFDATA2MSB;
-  if (ident[EI_DATA] != kNativeOrder) return std::nullopt;
-  if (ident[EI_CLASS] == ELFCLASS64) return Inspect<Elf64_Ehdr, Elf64_Phdr, Elf64_Shdr>(fd, size);
-  if (ident[EI_CLASS] == ELFCLASS32) return Inspect<Elf32_Ehdr, Elf32_Phdr, Elf32_Shdr>(fd, size);
-  return std::nullopt;
+  if (ident[EI_DATA] != kNativeOrder) return 0;
+  return ident[EI_CLASS] == ELFCLASS64 || ident[EI_CLASS] == ELFCLASS32 ? ident[EI_CLASS] : 0;
+}
+
+}  // namespace
+
+std::vector<std::string> LoopLibrariesLinkedIn(int fd) {
+  std::uint64_t size = 0;
+  switch (ElfClass(fd, size)) {
+    case ELFCLASS64:
+      return LinkedIn<Elf64_Ehdr, Elf64_Shdr, Elf64_Sym>(fd, size);
+    case ELFCLASS32:
+      return LinkedIn<Elf32_Ehdr, Elf32_Shdr, Elf32_Sym>(fd, size);
+    default:
+      return {};
+  }
+}
+
+std::optional<ElfFacts> InspectElf(int fd) {
+  std::uint64_t size = 0;
+  switch (ElfClass(fd, size)) {
+    case ELFCLASS64:
+      return Inspect<Elf64_Ehdr, Elf64_Phdr, Elf64_Shdr>(fd, size);
+    case ELFCLASS32:
+      return Inspect<Elf32_Ehdr, Elf32_Phdr, Elf32_Shdr>(fd, size);
+    default:
+      return std::nullopt;
+  }
 }
 
 }  // namespace timerbisect::run

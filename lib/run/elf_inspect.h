@@ -4,6 +4,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace timerbisect::run {
 
@@ -15,5 +17,13 @@ struct ElfFacts {
 
 // nullopt if `fd` is not a readable ELF file of this machine's byte order.
 std::optional<ElfFacts> InspectElf(int fd);
+
+// The event-loop libraries compiled into this executable instead of loaded
+// as shared libraries ("libuv", "GLib", "libevent", "sd-event"): it defines
+// their functions itself (uv_timer_start, g_timeout_add_full,
+// event_base_loop, sd_event_add_time) in its symbol table. The shim interposes a library's
+// timers only in its shared library. Empty for anything else, or a symbol
+// table too large to read.
+std::vector<std::string> LoopLibrariesLinkedIn(int fd);
 
 }  // namespace timerbisect::run

@@ -143,6 +143,33 @@ base::Expected<std::string> ResolveCommand(const std::string& argv0, const char*
   return fail("command not found: " + argv0 + " (not in PATH)");
 }
 
+LinkedInLoops FindLinkedInLoops(const std::vector<std::string>& command, bool shell) {
+  LinkedInLoops loops;
+  if (shell || command.empty()) return loops;
+  auto resolved = ResolveCommand(command[0]);
+  if (!resolved) return loops;
+  UniqueFd fd(open(resolved->c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return loops;
+  loops.libraries = LoopLibrariesLinkedIn(fd.get());
+  if (!loops.libraries.empty()) loops.program = *resolved;
+  return loops;
+}
+
+std::string LinkedInLoopsSentence(const LinkedInLoops& loops) {
+  if (loops.libraries.empty()) return "";
+  std::string names;
+  for (std::size_t i = 0; i < loops.libraries.size(); ++i) {
+    names += (i == 0 ? "" : i + 1 == loops.libraries.size() ? " and " : ", ") + loops.libraries[i];
+  }
+  const bool one = loops.libraries.size() == 1;
+  return loops.program + " has " + names +
+         " compiled in (it defines the timer calls itself), and the shim can switch a "
+         "library's timers only in its shared library: link " +
+         (one ? "it as a shared library (the .so, not the .a) to make its"
+              : "them as shared libraries (the .so, not the .a) to make their") +
+         " timers sites";
+}
+
 base::Expected<void> CheckPreloadable(const std::string& path) {
   std::string reason = Unpreloadable(path, 0);
   if (reason.empty()) return {};

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/expected.h"
 
@@ -24,5 +25,17 @@ base::Expected<std::string> ResolveCommand(const std::string& argv0,
 // through its interpreter, and through the program `/usr/bin/env` runs. Files
 // that are neither ELF nor scripts pass: execve has the last word.
 base::Expected<void> CheckPreloadable(const std::string& path);
+
+// The command's program (resolved as ResolveCommand does), if it has an
+// event-loop library compiled in (run/elf_inspect.h: LoopLibrariesLinkedIn),
+// and those libraries; nothing for a shell command or any other program.
+struct LinkedInLoops {
+  std::string program;
+  std::vector<std::string> libraries;
+};
+LinkedInLoops FindLinkedInLoops(const std::vector<std::string>& command, bool shell);
+
+// One sentence for them: "PROG has libuv compiled in ..."; "" if none.
+std::string LinkedInLoopsSentence(const LinkedInLoops& loops);
 
 }  // namespace timerbisect::run

@@ -251,6 +251,17 @@ TEST(SitesText, AProgramStartedWithoutTheShimIsNamed) {
   EXPECT_EQ(ToJson(l)["dropped_execs"], nlohmann::json({"/usr/bin/env -i ./worker"}));
 }
 
+// A program with an event-loop library compiled in: its timers are not
+// sites, and the listing says so (the sentence is run::LinkedInLoopsSentence).
+TEST(SitesText, LoopLibrariesCompiledInAreNamed) {
+  SitesListing listing;
+  listing.result = "pass";
+  listing.linked_in_loops = {"libuv"};
+  listing.linked_in_note = "./t has libuv compiled in";
+  EXPECT_NE(FormatText(listing).find("\nnote: ./t has libuv compiled in\n"), std::string::npos);
+  EXPECT_EQ(ToJson(listing)["linked_in_loop_libraries"], nlohmann::json({"libuv"}));
+}
+
 TEST(SitesText, NoSites) {
   SitesListing empty;
   empty.result = "pass";
@@ -261,7 +272,7 @@ TEST(SitesText, NoSites) {
             "  none\n");
   EXPECT_EQ(ToJson(empty).dump(),
             R"({"command":[],"dropped_execs":[],"duration_ms":0,"header_only_timer_queues":[],)"
-            R"("io_uring_pids":[],)"
+            R"("io_uring_pids":[],"linked_in_loop_libraries":[],)"
             R"("open_at_exit":[],"result":"pass","schema_version":2,"sites":[]})");
 }
 

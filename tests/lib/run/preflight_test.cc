@@ -60,6 +60,25 @@ TEST(CheckPreloadable, DynamicExecutableIsFine) {
   EXPECT_TRUE(CheckPreloadable(RUN_CRASH));
 }
 
+// A program with libuv and libevent compiled in (it defines their timer
+// calls itself) is named with them; a program that only calls them, a
+// shell command and a missing program are not (audit 27: a test runner
+// linked against libuv.a was "not timer-sensitive" without a word).
+TEST(FindLinkedInLoops, NamesTheLibrariesAProgramDefinesItself) {
+  LinkedInLoops loops = FindLinkedInLoops({RUN_LINKED_IN_LOOPS, "arg"}, false);
+  EXPECT_EQ(loops.program, RUN_LINKED_IN_LOOPS);
+  EXPECT_EQ(loops.libraries, (std::vector<std::string>{"libuv", "libevent"}));
+  EXPECT_EQ(LinkedInLoopsSentence(loops),
+            std::string(RUN_LINKED_IN_LOOPS) +
+                " has libuv and libevent compiled in (it defines the timer calls itself), and the "
+                "shim can switch a library's timers only in its shared library: link them as "
+                "shared libraries (the .so, not the .a) to make their timers sites");
+  EXPECT_TRUE(FindLinkedInLoops({RUN_CRASH}, false).libraries.empty());
+  EXPECT_TRUE(FindLinkedInLoops({RUN_LINKED_IN_LOOPS}, true).libraries.empty());
+  EXPECT_TRUE(FindLinkedInLoops({"/no/such/program"}, false).libraries.empty());
+  EXPECT_EQ(LinkedInLoopsSentence(FindLinkedInLoops({RUN_CRASH}, false)), "");
+}
+
 TEST(CheckPreloadable, StaticExecutables) {
   EXPECT_EQ(ErrorOf(CheckPreloadable(RUN_STATIC)),
             std::string("timerbisect: ") + RUN_STATIC +
