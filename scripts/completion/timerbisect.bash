@@ -19,10 +19,13 @@ _timerbisect() {
     return
   fi
 
-  local bisect_flags="--shell --timeout --fail-on --fail-exit --count --max --algorithm
-    --confidence --max-runs -j --jobs --json --journal --shim --env --godebug --aspects
+  # bisect's flags; triage takes them all but --env and --godebug (a
+  # protocol target's), which it rejects.
+  local common_flags="--shell --timeout --fail-on --fail-exit --count --max --maxset
+    --algorithm --confidence --max-runs -j --jobs --json --journal --shim --aspects
     --depth --scope --short --lag -q --quiet -v --verbose --launcher --launcher-arg --partition
     --time-limit --help"
+  local bisect_flags="$common_flags --env --godebug"
   case "$prev" in
     --json | --journal | --junit | --shim | --from-json) _filedir; return ;;
     --algorithm) COMPREPLY=($(compgen -W "auto id suffix adaptive" -- "$cur")); return ;;
@@ -33,8 +36,9 @@ _timerbisect() {
   esac
   local flags
   case "$sub" in
-    "" | bisect) flags="$bisect_flags" ;;
-    triage) flags="$bisect_flags --junit --budget --no-bisect" ;;
+    "") flags="$bisect_flags --version" ;;
+    bisect) flags="$bisect_flags" ;;
+    triage) flags="$common_flags --junit --budget --no-bisect" ;;
     sites) flags="--shell --json --scope --depth --short --timeout --shim --launcher --launcher-arg
       --partition --time-limit --help" ;;
     env) flags="--mode --sites --from-json --set --shim --help" ;;

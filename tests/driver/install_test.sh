@@ -44,6 +44,16 @@ if [ -e "$build/timerbisect.1" ]; then
       echo "no SYNOPSIS section in $page.1" >&2
       exit 1
     }
+    # docs/man/*.h2m went in: the exit codes in a section of their own,
+    # and the shim's variables under ENVIRONMENT.
+    grep -q '^\.SH "EXIT STATUS"' "$prefix/share/man/man1/$page.1" || {
+      echo "no EXIT STATUS section in $page.1" >&2
+      exit 1
+    }
+    grep -q '^\.B TIMERSEM$' "$prefix/share/man/man1/$page.1" || {
+      echo "no TIMERSEM in the ENVIRONMENT section of $page.1" >&2
+      exit 1
+    }
   done
 fi
 echo "install tree ok"
