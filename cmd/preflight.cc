@@ -167,6 +167,20 @@ base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlag
   return env;
 }
 
+std::string ShortAboveLagNote(const ShimFlags& f) {
+  // The shim's defaults (shim/config.h).
+  const std::string short_text = f.short_threshold.empty() ? "50us" : f.short_threshold;
+  const std::string lag_text = f.lag.empty() ? "1ms" : f.lag;
+  std::int64_t short_ns = 0, lag_ns = 0;
+  if (!protocol::ParseDuration(short_text, short_ns) ||
+      !protocol::ParseDuration(lag_text, lag_ns) || short_ns <= lag_ns) {
+    return "";
+  }
+  return "timerbisect: note: --short " + short_text + " is above --lag " + lag_text +
+         ": old makes a short timer wait max(its time, the lag), so timers between " + lag_text +
+         " and " + short_text + " are sites that old does not change; give a --lag above --short";
+}
+
 base::Expected<std::string> PreflightShimTarget(const std::vector<std::string>& command, bool shell,
                                                 const std::string& shim_flag) {
   using Result = base::Expected<std::string>;

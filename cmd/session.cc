@@ -170,6 +170,10 @@ Errors PrepareTarget(std::string_view subcommand, const SessionOptions& o, bool 
     }
     if (auto env = ShimEnvFromFlags(flags)) {
       t.shim_env.insert(t.shim_env.end(), env->begin(), env->end());
+      if (std::string note = ShortAboveLagNote(flags);
+          !note.empty() && !o.quiet && subcommand != "sites") {
+        std::cerr << note << "\n";
+      }
       if (!taken->empty() && !o.quiet) {
         std::string list;
         for (const std::string& one : *taken) list += (list.empty() ? "" : ", ") + one;
@@ -407,11 +411,19 @@ void Session::SayFirstRunsStarted(const std::string& what) const {
             << "\n";
 }
 
+std::string Session::NativeVerdictText(const run::Verdict& verdict) const {
+  // Under --fail-on or --fail-exit, "exit 1" alone did not say whether it
+  // was the failure chased (audit 28).
+  if (options_.fail_on.empty() && options_.fail_exit.empty()) return verdict.kind;
+  if (verdict.failed) return "FAIL, the failure chased (" + verdict.kind + ")";
+  return verdict.kind == "pass" ? "pass" : "ok: " + verdict.kind + ", not the failure chased";
+}
+
 ProbeRecord Session::RunNative() {
   SayFirstRunsStarted("native run (the command with its timers untouched)");
   ProbeRecord native = target_->Run("");
   if (verbosity() >= 1 && target_->start_error().empty()) {
-    std::cerr << "timerbisect: native run: " << native.verdict.kind
+    std::cerr << "timerbisect: native run: " << NativeVerdictText(native.verdict)
               << (native.replayed ? " (from the journal, not run again)" : "") << "\n";
   }
   return native;

@@ -80,6 +80,8 @@ class Session {
 
   Target& target() { return *target_; }
   const SessionOptions& options() const { return options_; }
+  // The native run's verdict as its progress line says it.
+  std::string NativeVerdictText(const run::Verdict& verdict) const;
   int verbosity() const { return target_options_.verbosity; }
 
   // The native run (no pattern): the baseline of the default timeout.

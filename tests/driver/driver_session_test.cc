@@ -170,6 +170,22 @@ TEST(Session, AFailureFilterThatMatchesNothingSaysWhatItLeftOut) {
       << rep.message;
 }
 
+// Under --fail-on or --fail-exit the native run's line says whether it
+// showed the failure chased; "exit 1" alone did not (audit 28).
+TEST(Session, NativeVerdictSaysWhetherItIsTheFailureChased) {
+  FakeLauncher launcher;
+  SessionOptions o = ProtocolOptions();
+  auto plain = Session::Open("bisect", o, launcher);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->NativeVerdictText({true, "exit 1"}), "exit 1");
+  o.fail_exit = {3};
+  auto chased = Session::Open("bisect", o, launcher);
+  ASSERT_TRUE(chased.ok());
+  EXPECT_EQ((*chased)->NativeVerdictText({true, "exit 3"}), "FAIL, the failure chased (exit 3)");
+  EXPECT_EQ((*chased)->NativeVerdictText({false, "exit 1"}), "ok: exit 1, not the failure chased");
+  EXPECT_EQ((*chased)->NativeVerdictText({false, "pass"}), "pass");
+}
+
 // --algorithm id takes one run of "y" and of "n" at their word: when both
 // pass, the verdict says how few runs it rests on.
 TEST(Session, NotSensitiveFromOneRunEachSaysSo) {
