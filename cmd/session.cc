@@ -603,13 +603,33 @@ void Session::KeepSettledSets(const search::Result& so_far) {
   described_in_search_ = true;
 }
 
+namespace {
+
+// The search speaks of sites enabled and disabled (the protocol's words);
+// the progress lines say "all sites new/old" under the shim and "all
+// changes enabled/disabled" for a protocol target, and so does the answer.
+std::string InTargetWords(std::string message, bool shim) {
+  const std::pair<std::string_view, std::string_view> words[] = {
+      {"all sites enabled", shim ? "all sites new" : "all changes enabled"},
+      {"all sites disabled", shim ? "all sites old" : "all changes disabled"}};
+  for (const auto& [from, to] : words) {
+    for (auto at = message.find(from); at != std::string::npos; at = message.find(from, at)) {
+      message.replace(at, from.size(), to);
+      at += to.size();
+    }
+  }
+  return message;
+}
+
+}  // namespace
+
 report::BisectReport Session::Describe(const search::Result& result, const ProbeRecord& native) {
   Target& target = *target_;
   const SessionOptions& o = options_;
   report::BisectReport rep;
   rep.command = o.command;
   rep.probes = result.probes;
-  rep.message = result.message;
+  rep.message = InTargetWords(result.message, target.uses_shim());
   rep.outcome = result.outcome;
   if (target.uses_shim() && target.reports().Ids().empty() &&
       rep.outcome != search::Outcome::kFound) {
@@ -638,7 +658,7 @@ report::BisectReport Session::Describe(const search::Result& result, const Probe
   }
   if (rep.outcome == search::Outcome::kNotSensitive &&
       (o.algorithm == "id" || o.algorithm == "suffix") &&
-      rep.message.starts_with("target passes with all sites")) {
+      rep.message.starts_with("target passes with ")) {
     // The deterministic searches take one run of each (--count) at its word.
     const int count = std::max(o.count, 1);
     rep.message += " (" + std::to_string(count) + (count == 1 ? " run" : " runs") +

@@ -202,6 +202,14 @@ TEST(Session, NotSensitiveFromOneRunEachSaysSo) {
   EXPECT_NE(rep.message.find("(1 run of each with --algorithm id; a flaky target can pass both"),
             std::string::npos)
       << rep.message;
+  // In the words of the progress lines: a protocol target's changes (a
+  // target under the shim: "all sites new ... all sites old"), not the
+  // search's "all sites enabled" (audit 27).
+  EXPECT_EQ(rep.message.rfind("target passes with all changes enabled and with all changes "
+                              "disabled (",
+                              0),
+            0u)
+      << rep.message;
 }
 
 TEST(Session, ShimOnlySubcommandsRefuseProtocolTargets) {
