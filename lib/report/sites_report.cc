@@ -155,10 +155,16 @@ std::string FormatText(const SitesListing& l) {
     out << (any_uncounted ? "  none known (some sites were not counted: see the note below)\n"
                           : "  none\n");
   }
-  for (int pid : l.io_uring_pids) {
-    out << "\nnote: process " << pid
-        << " used io_uring: its timeouts bypass libc, so they are not sites and no mode changes "
-           "them\n";
+  if (!l.io_uring_pids.empty()) {
+    // One note for every such process: a test runner starts many (libuv's
+    // printed ten), and io_uring itself is no timer (libuv uses it for files).
+    out << "\nnote: " << (l.io_uring_pids.size() == 1 ? "process " : "processes ");
+    for (std::size_t i = 0; i < l.io_uring_pids.size(); ++i) {
+      out << (i == 0 ? "" : i + 1 == l.io_uring_pids.size() ? " and " : ", ") << l.io_uring_pids[i];
+    }
+    out << " used io_uring: a timeout given to io_uring (IORING_OP_TIMEOUT, a wait for "
+           "completions with a timeout) bypasses libc, so it is no site and no mode changes it; "
+           "their other timers are sites as usual\n";
   }
   for (const HeaderOnlyLoop& loop : l.header_only) {
     const bool vowel = std::string_view("AEIOU").find(loop.library[0]) != std::string_view::npos;

@@ -174,8 +174,9 @@ TEST(SitesText, EveryKindOfSiteAndEveryNote) {
       "timer never deleted (1 armed)\n"
       "    at asio::steady_timer::wait app.cc:7\n"
       "\n"
-      "note: process 42 used io_uring: its timeouts bypass libc, so they are not sites and no "
-      "mode changes them\n"
+      "note: process 42 used io_uring: a timeout given to io_uring (IORING_OP_TIMEOUT, a wait for "
+      "completions with a timeout) bypasses libc, so it is no site and no mode changes it; their "
+      "other timers are sites as usual\n"
       "\n"
       "note: a Boost.Asio loop was seen (site 0x0000000000000001): its timers are a header-only "
       "timer queue compiled into the program, which the shim cannot interpose; its site is the "
@@ -260,6 +261,20 @@ TEST(SitesText, LoopLibrariesCompiledInAreNamed) {
   listing.linked_in_note = "./t has libuv compiled in";
   EXPECT_NE(FormatText(listing).find("\nnote: ./t has libuv compiled in\n"), std::string::npos);
   EXPECT_EQ(ToJson(listing)["linked_in_loop_libraries"], nlohmann::json({"libuv"}));
+}
+
+// A test runner's many processes with io_uring get one note, not one each
+// (libuv's runner printed ten; audit 27).
+TEST(SitesText, ProcessesWithIoUringShareOneNote) {
+  SitesListing listing;
+  listing.result = "pass";
+  listing.io_uring_pids = {7, 8, 9};
+  const std::string text = FormatText(listing);
+  EXPECT_NE(text.find("\nnote: processes 7, 8 and 9 used io_uring: "), std::string::npos) << text;
+  std::size_t notes = 0;
+  for (auto at = text.find("note:"); at != std::string::npos; at = text.find("note:", at + 1))
+    ++notes;
+  EXPECT_EQ(notes, 1u) << text;
 }
 
 TEST(SitesText, NoSites) {
