@@ -33,9 +33,16 @@ Dwarf_Die Declaration(Dwarf_Die die) {
   return die;
 }
 
+std::string FunctionName(Dwarf_Die* die, DwarfCache* cache);
+
 // `name` prefixed with the namespaces and classes around the declaration,
 // as the demangler would print them ("ns::(anonymous namespace)::Cls::f").
-// Each call walks the CU's DIE tree, hence the cache.
+// A local class is prefixed with its function, and a lambda's closure type
+// (a class without a name) is "{lambda}": an inlined lambda's call operator
+// reads "app::Worker()::{lambda}::operator()", close to the demangler's
+// "app::Worker()::{lambda(int)#1}::operator()(int) const" for one out of
+// line, where it used to be a bare "operator()". Each call walks the CU's
+// DIE tree, hence the cache.
 std::string QualifiedName(Dwarf_Die* die, const char* name, DwarfCache* cache) {
   Dwarf_Die declaration = Declaration(*die);
   if (auto known = cache->names.find(declaration.addr); known != cache->names.end())
@@ -54,10 +61,18 @@ std::string QualifiedName(Dwarf_Die* die, const char* name, DwarfCache* cache) {
         break;
       case DW_TAG_class_type:
       case DW_TAG_structure_type:
+        qualified += (scope_name != nullptr ? std::string(scope_name) : "{lambda}") + "::";
+        break;
       case DW_TAG_union_type:
         if (scope_name != nullptr) qualified += std::string(scope_name) + "::";
         break;
-      default:  // the CU, or a function around a local class
+      case DW_TAG_subprogram: {
+        // A function around a local class: its own name is qualified whole.
+        std::string function = FunctionName(scope, cache);
+        if (!function.empty()) qualified = function + "::";
+        break;
+      }
+      default:  // the CU, a lexical block
         break;
     }
   }

@@ -1,6 +1,6 @@
-// C++ functions in a namespace, a member function, a template, and functions
-// with internal linkage (anonymous namespace, one inlined): names come out
-// demangled and qualified.
+// C++ functions in a namespace, a member function, a template, functions
+// with internal linkage (anonymous namespace, one inlined) and an inlined
+// lambda: names come out demangled and qualified.
 #include "symbolize_where.h"
 
 namespace tbsym {
@@ -27,6 +27,11 @@ void Clock::Tick(int n) {
   tb_where("tick", __LINE__, 0, 0);
   Helper(n);
   InlineHelper(__LINE__);
+  auto nap = [](int caller_line) __attribute__((always_inline)) {
+    tb_where("inline_lambda", __LINE__, caller_line, 0);
+    TB_NO_TAIL();
+  };
+  nap(__LINE__);
   TB_NO_TAIL();
 }
 

@@ -225,6 +225,26 @@ TEST(Symbolize, CxxInternalLinkage_NamesAreQualifiedToo) {
                inlined);
 }
 
+// An inlined lambda is named with its function, not as a bare
+// "operator()" (GCC gives its closure type no name: audit 28).
+TEST(Symbolize, CxxInlinedLambda_IsNamedWithItsFunction) {
+  auto points = RunProgram(SYMBOLIZE_CXX);
+  Symbolizer s;
+  const std::string source = kProgs + "/symbolize_cxx.cc";
+  Point lambda = Find(points, "inline_lambda");
+  auto frames = s.Symbolize(lambda.module, lambda.offset);
+  ASSERT_EQ(frames.size(), 2u);
+  // clang names the closure type and gives a linkage name; GCC neither.
+  EXPECT_NE(frames[0].function.find("tbsym::Clock::Tick(int)::"), std::string::npos)
+      << frames[0].function;
+  EXPECT_NE(frames[0].function.find("operator()"), std::string::npos) << frames[0].function;
+  frames[0].function = "lambda";
+  ExpectFrames(frames,
+               {{"lambda", source, lambda.lines.at(0), true},
+                {"tbsym::Clock::Tick(int)", source, lambda.lines.at(1)}},
+               lambda);
+}
+
 TEST(Symbolize, StrippedWithDebuglink_ReadsTheSeparateDebugFile) {
   const std::string prog = kStripped + "/symbolize_chain_debuglink";
   auto points = RunProgram(prog);
