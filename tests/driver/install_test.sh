@@ -32,28 +32,22 @@ if [ -e "$build/timerbisect.1" ]; then
     }
   done
   [ -e "$prefix/share/man/man1/timerbisect.1" ] || { echo "no timerbisect.1" >&2; exit 1; }
-  # TIMERBISECT_SHIM in a section of its own, not run into the exit codes,
-  # and a SYNOPSIS.
+  # Each page has a line matching $2 (grep -e), else says it lacks $3.
+  page_has() {
+    grep -q -e "$2" "$prefix/share/man/man1/$1.1" || {
+      echo "no $3 in $1.1" >&2
+      exit 1
+    }
+  }
   for page in timerbisect timerbisect-triage timerbisect-sites timerbisect-env; do
-    grep -q '^\.SH ENVIRONMENT' "$prefix/share/man/man1/$page.1" || {
-      echo "no ENVIRONMENT section in $page.1" >&2
-      exit 1
-    }
-    # help2man found the usage lines (not read as description).
-    grep -q '^\.SH SYNOPSIS' "$prefix/share/man/man1/$page.1" || {
-      echo "no SYNOPSIS section in $page.1" >&2
-      exit 1
-    }
-    # docs/man/*.h2m went in: the exit codes in a section of their own,
-    # and the shim's variables under ENVIRONMENT.
-    grep -q '^\.SH "EXIT STATUS"' "$prefix/share/man/man1/$page.1" || {
-      echo "no EXIT STATUS section in $page.1" >&2
-      exit 1
-    }
-    grep -q '^\.B TIMERSEM$' "$prefix/share/man/man1/$page.1" || {
-      echo "no TIMERSEM in the ENVIRONMENT section of $page.1" >&2
-      exit 1
-    }
+    # TIMERBISECT_SHIM in a section of its own, not run into the exit codes;
+    # help2man found the usage lines (not read as description); and
+    # docs/man/*.h2m went in: the exit codes in a section of their own, the
+    # shim's variables under ENVIRONMENT.
+    page_has "$page" '^\.SH ENVIRONMENT' "ENVIRONMENT section"
+    page_has "$page" '^\.SH SYNOPSIS' "SYNOPSIS section"
+    page_has "$page" '^\.SH "EXIT STATUS"' "EXIT STATUS section"
+    page_has "$page" '^\.B TIMERSEM$' "TIMERSEM in the ENVIRONMENT section"
   done
 fi
 echo "install tree ok"
