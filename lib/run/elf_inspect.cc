@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <cstring>
 #include <string>
 #include <string_view>
