@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <cstdint>
-#include <iterator>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <string_view>
 
