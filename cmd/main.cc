@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/words.h"
 #include "bisect_command.h"
 #include "env_command.h"
 #include "exit_codes.h"
@@ -93,9 +94,7 @@ std::string UnknownFlag(const CLI::App& root, const CLI::App& app, int argc, cha
       }
     }
     std::string line = "unknown flag " + name;
-    for (std::size_t i = 0; i < owners.size(); ++i) {
-      line += (i == 0 ? ": it is a flag of " : i + 1 == owners.size() ? " and " : ", ") + owners[i];
-    }
+    if (!owners.empty()) line += ": it is a flag of " + timerbisect::base::ListInProse(owners);
     return line;
   }
   return "";

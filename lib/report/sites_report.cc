@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "base/words.h"
 #include "protocol/marker.h"
 #include "report/format.h"
 
@@ -158,11 +159,10 @@ std::string FormatText(const SitesListing& l) {
   if (!l.io_uring_pids.empty()) {
     // One note for every such process: a test runner starts many (libuv's
     // printed ten), and io_uring itself is no timer (libuv uses it for files).
-    out << "\nnote: " << (l.io_uring_pids.size() == 1 ? "process " : "processes ");
-    for (std::size_t i = 0; i < l.io_uring_pids.size(); ++i) {
-      out << (i == 0 ? "" : i + 1 == l.io_uring_pids.size() ? " and " : ", ") << l.io_uring_pids[i];
-    }
-    out << " used io_uring: a timeout given to io_uring (IORING_OP_TIMEOUT, a wait for "
+    std::vector<std::string> pids;
+    for (int pid : l.io_uring_pids) pids.push_back(std::to_string(pid));
+    out << "\nnote: " << (pids.size() == 1 ? "process " : "processes ") << base::ListInProse(pids)
+        << " used io_uring: a timeout given to io_uring (IORING_OP_TIMEOUT, a wait for "
            "completions with a timeout) bypasses libc, so it is no site and no mode changes it; "
            "their other timers are sites as usual\n";
   }

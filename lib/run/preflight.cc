@@ -11,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "base/words.h"
 #include "run/elf_inspect.h"
 #include "run/unique_fd.h"
 
@@ -157,12 +158,8 @@ LinkedInLoops FindLinkedInLoops(const std::vector<std::string>& command, bool sh
 
 std::string LinkedInLoopsSentence(const LinkedInLoops& loops) {
   if (loops.libraries.empty()) return "";
-  std::string names;
-  for (std::size_t i = 0; i < loops.libraries.size(); ++i) {
-    names += (i == 0 ? "" : i + 1 == loops.libraries.size() ? " and " : ", ") + loops.libraries[i];
-  }
   const bool one = loops.libraries.size() == 1;
-  return loops.program + " has " + names +
+  return loops.program + " has " + base::ListInProse(loops.libraries) +
          " compiled in (it defines the timer calls itself), and the shim can switch a "
          "library's timers only in its shared library: link " +
          (one ? "it as a shared library (the .so, not the .a) to make its"
