@@ -44,6 +44,15 @@ int FirstUserFrame(const std::vector<symbolize::SourceFrame>& frames) {
   return -1;
 }
 
+void PrintFrames(std::ostream& out, const std::vector<symbolize::SourceFrame>& frames,
+                 std::size_t count, symbolize::FrameDetail detail, int first_user) {
+  for (std::size_t i = 0; i < count && i < frames.size(); ++i) {
+    out << "    #" << i << (frames[i].inlined ? " (inlined) " : " ")
+        << symbolize::FormatFrame(frames[i], detail)
+        << (static_cast<int>(i) == first_user ? "   <- first frame in your code" : "") << "\n";
+  }
+}
+
 namespace {
 
 // `detail`: for each site of the set, how much its frames print
@@ -67,13 +76,7 @@ void FormatSet(std::ostringstream& out, const FoundSet& set, std::size_t index, 
     out << "  site " << protocol::IdHex(site.id);
     if (!site.api.empty()) out << "  " << site.api;
     out << "\n";
-    int user = FirstUserFrame(site.frames);
-    for (std::size_t i = 0; i < site.frames.size(); ++i) {
-      const auto& f = site.frames[i];
-      out << "    #" << i << (f.inlined ? " (inlined) " : " ")
-          << symbolize::FormatFrame(f, detail[s])
-          << (static_cast<int>(i) == user ? "   <- first frame in your code" : "") << "\n";
-    }
+    PrintFrames(out, site.frames, site.frames.size(), detail[s], FirstUserFrame(site.frames));
     for (const std::string& line : site.lines) out << "    " << line << "\n";
   }
   if (!set.reproduction.argv.empty()) {

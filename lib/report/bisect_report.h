@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,12 @@ inline constexpr int kJsonSchemaVersion = 2;
 // system libraries and headers (/usr/lib, /usr/include: libc, Boost, GLib
 // templates); -1 when there is none. The text marks it; the JSON names it.
 int FirstUserFrame(const std::vector<symbolize::SourceFrame>& frames);
+
+// The first `count` frames of a stack as the text prints them, a line each
+// ("    #3 (inlined) f file:line"), frame `first_user` (FirstUserFrame)
+// marked "<- first frame in your code".
+void PrintFrames(std::ostream& out, const std::vector<symbolize::SourceFrame>& frames,
+                 std::size_t count, symbolize::FrameDetail detail, int first_user);
 
 std::string FormatText(const BisectReport& report);
 nlohmann::json ToJson(const BisectReport& report);

@@ -119,11 +119,7 @@ std::string FormatText(const SitesListing& l) {
     const int user = FirstUserFrame(frames);
     const std::size_t shown =
         std::min(frames.size(), std::max(kTextFrames, static_cast<std::size_t>(user + 1)));
-    for (std::size_t f = 0; f < shown; ++f) {
-      out << "    #" << f << (frames[f].inlined ? " (inlined) " : " ")
-          << symbolize::FormatFrame(frames[f], detail(sites[i]))
-          << (static_cast<int>(f) == user ? "   <- first frame in your code" : "") << "\n";
-    }
+    PrintFrames(out, frames, shown, detail(sites[i]), user);
     if (frames.size() > shown) {
       out << "    ... " << Plural(frames.size() - shown, "more frame") << " (--json)\n";
     }
