@@ -7,6 +7,7 @@
 #include "exit_codes.h"
 #include "launcher_flags.h"
 #include "output_file.h"
+#include "protocol/duration.h"
 #include "report/format.h"
 #include "run/interrupt.h"
 
@@ -69,8 +70,12 @@ void AddBisectFlags(CLI::App& app, SessionOptions& o) {
   app.add_option("--depth", o.depth, "Frames per site ID, 1 to 64 (default 16)")
       ->check(CLI::Range(1, 64));
   app.add_option("--scope", o.scope, "re2 regex: only sites with a matching frame count");
-  app.add_option("--short", o.short_threshold, "Latency aspect: short timer threshold (50us)");
-  app.add_option("--lag", o.lag, "Latency aspect: how late old mode sees short timers (1ms)");
+  app.add_option(
+      "--short", o.short_threshold,
+      "Latency aspect: short timer threshold (" + std::string(protocol::kDefaultShort) + ")");
+  app.add_option("--lag", o.lag,
+                 "Latency aspect: how late old mode sees short timers (" +
+                     std::string(protocol::kDefaultLag) + ")");
   app.add_flag("-q,--quiet", o.quiet, "No progress on stderr");
   app.add_flag("-v,--verbose", o.verbose, "Show every probe's output on stderr");
   AddLauncherFlags(app, o.launcher);

@@ -168,9 +168,9 @@ base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlag
 }
 
 std::string ShortAboveLagNote(const ShimFlags& f) {
-  // The shim's defaults (shim/config.h).
-  const std::string short_text = f.short_threshold.empty() ? "50us" : f.short_threshold;
-  const std::string lag_text = f.lag.empty() ? "1ms" : f.lag;
+  const std::string short_text =
+      f.short_threshold.empty() ? std::string(protocol::kDefaultShort) : f.short_threshold;
+  const std::string lag_text = f.lag.empty() ? std::string(protocol::kDefaultLag) : f.lag;
   std::int64_t short_ns = 0, lag_ns = 0;
   if (!protocol::ParseDuration(short_text, short_ns) ||
       !protocol::ParseDuration(lag_text, lag_ns) || short_ns <= lag_ns) {

@@ -54,8 +54,8 @@ base::Expected<std::vector<std::pair<std::string, std::string>>> ShimEnvFromFlag
 // shim is found (`shim_flag`, else LocateShim's search). The shim's path, or
 // one error line.
 // A note when the short threshold is above the lag (both valid, or the
-// shim's defaults, 50us and 1ms): old arms a short timer for max(request,
-// lag), so between the two old changes nothing. "" otherwise.
+// shim's defaults, protocol::kDefaultShort and kDefaultLag): old arms a short timer for
+// max(request, lag), so between the two old changes nothing. "" otherwise.
 std::string ShortAboveLagNote(const ShimFlags& flags);
 
 base::Expected<std::string> PreflightShimTarget(const std::vector<std::string>& command, bool shell,

@@ -6,6 +6,7 @@
 #include "exit_codes.h"
 #include "launcher_flags.h"
 #include "output_file.h"
+#include "protocol/duration.h"
 #include "report/format.h"
 #include "report/sites_report.h"
 #include "run/interrupt.h"
@@ -34,7 +35,8 @@ CLI::App* AddSitesCommand(CLI::App& app, SitesOptions& o) {
   sites->add_option("--depth", o.depth, "Frames per site ID, 1 to 64 (default 16)")
       ->check(CLI::Range(1, 64));
   sites->add_option("--short", o.short_threshold,
-                    "Count timers at most this long as short (default 50us)");
+                    "Count timers at most this long as short (default " +
+                        std::string(protocol::kDefaultShort) + ")");
   sites->add_option("--timeout", o.timeout,
                     "Stop the command after this long (30s, 1.5s, 1m30s, 2h; a bare number is "
                     "seconds; none); its processes then write no counts. Default: 10m");

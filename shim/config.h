@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/duration.h"
 #include "protocol/matcher.h"
 #include "protocol/plain_alternation.h"
 
@@ -57,8 +58,8 @@ struct Config {
   // so a site first reached in a signal handler cannot deadlock in malloc.
   protocol::PlainAlternation scope_plain;
   std::string report_path;  // empty: stderr
-  std::int64_t short_ns = 50'000;
-  std::int64_t lag_ns = 1'000'000;
+  std::int64_t short_ns = protocol::DurationNs(protocol::kDefaultShort);
+  std::int64_t lag_ns = protocol::DurationNs(protocol::kDefaultLag);
   // As they were set: TIMERSEM_ASPECTS, _DEPTH, _SCOPE, _SHORT and _LAG
   // decide a site's ID or mode, and TIMERSEM_REPORT where its reports go.
   SettingAtStart child_settings[6] = {{"TIMERSEM_ASPECTS", {}}, {"TIMERSEM_DEPTH", {}},

@@ -16,6 +16,12 @@ namespace timerbisect::protocol {
 // lag of 8e9 s made old's waits end at once, as new's do).
 inline constexpr std::int64_t kMaxDurationNs = 1'000'000'000LL * 1'000'000'000LL;
 
+// The latency aspect's thresholds when TIMERSEM_SHORT and TIMERSEM_LAG are
+// unset, as a user writes them: the shim's defaults (shim/config.h) and what
+// the driver's --help and notes say they are.
+inline constexpr std::string_view kDefaultShort = "50us";
+inline constexpr std::string_view kDefaultLag = "1ms";
+
 // False for anything but digits followed by ns, us, ms, s or m, and for
 // more than kMaxDurationNs.
 constexpr bool ParseDuration(std::string_view s, std::int64_t& ns) {
@@ -43,5 +49,12 @@ constexpr bool ParseDuration(std::string_view s, std::int64_t& ns) {
   ns = n * scale;
   return true;
 }
+
+// A duration written in the source (a default), in ns; -1 if it is none.
+consteval std::int64_t DurationNs(std::string_view s) {
+  std::int64_t ns = 0;
+  return ParseDuration(s, ns) ? ns : -1;
+}
+static_assert(DurationNs(kDefaultShort) > 0 && DurationNs(kDefaultLag) > 0);
 
 }  // namespace timerbisect::protocol
