@@ -606,12 +606,13 @@ void Session::KeepSettledSets(const search::Result& so_far) {
 namespace {
 
 // The search speaks of sites enabled and disabled (the protocol's words);
-// the progress lines say "all sites new/old" under the shim and "all
-// changes enabled/disabled" for a protocol target, and so does the answer.
+// the answer says "y" and "n" as the progress lines do (DescribePattern):
+// "all sites new/old" under the shim, "all changes enabled/disabled" for a
+// protocol target.
 std::string InTargetWords(std::string message, bool shim) {
-  const std::pair<std::string_view, std::string_view> words[] = {
-      {"all sites enabled", shim ? "all sites new" : "all changes enabled"},
-      {"all sites disabled", shim ? "all sites old" : "all changes disabled"}};
+  const std::pair<std::string_view, std::string> words[] = {
+      {"all sites enabled", DescribePattern("y", shim)},
+      {"all sites disabled", DescribePattern("n", shim)}};
   for (const auto& [from, to] : words) {
     for (auto at = message.find(from); at != std::string::npos; at = message.find(from, at)) {
       message.replace(at, from.size(), to);
