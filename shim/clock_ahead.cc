@@ -83,7 +83,7 @@ TB_EXPORT int gettimeofday(timeval* tv, void* tz) {
   __asm__("" : "+r"(out));
   if (t_ahead_until == 0 || result != 0 || out == nullptr || t_in_shim) return result;
   if (std::int64_t ahead = AheadNs(); ahead > 0) {
-    std::int64_t us = std::int64_t{tv->tv_sec} * 1'000'000 + tv->tv_usec + ahead / 1000;
+    std::int64_t us = std::int64_t{out->tv_sec} * 1'000'000 + out->tv_usec + ahead / 1000;
     out->tv_sec = static_cast<time_t>(us / 1'000'000);
     out->tv_usec = static_cast<suseconds_t>(us % 1'000'000);
   }
